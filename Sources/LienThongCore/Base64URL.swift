@@ -1,0 +1,98 @@
+/// The URL-safe base64 alphabet without padding (RFC 4648 §5), as JWS uses it (RFC 7515 §2).
+///
+/// Decoding is strict so that one byte string has exactly one text form: padding, characters outside
+/// the alphabet and non-zero unused bits are all errors, never repaired.
+public enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Six-bit values by byte, or 0xFF for a byte outside the alphabet.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
+    /// Encodes bytes without padding.
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        var output = [UInt8]()
+        output.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var iterator = bytes.makeIterator()
+        while let first = iterator.next() {
+            let second = iterator.next()
+            let third = iterator.next()
+            let group = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
+            output.append(alphabet[Int(group >> 18 & 0x3F)])
+            output.append(alphabet[Int(group >> 12 & 0x3F)])
+            if second != nil { output.append(alphabet[Int(group >> 6 & 0x3F)]) }
+            if third != nil { output.append(alphabet[Int(group & 0x3F)]) }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes the canonical unpadded form; anything else is an error that says why.
+    public static func decode(_ text: some StringProtocol) throws(Base64URLError) -> [UInt8] {
+        try decode(utf8: text.utf8)
+    }
+
+    /// Decodes text given as its UTF-8 bytes, such as one segment of a compact JWS.
+    public static func decode(utf8 text: some Collection<UInt8>) throws(Base64URLError) -> [UInt8] {
+        if text.count % 4 == 1 { throw .init(.impossibleLength, offset: text.count) }
+        var output = [UInt8]()
+        output.reserveCapacity(text.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for (offset, byte) in text.enumerated() {
+            let value = values[Int(byte)]
+            if value == 0xFF {
+                throw .init(byte == UInt8(ascii: "=") ? .padding : .characterOutsideAlphabet, offset: offset)
+            }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                accumulator &= (1 << UInt32(bits)) - 1
+            }
+        }
+        if accumulator != 0 { throw .init(.nonCanonical, offset: text.count - 1) }
+        return output
+    }
+}
+
+/// Why a base64url text was refused.
+public struct Base64URLError: Error, Hashable, CustomStringConvertible {
+    fileprivate enum Code: Hashable {
+        case padding, characterOutsideAlphabet, impossibleLength, nonCanonical
+    }
+
+    fileprivate let code: Code
+    /// Where in the text the problem was found.
+    public let offset: Int
+
+    fileprivate init(_ code: Code, offset: Int) {
+        self.code = code
+        self.offset = offset
+    }
+
+    /// Padding (`=`) is not part of base64url as JWS uses it.
+    public static var padding: Self { .init(.padding, offset: 0) }
+    /// A character that is not `A-Z`, `a-z`, `0-9`, `-` or `_`.
+    public static var characterOutsideAlphabet: Self { .init(.characterOutsideAlphabet, offset: 0) }
+    /// A length that no byte string encodes to (4n + 1 characters).
+    public static var impossibleLength: Self { .init(.impossibleLength, offset: 0) }
+    /// The last character carries bits that do not belong to any byte.
+    public static var nonCanonical: Self { .init(.nonCanonical, offset: 0) }
+
+    /// Compares the kind of problem, not where it was found.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
+    public var description: String {
+        switch code {
+        case .padding: "base64url is padded with '=' at offset \(offset)"
+        case .characterOutsideAlphabet: "base64url has a character outside its alphabet at offset \(offset)"
+        case .impossibleLength: "base64url of \(offset) characters encodes no byte string"
+        case .nonCanonical: "base64url is not canonical: unused bits are set in its last character"
+        }
+    }
+}

@@ -1,0 +1,57 @@
+/// A name that lienthong uses in file names, URLs and SQL: 1 to 64 characters of `a-z`, `0-9` and `-`,
+/// starting with a letter. The narrow alphabet is what makes such names safe to put anywhere.
+public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The validated text.
+    public let rawValue: String
+
+    /// Checks `text` against the rule and keeps it; a text that breaks the rule is an error that says how.
+    public init(_ text: String) throws(IdentifierError) {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first else { throw IdentifierError(kind: Kind.noun, text: text, problem: "is empty") }
+        guard bytes.count <= 64 else {
+            throw IdentifierError(kind: Kind.noun, text: String(text.prefix(64)) + "…", problem: "is longer than 64 characters")
+        }
+        guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
+            throw IdentifierError(kind: Kind.noun, text: text, problem: "does not start with a letter a-z")
+        }
+        let allowed = { (byte: UInt8) in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-")
+        }
+        guard bytes.allSatisfy(allowed) else {
+            throw IdentifierError(kind: Kind.noun, text: text, problem: "has a character other than a-z, 0-9 and -")
+        }
+        rawValue = text
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What an ``Identifier`` names, for its error messages.
+public protocol IdentifierKind: Sendable {
+    static var noun: String { get }
+}
+
+public enum AgencyKind: IdentifierKind {
+    public static let noun = "agency id"
+}
+
+public enum DatasetKind: IdentifierKind {
+    public static let noun = "dataset name"
+}
+
+/// An agency's id, such as `bo-y-te`.
+public typealias AgencyID = Identifier<AgencyKind>
+/// A dataset's name, such as `tiem-chung`.
+public typealias DatasetName = Identifier<DatasetKind>
+
+/// Why a text is not a valid identifier.
+public struct IdentifierError: Error, Hashable, CustomStringConvertible {
+    let kind: String
+    let text: String
+    let problem: String
+
+    public var description: String { "\(kind) \(text.debugDescription) \(problem)" }
+}

@@ -1,0 +1,72 @@
+/// A JSON value (RFC 8259) as lienthong reads and writes it.
+///
+/// Numbers keep their exact text so that nothing an agency wrote is rounded on the way through.
+/// Objects cannot hold a member name twice: the parser refuses duplicates (RFC 7493 §2.3), because two
+/// readers that pick different duplicates would see different documents under one signature.
+public enum JSONValue: Hashable, Sendable {
+    case null
+    case bool(Bool)
+    /// The number's text exactly as written, checked against the JSON grammar.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// A number from an integer.
+    public static func integer(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+
+    /// The member named `key`, when this is an object that has one.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[key]
+    }
+
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let members) = self { members } else { nil }
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { elements } else { nil }
+    }
+
+    public var stringValue: String? {
+        if case .string(let text) = self { text } else { nil }
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let flag) = self { flag } else { nil }
+    }
+
+    /// The number as a 64-bit integer, when it is written as one (no fraction, no exponent) and fits.
+    public var int64Value: Int64? {
+        if case .number(let text) = self { Int64(text) } else { nil }
+    }
+
+    /// A short name of the value's kind, for error messages.
+    public var kindName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses exactly one JSON value from UTF-8 bytes, strictly: no byte order mark, no trailing
+    /// content, no duplicate member names, no lone surrogates, at most `maximumDepth` levels of nesting.
+    public init(parsing bytes: some Collection<UInt8>, maximumDepth: Int = JSONValue.defaultMaximumDepth) throws(JSONError) {
+        self = try JSONParser.parse(Array(bytes), maximumDepth: maximumDepth)
+    }
+
+    /// Parses exactly one JSON value from text; see ``init(parsing:maximumDepth:)``.
+    public init(parsing text: String, maximumDepth: Int = JSONValue.defaultMaximumDepth) throws(JSONError) {
+        try self.init(parsing: text.utf8, maximumDepth: maximumDepth)
+    }
+
+    /// Deep enough for any record an agency shares, shallow enough that hostile input cannot exhaust the stack.
+    public static let defaultMaximumDepth = 64
+}

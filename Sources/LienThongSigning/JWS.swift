@@ -1,0 +1,169 @@
+public import LienThongCore
+
+/// Signs JSON payloads as JWS Compact Serialization (RFC 7515) with one agency key.
+public struct JWSSigner: Sendable {
+    public let key: PrivateKey
+
+    public init(key: PrivateKey) {
+        self.key = key
+    }
+
+    /// Signs `payload`, which must be the UTF-8 bytes of a JSON object; they are signed exactly as given.
+    /// The protected header holds `alg`, `kid` and, when given, `typ`.
+    public func sign(payload: [UInt8], type: String? = nil) throws(JWSSigningError) -> String {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue(parsing: payload)
+        } catch {
+            throw JWSSigningError("payload is not a JSON object: \(error)")
+        }
+        guard case .object = parsed else { throw JWSSigningError("payload is \(parsed.kindName), not a JSON object") }
+        var header: [String: JSONValue] = [
+            "alg": .string(key.type.signingAlgorithm.rawValue), "kid": .string(key.publicKey.keyID),
+        ]
+        if let type { header["typ"] = .string(type) }
+        let signingInput = Base64URL.encode(JSONValue.object(header).serialized()) + "." + Base64URL.encode(payload)
+        do {
+            return signingInput + "." + Base64URL.encode(try key.signature(for: Array(signingInput.utf8)))
+        } catch {
+            throw JWSSigningError("cannot sign: \(error)")
+        }
+    }
+}
+
+/// Why a payload could not be signed.
+public struct JWSSigningError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A JWS that passed every check, with what the checks established.
+public struct VerifiedJWS: Sendable {
+    /// The protected header, all of whose members were checked or are harmless.
+    public let header: [String: JSONValue]
+    /// The payload bytes exactly as signed.
+    public let payload: [UInt8]
+    /// The payload, parsed: always an object.
+    public let payloadJSON: JSONValue
+    /// The pinned key that verified the signature.
+    public let key: PublicKey
+    public let algorithm: JWSAlgorithm
+}
+
+/// Checks compact JWS against a set of pinned public keys.
+///
+/// The header's `kid` picks the key by exact match, and the key decides which `alg` values are allowed;
+/// nothing in the JWS can bring its own key or change how it is read. The checks run in a fixed order and
+/// the first that fails is the error: structure, base64url, header, key and algorithm, signature, and
+/// last the payload, which is parsed only once the signature holds.
+public struct JWSVerifier: Sendable {
+    /// Header members refused outright: they would let the sender change how the JWS is read
+    /// (`crit`, `b64`, `zip`) or which key checks it (`jku`, `jwk`, `x5u`, `x5c`).
+    public static let forbiddenHeaderMembers: Set<String> = ["crit", "b64", "zip", "jku", "jwk", "x5u", "x5c"]
+
+    private let keysByID: [String: PublicKey]
+    private let requiredType: String?
+
+    /// A verifier that knows each key by its thumbprint ``PublicKey/keyID``; when `requiredType` is set,
+    /// the header's `typ` must equal it exactly.
+    public init(keys: some Sequence<PublicKey>, requiredType: String? = nil) {
+        self.init(keysByID: Dictionary(keys.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first }), requiredType: requiredType)
+    }
+
+    /// A verifier whose keys go by other ids than their thumbprints, as keys from other JOSE systems may.
+    public init(keysByID: [String: PublicKey], requiredType: String? = nil) {
+        self.keysByID = keysByID
+        self.requiredType = requiredType
+    }
+
+    /// Verifies one compact JWS given exactly (no surrounding white space).
+    public func verify(_ compact: String) throws(JWSError) -> VerifiedJWS {
+        try verify(utf8: Array(compact.utf8))
+    }
+
+    /// Verifies one compact JWS given as bytes.
+    public func verify(utf8 compact: [UInt8]) throws(JWSError) -> VerifiedJWS {
+        if let space = compact.firstIndex(where: { [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+            throw JWSError(.whiteSpace, "JWS contains white space at offset \(space)")
+        }
+        let dots = compact.indices.filter { compact[$0] == UInt8(ascii: ".") }
+        guard dots.count == 2 else { throw JWSError(.segmentCount, "JWS has \(dots.count + 1) segments, not 3") }
+        let headerText = compact[..<dots[0]]
+        let payloadText = compact[(dots[0] + 1)..<dots[1]]
+        let signatureText = compact[(dots[1] + 1)...]
+        guard !signatureText.isEmpty else { throw JWSError(.emptySignature, "JWS has an empty signature") }
+
+        let headerBytes = try decodeSegment(headerText, named: "header")
+        let payload = try decodeSegment(payloadText, named: "payload")
+        let signature = try decodeSegment(signatureText, named: "signature")
+
+        let header = try parseHeader(headerBytes)
+        let (key, algorithm) = try pickKey(for: header)
+        if let requiredType {
+            let found = header["typ"]
+            guard found == .string(requiredType) else {
+                let shown = found.map { $0.stringValue?.quotedForMessage ?? $0.kindName } ?? "absent"
+                throw JWSError(.typeMismatch, "typ is \(shown), expected \(requiredType.debugDescription)")
+            }
+        }
+        guard signature.count == 64 else {
+            throw JWSError(.signatureLength, "\(algorithm) signature is \(signature.count) bytes, not 64")
+        }
+        guard key.isValidSignature(signature, for: Array(compact[..<dots[1]])) else {
+            throw JWSError(.signatureInvalid, "signature does not verify with key \(key.keyID)")
+        }
+
+        let payloadJSON: JSONValue
+        do {
+            payloadJSON = try JSONValue(parsing: payload)
+        } catch {
+            throw JWSError(.payloadNotJSONObject, "payload is not a UTF-8 JSON object: \(error)")
+        }
+        guard case .object = payloadJSON else {
+            throw JWSError(.payloadNotJSONObject, "payload is \(payloadJSON.kindName), not a JSON object")
+        }
+        return VerifiedJWS(header: header, payload: payload, payloadJSON: payloadJSON, key: key, algorithm: algorithm)
+    }
+
+    private func decodeSegment(_ text: ArraySlice<UInt8>, named name: String) throws(JWSError) -> [UInt8] {
+        do {
+            return try Base64URL.decode(utf8: text)
+        } catch {
+            throw JWSError(.invalidBase64URL, "JWS \(name): \(error)")
+        }
+    }
+
+    private func parseHeader(_ bytes: [UInt8]) throws(JWSError) -> [String: JSONValue] {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue(parsing: bytes)
+        } catch where error.isDuplicateMember {
+            throw JWSError(.duplicateHeaderMember, "protected header names a member twice")
+        } catch {
+            throw JWSError(.headerNotJSONObject, "protected header is not a UTF-8 JSON object: \(error)")
+        }
+        guard case .object(let header) = parsed else {
+            throw JWSError(.headerNotJSONObject, "protected header is \(parsed.kindName), not a JSON object")
+        }
+        if let forbidden = header.keys.filter(Self.forbiddenHeaderMembers.contains).sorted().first {
+            throw JWSError(.forbiddenHeaderMember, "protected header has \(forbidden.debugDescription), which lienthong refuses")
+        }
+        return header
+    }
+
+    private func pickKey(for header: [String: JSONValue]) throws(JWSError) -> (PublicKey, JWSAlgorithm) {
+        guard let algorithmName = header["alg"]?.stringValue else {
+            throw JWSError(.missingAlgorithm, "protected header has no string \"alg\"")
+        }
+        guard let keyID = header["kid"]?.stringValue else {
+            throw JWSError(.missingKeyID, "protected header has no string \"kid\"")
+        }
+        guard let key = keysByID[keyID] else {
+            throw JWSError(.unknownKeyID, "no pinned key has kid \(keyID.quotedForMessage)")
+        }
+        guard let algorithm = JWSAlgorithm(rawValue: algorithmName), key.type.acceptedAlgorithms.contains(algorithm) else {
+            throw JWSError(.algorithmNotAllowed, "algorithm \(algorithmName.quotedForMessage) is not allowed for an \(key.type) key")
+        }
+        return (key, algorithm)
+    }
+}

@@ -1,0 +1,48 @@
+/// Why a key could not be read, made or used.
+public struct KeyError: Error, Hashable, CustomStringConvertible {
+    private enum Code: Hashable {
+        case notPEM, wrongPEMLabel, malformedDER, unsupportedKeyType, invalidJWK, notForSignatures, libcrypto
+    }
+
+    private let code: Code
+    /// One line saying what was wrong and why.
+    public let description: String
+
+    private init(_ code: Code, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    /// The text is not a PEM document.
+    public static var notPEM: Self { .init(.notPEM, "") }
+    /// The PEM document holds something other than the expected kind of key.
+    public static var wrongPEMLabel: Self { .init(.wrongPEMLabel, "") }
+    /// The DER inside is not a well-formed key.
+    public static var malformedDER: Self { .init(.malformedDER, "") }
+    /// A key that is neither Ed25519 nor P-256.
+    public static var unsupportedKeyType: Self { .init(.unsupportedKeyType, "") }
+    /// A JWK that lacks a member, or has one of the wrong form.
+    public static var invalidJWK: Self { .init(.invalidJWK, "") }
+    /// A JWK marked for another use than verifying signatures.
+    public static var notForSignatures: Self { .init(.notForSignatures, "") }
+    /// libcrypto failed at something that should not fail.
+    public static var libcrypto: Self { .init(.libcrypto, "") }
+
+    static func notPEM(_ why: String) -> Self { .init(.notPEM, "not a PEM document: \(why)") }
+    static func wrongPEMLabel(found: String, expected: String) -> Self {
+        .init(.wrongPEMLabel, "PEM holds \(found.debugDescription), expected \(expected.debugDescription)")
+    }
+    static func malformedDER(_ what: String) -> Self { .init(.malformedDER, "\(what) is not well-formed DER") }
+    static func unsupportedKeyType(_ what: String) -> Self {
+        .init(.unsupportedKeyType, "\(what) is not supported: agency keys are Ed25519 or P-256")
+    }
+    static func invalidJWK(_ why: String) -> Self { .init(.invalidJWK, "invalid JWK: \(why)") }
+    static func notForSignatures(_ why: String) -> Self { .init(.notForSignatures, "JWK is not for verifying signatures: \(why)") }
+    static func libcrypto(_ operation: String) -> Self {
+        .init(.libcrypto, "libcrypto failed to \(operation): \(LibCrypto.drainErrors())")
+    }
+
+    /// Compares the kind of problem only.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import LienThongHTTP
+import LienThongSigning
+import Foundation
+import Logging
+
+/// The `lienthong` command: a thin front over the libraries, one file per subcommand.
+@main
+struct Lienthong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lienthong",
+        abstract: "Share signed records between agencies: publish, pull, verify, merge.",
+        version: """
+            lienthong \(lienthongVersion)
+            \(LibCryptoRuntime.versionDescription)
+            \(CurlRuntime.versionDescription)
+            """,
+        subcommands: [Keygen.self, Sign.self, Verify.self]
+    )
+
+    static let lienthongVersion = "0.1.0"
+
+    /// Only the executable chooses where logs go: stderr, one line per event, which journald reads well.
+    static func main() async {
+        let level = ProcessInfo.processInfo.environment["LIENTHONG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import LienThongSigning
+
+struct Sign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign a JSON object and print the compact JWS.",
+        discussion: "The file's bytes are signed exactly as they are; they must be one UTF-8 JSON object."
+    )
+
+    @Option(help: ArgumentHelp("The PKCS#8 PEM private key.", valueName: "PRIVATE.pem"))
+    var key: String
+
+    @Option(help: "The typ header value to write, such as lienthong-page.")
+    var typ: String?
+
+    @OptionGroup var input: InputOption
+
+    func run() throws {
+        try reportingFailures {
+            let privateKey: PrivateKey
+            do {
+                privateKey = try PrivateKey(contentsOf: URL(fileURLWithPath: key))
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+            let payload = try input.readAll()
+            do {
+                print(try JWSSigner(key: privateKey).sign(payload: payload, type: typ))
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import LienThongSigning
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify a compact JWS and print its payload.",
+        discussion: """
+            Prints the payload bytes exactly and exits 0 when the JWS verifies with one of the keys.
+            Otherwise prints why on stderr and exits 1. An unreadable file or a key file that is not a
+            key exits 2. White space around the JWS is ignored; white space inside it is an error.
+            """
+    )
+
+    @Option(help: ArgumentHelp("A public key (SubjectPublicKeyInfo PEM or JWK); repeat for several.", valueName: "PUBLIC.pem"))
+    var key: [String]
+
+    @Option(help: "Require this typ header value.")
+    var typ: String?
+
+    @OptionGroup var input: InputOption
+
+    func validate() throws {
+        if key.isEmpty { throw ValidationError("give at least one --key") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            var keys: [PublicKey] = []
+            for path in key {
+                do {
+                    keys.append(try PublicKey(contentsOf: URL(fileURLWithPath: path)))
+                } catch {
+                    throw Failure(exitCode: 2, "\(error)")
+                }
+            }
+            let compact = Array(try input.readAll().trimmingWhiteSpace())
+            do {
+                let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
+                FileHandle.standardOutput.write(Data(verified.payload))
+            } catch {
+                throw Failure(exitCode: 1, "\(error)")
+            }
+        }
+    }
+}
+
+extension [UInt8] {
+    /// The bytes without ASCII white space at either end.
+    fileprivate func trimmingWhiteSpace() -> ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return [] }
+        return self[first...last]
+    }
+}
