@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+/// Runs the built `lienthong` binary as a child process, the way an operator would.
+enum CommandRunner {
+    struct Outcome {
+        let status: Int32
+        let stdout: Data
+        let stderr: String
+        var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    /// Next to the test bundle in the build folder, or `LIENTHONG_BINARY`.
+    static let binary: URL = {
+        if let override = ProcessInfo.processInfo.environment["LIENTHONG_BINARY"] { return URL(fileURLWithPath: override) }
+        return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appending(path: "lienthong")
+    }()
+
+    /// Runs `lienthong arguments…` with `stdin` as its input; output goes through files so neither stream can block.
+    @discardableResult
+    static func run(_ arguments: [String], stdin: Data = Data()) throws -> Outcome {
+        let scratch = try ScratchFolder()
+        let inputURL = scratch.url.appending(path: "stdin")
+        let outputURL = scratch.url.appending(path: "stdout")
+        let errorURL = scratch.url.appending(path: "stderr")
+        try stdin.write(to: inputURL)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardInput = try FileHandle(forReadingFrom: inputURL)
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
+        process.standardError = try FileHandle(forWritingTo: errorURL)
+        try process.run()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus,
+            stdout: try Data(contentsOf: outputURL),
+            stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
+        )
+    }
+}
+
+/// A fresh folder for one test, removed afterwards.
+final class ScratchFolder {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appending(path: "lienthong-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appending(path: name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
