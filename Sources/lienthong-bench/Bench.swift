@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// Benchmarks that measure lienthong against the physical baseline on the same machine, in the same run.
+/// Build in release: `swift run -c release lienthong-bench <benchmark>`.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lienthong-bench",
+        abstract: "Measure lienthong beside the physical baseline in the same run.",
+        subcommands: [SigningBenchmark.self]
+    )
+}
