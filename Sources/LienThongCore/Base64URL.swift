@@ -36,12 +36,19 @@ public enum Base64URL {
 
     /// Decodes text given as its UTF-8 bytes, such as one segment of a compact JWS.
     public static func decode(utf8 text: some Collection<UInt8>) throws(Base64URLError) -> [UInt8] {
+        // One copy, so that the loop below is not generic: specialising it across modules is not guaranteed.
+        try Array(text).withUnsafeBufferPointer { (buffer) throws(Base64URLError) in try decode(buffer) }
+    }
+
+    private static func decode(_ text: UnsafeBufferPointer<UInt8>) throws(Base64URLError) -> [UInt8] {
         if text.count % 4 == 1 { throw .init(.impossibleLength, offset: text.count) }
         var output = [UInt8]()
         output.reserveCapacity(text.count * 3 / 4)
         var accumulator: UInt32 = 0
-        var bits = 0
-        for (offset, byte) in text.enumerated() {
+        var bits: UInt32 = 0
+        let values = Self.values
+        for offset in 0..<text.count {
+            let byte = text[offset]
             let value = values[Int(byte)]
             if value == 0xFF {
                 throw .init(byte == UInt8(ascii: "=") ? .padding : .characterOutsideAlphabet, offset: offset)
@@ -50,8 +57,8 @@ public enum Base64URL {
             bits += 6
             if bits >= 8 {
                 bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
+                output.append(UInt8(truncatingIfNeeded: accumulator >> bits))
+                accumulator &= (1 << bits) - 1
             }
         }
         if accumulator != 0 { throw .init(.nonCanonical, offset: text.count - 1) }

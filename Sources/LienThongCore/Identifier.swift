@@ -8,9 +8,6 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     public init(_ text: String) throws(IdentifierError) {
         let bytes = Array(text.utf8)
         guard let first = bytes.first else { throw IdentifierError(kind: Kind.noun, text: text, problem: "is empty") }
-        guard bytes.count <= 64 else {
-            throw IdentifierError(kind: Kind.noun, text: String(text.prefix(64)) + "…", problem: "is longer than 64 characters")
-        }
         guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
             throw IdentifierError(kind: Kind.noun, text: text, problem: "does not start with a letter a-z")
         }
@@ -20,6 +17,10 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
         }
         guard bytes.allSatisfy(allowed) else {
             throw IdentifierError(kind: Kind.noun, text: text, problem: "has a character other than a-z, 0-9 and -")
+        }
+        // Only ASCII is left, so bytes and characters are the same count.
+        guard bytes.count <= 64 else {
+            throw IdentifierError(kind: Kind.noun, text: String(text.prefix(64)) + "…", problem: "is longer than 64 characters")
         }
         rawValue = text
     }

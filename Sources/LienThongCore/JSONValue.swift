@@ -2,7 +2,12 @@
 ///
 /// Numbers keep their exact text so that nothing an agency wrote is rounded on the way through.
 /// Objects cannot hold a member name twice: the parser refuses duplicates (RFC 7493 §2.3), because two
-/// readers that pick different duplicates would see different documents under one signature.
+/// readers that pick different duplicates would see different documents under one signature. Names that
+/// are canonically equivalent Unicode (a precomposed and a decomposed "é") count as the same name: they
+/// look the same to a person, so lienthong refuses them too, stricter than RFC 7493's code-point rule.
+///
+/// Two values are equal exactly when they serialize to the same bytes: strings and numbers compare by
+/// their UTF-8, not by Swift's canonical equivalence.
 public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
@@ -40,6 +45,43 @@ public enum JSONValue: Hashable, Sendable {
     /// The number as a 64-bit integer, when it is written as one (no fraction, no exponent) and fits.
     public var int64Value: Int64? {
         if case .number(let text) = self { Int64(text) } else { nil }
+    }
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let left), .bool(let right)): left == right
+        case (.number(let left), .number(let right)), (.string(let left), .string(let right)): left.utf8.elementsEqual(right.utf8)
+        case (.array(let left), .array(let right)): left == right
+        case (.object(let left), .object(let right)):
+            left.count == right.count
+                && left.allSatisfy { name, value in
+                    guard let index = right.index(forKey: name) else { return false }
+                    let (rightName, rightValue) = right[index]
+                    return name.utf8.elementsEqual(rightName.utf8) && value == rightValue
+                }
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let flag): hasher.combine(flag)
+        case .number(let text), .string(let text): text.utf8.forEach { hasher.combine($0) }
+        case .array(let elements): hasher.combine(elements)
+        case .object(let members):
+            // Members have no order: combine their hashes with an order-independent sum.
+            var sum = 0
+            for (name, value) in members {
+                var memberHasher = Hasher()
+                name.utf8.forEach { memberHasher.combine($0) }
+                memberHasher.combine(value)
+                sum &+= memberHasher.finalize()
+            }
+            hasher.combine(members.count)
+            hasher.combine(sum)
+        }
     }
 
     /// A short name of the value's kind, for error messages.

@@ -83,7 +83,7 @@ public struct JWSVerifier: Sendable {
 
     /// Verifies one compact JWS given as bytes.
     public func verify(utf8 compact: [UInt8]) throws(JWSError) -> VerifiedJWS {
-        if let space = compact.firstIndex(where: { [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+        if let space = compact.firstIndex(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
             throw JWSError(.whiteSpace, "JWS contains white space at offset \(space)")
         }
         let dots = compact.indices.filter { compact[$0] == UInt8(ascii: ".") }

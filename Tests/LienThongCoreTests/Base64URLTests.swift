@@ -166,26 +166,23 @@ struct Base64URLRejectionTests {
 
 @Suite("Base64URL accepts a last character only when its unused bits are zero")
 struct Base64URLCanonicalLastCharacterTests {
-    @Test("after one character, the last carries four unused bits", arguments: base64URLAlphabet)
-    func twoCharacterTail(last: Character) throws {
-        let value = base64URLAlphabet.firstIndex(of: last)!
-        let text = "Z" + String(last)
-        if value & 0x0F == 0 {
-            let bytes = try Base64URL.decode(text)
-            #expect(bytes.count == 1)
-            #expect(Base64URL.encode(bytes) == text)
-        } else {
-            #expect(throws: Base64URLError.nonCanonical) { try Base64URL.decode(text) }
-        }
+    /// A tail of one character leaves four unused bits in the last; a tail of two leaves two.
+    struct Tail: Sendable, CustomTestStringConvertible {
+        let prefix: String
+        let unusedBits: Int
+        let byteCount: Int
+        var testDescription: String { "after \(prefix), \(unusedBits) unused bits" }
     }
 
-    @Test("after two characters, the last carries two unused bits", arguments: base64URLAlphabet)
-    func threeCharacterTail(last: Character) throws {
+    @Test("the last character's unused bits must be zero", arguments: [
+        Tail(prefix: "Z", unusedBits: 0x0F, byteCount: 1), Tail(prefix: "Zm", unusedBits: 0x03, byteCount: 2),
+    ], base64URLAlphabet)
+    func lastCharacter(tail: Tail, last: Character) throws {
         let value = base64URLAlphabet.firstIndex(of: last)!
-        let text = "Zm" + String(last)
-        if value & 0x03 == 0 {
+        let text = tail.prefix + String(last)
+        if value & tail.unusedBits == 0 {
             let bytes = try Base64URL.decode(text)
-            #expect(bytes.count == 2)
+            #expect(bytes.count == tail.byteCount)
             #expect(Base64URL.encode(bytes) == text)
         } else {
             #expect(throws: Base64URLError.nonCanonical) { try Base64URL.decode(text) }
