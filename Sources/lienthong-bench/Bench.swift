@@ -10,3 +10,8 @@ struct Bench: ParsableCommand {
         subcommands: [SigningBenchmark.self]
     )
 }
+
+/// A benchmark that could not measure what it set out to, and why.
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+}

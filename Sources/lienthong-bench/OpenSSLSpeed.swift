@@ -2,10 +2,6 @@ import Foundation
 
 /// Runs `openssl speed` and reads the figures it prints.
 enum OpenSSLSpeed {
-    struct Failed: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Verifications per second for each algorithm row of `openssl speed ALGORITHM…`, keyed by the
     /// name in its parentheses (`Ed25519`, `nistp256`).
     static func verifyRates(_ algorithms: [String], seconds: Int) throws -> [String: Double] {
@@ -26,7 +22,7 @@ enum OpenSSLSpeed {
         // The last line reads like "sha256   1234567.89k": thousands of bytes per second.
         guard let last = output.split(separator: "\n").last, let figure = last.split(separator: " ").last,
             figure.hasSuffix("k"), let thousands = Double(figure.dropLast())
-        else { throw Failed(description: "cannot read openssl speed -evp \(digest) output: \(output)") }
+        else { throw BenchmarkFailure(description: "cannot read openssl speed -evp \(digest) output: \(output)") }
         return thousands * 1000
     }
 
@@ -41,7 +37,7 @@ enum OpenSSLSpeed {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failed(description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+            throw BenchmarkFailure(description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }
         return text
     }
