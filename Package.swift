@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C bindings: only what Swift cannot import itself.
@@ -35,13 +37,35 @@ let package = Package(
         .target(name: "LienThongCore", swiftSettings: strict),
         // JWS and agency keys, with OpenSSL's libcrypto behind them.
         .target(name: "LienThongSigning", dependencies: ["LienThongCore", "CLibCrypto"], swiftSettings: strict),
+        // Merge rules: version vectors, hybrid clocks, policies (pure: no I/O).
+        .target(name: "LienThongMerge", dependencies: ["LienThongCore"], swiftSettings: strict),
+        // Seeded randomness and simulated histories, for tests only.
+        .target(name: "LienThongTestSupport", dependencies: ["LienThongMerge", "LienThongCore"], swiftSettings: strict),
+        // The agency's configuration file.
+        .target(
+            name: "LienThongConfig",
+            dependencies: ["LienThongCore", "LienThongMerge", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // The shared SQLite store: records, siblings, history, cursors, own feed, quarantine, audit.
+        .target(
+            name: "LienThongStore",
+            dependencies: ["LienThongCore", "LienThongMerge", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // Feed protocol v1: page checks and applying pages to the store.
+        .target(
+            name: "LienThongFeed",
+            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore"],
+            swiftSettings: strict
+        ),
         // HTTP through libcurl.
         .target(name: "LienThongHTTP", dependencies: ["CCurl"], swiftSettings: strict),
 
         .executableTarget(
             name: "lienthong",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongHTTP",
+                "LienThongCore", "LienThongSigning", "LienThongHTTP", "LienThongConfig", "LienThongStore", "LienThongMerge", "LienThongFeed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -58,6 +82,22 @@ let package = Package(
 
         .testTarget(name: "LienThongCoreTests", dependencies: ["LienThongCore"], swiftSettings: strict),
         .testTarget(name: "LienThongSigningTests", dependencies: ["LienThongSigning", "LienThongCore"], swiftSettings: strict),
+        .testTarget(
+            name: "LienThongMergeTests",
+            dependencies: ["LienThongMerge", "LienThongTestSupport", "LienThongCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "LienThongConfigTests", dependencies: ["LienThongConfig", "LienThongCore", "LienThongMerge"], swiftSettings: strict),
+        .testTarget(
+            name: "LienThongStoreTests",
+            dependencies: ["LienThongStore", "LienThongMerge", "LienThongCore", "LienThongTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LienThongFeedTests",
+            dependencies: ["LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LienthongCLITests", dependencies: ["lienthong", "LienThongSigning", "LienThongCore"], swiftSettings: strict),
     ]
 )

@@ -1,10 +1,21 @@
 import ArgumentParser
 import Foundation
+import LienThongConfig
+import LienThongCore
+import LienThongMerge
+import LienThongStore
 
 /// Reads all of FILE, or standard input when the argument is `-` or absent.
 struct InputOption: ParsableArguments {
     @Argument(help: ArgumentHelp("The input file; - or nothing reads standard input.", valueName: "FILE"))
     var file: String?
+
+    init() {}
+
+    /// Reads `file` (or standard input for `-`), as the argument would.
+    init(file: String) {
+        self.file = file
+    }
 
     func readAll() throws -> [UInt8] {
         guard let file, file != "-" else {
@@ -43,5 +54,69 @@ extension ParsableCommand {
         } catch let failure as Failure {
             throw failure.report()
         }
+    }
+}
+
+/// `--config FILE`, else `LIENTHONG_CONFIG`, else /etc/lienthong/lienthong.yaml.
+struct ConfigOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The configuration file (default: $LIENTHONG_CONFIG or \(Configuration.defaultPath)).", valueName: "FILE"))
+    var config: String?
+
+    var path: String { config ?? ProcessInfo.processInfo.environment["LIENTHONG_CONFIG"] ?? Configuration.defaultPath }
+
+    /// Reads the configuration; a bad one is a failure that exits 2.
+    func load() throws -> Configuration {
+        do {
+            return try Configuration(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw Failure(exitCode: 2, "\(error)")
+        }
+    }
+
+    /// Reads the configuration and opens its store.
+    func openStore() throws -> (Configuration, Store) {
+        let configuration = try load()
+        do {
+            return (configuration, try Store(openingAt: configuration.storeURL))
+        } catch {
+            throw Failure(exitCode: 2, "\(error)")
+        }
+    }
+}
+
+/// `--dataset D`, which must be a dataset the configuration holds.
+struct DatasetOption: ParsableArguments {
+    @Option(help: "The dataset.")
+    var dataset: String
+
+    func validate() throws {
+        do {
+            _ = try DatasetName(dataset)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The dataset and its merge policy under `configuration`.
+    func resolve(in configuration: Configuration) throws -> (DatasetName, MergePolicy) {
+        let name = try DatasetName(dataset)
+        guard let policy = configuration.policy(for: name) else {
+            throw Failure(exitCode: 2, "dataset \(name) is not listed under datasets in \(configuration.fileURL.path)")
+        }
+        return (name, policy)
+    }
+}
+
+/// Writes bytes to standard output.
+func writeStandardOutput(_ bytes: [UInt8]) {
+    FileHandle.standardOutput.write(Data(bytes))
+}
+
+extension [UInt8] {
+    /// The bytes without ASCII white space at either end.
+    func trimmingWhiteSpace() -> ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return [] }
+        return self[first...last]
     }
 }

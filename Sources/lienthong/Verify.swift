@@ -44,12 +44,3 @@ struct Verify: ParsableCommand {
         }
     }
 }
-
-extension [UInt8] {
-    /// The bytes without ASCII white space at either end.
-    fileprivate func trimmingWhiteSpace() -> ArraySlice<UInt8> {
-        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return [] }
-        return self[first...last]
-    }
-}

@@ -1,0 +1,84 @@
+public import Foundation
+public import LienThongCore
+public import LienThongMerge
+
+/// One agency's configuration, read from YAML (default `/etc/lienthong/lienthong.yaml`).
+///
+/// Every path inside is resolved against the folder of the configuration file. See docs/CONFIG.md.
+public struct Configuration: Sendable {
+    /// The file this was read from.
+    public let fileURL: URL
+    /// This agency's id.
+    public let agency: AgencyID
+    /// The SQLite store.
+    public let storeURL: URL
+    /// The agency's PKCS#8 PEM private key.
+    public let signingKeyURL: URL
+    /// Where the publisher listens, as `host:port`.
+    public let listen: ListenAddress
+    /// How far in the future a peer's clock may run before its stamps are refused.
+    public let clockSkewSeconds: Int64
+    /// The datasets this agency holds, with their merge policies.
+    public let datasets: [DatasetName: DatasetSettings]
+    /// The agencies this one exchanges data with.
+    public let peers: [AgencyID: PeerSettings]
+
+    /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
+    public static let defaultPath = "/etc/lienthong/lienthong.yaml"
+
+    /// The merge policy for `dataset`, or nil when this agency does not hold that dataset.
+    public func policy(for dataset: DatasetName) -> MergePolicy? { datasets[dataset]?.policy }
+}
+
+/// How one dataset's records merge here.
+public struct DatasetSettings: Sendable, Hashable {
+    public let policy: MergePolicy
+}
+
+/// One peer agency: where to pull from, which keys it signs with, what flows each way.
+public struct PeerSettings: Sendable {
+    public let agency: AgencyID
+    /// The base URL of its publisher: `https://…`, or `http://` on a loopback address only.
+    public let url: URL
+    /// Its pinned public keys (PEM or JWK files); more than one during a key rotation.
+    public let keyURLs: [URL]
+    /// Datasets pulled from this peer.
+    public let pull: [DatasetName]
+    /// Datasets this peer may pull from us, with the fields it may see.
+    public let share: [DatasetName: Grant]
+    /// Seconds between polls of this peer.
+    public let intervalSeconds: Int
+}
+
+/// What a peer may see of one dataset.
+public struct Grant: Sendable, Hashable {
+    /// The fields of `data` the peer receives; nil means all fields.
+    public let fields: [String]?
+
+    public init(fields: [String]?) {
+        self.fields = fields
+    }
+}
+
+/// A listening address such as `127.0.0.1:8440` or `[::1]:8440`.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Why a configuration could not be used: names the file, the key and what is wrong, in one line.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(file: URL, key: String?, line: Int?, _ problem: String) {
+        let place = [file.path + (line.map { ":\($0)" } ?? ""), key].compactMap { $0 }.joined(separator: ": ")
+        description = "\(place): \(problem)"
+    }
+}

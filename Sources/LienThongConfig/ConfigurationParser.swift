@@ -1,0 +1,227 @@
+public import Foundation
+import LienThongCore
+import LienThongMerge
+import Yams
+
+extension Configuration {
+    /// Reads and checks the configuration in `url`. Any unknown key, missing key or bad value is an error
+    /// that names the file and the key.
+    public init(contentsOf url: URL) throws(ConfigurationError) {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: url, key: nil, line: nil, "cannot read the file: \(error.localizedDescription)")
+        }
+        try self.init(yaml: text, fileURL: url)
+    }
+
+    /// Reads a configuration from YAML text, as if it were in the file `fileURL` (for messages and relative paths).
+    public init(yaml text: String, fileURL: URL) throws(ConfigurationError) {
+        let reader = YAMLReader(file: fileURL)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw reader.error(nil, nil, "the file is empty") }
+            root = node
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            let oneLine = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            throw reader.error(nil, nil, "not valid YAML: \(oneLine.joined(separator: " "))")
+        }
+        let top = try reader.mapping(root, at: nil, allowed: [
+            "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers",
+        ])
+        let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
+        let datasets = try reader.datasets(top["datasets"])
+        self.init(
+            fileURL: fileURL,
+            agency: agency,
+            storeURL: try reader.path(reader.required(top, "store", at: nil), at: "store"),
+            signingKeyURL: try reader.path(reader.required(top, "signing_key", at: nil), at: "signing_key"),
+            listen: try top["listen"].map { node throws(ConfigurationError) in try reader.listenAddress(node) }
+                ?? ListenAddress(host: "127.0.0.1", port: 8440),
+            clockSkewSeconds: Int64(try top["clock_skew_seconds"].map { node throws(ConfigurationError) in
+                try reader.integer(node, at: "clock_skew_seconds", in: 0...86_400)
+            } ?? 300),
+            datasets: datasets,
+            peers: try reader.peers(top["peers"], own: agency, datasets: datasets)
+        )
+    }
+}
+
+/// Walks the YAML tree, turning every surprise into a ``ConfigurationError`` with the key and line.
+private struct YAMLReader {
+    let file: URL
+
+    func error(_ node: Node?, _ key: String?, _ problem: String) -> ConfigurationError {
+        ConfigurationError(file: file, key: key, line: node?.mark.map { $0.line }, problem)
+    }
+
+    /// A mapping whose keys are plain strings, each allowed and given once.
+    func mapping(_ node: Node, at key: String?, allowed: Set<String>? = nil) throws(ConfigurationError) -> [String: Node] {
+        guard let mapping = node.mapping else { throw error(node, key, "expected a mapping") }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string else { throw error(keyNode, key, "keys must be plain text") }
+            let path = key.map { "\($0).\(name)" } ?? name
+            if let allowed, !allowed.contains(name) { throw error(keyNode, path, "unknown key") }
+            if result.updateValue(value, forKey: name) != nil { throw error(keyNode, path, "the key is given twice") }
+        }
+        return result
+    }
+
+    func required(_ mapping: [String: Node], _ name: String, at key: String?) throws(ConfigurationError) -> Node {
+        guard let node = mapping[name] else {
+            throw ConfigurationError(file: file, key: key.map { "\($0).\(name)" } ?? name, line: nil, "missing")
+        }
+        return node
+    }
+
+    func string(_ node: Node, at key: String) throws(ConfigurationError) -> String {
+        guard let scalar = node.scalar, !scalar.string.isEmpty else { throw error(node, key, "expected a non-empty text") }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, at key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard node.scalar != nil, let value = node.int else { throw error(node, key, "expected a whole number") }
+        guard range.contains(value) else { throw error(node, key, "must be from \(range.lowerBound) to \(range.upperBound)") }
+        return value
+    }
+
+    func identifier<Kind>(_ type: Identifier<Kind>.Type, _ node: Node, at key: String) throws(ConfigurationError) -> Identifier<Kind> {
+        do {
+            return try Identifier<Kind>(try string(node, at: key))
+        } catch let failure as ConfigurationError {
+            throw failure
+        } catch {
+            throw self.error(node, key, "\(error)")
+        }
+    }
+
+    func sequence(_ node: Node, at key: String) throws(ConfigurationError) -> [Node] {
+        guard let sequence = node.sequence else { throw error(node, key, "expected a list") }
+        return Array(sequence)
+    }
+
+    /// A path, resolved against the configuration file's folder when relative.
+    func path(_ node: Node, at key: String) throws(ConfigurationError) -> URL {
+        let text = try string(node, at: key)
+        return text.hasPrefix("/")
+            ? URL(fileURLWithPath: text).standardizedFileURL
+            : file.deletingLastPathComponent().appending(path: text).standardizedFileURL
+    }
+
+    func listenAddress(_ node: Node) throws(ConfigurationError) -> ListenAddress {
+        let text = try string(node, at: "listen")
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port)
+        else { throw error(node, "listen", "expected host:port, such as 127.0.0.1:8440") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw error(node, "listen", "expected host:port, such as 127.0.0.1:8440") }
+        return ListenAddress(host: host, port: port)
+    }
+
+    func datasets(_ node: Node?) throws(ConfigurationError) -> [DatasetName: DatasetSettings] {
+        guard let node else { return [:] }
+        var result: [DatasetName: DatasetSettings] = [:]
+        for (name, settingsNode) in try mapping(node, at: "datasets") {
+            let key = "datasets.\(name)"
+            let dataset = try identifier(DatasetName.self, .init(name), at: key)
+            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner"])
+            let policyName = try string(required(settings, "policy", at: key), at: "\(key).policy")
+            let policy: MergePolicy
+            switch policyName {
+            case "lww", "manual":
+                if let owner = settings["owner"] { throw error(owner, "\(key).owner", "only the authority policy has an owner") }
+                policy = policyName == "lww" ? .lww : .manual
+            case "authority":
+                policy = .authority(owner: try identifier(AgencyID.self, required(settings, "owner", at: key), at: "\(key).owner"))
+            default:
+                throw error(settings["policy"], "\(key).policy", "expected lww, authority or manual, not \(policyName.debugDescription)")
+            }
+            result[dataset] = DatasetSettings(policy: policy)
+        }
+        return result
+    }
+
+    func peers(_ node: Node?, own: AgencyID, datasets: [DatasetName: DatasetSettings]) throws(ConfigurationError) -> [AgencyID: PeerSettings] {
+        guard let node else { return [:] }
+        var result: [AgencyID: PeerSettings] = [:]
+        for (name, peerNode) in try mapping(node, at: "peers") {
+            let key = "peers.\(name)"
+            let agency = try identifier(AgencyID.self, .init(name), at: key)
+            if agency == own { throw error(peerNode, key, "an agency cannot be its own peer") }
+            let settings = try mapping(peerNode, at: key, allowed: ["url", "keys", "pull", "share", "interval_seconds"])
+            let keyNodes = try sequence(required(settings, "keys", at: key), at: "\(key).keys")
+            if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", "pin at least one public key") }
+            var keyURLs: [URL] = []
+            for keyNode in keyNodes { keyURLs.append(try path(keyNode, at: "\(key).keys")) }
+            result[agency] = PeerSettings(
+                agency: agency,
+                url: try peerURL(required(settings, "url", at: key), at: "\(key).url"),
+                keyURLs: keyURLs,
+                pull: try pulledDatasets(settings["pull"], at: "\(key).pull", held: datasets),
+                share: try grants(settings["share"], at: "\(key).share", held: datasets),
+                intervalSeconds: try settings["interval_seconds"].map { node throws(ConfigurationError) in
+                    try integer(node, at: "\(key).interval_seconds", in: 1...86_400)
+                } ?? 30
+            )
+        }
+        return result
+    }
+
+    /// `https://…`; plain `http://` only to a loopback address, where there is no network to protect.
+    private func peerURL(_ node: Node, at key: String) throws(ConfigurationError) -> URL {
+        let text = try string(node, at: key)
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil,
+            let url = components.url
+        else { throw error(node, key, "expected a URL such as https://lienthong.example.gov.vn") }
+        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        guard scheme == "https" || (scheme == "http" && loopback) else {
+            throw error(node, key, "must use https (plain http is allowed only to a loopback address)")
+        }
+        return url
+    }
+
+    private func pulledDatasets(_ node: Node?, at key: String, held: [DatasetName: DatasetSettings]) throws(ConfigurationError) -> [DatasetName] {
+        guard let node else { return [] }
+        var result: [DatasetName] = []
+        for item in try sequence(node, at: key) {
+            let dataset = try identifier(DatasetName.self, item, at: key)
+            guard held[dataset] != nil else { throw error(item, key, "dataset \(dataset) is not listed under datasets") }
+            guard !result.contains(dataset) else { throw error(item, key, "dataset \(dataset) is listed twice") }
+            result.append(dataset)
+        }
+        return result
+    }
+
+    private func grants(_ node: Node?, at key: String, held: [DatasetName: DatasetSettings]) throws(ConfigurationError) -> [DatasetName: Grant] {
+        guard let node else { return [:] }
+        var result: [DatasetName: Grant] = [:]
+        for (name, grantNode) in try mapping(node, at: key) {
+            let grantKey = "\(key).\(name)"
+            let dataset = try identifier(DatasetName.self, .init(name), at: grantKey)
+            guard held[dataset] != nil else { throw error(grantNode, grantKey, "dataset \(dataset) is not listed under datasets") }
+            // `tiem-chung:` with nothing after it, or `{}`, grants every field.
+            if grantNode.null != nil {
+                result[dataset] = Grant(fields: nil)
+                continue
+            }
+            let settings = try mapping(grantNode, at: grantKey, allowed: ["fields"])
+            guard let fieldsNode = settings["fields"] else {
+                result[dataset] = Grant(fields: nil)
+                continue
+            }
+            var fields: [String] = []
+            for field in try sequence(fieldsNode, at: "\(grantKey).fields") {
+                let name = try string(field, at: "\(grantKey).fields")
+                guard !fields.contains(name) else { throw error(field, "\(grantKey).fields", "field \(name.debugDescription) is listed twice") }
+                fields.append(name)
+            }
+            result[dataset] = Grant(fields: fields)
+        }
+        return result
+    }
+}

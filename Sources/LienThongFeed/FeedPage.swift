@@ -1,0 +1,167 @@
+public import LienThongCore
+public import LienThongSigning
+
+/// A feed page (protocol v1, docs/PROTOCOL.md) whose signature and page-level rules have been checked.
+/// Its records are still raw: each is checked against the record rules when it is applied.
+public struct FeedPage: Sendable {
+    public static let type = "lienthong-page"
+    /// The most records a page may hold.
+    public static let maximumLimit: Int64 = 10_000
+    /// The longest a page may be valid for.
+    public static let maximumLifetimeSeconds: Int64 = 3600
+
+    public let publisher: AgencyID
+    public let audience: AgencyID
+    public let dataset: DatasetName
+    public let after: Int64
+    public let last: Int64
+    public let head: Int64
+    public let issuedAt: Int64
+    public let expiresAt: Int64
+    /// The records as sent, each with its `seq`.
+    public let records: [(seq: Int64, json: JSONValue)]
+}
+
+/// What a page must match besides its signature: who sent it, to whom, and what was asked.
+public struct PageExpectation: Sendable {
+    public let publisher: AgencyID
+    public let audience: AgencyID
+    /// Datasets this agency pulls from the publisher: a page of any other dataset is refused.
+    public let pulledDatasets: Set<DatasetName>
+    /// The dataset asked for, when a request was made; nil for offline import, where pages come as they are.
+    public let dataset: DatasetName?
+    /// The `after` asked for, likewise.
+    public let after: Int64?
+    /// The `limit` asked for.
+    public let limit: Int64
+    /// Now, in Unix seconds, and how far the two clocks may disagree.
+    public let now: Int64
+    public let clockSkewSeconds: Int64
+    /// Whether an expired page may still be read (offline transfers across an air gap).
+    public let allowExpired: Bool
+
+    public init(
+        publisher: AgencyID, audience: AgencyID, pulledDatasets: Set<DatasetName>, dataset: DatasetName? = nil, after: Int64? = nil,
+        limit: Int64 = FeedPage.maximumLimit, now: Int64, clockSkewSeconds: Int64, allowExpired: Bool = false
+    ) {
+        self.publisher = publisher
+        self.audience = audience
+        self.pulledDatasets = pulledDatasets
+        self.dataset = dataset
+        self.after = after
+        self.limit = limit
+        self.now = now
+        self.clockSkewSeconds = clockSkewSeconds
+        self.allowExpired = allowExpired
+    }
+}
+
+extension FeedPage {
+    /// Verifies `compact` with the publisher's pinned keys and checks every page-level rule against `expected`.
+    public init(compact: [UInt8], verifier: JWSVerifier, expected: PageExpectation) throws(PageRejection) {
+        let verified: VerifiedJWS
+        do {
+            verified = try verifier.verify(utf8: compact)
+        } catch {
+            throw PageRejection(.signature, "\(error)")
+        }
+        try self.init(payload: verified.payloadJSON, expected: expected)
+    }
+
+    private init(payload: JSONValue, expected: PageExpectation) throws(PageRejection) {
+        let fields = PayloadFields(payload)
+        guard try fields.integer("v") == 1 else { throw PageRejection(.unsupportedVersion, "page version is not 1") }
+        publisher = try fields.identifier("publisher", as: AgencyID.self)
+        audience = try fields.identifier("audience", as: AgencyID.self)
+        dataset = try fields.identifier("dataset", as: DatasetName.self)
+        after = try fields.integer("after")
+        last = try fields.integer("last")
+        head = try fields.integer("head")
+        issuedAt = try fields.integer("issued_at")
+        expiresAt = try fields.integer("expires_at")
+        guard let recordList = payload["records"]?.arrayValue else { throw PageRejection(.malformed, "page has no \"records\" list") }
+
+        guard publisher == expected.publisher else {
+            throw PageRejection(.wrongPublisher, "page is published by \(publisher), expected \(expected.publisher)")
+        }
+        guard audience == expected.audience else {
+            throw PageRejection(.wrongAudience, "page is addressed to \(audience), not to \(expected.audience)")
+        }
+        if let asked = expected.dataset, dataset != asked {
+            throw PageRejection(.wrongDataset, "page is of dataset \(dataset), expected \(asked)")
+        }
+        guard expected.pulledDatasets.contains(dataset) else {
+            throw PageRejection(.datasetNotPulled, "dataset \(dataset) is not pulled from \(publisher)")
+        }
+        if let asked = expected.after, after != asked {
+            throw PageRejection(.wrongAfter, "page starts after \(after), expected after \(asked)")
+        }
+        guard after >= 0 else { throw PageRejection(.sequence, "page starts after \(after), below 0") }
+        guard Int64(recordList.count) <= expected.limit else {
+            throw PageRejection(.tooManyRecords, "page holds \(recordList.count) records, more than the limit of \(expected.limit)")
+        }
+        var records: [(seq: Int64, json: JSONValue)] = []
+        records.reserveCapacity(recordList.count)
+        var previous = after
+        for record in recordList {
+            guard let seq = record["seq"]?.int64Value else { throw PageRejection(.malformed, "a record has no integer \"seq\"") }
+            guard seq > previous else {
+                throw PageRejection(.sequence, "record seq \(seq) does not increase past \(previous)")
+            }
+            guard seq <= last else { throw PageRejection(.sequence, "record seq \(seq) is beyond the page's last \(last)") }
+            records.append((seq, record))
+            previous = seq
+        }
+        guard last == (records.last?.seq ?? after) else {
+            throw PageRejection(.sequence, "page's last is \(last) but its records end at \(records.last?.seq ?? after)")
+        }
+        guard last <= head else { throw PageRejection(.lastAfterHead, "page's last \(last) is beyond the publisher's head \(head)") }
+        guard issuedAt <= expected.now + expected.clockSkewSeconds else {
+            throw PageRejection(.issuedInFuture, "page is issued \(issuedAt - expected.now) s in the future")
+        }
+        guard expiresAt >= issuedAt, expiresAt - issuedAt <= Self.maximumLifetimeSeconds else {
+            throw PageRejection(.lifetime, "page is valid for \(expiresAt - issuedAt) s, not 0 to \(Self.maximumLifetimeSeconds)")
+        }
+        guard expected.allowExpired || expected.now <= expiresAt + expected.clockSkewSeconds else {
+            throw PageRejection(.expired, "page expired \(expected.now - expiresAt) s ago")
+        }
+        self.records = records
+    }
+}
+
+/// Reads the typed members of a page payload, refusing with the member's name.
+private struct PayloadFields {
+    let payload: JSONValue
+    init(_ payload: JSONValue) { self.payload = payload }
+
+    func integer(_ name: String) throws(PageRejection) -> Int64 {
+        guard let value = payload[name]?.int64Value else { throw PageRejection(.malformed, "page has no integer \"\(name)\"") }
+        return value
+    }
+
+    func identifier<Kind>(_ name: String, as type: Identifier<Kind>.Type) throws(PageRejection) -> Identifier<Kind> {
+        guard let text = payload[name]?.stringValue, let value = try? Identifier<Kind>(text) else {
+            throw PageRejection(.malformed, "page has no valid \"\(name)\"")
+        }
+        return value
+    }
+}
+
+extension FeedPage {
+    /// The payload of a page as the protocol writes it; `records` are `(seq, version)` in ascending `seq`.
+    public static func payload(
+        publisher: AgencyID, audience: AgencyID, dataset: DatasetName, after: Int64, head: Int64, issuedAt: Int64, expiresAt: Int64,
+        records: [(seq: Int64, version: JSONValue)]
+    ) -> JSONValue {
+        let recordValues = records.map { seq, version -> JSONValue in
+            guard case .object(var members) = version else { return version }
+            members["seq"] = .integer(seq)
+            return .object(members)
+        }
+        return .object([
+            "v": .integer(1), "publisher": .string(publisher.rawValue), "audience": .string(audience.rawValue),
+            "dataset": .string(dataset.rawValue), "after": .integer(after), "last": .integer(records.last?.seq ?? after),
+            "head": .integer(head), "issued_at": .integer(issuedAt), "expires_at": .integer(expiresAt), "records": .array(recordValues),
+        ])
+    }
+}

@@ -1,0 +1,59 @@
+public import LienThongCore
+public import LienThongMerge
+public import LienThongStore
+
+/// What applying one page did.
+public struct PageApplication: Sendable, Equatable {
+    public var applied = 0
+    public var redundant = 0
+    public var quarantined = 0
+    /// Where the cursor stands after the page, and whether this page moved it.
+    public var cursor: Int64 = 0
+    public var cursorAdvanced = false
+}
+
+extension FeedPage {
+    /// Applies the page's records and moves the publisher's cursor, in one transaction: a crash or an
+    /// error leaves either both or neither. Records that break the record rules are quarantined while the
+    /// rest apply. The cursor moves to `last` only when the page continues it (`after` at or before the
+    /// cursor), so pages may arrive in any order. A `head` below the cursor is a rollback by the
+    /// publisher: the page is refused.
+    public func apply(to store: Store, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
+        try store.write(now: now * 1000) { transaction in
+            let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
+            if let cursor, head < cursor.position {
+                throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
+            }
+            var result = PageApplication()
+            for (_, json) in records {
+                let version: RecordVersion
+                do {
+                    version = try RecordVersion(
+                        json: json, dataset: dataset, publisher: publisher, nowMilliseconds: now * 1000, clockSkewSeconds: clockSkewSeconds
+                    )
+                } catch let violation as RecordRuleViolation {
+                    try transaction.quarantine(
+                        peer: publisher, dataset: dataset, recordID: json["id"]?.stringValue, reason: violation.reason.description,
+                        detail: violation.description, raw: json.serializedText
+                    )
+                    result.quarantined += 1
+                    continue
+                }
+                switch try transaction.receive(version, from: publisher, policy: policy) {
+                case .applied: result.applied += 1
+                case .redundant: result.redundant += 1
+                case .equivocation: result.quarantined += 1
+                }
+            }
+            let position = cursor?.position ?? 0
+            result.cursorAdvanced = after <= position && last > position
+            result.cursor = result.cursorAdvanced ? last : position
+            try transaction.setCursor(peer: publisher, dataset: dataset, position: result.cursor, head: max(head, cursor?.head ?? 0))
+            try transaction.audit("page applied", peer: publisher, dataset: dataset, detail: .object([
+                "after": .integer(after), "last": .integer(last), "head": .integer(head), "applied": .integer(result.applied),
+                "redundant": .integer(result.redundant), "quarantined": .integer(result.quarantined), "cursor": .integer(result.cursor),
+            ]))
+            return result
+        }
+    }
+}

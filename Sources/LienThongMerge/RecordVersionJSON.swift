@@ -1,0 +1,111 @@
+public import LienThongCore
+
+extension RecordVersion {
+    /// Longest record id, counted in Unicode scalars so that every implementation counts alike.
+    static let maximumIDLength = 256
+
+    /// Reads a record from a feed page, `{"id","origin","hlc","vv","deleted","data"}`, and checks the
+    /// record rules; a `seq` member and unknown members are ignored.
+    ///
+    /// Members are checked in the order id, origin, hlc, vv, deleted, data, and the first broken rule is
+    /// thrown: the caller quarantines this record and applies the rest of the page.
+    public init(
+        json: JSONValue, dataset: DatasetName, publisher: AgencyID, nowMilliseconds: Int64, clockSkewSeconds: Int64
+    ) throws(RecordRuleViolation) {
+        guard let members = json.objectValue else {
+            throw RecordRuleViolation(.malformed, "record is \(json.kindName), not a JSON object")
+        }
+        let id = try Self.readID(members)
+        let origin = try Self.readOrigin(members, publisher: publisher)
+        let hlc = try Self.readHLC(members, nowMilliseconds: nowMilliseconds, clockSkewSeconds: clockSkewSeconds)
+        let vv = try Self.readVersionVector(members, origin: origin)
+        let deletedValue = try Self.member("deleted", of: members)
+        guard let deleted = deletedValue.boolValue else {
+            throw RecordRuleViolation(.malformed, "record deleted is \(deletedValue.kindName), not a boolean")
+        }
+        let data = try Self.member("data", of: members)
+        guard data.objectValue != nil else {
+            throw RecordRuleViolation(.dataNotObject, "record data is \(data.kindName), not a JSON object")
+        }
+        self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data)
+    }
+
+    /// The version as a feed page carries it: exactly id, origin, hlc, vv, deleted and data.
+    public var json: JSONValue {
+        .object([
+            "id": .string(id),
+            "origin": .string(origin.rawValue),
+            "hlc": hlc.json,
+            "vv": vv.json,
+            "deleted": .bool(deleted),
+            "data": data,
+        ])
+    }
+
+    private static func member(_ name: String, of members: [String: JSONValue]) throws(RecordRuleViolation) -> JSONValue {
+        guard let value = members[name] else { throw RecordRuleViolation(.malformed, "record has no \"\(name)\"") }
+        return value
+    }
+
+    private static func readID(_ members: [String: JSONValue]) throws(RecordRuleViolation) -> String {
+        let value = try member("id", of: members)
+        guard let id = value.stringValue else {
+            throw RecordRuleViolation(.malformed, "record id is \(value.kindName), not a string")
+        }
+        let length = id.unicodeScalars.count
+        guard (1...maximumIDLength).contains(length) else {
+            throw RecordRuleViolation(.idLength, "record id has \(length) characters, not 1 to \(maximumIDLength)")
+        }
+        return id
+    }
+
+    private static func readOrigin(_ members: [String: JSONValue], publisher: AgencyID) throws(RecordRuleViolation) -> AgencyID {
+        guard let text = try member("origin", of: members).stringValue, let origin = try? AgencyID(text) else {
+            throw RecordRuleViolation(.malformed, "record origin is not an agency id")
+        }
+        guard origin == publisher else {
+            throw RecordRuleViolation(.originNotPublisher, "record origin \(origin) is not the page's publisher \(publisher)")
+        }
+        return origin
+    }
+
+    private static func readHLC(
+        _ members: [String: JSONValue], nowMilliseconds: Int64, clockSkewSeconds: Int64
+    ) throws(RecordRuleViolation) -> HybridTimestamp {
+        guard let parts = try member("hlc", of: members).arrayValue, parts.count == 2,
+            let milliseconds = parts[0].int64Value, let counter = parts[1].int64Value, milliseconds >= 0, counter >= 0
+        else { throw RecordRuleViolation(.malformed, "record hlc is not two non-negative integers") }
+        guard milliseconds <= nowMilliseconds + clockSkewSeconds * 1000 else {
+            throw RecordRuleViolation(
+                .hlcTooFarInFuture,
+                "record hlc is \(milliseconds - nowMilliseconds) ms ahead of this clock, more than the \(clockSkewSeconds) s skew allowed"
+            )
+        }
+        return HybridTimestamp(milliseconds: milliseconds, counter: counter)
+    }
+
+    private static func readVersionVector(_ members: [String: JSONValue], origin: AgencyID) throws(RecordRuleViolation) -> VersionVector {
+        let value = try member("vv", of: members)
+        guard let entries = value.objectValue else {
+            throw RecordRuleViolation(.malformed, "record vv is \(value.kindName), not a JSON object")
+        }
+        var counters: [AgencyID: Int64] = [:]
+        // In name order, so that a record with several faults is always reported the same way.
+        for (name, count) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            guard let agency = try? AgencyID(name) else {
+                throw RecordRuleViolation(.malformed, "record vv has a member name that is not an agency id")
+            }
+            guard let count = count.int64Value else {
+                throw RecordRuleViolation(.malformed, "record vv has a counter that is not a 64-bit integer")
+            }
+            counters[agency] = count
+        }
+        guard let own = counters[origin], own >= 1 else {
+            throw RecordRuleViolation(.originCounterMissing, "record vv counts no edit by its origin \(origin)")
+        }
+        guard counters.values.allSatisfy({ $0 >= 1 }) else {
+            throw RecordRuleViolation(.malformed, "record vv has a counter below 1")
+        }
+        return VersionVector(counters)
+    }
+}

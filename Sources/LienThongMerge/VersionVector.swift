@@ -1,0 +1,61 @@
+public import LienThongCore
+
+/// How two version vectors relate.
+public enum CausalOrder: Sendable {
+    /// The same counters: both have seen the same edits.
+    case equal
+    /// Every counter is at most the other's, one is smaller: the other has seen all this one has.
+    case before
+    /// The other way round from ``before``.
+    case after
+    /// Each has seen an edit the other has not.
+    case concurrent
+}
+
+/// Counts, per agency, the edits of one record that a version has seen.
+///
+/// An absent agency counts 0. Entries of 0 or less are dropped, so vectors with the same counts are
+/// equal and hash alike however they were built.
+public struct VersionVector: Hashable, Sendable {
+    /// The positive counters by agency.
+    public let counters: [AgencyID: Int64]
+
+    /// Keeps the positive counters; an entry of 0 or less stands for no edit and is dropped.
+    public init(_ counters: [AgencyID: Int64]) {
+        self.counters = counters.filter { $0.value > 0 }
+    }
+
+    /// The count for `agency`, 0 when absent.
+    public subscript(agency: AgencyID) -> Int64 { counters[agency] ?? 0 }
+
+    /// Whether every counter here is at most the same agency's counter in `other` (self ≤ other).
+    public func isCovered(by other: VersionVector) -> Bool {
+        counters.allSatisfy { agency, count in count <= other[agency] }
+    }
+
+    public func compare(_ other: VersionVector) -> CausalOrder {
+        switch (isCovered(by: other), other.isCovered(by: self)) {
+        case (true, true): .equal
+        case (true, false): .before
+        case (false, true): .after
+        case (false, false): .concurrent
+        }
+    }
+
+    /// The pointwise maximum: every edit that either vector has seen.
+    public func merging(_ other: VersionVector) -> VersionVector {
+        VersionVector(counters.merging(other.counters, uniquingKeysWith: max))
+    }
+
+    /// This vector with one more edit by `agency`.
+    public func incrementing(_ agency: AgencyID) -> VersionVector {
+        var next = counters
+        next[agency] = self[agency] + 1
+        return VersionVector(next)
+    }
+
+    /// The JSON form, `{"agency": count}`.
+    public var json: JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: counters.map { agency, count in (agency.rawValue, .integer(count)) }))
+    }
+}

@@ -1,0 +1,120 @@
+import GRDB
+
+/// The store's tables, created by append-only migrations: a migration that has shipped is never edited;
+/// a change is a new migration after it.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: records, siblings, history, cursors, own feed, quarantine, audit") { db in
+            // The visible record of each (dataset, id): what other programs read, through `visible_records`.
+            try db.execute(sql: """
+                CREATE TABLE record (
+                    dataset TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL,
+                    vv TEXT NOT NULL,
+                    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                    data TEXT NOT NULL,
+                    sibling_count INTEGER NOT NULL CHECK (sibling_count >= 1),
+                    awaits_review INTEGER NOT NULL CHECK (awaits_review IN (0, 1)),
+                    PRIMARY KEY (dataset, id)
+                ) WITHOUT ROWID;
+
+                -- The maximal versions seen of each record; more than one is an open conflict.
+                CREATE TABLE sibling (
+                    seq INTEGER PRIMARY KEY,
+                    dataset TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL,
+                    vv TEXT NOT NULL,
+                    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                    data TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                CREATE INDEX sibling_by_record ON sibling (dataset, record_id);
+
+                -- Versions that left the sibling set, kept for review and audit: nothing is deleted.
+                CREATE TABLE history (
+                    seq INTEGER PRIMARY KEY,
+                    dataset TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL,
+                    vv TEXT NOT NULL,
+                    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                    data TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    superseded_at INTEGER NOT NULL
+                );
+                CREATE INDEX history_by_record ON history (dataset, record_id);
+
+                -- How far each peer's feed of each dataset has been applied.
+                CREATE TABLE cursor (
+                    peer TEXT NOT NULL,
+                    dataset TEXT NOT NULL,
+                    position INTEGER NOT NULL CHECK (position >= 0),
+                    head INTEGER NOT NULL CHECK (head >= 0),
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (peer, dataset)
+                ) WITHOUT ROWID;
+
+                -- The versions authored here, numbered per dataset from 1: the feed this agency publishes.
+                CREATE TABLE own_feed (
+                    dataset TEXT NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq >= 1),
+                    record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL,
+                    vv TEXT NOT NULL,
+                    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                    data TEXT NOT NULL,
+                    PRIMARY KEY (dataset, seq)
+                ) WITHOUT ROWID;
+
+                -- Everything refused from a peer, with why, exactly as it came.
+                CREATE TABLE quarantine (
+                    seq INTEGER PRIMARY KEY,
+                    received_at INTEGER NOT NULL,
+                    peer TEXT NOT NULL,
+                    dataset TEXT,
+                    record_id TEXT,
+                    reason TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    raw TEXT NOT NULL
+                );
+
+                -- What happened, for auditors: pages applied and served, equivocations, resolutions.
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    event TEXT NOT NULL,
+                    peer TEXT,
+                    dataset TEXT,
+                    detail TEXT NOT NULL
+                );
+
+                -- The hybrid logical clock's last stamp, so that it never runs backwards across restarts.
+                CREATE TABLE clock (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL
+                );
+
+                -- The read-only face of the store for the agency's other programs (docs/STORE.md).
+                CREATE VIEW visible_records AS
+                    SELECT dataset, id, data, deleted, origin, json_array(hlc_ms, hlc_counter) AS hlc,
+                           sibling_count > 1 AS conflict
+                    FROM record;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,47 @@
+public import Foundation
+import GRDB
+public import LienThongCore
+public import LienThongMerge
+
+/// The shared local store: one SQLite file in WAL mode that lienthong writes and the agency's other
+/// programs read through the `visible_records` view (docs/STORE.md).
+public struct Store: Sendable {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `url` and brings its schema up to date.
+    public init(openingAt url: URL) throws(StoreError) {
+        var configuration = GRDB.Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // FULL: a transaction that returned has reached the disk, so a cursor never outruns its records.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let pool = try DatabasePool(path: url.path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+            writer = pool
+        } catch {
+            throw .sqlite("open the store at \(url.path)", error)
+        }
+    }
+
+    /// Runs `body` in one write transaction happening at `now` (milliseconds since the Unix epoch):
+    /// everything it does is kept, or, if it throws, none of it.
+    public func write<Result>(now: Int64 = Store.currentMilliseconds(), _ body: (StoreTransaction) throws -> Result) throws -> Result {
+        try writer.write { db in
+            let transaction = try StoreTransaction(db, now: now)
+            let result = try body(transaction)
+            try transaction.finish()
+            return result
+        }
+    }
+
+    /// The wall clock in milliseconds since the Unix epoch.
+    public static func currentMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// Runs `body` on a consistent snapshot of the store.
+    public func read<Result>(_ body: (StoreSnapshot) throws -> Result) throws -> Result {
+        try writer.read { db in try body(StoreSnapshot(db: db)) }
+    }
+}

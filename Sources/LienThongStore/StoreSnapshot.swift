@@ -1,0 +1,125 @@
+import GRDB
+public import LienThongCore
+public import LienThongMerge
+
+/// Reads from one consistent snapshot of the store. It lives only inside ``Store/read(_:)``.
+public struct StoreSnapshot {
+    let db: Database
+
+    /// The visible record of `(dataset, id)`, tombstones included, or nil if the store has none.
+    public func visibleRecord(dataset: DatasetName, id: String) throws -> VisibleRecord? {
+        try Row.fetchOne(db, sql: "\(VisibleRecord.select) WHERE dataset = ? AND id = ?", arguments: [dataset.rawValue, id])
+            .map(VisibleRecord.init(row:))
+    }
+
+    /// Calls `body` with every visible record of `dataset`, tombstones included, in ascending order of id
+    /// (by the bytes of the id), without holding them all in memory.
+    public func forEachVisibleRecord(dataset: DatasetName, _ body: (VisibleRecord) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db, sql: "\(VisibleRecord.select) WHERE dataset = ? ORDER BY id", arguments: [dataset.rawValue])
+        while let row = try rows.next() { try body(try VisibleRecord(row: row)) }
+    }
+
+    /// The siblings of `(dataset, id)`, greatest `(hlc, origin)` first.
+    public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
+        try Row.fetchAll(
+            db, sql: "SELECT \(VersionColumns.names) FROM sibling WHERE dataset = ? AND record_id = ? ORDER BY hlc_ms DESC, hlc_counter DESC, origin DESC",
+            arguments: [dataset.rawValue, id]
+        ).map(VersionColumns.version(from:))
+    }
+
+    /// The records with more than one sibling, by dataset and id; all datasets when `dataset` is nil.
+    public func openConflicts(dataset: DatasetName?) throws -> [VisibleRecord] {
+        let filter = dataset == nil ? "" : "AND dataset = ?"
+        return try Row.fetchAll(
+            db, sql: "\(VisibleRecord.select) WHERE sibling_count > 1 \(filter) ORDER BY dataset, id",
+            arguments: StatementArguments(dataset.map { [$0.rawValue] } ?? [])
+        ).map(VisibleRecord.init(row:))
+    }
+
+    /// How far `peer`'s feed of `dataset` has been applied here.
+    public func cursor(peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
+        try Cursor.fetch(db, peer: peer, dataset: dataset)
+    }
+
+    /// What has been quarantined, oldest first.
+    public func quarantined() throws -> [QuarantinedItem] {
+        try Row.fetchAll(db, sql: "SELECT peer, dataset, record_id, reason, detail, raw, received_at FROM quarantine ORDER BY seq")
+            .map { row in
+                QuarantinedItem(
+                    peer: row["peer"], dataset: row["dataset"], recordID: row["record_id"], reason: row["reason"],
+                    detail: row["detail"], raw: row["raw"], receivedAt: row["received_at"]
+                )
+            }
+    }
+
+    /// Events in the audit log, oldest first.
+    public func auditEvents() throws -> [AuditEvent] {
+        try Row.fetchAll(db, sql: "SELECT at, event, peer, dataset, detail FROM audit_log ORDER BY seq").map { row in
+            AuditEvent(at: row["at"], event: row["event"], peer: row["peer"], dataset: row["dataset"], detail: row["detail"])
+        }
+    }
+}
+
+/// The record other programs see for one `(dataset, id)`, with the state of its conflict.
+public struct VisibleRecord: Sendable {
+    public let version: RecordVersion
+    /// How many siblings it has; more than one is an open conflict.
+    public let siblingCount: Int
+    /// Whether a person must resolve its conflict (the `manual` policy).
+    public let awaitsReview: Bool
+
+    public var isConflict: Bool { siblingCount > 1 }
+
+    static let select = "SELECT dataset, id AS record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, sibling_count, awaits_review FROM record"
+
+    init(row: Row) throws {
+        version = try VersionColumns.version(from: row)
+        siblingCount = row["sibling_count"]
+        awaitsReview = row["awaits_review"]
+    }
+
+    /// The export form: exactly `id, data, deleted, origin, hlc, vv, conflict, siblings`.
+    public var exportJSON: JSONValue {
+        .object([
+            "id": .string(version.id), "data": version.data, "deleted": .bool(version.deleted), "origin": .string(version.origin.rawValue),
+            "hlc": version.hlc.json, "vv": version.vv.json, "conflict": .bool(isConflict), "siblings": .integer(siblingCount),
+        ])
+    }
+}
+
+/// How far one peer's feed of one dataset has been applied.
+public struct Cursor: Sendable, Equatable {
+    /// The `seq` of the last record applied from that feed.
+    public let position: Int64
+    /// The publisher's highest `seq` when it was last heard from.
+    public let head: Int64
+    /// When the cursor last moved, in milliseconds since the Unix epoch.
+    public let updatedAt: Int64
+
+    static func fetch(_ db: Database, peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT position, head, updated_at FROM cursor WHERE peer = ? AND dataset = ?"),
+            arguments: [peer.rawValue, dataset.rawValue]
+        ).map { Cursor(position: $0["position"], head: $0["head"], updatedAt: $0["updated_at"]) }
+    }
+}
+
+/// Something refused from a peer, kept as it came.
+public struct QuarantinedItem: Sendable {
+    public let peer: String
+    public let dataset: String?
+    public let recordID: String?
+    public let reason: String
+    public let detail: String
+    public let raw: String
+    public let receivedAt: Int64
+}
+
+/// One line of the audit log.
+public struct AuditEvent: Sendable {
+    public let at: Int64
+    public let event: String
+    public let peer: String?
+    public let dataset: String?
+    public let detail: String
+}

@@ -1,0 +1,153 @@
+import GRDB
+public import LienThongCore
+public import LienThongMerge
+
+/// The operations of one write transaction. It lives only inside ``Store/write(now:_:)``.
+public final class StoreTransaction {
+    private let db: Database
+    /// Milliseconds since the Unix epoch at which this transaction happens.
+    public let now: Int64
+    private var clock: HybridClock
+    private let clockAtStart: HybridClock
+
+    init(_ db: Database, now: Int64) throws {
+        self.db = db
+        self.now = now
+        let saved = try Row.fetchOne(db, sql: "SELECT hlc_ms, hlc_counter FROM clock WHERE singleton = 1")
+        clock = HybridClock(last: saved.map { HybridTimestamp(milliseconds: $0["hlc_ms"], counter: $0["hlc_counter"]) }
+            ?? HybridTimestamp(milliseconds: 0, counter: 0))
+        clockAtStart = clock
+    }
+
+    /// Saves what must outlive the transaction besides its rows: the clock's last stamp.
+    func finish() throws {
+        guard clock.last != clockAtStart.last else { return }
+        try db.execute(
+            sql: "INSERT INTO clock (singleton, hlc_ms, hlc_counter) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter",
+            arguments: [clock.last.milliseconds, clock.last.counter]
+        )
+    }
+
+    // MARK: - Versions
+
+    /// Makes a local edit of `(dataset, id)`: a version by `agency` that dominates every sibling, added to
+    /// this agency's own feed. Returns the new version.
+    @discardableResult
+    public func edit(dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy) throws
+        -> RecordVersion
+    {
+        let siblings = try siblings(dataset: dataset, id: id)
+        let version = Merge.localEdit(
+            siblings: siblings, dataset: dataset, id: id, agency: agency, hlc: clock.tick(physicalMilliseconds: now),
+            deleted: deleted, data: data
+        )
+        try replaceSiblings(displaced: siblings, with: version, source: "local", remaining: [version], policy: policy)
+        let nextSeq = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) + 1 FROM own_feed WHERE dataset = ?", arguments: [dataset.rawValue]) ?? 1
+        try db.cachedStatement(sql: "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))")
+            .execute(arguments: [nextSeq] + VersionColumns.arguments(version))
+        return version
+    }
+
+    /// What receiving one version did.
+    public enum ReceiveResult: Sendable, Equatable {
+        /// It joined the siblings (and may have displaced some into history).
+        case applied
+        /// An equal or newer version was already here.
+        case redundant
+        /// Its origin sent different contents under the same version vector: it was quarantined.
+        case equivocation
+    }
+
+    /// Merges a version received from `peer` (already checked against the record rules).
+    @discardableResult
+    public func receive(_ version: RecordVersion, from peer: AgencyID, policy: MergePolicy) throws -> ReceiveResult {
+        let siblings = try siblings(dataset: version.dataset, id: version.id)
+        switch Merge.receive(version, siblings: siblings) {
+        case .redundant:
+            return .redundant
+        case .equivocation(let existing):
+            try quarantine(
+                peer: peer, dataset: version.dataset, recordID: version.id, reason: "equivocation",
+                detail: "\(version.origin) sent different contents under version vector \(existing.vv.json.serializedText)",
+                raw: version.json.serializedText
+            )
+            try audit("equivocation", peer: peer, dataset: version.dataset, detail: .object([
+                "id": .string(version.id), "origin": .string(version.origin.rawValue), "vv": version.vv.json,
+            ]))
+            return .equivocation
+        case .accepted(let remaining, let displaced):
+            clock.observe(version.hlc)
+            try replaceSiblings(displaced: displaced, with: version, source: peer.rawValue, remaining: remaining, policy: policy)
+            return .applied
+        }
+    }
+
+    /// The siblings of one record.
+    public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT \(VersionColumns.names) FROM sibling WHERE dataset = ? AND record_id = ?"),
+            arguments: [dataset.rawValue, id]
+        ).map(VersionColumns.version(from:))
+    }
+
+    /// Moves `displaced` from the siblings to history, adds `version`, and rewrites the visible record.
+    private func replaceSiblings(
+        displaced: [RecordVersion], with version: RecordVersion, source: String, remaining: [RecordVersion], policy: MergePolicy
+    ) throws {
+        for old in displaced {
+            try db.cachedStatement(sql: """
+                INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at)
+                    SELECT \(VersionColumns.names), source, received_at, ? FROM sibling
+                    WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?
+                """).execute(arguments: [now, old.dataset.rawValue, old.id, old.origin.rawValue, old.vv.json.serializedText])
+            try db.cachedStatement(sql: "DELETE FROM sibling WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?")
+                .execute(arguments: [old.dataset.rawValue, old.id, old.origin.rawValue, old.vv.json.serializedText])
+        }
+        try db.cachedStatement(sql: "INSERT INTO sibling (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)")
+            .execute(arguments: VersionColumns.arguments(version) + [source, now])
+        guard let resolution = Merge.resolve(remaining, policy: policy) else { return }
+        try db.cachedStatement(sql: """
+            INSERT INTO record (\(VersionColumns.names.replacingOccurrences(of: "record_id", with: "id")), sibling_count, awaits_review)
+                VALUES (\(VersionColumns.placeholders), ?, ?)
+            ON CONFLICT (dataset, id) DO UPDATE SET
+                origin = excluded.origin, hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter, vv = excluded.vv,
+                deleted = excluded.deleted, data = excluded.data, sibling_count = excluded.sibling_count,
+                awaits_review = excluded.awaits_review
+            """).execute(arguments: VersionColumns.arguments(resolution.visible) + [resolution.siblings.count, resolution.awaitsReview])
+    }
+
+    // MARK: - Cursors, quarantine, audit
+
+    /// How far `peer`'s feed of `dataset` has been applied here.
+    public func cursor(peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
+        try Cursor.fetch(db, peer: peer, dataset: dataset)
+    }
+
+    /// Moves the cursor of `peer`'s feed of `dataset` to `position`, remembering the publisher's `head`.
+    public func setCursor(peer: AgencyID, dataset: DatasetName, position: Int64, head: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO cursor (peer, dataset, position, head, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (peer, dataset) DO UPDATE SET position = excluded.position, head = excluded.head, updated_at = excluded.updated_at
+            """).execute(arguments: [peer.rawValue, dataset.rawValue, position, head, now])
+    }
+
+    /// Keeps something refused from a peer, exactly as it came, with the reason.
+    public func quarantine(peer: AgencyID, dataset: DatasetName?, recordID: String?, reason: String, detail: String, raw: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [now, peer.rawValue, dataset?.rawValue, recordID, reason, detail, raw])
+    }
+
+    /// Writes one event to the audit log. `detail` must not hold record contents.
+    public func audit(_ event: String, peer: AgencyID?, dataset: DatasetName?, detail: JSONValue) throws {
+        try db.cachedStatement(sql: "INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [now, event, peer?.rawValue, dataset?.rawValue, detail.serializedText])
+    }
+}
+
+extension StoreTransaction {
+    /// Keeps a whole page that was refused, exactly as it came, with the reason, and audits the refusal.
+    public func quarantinePage(peer: AgencyID, reason: String, detail: String, raw: [UInt8]) throws {
+        try quarantine(peer: peer, dataset: nil, recordID: nil, reason: "page: \(reason)", detail: detail, raw: String(decoding: raw, as: UTF8.self))
+        try audit("page refused", peer: peer, dataset: nil, detail: .object(["reason": .string(reason), "detail": .string(detail)]))
+    }
+}

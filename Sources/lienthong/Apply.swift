@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import LienThongConfig
+import LienThongCore
+import LienThongFeed
+import LienThongSigning
+import LienThongStore
+
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import signed feed pages offline, such as pages carried across an air gap.",
+        discussion: """
+            Each page is verified with the peer's pinned keys and checked as the feed protocol says, except that
+            pages may come in any order: records merge either way and the cursor moves only when a page
+            continues it. A page that fails any check changes nothing, is kept in quarantine with its reason
+            and is reported (exit 1); the other pages still apply.
+            """
+    )
+
+    @OptionGroup var config: ConfigOption
+
+    @Option(help: "The peer agency that published the pages.")
+    var peer: String
+
+    @Flag(help: "Accept pages whose expiry has passed (transfers across an air gap).")
+    var allowExpired = false
+
+    @Argument(help: ArgumentHelp("Signed pages, as served (compact JWS).", valueName: "PAGE.jws"))
+    var pages: [String]
+
+    func validate() throws {
+        if pages.isEmpty { throw ValidationError("name at least one page") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let (configuration, store) = try config.openStore()
+            let peerID: AgencyID
+            do {
+                peerID = try AgencyID(peer)
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+            guard let settings = configuration.peers[peerID] else {
+                throw Failure(exitCode: 2, "\(peerID) is not a peer in \(configuration.fileURL.path)")
+            }
+            var keys: [PublicKey] = []
+            for url in settings.keyURLs {
+                do {
+                    keys.append(try PublicKey(contentsOf: url))
+                } catch {
+                    throw Failure(exitCode: 2, "\(error)")
+                }
+            }
+            let verifier = JWSVerifier(keys: keys, requiredType: FeedPage.type)
+            var refused = 0
+            for path in pages {
+                let bytes = try InputOption(file: path).readAll()
+                let now = Store.currentMilliseconds() / 1000
+                let expectation = PageExpectation(
+                    publisher: peerID, audience: configuration.agency, pulledDatasets: Set(settings.pull), now: now,
+                    clockSkewSeconds: configuration.clockSkewSeconds, allowExpired: allowExpired
+                )
+                do {
+                    let page = try FeedPage(compact: Array(bytes.trimmingWhiteSpace()), verifier: verifier, expected: expectation)
+                    let policy = configuration.policy(for: page.dataset) ?? .lww
+                    let result = try page.apply(to: store, policy: policy, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
+                    print("\(path): \(page.dataset) \(page.after + 1)…\(page.last): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined; cursor \(result.cursor)")
+                } catch let rejection as PageRejection {
+                    refused += 1
+                    try store.write { transaction in
+                        try transaction.quarantinePage(peer: peerID, reason: rejection.reason.description, detail: rejection.description, raw: bytes)
+                    }
+                    FileHandle.standardError.write(Data("lienthong: \(path): refused: \(rejection)\n".utf8))
+                }
+            }
+            if refused > 0 { throw ExitCode(1) }
+        }
+    }
+}

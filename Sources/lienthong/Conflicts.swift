@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import LienThongCore
+import LienThongMerge
+import LienThongStore
+
+struct Conflicts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Review open conflicts: records with more than one sibling.",
+        subcommands: [List.self, Show.self, Resolve.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List open conflicts: dataset, id, siblings, and whether a person must decide.")
+
+        @OptionGroup var config: ConfigOption
+        @Option(help: "Only this dataset.") var dataset: String?
+
+        func run() throws {
+            try reportingFailures {
+                let (_, store) = try config.openStore()
+                let filter = try dataset.map { name in
+                    do { return try DatasetName(name) } catch { throw Failure(exitCode: 2, "\(error)") }
+                }
+                for record in try store.read({ try $0.openConflicts(dataset: filter) }) {
+                    let state = record.awaitsReview ? "awaits review" : "decided by policy"
+                    print("\(record.version.dataset)\t\(record.version.id)\t\(record.siblingCount) siblings\t\(state)")
+                }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a record's siblings side by side, the visible one first.")
+
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var dataset: DatasetOption
+        @Argument(help: "The record's id.") var id: String
+
+        func run() throws {
+            try reportingFailures {
+                let (configuration, store) = try config.openStore()
+                let (dataset, policy) = try dataset.resolve(in: configuration)
+                let siblings = try store.read { try $0.siblings(dataset: dataset, id: id) }
+                guard let resolution = Merge.resolve(siblings, policy: policy) else {
+                    throw Failure(exitCode: 1, "no record \(id.debugDescription) in \(dataset)")
+                }
+                print("\(dataset) \(id): \(siblings.count) siblings under policy \(policy)")
+                for sibling in resolution.siblings {
+                    let mark = sibling == resolution.visible ? "visible" : "sibling"
+                    print("\(mark)\t\(sibling.json.serializedText)")
+                }
+            }
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resolve a conflict with a local edit: keep one origin's version, or write new data.",
+            discussion: "The edit dominates every sibling, so the conflict closes here and, once pulled, at every peer."
+        )
+
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var dataset: DatasetOption
+        @Argument(help: "The record's id.") var id: String
+        @Option(help: "Keep the sibling authored by this agency.") var pick: String?
+        @Option(help: ArgumentHelp("Replace the record with this JSON object.", valueName: "FILE")) var data: String?
+
+        func validate() throws {
+            guard (pick == nil) != (data == nil) else { throw ValidationError("give exactly one of --pick and --data") }
+        }
+
+        func run() throws {
+            try reportingFailures {
+                let (configuration, store) = try config.openStore()
+                let (dataset, policy) = try dataset.resolve(in: configuration)
+                let replacement = try data.map { path in
+                    let bytes = try InputOption(file: path).readAll()
+                    guard let value = try? JSONValue(parsing: bytes), case .object = value else {
+                        throw Failure(exitCode: 2, "\(path) is not one JSON object")
+                    }
+                    return value
+                }
+                let version = try store.write { transaction in
+                    let siblings = try transaction.siblings(dataset: dataset, id: id)
+                    guard siblings.count > 1 else { throw Failure(exitCode: 1, "\(dataset) \(id.debugDescription) has no open conflict") }
+                    let (deleted, content): (Bool, JSONValue)
+                    if let pick {
+                        guard let chosen = siblings.first(where: { $0.origin.rawValue == pick }) else {
+                            throw Failure(exitCode: 2, "no sibling of \(id.debugDescription) comes from \(pick.debugDescription)")
+                        }
+                        (deleted, content) = (chosen.deleted, chosen.data)
+                    } else {
+                        (deleted, content) = (false, replacement ?? .object([:]))
+                    }
+                    let version = try transaction.edit(
+                        dataset: dataset, id: id, agency: configuration.agency, deleted: deleted, data: content, policy: policy
+                    )
+                    try transaction.audit("conflict resolved", peer: nil, dataset: dataset, detail: .object([
+                        "id": .string(id), "siblings": .integer(siblings.count), "by": .string(pick.map { "pick \($0)" } ?? "new data"),
+                    ]))
+                    return version
+                }
+                print("\(dataset) \(id): resolved as \(version.vv.json.serializedText)")
+            }
+        }
+    }
+}

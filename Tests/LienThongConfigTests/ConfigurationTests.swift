@@ -1,0 +1,123 @@
+import Foundation
+import LienThongConfig
+import LienThongCore
+import LienThongMerge
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static let file = URL(fileURLWithPath: "/etc/lienthong/lienthong.yaml")
+
+    static let example = """
+        agency: bo-y-te
+        store: /var/lib/lienthong/lienthong.sqlite
+        signing_key: keys/bo-y-te.key.pem
+        listen: "127.0.0.1:8440"
+        clock_skew_seconds: 300
+        datasets:
+          tiem-chung: { policy: lww }
+          dan-cu:     { policy: authority, owner: bo-cong-an }
+          ho-tich:    { policy: manual }
+        peers:
+          bo-cong-an:
+            url: "https://lienthong.bocongan.example"
+            keys: [peers/bo-cong-an.pub.pem]
+            pull: [dan-cu]
+            share:
+              tiem-chung: { fields: [ma_dinh_danh, vaccine, ngay_tiem] }
+            interval_seconds: 30
+        """
+
+    @Test("the example from the issue reads as written, with paths resolved against the file's folder")
+    func example() throws {
+        let configuration = try Configuration(yaml: Self.example, fileURL: Self.file)
+        #expect(configuration.agency.rawValue == "bo-y-te")
+        #expect(configuration.storeURL.path == "/var/lib/lienthong/lienthong.sqlite")
+        #expect(configuration.signingKeyURL.path == "/etc/lienthong/keys/bo-y-te.key.pem")
+        #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 8440))
+        #expect(configuration.clockSkewSeconds == 300)
+        #expect(configuration.policy(for: try DatasetName("tiem-chung")) == .lww)
+        #expect(configuration.policy(for: try DatasetName("dan-cu")) == .authority(owner: try AgencyID("bo-cong-an")))
+        #expect(configuration.policy(for: try DatasetName("ho-tich")) == .manual)
+        let peer = try #require(configuration.peers[try AgencyID("bo-cong-an")])
+        #expect(peer.url.absoluteString == "https://lienthong.bocongan.example")
+        #expect(peer.keyURLs.map(\.path) == ["/etc/lienthong/peers/bo-cong-an.pub.pem"])
+        #expect(peer.pull == [try DatasetName("dan-cu")])
+        #expect(peer.share == [try DatasetName("tiem-chung"): Grant(fields: ["ma_dinh_danh", "vaccine", "ngay_tiem"])])
+        #expect(peer.intervalSeconds == 30)
+    }
+
+    @Test("defaults: listen 127.0.0.1:8440, skew 300 s, interval 30 s, a grant without fields shares all")
+    func defaults() throws {
+        let configuration = try Configuration(yaml: """
+            agency: bo-y-te
+            store: data/store.sqlite
+            signing_key: /keys/k.pem
+            datasets:
+              tiem-chung: { policy: lww }
+            peers:
+              so-y-te-ha-noi:
+                url: http://127.0.0.1:9000
+                keys: [a.pem, b.jwk.json]
+                share:
+                  tiem-chung:
+            """, fileURL: Self.file)
+        #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 8440))
+        #expect(configuration.clockSkewSeconds == 300)
+        #expect(configuration.storeURL.path == "/etc/lienthong/data/store.sqlite")
+        let peer = try #require(configuration.peers[try AgencyID("so-y-te-ha-noi")])
+        #expect(peer.intervalSeconds == 30)
+        #expect(peer.keyURLs.count == 2)
+        #expect(peer.share[try DatasetName("tiem-chung")] == Grant(fields: nil))
+    }
+
+    static let minimal = "agency: bo-y-te\nstore: s.sqlite\nsigning_key: k.pem\n"
+
+    /// Each bad configuration, with the key its message must name and a word of the reason.
+    static let bad: [(String, String, String)] = [
+        ("", "", "empty"),
+        ("agency: [", "", "not valid YAML"),
+        ("- a\n- b\n", "", "expected a mapping"),
+        ("store: s\nsigning_key: k\n", "agency", "missing"),
+        ("agency: bo-y-te\nsigning_key: k\n", "store", "missing"),
+        (minimal + "colour: blue\n", "colour", "unknown key"),
+        (minimal + "agency: bo-cong-an\n", "", "duplicated key(s): 'agency'"),
+        ("agency: Bo-Y-Te\nstore: s\nsigning_key: k\n", "agency", "agency id"),
+        (minimal + "clock_skew_seconds: soon\n", "clock_skew_seconds", "whole number"),
+        (minimal + "clock_skew_seconds: -1\n", "clock_skew_seconds", "must be from"),
+        (minimal + "listen: 8440\n", "listen", "host:port"),
+        (minimal + "listen: \"127.0.0.1:99999\"\n", "listen", "host:port"),
+        (minimal + "datasets:\n  tiem-chung: { policy: newest }\n", "datasets.tiem-chung.policy", "expected lww, authority or manual"),
+        (minimal + "datasets:\n  tiem-chung: { policy: authority }\n", "datasets.tiem-chung.owner", "missing"),
+        (minimal + "datasets:\n  tiem-chung: { policy: lww, owner: bo-y-te }\n", "datasets.tiem-chung.owner", "only the authority policy"),
+        (minimal + "datasets:\n  tiem-chung: { policy: lww, ttl: 3 }\n", "datasets.tiem-chung.ttl", "unknown key"),
+        (minimal + "datasets:\n  Tiem_Chung: { policy: lww }\n", "datasets.Tiem_Chung", "dataset name"),
+        (minimal + "peers:\n  bo-y-te: { url: \"https://a.example\", keys: [k.pem] }\n", "peers.bo-y-te", "its own peer"),
+        (minimal + "peers:\n  bo-cong-an: { keys: [k.pem] }\n", "peers.bo-cong-an.url", "missing"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"http://a.example\", keys: [k.pem] }\n", "peers.bo-cong-an.url", "must use https"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"not a url\", keys: [k.pem] }\n", "peers.bo-cong-an.url", "expected a URL"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [] }\n", "peers.bo-cong-an.keys", "at least one"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], pull: [dan-cu] }\n", "peers.bo-cong-an.pull", "not listed under datasets"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], share: { dan-cu: {} } }\n", "peers.bo-cong-an.share.dan-cu", "not listed under datasets"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], interval_seconds: 0 }\n", "peers.bo-cong-an.interval_seconds", "must be from"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], tls: off }\n", "peers.bo-cong-an.tls", "unknown key"),
+    ]
+
+    @Test("a bad configuration is one clear error naming the file and the key", arguments: bad)
+    func refused(yaml: String, key: String, reason: String) {
+        let error = #expect(throws: ConfigurationError.self) { try Configuration(yaml: yaml, fileURL: Self.file) }
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix("/etc/lienthong/lienthong.yaml"), "\(message)")
+        #expect(message.contains(": \(key)") || key.isEmpty, "\(message)")
+        #expect(message.contains(reason), "\(message)")
+        #expect(!message.contains("\n"), "\(message)")
+    }
+
+    @Test("a missing file is an error naming it")
+    func missingFile() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try Configuration(contentsOf: URL(fileURLWithPath: "/nonexistent/lienthong.yaml"))
+        }
+        #expect(error?.description.contains("/nonexistent/lienthong.yaml") == true)
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import LienThongCore
+import LienThongFeed
+import LienThongMerge
+import LienThongSigning
+import LienThongStore
+import Testing
+
+let publisherKey = try! PrivateKey.generate(.ed25519)
+let strangerKey = try! PrivateKey.generate(.ed25519)
+let boCongAn = try! AgencyID("bo-cong-an")
+let boYTe = try! AgencyID("bo-y-te")
+let danCu = try! DatasetName("dan-cu")
+let now: Int64 = 1_790_000_000
+
+/// A record version as bo-cong-an publishes it.
+func record(_ id: String, edit: Int64 = 1, hlc: Int64 = (now - 10) * 1000, origin: AgencyID = boCongAn, data: JSONValue = .object(["ho_ten": .string("Trần Văn Bình")])) -> JSONValue {
+    RecordVersion(
+        dataset: danCu, id: id, origin: origin, hlc: HybridTimestamp(milliseconds: hlc, counter: 0), vv: VersionVector([origin: edit]),
+        deleted: false, data: data
+    ).json
+}
+
+/// A signed page; every field can be bent to test a rule.
+func page(
+    publisher: AgencyID = boCongAn, audience: AgencyID = boYTe, dataset: DatasetName = danCu, after: Int64 = 0, head: Int64? = nil,
+    issuedAt: Int64 = now, expiresAt: Int64 = now + 600, records: [(Int64, JSONValue)], key: PrivateKey = publisherKey,
+    edit: ((inout [String: JSONValue]) -> Void)? = nil
+) throws -> [UInt8] {
+    var payload = FeedPage.payload(
+        publisher: publisher, audience: audience, dataset: dataset, after: after, head: head ?? (records.last?.0 ?? after),
+        issuedAt: issuedAt, expiresAt: expiresAt, records: records.map { (seq: $0.0, version: $0.1) }
+    )
+    if let edit, case .object(var members) = payload {
+        edit(&members)
+        payload = .object(members)
+    }
+    return Array(try JWSSigner(key: key).sign(payload: payload.serialized(), type: FeedPage.type).utf8)
+}
+
+func expectation(after: Int64? = nil, allowExpired: Bool = false, limit: Int64 = FeedPage.maximumLimit) -> PageExpectation {
+    PageExpectation(
+        publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: after == nil ? nil : danCu, after: after, limit: limit,
+        now: now, clockSkewSeconds: 300, allowExpired: allowExpired
+    )
+}
+
+let verifier = JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type)
+
+final class TemporaryStore {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-feed-\(UUID().uuidString)")
+    var url: URL { folder.appending(path: "store.sqlite") }
+    let store: Store
+    init() throws { store = try Store(openingAt: folder.appending(path: "store.sqlite")) }
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    func count(_ table: String) throws -> Int {
+        try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
+    }
+}
+
+@Suite("Feed pages: checks")
+struct PageCheckTests {
+    struct Row: Sendable, CustomTestStringConvertible {
+        let name: String
+        let reason: PageRejection.Reason
+        let expected: PageExpectation
+        let make: @Sendable () throws -> [UInt8]
+        var testDescription: String { "\(name) → \(reason)" }
+        init(_ name: String, _ reason: PageRejection.Reason, _ expected: PageExpectation = expectation(), _ make: @escaping @Sendable () throws -> [UInt8]) {
+            self.name = name
+            self.reason = reason
+            self.expected = expected
+            self.make = make
+        }
+    }
+
+    static let rows: [Row] = [
+        Row("signed by a key not pinned", .signature) { try page(records: [(1, record("a"))], key: strangerKey) },
+        Row("flipped signature bit", .signature) {
+            var bytes = try page(records: [(1, record("a"))])
+            bytes[bytes.count - 5] = bytes[bytes.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            return bytes
+        },
+        Row("another publisher's page", .wrongPublisher) { try page(publisher: try AgencyID("so-tu-phap"), records: [(1, record("a"))]) },
+        Row("addressed to someone else", .wrongAudience) { try page(audience: try AgencyID("ubnd-ha-noi"), records: [(1, record("a"))]) },
+        Row("dataset not asked for", .wrongDataset, expectation(after: 0)) { try page(dataset: try DatasetName("ho-tich"), records: []) },
+        Row("dataset not pulled", .datasetNotPulled) { try page(dataset: try DatasetName("ho-tich"), records: []) },
+        Row("wrong after", .wrongAfter, expectation(after: 5)) { try page(after: 4, records: [(5, record("a"))]) },
+        Row("seq not increasing", .sequence) { try page(records: [(2, record("a")), (2, record("b"))]) },
+        Row("seq not beyond after", .sequence) { try page(after: 3, records: [(3, record("a"))]) },
+        Row("last beyond its records", .sequence) { try page(records: [(1, record("a"))]) { $0["last"] = .integer(2); $0["head"] = .integer(2) } },
+        Row("last beyond head", .lastAfterHead) { try page(head: 1, records: [(1, record("a")), (2, record("b"))]) },
+        Row("more records than the limit", .tooManyRecords, expectation(limit: 1)) { try page(records: [(1, record("a")), (2, record("b"))]) },
+        Row("issued in the future", .issuedInFuture) { try page(issuedAt: now + 301, expiresAt: now + 900, records: []) },
+        Row("expired", .expired) { try page(issuedAt: now - 1000, expiresAt: now - 301, records: []) },
+        Row("valid for more than an hour", .lifetime) { try page(issuedAt: now, expiresAt: now + 3601, records: []) },
+        Row("version 2", .unsupportedVersion) { try page(records: []) { $0["v"] = .integer(2) } },
+        Row("records missing", .malformed) { try page(records: []) { $0["records"] = nil } },
+        Row("a record without seq", .malformed) { try page(records: [(1, record("a"))]) { $0["records"] = .array([record("a")]) } },
+    ]
+
+    @Test("a page that breaks a rule is refused with its reason", arguments: rows)
+    func refused(row: Row) throws {
+        let error = #expect(throws: PageRejection.self) { try FeedPage(compact: try row.make(), verifier: verifier, expected: row.expected) }
+        #expect(error?.reason == row.reason, "\(String(describing: error))")
+    }
+
+    @Test("an expired page is accepted offline with allowExpired")
+    func allowExpired() throws {
+        let bytes = try page(issuedAt: now - 5000, expiresAt: now - 4000, records: [(1, record("a"))])
+        #expect(throws: PageRejection.self) { try FeedPage(compact: bytes, verifier: verifier, expected: expectation()) }
+        #expect(try FeedPage(compact: bytes, verifier: verifier, expected: expectation(allowExpired: true)).records.count == 1)
+    }
+}
+
+@Suite("Feed pages: applying")
+struct PageApplyTests {
+    func apply(_ bytes: [UInt8], to temporary: TemporaryStore, policy: MergePolicy = .lww) throws -> PageApplication {
+        try FeedPage(compact: bytes, verifier: verifier, expected: expectation()).apply(to: temporary.store, policy: policy, clockSkewSeconds: 300, now: now)
+    }
+
+    @Test("records apply and the cursor moves to last; a page that does not continue the cursor merges but leaves it")
+    func cursorContinuity() throws {
+        let temporary = try TemporaryStore()
+        let second = try apply(try page(after: 2, head: 4, records: [(3, record("c")), (4, record("d"))]), to: temporary)
+        #expect(second.applied == 2)
+        #expect(!second.cursorAdvanced)
+        #expect(second.cursor == 0)
+        let first = try apply(try page(after: 0, head: 4, records: [(1, record("a")), (2, record("b"))]), to: temporary)
+        #expect(first.cursorAdvanced)
+        #expect(first.cursor == 2)
+        let again = try apply(try page(after: 2, head: 4, records: [(3, record("c")), (4, record("d"))]), to: temporary)
+        #expect(again.redundant == 2)
+        #expect(again.cursor == 4)
+        #expect(try temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 4)
+    }
+
+    @Test("records that break the record rules are quarantined with their reason; the rest of the page applies")
+    func quarantine() throws {
+        let temporary = try TemporaryStore()
+        let result = try apply(try page(records: [
+            (1, record("good")),
+            (2, record("forged", origin: try AgencyID("so-tu-phap"))),
+            (3, record("future", hlc: (now + 3600) * 1000)),
+            (4, record(String(repeating: "x", count: 257))),
+        ]), to: temporary)
+        #expect(result.applied == 1)
+        #expect(result.quarantined == 3)
+        #expect(result.cursor == 4)
+        let reasons = try temporary.store.read { try $0.quarantined() }.map(\.reason)
+        #expect(reasons == ["origin not publisher", "hlc too far in future", "id length"])
+    }
+
+    @Test("a head below the cursor is a rollback: refused, nothing applied, cursor kept")
+    func rollback() throws {
+        let temporary = try TemporaryStore()
+        _ = try apply(try page(records: [(1, record("a")), (2, record("b"))]), to: temporary)
+        let error = #expect(throws: PageRejection.self) {
+            try apply(try page(after: 0, head: 1, records: [(1, record("z"))]), to: temporary)
+        }
+        #expect(error?.reason == .rollback)
+        #expect(try temporary.store.read { try $0.visibleRecord(dataset: danCu, id: "z") } == nil)
+        #expect(try temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 2)
+    }
+
+    @Test("a failure between the records and the cursor leaves neither")
+    func pageAndCursorAreAtomic() throws {
+        let temporary = try TemporaryStore()
+        // Inject the failure in SQLite itself, at the moment the cursor is written.
+        try DatabaseQueue(path: temporary.url.path).write { db in
+            try db.execute(sql: "CREATE TRIGGER fail_cursor BEFORE INSERT ON cursor BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        }
+        #expect(throws: (any Error).self) { try apply(try page(records: [(1, record("a")), (2, record("b"))]), to: temporary) }
+        #expect(try temporary.count("record") == 0)
+        #expect(try temporary.count("sibling") == 0)
+        #expect(try temporary.count("cursor") == 0)
+        #expect(try temporary.count("audit_log") == 0)
+    }
+}

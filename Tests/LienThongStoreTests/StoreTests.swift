@@ -1,0 +1,246 @@
+import Foundation
+import GRDB
+import LienThongCore
+import LienThongMerge
+import LienThongStore
+import LienThongTestSupport
+import Testing
+
+/// A store in a fresh folder on disk, removed afterwards.
+final class TemporaryStore {
+    let folder: URL
+    let url: URL
+    let store: Store
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-store-\(UUID().uuidString)")
+        url = folder.appending(path: "lienthong.sqlite")
+        store = try Store(openingAt: url)
+    }
+
+    /// The export of `dataset`, one line per visible record, as `lienthong export` prints it.
+    func export(_ dataset: DatasetName) throws -> [String] {
+        var lines: [String] = []
+        try store.read { snapshot in
+            try snapshot.forEachVisibleRecord(dataset: dataset) { lines.append($0.exportJSON.serializedText) }
+        }
+        return lines
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+}
+
+let dataset = try! DatasetName("tiem-chung")
+let boYTe = try! AgencyID("bo-y-te")
+let boCongAn = try! AgencyID("bo-cong-an")
+let ubnd = try! AgencyID("ubnd-ha-noi")
+
+func version(
+    _ id: String, origin: AgencyID, hlc: Int64, vv: [AgencyID: Int64], deleted: Bool = false, data: JSONValue = .object(["v": .integer(1)])
+) -> RecordVersion {
+    RecordVersion(
+        dataset: dataset, id: id, origin: origin, hlc: HybridTimestamp(milliseconds: hlc, counter: 0), vv: VersionVector(vv),
+        deleted: deleted, data: data
+    )
+}
+
+@Suite("Store: local edits")
+struct LocalEditTests {
+    @Test("an edit becomes the visible record and joins the own feed; the next one moves it to history")
+    func editsAndHistory() throws {
+        let temporary = try TemporaryStore()
+        let first = try temporary.store.write(now: 1_000) { tx in
+            try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object(["a": .integer(1)]), policy: .lww)
+        }
+        #expect(first.vv == VersionVector([boYTe: 1]))
+        #expect(first.hlc == HybridTimestamp(milliseconds: 1_000, counter: 0))
+        let second = try temporary.store.write(now: 1_000) { tx in
+            try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object(["a": .integer(2)]), policy: .lww)
+        }
+        #expect(second.vv == VersionVector([boYTe: 2]))
+        #expect(second.hlc == HybridTimestamp(milliseconds: 1_000, counter: 1))
+
+        let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
+        #expect(visible.version == second)
+        #expect(!visible.isConflict)
+        let counts = try DatabaseQueue(path: temporary.url.path).read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM history"), try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM own_feed"))
+        }
+        #expect(counts.0 == 1)
+        #expect(counts.1 == 2)
+    }
+
+    @Test("the clock never runs backwards, even when the wall clock does or the store is reopened")
+    func clockSurvivesReopen() throws {
+        let temporary = try TemporaryStore()
+        try temporary.store.write(now: 5_000) { tx in
+            try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
+        }
+        let reopened = try Store(openingAt: temporary.url)
+        let later = try reopened.write(now: 4_000) { tx in
+            try tx.edit(dataset: dataset, id: "r2", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
+        }
+        #expect(later.hlc > HybridTimestamp(milliseconds: 5_000, counter: 0))
+    }
+
+    @Test("the clock advances past every stamp received")
+    func clockObservesReceived() throws {
+        let temporary = try TemporaryStore()
+        try temporary.store.write(now: 1_000) { tx in
+            try tx.receive(version("r1", origin: boCongAn, hlc: 9_000, vv: [boCongAn: 1]), from: boCongAn, policy: .lww)
+        }
+        let edit = try temporary.store.write(now: 1_000) { tx in
+            try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
+        }
+        #expect(edit.hlc > HybridTimestamp(milliseconds: 9_000, counter: 0))
+        #expect(edit.vv == VersionVector([boCongAn: 1, boYTe: 1]))
+    }
+}
+
+@Suite("Store: receiving versions")
+struct ReceiveTests {
+    @Test("stale and duplicate deliveries add nothing")
+    func staleAndDuplicate() throws {
+        let temporary = try TemporaryStore()
+        let newer = version("r1", origin: boCongAn, hlc: 2, vv: [boCongAn: 2], data: .object(["v": .integer(2)]))
+        let older = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1])
+        let results = try temporary.store.write { tx in
+            [try tx.receive(newer, from: boCongAn, policy: .lww), try tx.receive(newer, from: boCongAn, policy: .lww),
+             try tx.receive(older, from: boCongAn, policy: .lww)]
+        }
+        #expect(results == [.applied, .redundant, .redundant])
+        #expect(try temporary.export(dataset).count == 1)
+        #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version == newer)
+    }
+
+    @Test("equivocation: same origin and vector, other data: quarantined and audited, the first kept")
+    func equivocation() throws {
+        let temporary = try TemporaryStore()
+        let first = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1], data: .object(["ten": .string("A")]))
+        let twin = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1], data: .object(["ten": .string("B")]))
+        let result = try temporary.store.write { tx in
+            try tx.receive(first, from: boCongAn, policy: .lww)
+            return try tx.receive(twin, from: boCongAn, policy: .lww)
+        }
+        #expect(result == .equivocation)
+        #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version == first)
+        let quarantined = try temporary.store.read { try $0.quarantined() }
+        #expect(quarantined.map(\.reason) == ["equivocation"])
+        #expect(quarantined.first?.raw.contains("\"B\"") == true)
+        #expect(!(quarantined.first?.detail.contains("\"B\"") ?? true))
+        #expect(try temporary.store.read { try $0.auditEvents() }.map(\.event) == ["equivocation"])
+    }
+
+    @Test("concurrent versions are both kept; the visible one follows the policy", arguments: [
+        (MergePolicy.lww, "bo-y-te"), (.authority(owner: try! AgencyID("bo-cong-an")), "bo-cong-an"), (.manual, "bo-y-te"),
+    ])
+    func concurrentEdits(policy: MergePolicy, winner: String) throws {
+        let temporary = try TemporaryStore()
+        let fromPolice = version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1])
+        let fromHealth = version("r1", origin: boYTe, hlc: 20, vv: [boYTe: 1])
+        try temporary.store.write { tx in
+            try tx.receive(fromPolice, from: boCongAn, policy: policy)
+            try tx.receive(fromHealth, from: boYTe, policy: policy)
+        }
+        let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
+        #expect(visible.version.origin.rawValue == winner)
+        #expect(visible.siblingCount == 2)
+        #expect(visible.awaitsReview == (policy == .manual))
+        #expect(try temporary.store.read { try $0.openConflicts(dataset: dataset) }.count == 1)
+    }
+
+    @Test("a concurrent delete never hides an update, whatever the stamps")
+    func tombstoneAgainstUpdate() throws {
+        let temporary = try TemporaryStore()
+        let base = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1])
+        let update = version("r1", origin: boCongAn, hlc: 2, vv: [boCongAn: 2], data: .object(["v": .integer(2)]))
+        let delete = version("r1", origin: boYTe, hlc: 99, vv: [boCongAn: 1, boYTe: 1], deleted: true, data: .object([:]))
+        try temporary.store.write { tx in
+            for version in [base, delete, update] { try tx.receive(version, from: version.origin, policy: .lww) }
+        }
+        let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
+        #expect(visible.version == update)
+        #expect(visible.siblingCount == 2)
+    }
+
+    @Test("resolving a conflict with a local edit closes it, and the losers stay in history")
+    func resolveCloses() throws {
+        let temporary = try TemporaryStore()
+        try temporary.store.write { tx in
+            try tx.receive(version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1]), from: boCongAn, policy: .manual)
+            try tx.receive(version("r1", origin: ubnd, hlc: 20, vv: [ubnd: 1]), from: ubnd, policy: .manual)
+        }
+        #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.awaitsReview == true)
+        let resolved = try temporary.store.write { tx in
+            try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object(["v": .integer(3)]), policy: .manual)
+        }
+        #expect(resolved.vv == VersionVector([boCongAn: 1, ubnd: 1, boYTe: 1]))
+        let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
+        #expect(!visible.isConflict)
+        #expect(!visible.awaitsReview)
+        #expect(try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM history") } == 2)
+    }
+
+    @Test("a failure inside a write transaction leaves nothing of it")
+    func transactionIsAtomic() throws {
+        struct Injected: Error {}
+        let temporary = try TemporaryStore()
+        #expect(throws: Injected.self) {
+            try temporary.store.write { tx in
+                try tx.receive(version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, policy: .lww)
+                throw Injected()
+            }
+        }
+        #expect(try temporary.export(dataset).isEmpty)
+    }
+}
+
+@Suite("Store: the shared read-only view")
+struct SharedViewTests {
+    @Test("other programs read visible_records with plain SQL while lienthong writes")
+    func visibleRecordsView() throws {
+        let temporary = try TemporaryStore()
+        try temporary.store.write(now: 7_000) { tx in
+            try tx.edit(dataset: dataset, id: "cd-1", agency: boYTe, deleted: false, data: .object(["ten": .string("Lê Thị Mai")]), policy: .lww)
+            try tx.receive(version("cd-2", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, policy: .lww)
+            try tx.receive(version("cd-2", origin: ubnd, hlc: 2, vv: [ubnd: 1]), from: ubnd, policy: .lww)
+        }
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        let reader = try DatabaseQueue(path: temporary.url.path, configuration: configuration)
+        let rows = try reader.read { db in
+            try Row.fetchAll(db, sql: "SELECT dataset, id, data, deleted, origin, hlc, conflict FROM visible_records ORDER BY id")
+        }
+        #expect(rows.count == 2)
+        #expect(rows[0]["data"] as String == #"{"ten":"Lê Thị Mai"}"#)
+        #expect(rows[0]["hlc"] as String == "[7000,0]")
+        #expect(rows[0]["conflict"] as Bool == false)
+        #expect(rows[1]["conflict"] as Bool == true)
+        #expect(rows[1]["origin"] as String == "ubnd-ha-noi")
+        let journal = try reader.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+}
+
+@Suite("Store: convergence")
+struct ConvergenceTests {
+    @Test("stores fed the same versions in different orders, with duplicates, export the same", arguments: 0..<6 as Range<UInt64>)
+    func converges(seed: UInt64) throws {
+        let agencies = Array([boCongAn, boYTe, ubnd, try AgencyID("so-tu-phap"), try AgencyID("bo-gd-dt")].prefix(3 + Int(seed % 3)))
+        let history = History.generate(seed: seed, agencies: agencies, records: 8, operations: 60, dataset: dataset)
+        for policy in [MergePolicy.lww, .authority(owner: agencies[1]), .manual] {
+            var exports: [[String]] = []
+            for order in 0..<3 as Range<UInt64> {
+                let temporary = try TemporaryStore()
+                try temporary.store.write { tx in
+                    for version in history.deliveries(seed: seed &* 31 &+ order, duplicates: 10) {
+                        try tx.receive(version, from: version.origin, policy: policy)
+                    }
+                }
+                exports.append(try temporary.export(dataset))
+            }
+            #expect(!exports[0].isEmpty)
+            #expect(exports.allSatisfy { $0 == exports[0] }, "seed \(seed), policy \(policy)")
+        }
+    }
+}
