@@ -98,6 +98,6 @@ let package = Package(
             dependencies: ["LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore"],
             swiftSettings: strict
         ),
-        .testTarget(name: "LienthongCLITests", dependencies: ["lienthong", "LienThongSigning", "LienThongCore"], swiftSettings: strict),
+        .testTarget(name: "LienthongCLITests", dependencies: ["lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge"], swiftSettings: strict),
     ]
 )

@@ -86,8 +86,8 @@ struct ConvergenceTests {
                 if siblings.contains(where: \.deleted) && siblings.contains(where: { !$0.deleted }) { deleteAgainstUpdate += 1 }
             }
         }
-        #expect(conflicts >= 50)
-        #expect(deleteAgainstUpdate >= 5)
+        #expect(conflicts >= 100)
+        #expect(deleteAgainstUpdate >= 20)
     }
 }
 
