@@ -47,7 +47,7 @@ public enum Merge {
         if !covering.isEmpty { return .redundant }
         let displaced = siblings.filter { $0.vv.isCovered(by: version.vv) }
         let kept = siblings.filter { !$0.vv.isCovered(by: version.vv) }
-        return .accepted(siblings: kept + [version], displaced: displaced.rankedGreatestFirst())
+        return .accepted(siblings: (kept + [version]).rankedGreatestFirst(), displaced: displaced.rankedGreatestFirst())
     }
 
     /// Chooses the visible version; the same set of siblings gives the same answer in any order.

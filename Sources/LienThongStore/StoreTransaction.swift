@@ -9,6 +9,7 @@ public final class StoreTransaction {
     public let now: Int64
     private var clock: HybridClock
     private let clockAtStart: HybridClock
+    private var ownFeedHeads: [DatasetName: Int64] = [:]
 
     init(_ db: Database, now: Int64) throws {
         self.db = db
@@ -42,10 +43,17 @@ public final class StoreTransaction {
             deleted: deleted, data: data
         )
         try replaceSiblings(displaced: siblings, with: version, source: "local", remaining: [version], policy: policy)
-        let nextSeq = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) + 1 FROM own_feed WHERE dataset = ?", arguments: [dataset.rawValue]) ?? 1
-        try db.cachedStatement(sql: "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))")
-            .execute(arguments: [nextSeq] + VersionColumns.arguments(version))
+        let seq = try nextOwnFeedSeq(dataset)
+        try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [seq] + VersionColumns.arguments(version))
         return version
+    }
+
+    /// The next `seq` of this agency's feed of `dataset`, counted in memory after the first look-up.
+    private func nextOwnFeedSeq(_ dataset: DatasetName) throws -> Int64 {
+        let seq = try ownFeedHeads[dataset]
+            ?? Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM own_feed WHERE dataset = ?", arguments: [dataset.rawValue]) ?? 0
+        ownFeedHeads[dataset] = seq + 1
+        return seq + 1
     }
 
     /// What receiving one version did.
@@ -84,10 +92,7 @@ public final class StoreTransaction {
 
     /// The siblings of one record.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT \(VersionColumns.names) FROM sibling WHERE dataset = ? AND record_id = ?"),
-            arguments: [dataset.rawValue, id]
-        ).map(VersionColumns.version(from:))
+        try Row.fetchAll(db.cachedStatement(sql: SQL.selectSiblings), arguments: [dataset.rawValue, id]).map(VersionColumns.version(from:))
     }
 
     /// Moves `displaced` from the siblings to history, adds `version`, and rewrites the visible record.
@@ -95,25 +100,16 @@ public final class StoreTransaction {
         displaced: [RecordVersion], with version: RecordVersion, source: String, remaining: [RecordVersion], policy: MergePolicy
     ) throws {
         for old in displaced {
-            try db.cachedStatement(sql: """
-                INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at)
-                    SELECT \(VersionColumns.names), source, received_at, ? FROM sibling
-                    WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?
-                """).execute(arguments: [now, old.dataset.rawValue, old.id, old.origin.rawValue, old.vv.json.serializedText])
-            try db.cachedStatement(sql: "DELETE FROM sibling WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?")
-                .execute(arguments: [old.dataset.rawValue, old.id, old.origin.rawValue, old.vv.json.serializedText])
+            let key: StatementArguments = [old.dataset.rawValue, old.id, old.origin.rawValue, old.vv.json.serializedText]
+            try db.cachedStatement(sql: SQL.moveSiblingToHistory).execute(arguments: [now] + key)
+            try db.cachedStatement(sql: SQL.deleteSibling).execute(arguments: key)
         }
-        try db.cachedStatement(sql: "INSERT INTO sibling (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)")
-            .execute(arguments: VersionColumns.arguments(version) + [source, now])
+        let columns = VersionColumns.arguments(version)
+        try db.cachedStatement(sql: SQL.insertSibling).execute(arguments: columns + [source, now])
         guard let resolution = Merge.resolve(remaining, policy: policy) else { return }
-        try db.cachedStatement(sql: """
-            INSERT INTO record (\(VersionColumns.names.replacingOccurrences(of: "record_id", with: "id")), sibling_count, awaits_review)
-                VALUES (\(VersionColumns.placeholders), ?, ?)
-            ON CONFLICT (dataset, id) DO UPDATE SET
-                origin = excluded.origin, hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter, vv = excluded.vv,
-                deleted = excluded.deleted, data = excluded.data, sibling_count = excluded.sibling_count,
-                awaits_review = excluded.awaits_review
-            """).execute(arguments: VersionColumns.arguments(resolution.visible) + [resolution.siblings.count, resolution.awaitsReview])
+        // The new version is usually the visible one: its columns are then encoded once for both rows.
+        let visibleColumns = resolution.visible == version ? columns : VersionColumns.arguments(resolution.visible)
+        try db.cachedStatement(sql: SQL.upsertRecord).execute(arguments: visibleColumns + [resolution.siblings.count, resolution.awaitsReview])
     }
 
     // MARK: - Cursors, quarantine, audit
@@ -150,4 +146,25 @@ extension StoreTransaction {
         try quarantine(peer: peer, dataset: nil, recordID: nil, reason: "page: \(reason)", detail: detail, raw: String(decoding: raw, as: UTF8.self))
         try audit("page refused", peer: peer, dataset: nil, detail: .object(["reason": .string(reason), "detail": .string(detail)]))
     }
+}
+
+/// The statements a transaction runs for every version, written once so that SQLite's statement cache finds them.
+private enum SQL {
+    static let selectSiblings = "SELECT \(VersionColumns.names) FROM sibling WHERE dataset = ? AND record_id = ?"
+    static let insertSibling = "INSERT INTO sibling (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
+    static let moveSiblingToHistory = """
+        INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at)
+            SELECT \(VersionColumns.names), source, received_at, ? FROM sibling
+            WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?
+        """
+    static let deleteSibling = "DELETE FROM sibling WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?"
+    static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))"
+    static let upsertRecord = """
+        INSERT INTO record (dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, sibling_count, awaits_review)
+            VALUES (\(VersionColumns.placeholders), ?, ?)
+        ON CONFLICT (dataset, id) DO UPDATE SET
+            origin = excluded.origin, hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter, vv = excluded.vv,
+            deleted = excluded.deleted, data = excluded.data, sibling_count = excluded.sibling_count,
+            awaits_review = excluded.awaits_review
+        """
 }

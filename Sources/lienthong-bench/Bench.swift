@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lienthong-bench",
         abstract: "Measure lienthong beside the physical baseline in the same run.",
-        subcommands: [SigningBenchmark.self]
+        subcommands: [SigningBenchmark.self, StoreBenchmark.self]
     )
 }
 

@@ -74,13 +74,16 @@ struct ConvergenceTests {
         }
     }
 
-    @Test("the histories hold the cases that matter: conflicts, and deletes concurrent with updates")
+    @Test("the histories hold the cases that matter: conflicts, deletes concurrent with updates, edits built on others'")
     func historiesAreRich() {
         var conflicts = 0
         var deleteAgainstUpdate = 0
+        var builtOnOthers = 0
         for seed in Self.seeds {
             var replica = Replica()
-            for version in Self.history(seed: seed).versions { replica.receive(version) }
+            let versions = Self.history(seed: seed).versions
+            builtOnOthers += versions.filter { $0.vv.counters.count > 1 }.count
+            for version in versions { replica.receive(version) }
             for siblings in replica.siblings.values where siblings.count > 1 {
                 conflicts += 1
                 if siblings.contains(where: \.deleted) && siblings.contains(where: { !$0.deleted }) { deleteAgainstUpdate += 1 }
@@ -88,6 +91,7 @@ struct ConvergenceTests {
         }
         #expect(conflicts >= 100)
         #expect(deleteAgainstUpdate >= 20)
+        #expect(builtOnOthers >= 2_000)
     }
 }
 
@@ -106,6 +110,16 @@ struct HistoryTests {
             lastStamp[version.origin] = version.hlc
         }
         #expect(Set(history.versions.map(\.origin)) == Set(history.agencies))
+    }
+
+    @Test("a version's stamp is greater than the stamp of every version it has seen", arguments: [UInt64(2), 8, 43])
+    func stampsFollowCausality(seed: UInt64) {
+        let versions = ConvergenceTests.history(seed: seed).versions
+        for later in versions {
+            for earlier in versions where earlier.id == later.id && earlier.vv.compare(later.vv) == .before {
+                #expect(earlier.hlc < later.hlc, "seed \(seed), \(later.id)")
+            }
+        }
     }
 
     @Test("the same seed gives the same history; another seed another")

@@ -114,6 +114,17 @@ struct ResolveTests {
         #expect(reference.siblings.count == 4)
     }
 
+    @Test("siblings tied on (hlc, origin) rank by their serialized bytes, greatest first")
+    func tieBreak() throws {
+        // Only an equivocating origin makes such ties; the JSON form starts with "data", so the notes decide.
+        let tied = [("b", "p"), ("e", "s"), ("a", "q"), ("d", "t"), ("c", "r")].map { note, other in
+            F.version("a", ["a": 1, other: 1], hlc: (2_000, 0), data: F.data(note))
+        }
+        let resolution = try #require(Merge.resolve(tied, policy: .lww))
+        #expect(resolution.siblings.map(\.data) == ["e", "d", "c", "b", "a"].map(F.data))
+        #expect(resolution.visible.data == F.data("e"))
+    }
+
     private func permutations(_ items: [RecordVersion]) -> [[RecordVersion]] {
         guard let first = items.first else { return [[]] }
         return permutations(Array(items.dropFirst())).flatMap { rest in

@@ -1,0 +1,65 @@
+public import LienThongCore
+
+/// Reads the JSON Lines that `lienthong put` takes: `{"id": "...", "data": {...}}` or `{"id": "...", "deleted": true}`
+/// a line. Blank lines are skipped; the first bad line stops the reading with its number.
+public enum LocalEditLines {
+    /// One line's edit.
+    public struct Edit: Sendable {
+        public let id: String
+        public let deleted: Bool
+        public let data: JSONValue
+    }
+
+    /// A line that is not an edit, with its number.
+    public struct LineError: Error, CustomStringConvertible {
+        public let line: Int
+        let problem: String
+        public var description: String { "line \(line): \(problem)" }
+    }
+
+    /// Calls `body` with each line's edit, in order, without holding them all.
+    public static func forEach(in bytes: [UInt8], _ body: (Edit) throws -> Void) throws {
+        var lineNumber = 0
+        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            let edit: Edit
+            do {
+                edit = try Self.edit(from: line)
+            } catch {
+                throw LineError(line: lineNumber, problem: error.problem)
+            }
+            try body(edit)
+        }
+    }
+
+    private struct Problem: Error {
+        let problem: String
+        init(_ problem: String) { self.problem = problem }
+    }
+
+    private static func edit(from line: ArraySlice<UInt8>) throws(Problem) -> Edit {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: line)
+        } catch {
+            throw Problem("\(error)")
+        }
+        guard let members = value.objectValue else { throw Problem("expected a JSON object") }
+        if let unknown = Set(members.keys).subtracting(["id", "data", "deleted"]).sorted().first {
+            throw Problem("unknown member \(unknown.debugDescription)")
+        }
+        guard let id = members["id"]?.stringValue, (1...256).contains(id.count) else {
+            throw Problem("\"id\" must be a text of 1 to 256 characters")
+        }
+        switch (members["data"], members["deleted"]) {
+        case (.some(let data), nil), (.some(let data), .bool(false)?):
+            guard case .object = data else { throw Problem("\"data\" must be a JSON object") }
+            return Edit(id: id, deleted: false, data: data)
+        case (nil, .bool(true)?):
+            return Edit(id: id, deleted: true, data: .object([:]))
+        default:
+            throw Problem("give either \"data\" (an object) or \"deleted\": true")
+        }
+    }
+}
