@@ -106,6 +106,10 @@ extension RecordVersion {
         guard counters.values.allSatisfy({ $0 >= 1 }) else {
             throw RecordRuleViolation(.malformed, "record vv has a counter below 1")
         }
+        // A peer could otherwise send a counter that our next local edit cannot increment without overflow.
+        guard counters.values.allSatisfy({ $0 <= VersionVector.maximumCounter }) else {
+            throw RecordRuleViolation(.malformed, "record vv has a counter above \(VersionVector.maximumCounter)")
+        }
         return VersionVector(counters)
     }
 }

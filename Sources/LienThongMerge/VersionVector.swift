@@ -17,6 +17,10 @@ public enum CausalOrder: Sendable {
 /// An absent agency counts 0. Entries of 0 or less are dropped, so vectors with the same counts are
 /// equal and hash alike however they were built.
 public struct VersionVector: Hashable, Sendable {
+    /// The largest counter a received version may carry: 2^53 - 1, exact in every JSON reader (RFC 7493),
+    /// and far enough below `Int64.max` that incrementing a received counter never overflows.
+    public static let maximumCounter: Int64 = (1 << 53) - 1
+
     /// The positive counters by agency.
     public let counters: [AgencyID: Int64]
 

@@ -49,8 +49,8 @@ public enum LocalEditLines {
         if let unknown = Set(members.keys).subtracting(["id", "data", "deleted"]).sorted().first {
             throw Problem("unknown member \(unknown.debugDescription)")
         }
-        guard let id = members["id"]?.stringValue, (1...256).contains(id.count) else {
-            throw Problem("\"id\" must be a text of 1 to 256 characters")
+        guard let id = members["id"]?.stringValue, (1...256).contains(id.unicodeScalars.count) else {
+            throw Problem("\"id\" must be a text of 1 to 256 characters (Unicode scalars)")
         }
         switch (members["data"], members["deleted"]) {
         case (.some(let data), nil), (.some(let data), .bool(false)?):

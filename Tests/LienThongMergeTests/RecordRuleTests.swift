@@ -84,6 +84,8 @@ struct RecordRuleTests {
         Row("vv an array", .malformed, setting("vv", .array([]))),
         Row("vv counter negative", .malformed, settingVV("bo-y-te", .integer(-1))),
         Row("vv counter zero", .malformed, settingVV("bo-y-te", .integer(0))),
+        Row("vv counter above 2^53 - 1", .malformed, settingVV("bo-y-te", .integer(Int64(1) << 53))),
+        Row("vv counter at Int64.max", .malformed, settingVV("bo-y-te", .integer(Int64.max))),
         Row("vv counter with a fraction", .malformed, settingVV("bo-y-te", .number("1.5"))),
         Row("vv counter a string", .malformed, settingVV("bo-y-te", .string("1"))),
         Row("vv counter beyond 64 bits", .malformed, settingVV("bo-y-te", .number("9223372036854775808"))),
