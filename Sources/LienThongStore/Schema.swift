@@ -6,7 +6,8 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: records, siblings, history, cursors, own feed, quarantine, audit") { db in
-            // The visible record of each (dataset, id): what other programs read, through `visible_records`.
+            // The visible record of each (dataset, id), who sent it and when: what other programs read,
+            // through `visible_records`.
             try db.execute(sql: """
                 CREATE TABLE record (
                     dataset TEXT NOT NULL,
@@ -17,14 +18,17 @@ enum Schema {
                     vv TEXT NOT NULL,
                     deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
                     data TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
                     sibling_count INTEGER NOT NULL CHECK (sibling_count >= 1),
                     awaits_review INTEGER NOT NULL CHECK (awaits_review IN (0, 1)),
                     PRIMARY KEY (dataset, id)
                 ) WITHOUT ROWID;
 
-                -- The maximal versions seen of each record; more than one is an open conflict.
+                -- The maximal versions seen of a record in open conflict (two or more of them). A record with
+                -- one version keeps it in its `record` row only, so most records cost one row.
+                -- One origin never has two siblings with the same vector, so the key is unique.
                 CREATE TABLE sibling (
-                    seq INTEGER PRIMARY KEY,
                     dataset TEXT NOT NULL,
                     record_id TEXT NOT NULL,
                     origin TEXT NOT NULL,
@@ -34,9 +38,9 @@ enum Schema {
                     deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
                     data TEXT NOT NULL,
                     source TEXT NOT NULL,
-                    received_at INTEGER NOT NULL
-                );
-                CREATE INDEX sibling_by_record ON sibling (dataset, record_id);
+                    received_at INTEGER NOT NULL,
+                    PRIMARY KEY (dataset, record_id, origin, vv)
+                ) WITHOUT ROWID;
 
                 -- Versions that left the sibling set, kept for review and audit: nothing is deleted.
                 CREATE TABLE history (

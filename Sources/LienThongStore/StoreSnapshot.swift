@@ -21,10 +21,8 @@ public struct StoreSnapshot {
 
     /// The siblings of `(dataset, id)`, greatest `(hlc, origin)` first.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try Row.fetchAll(
-            db, sql: "SELECT \(VersionColumns.names) FROM sibling WHERE dataset = ? AND record_id = ? ORDER BY hlc_ms DESC, hlc_counter DESC, origin DESC",
-            arguments: [dataset.rawValue, id]
-        ).map(VersionColumns.version(from:))
+        try StoredVersion.siblings(in: db, dataset: dataset, id: id).map(\.version)
+            .sorted { ($0.hlc, $0.origin.rawValue) > ($1.hlc, $1.origin.rawValue) }
     }
 
     /// The records with more than one sibling, by dataset and id; all datasets when `dataset` is nil.

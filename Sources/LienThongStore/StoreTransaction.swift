@@ -37,14 +37,21 @@ public final class StoreTransaction {
     public func edit(dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy) throws
         -> RecordVersion
     {
-        let siblings = try siblings(dataset: dataset, id: id)
-        let version = Merge.localEdit(
-            siblings: siblings, dataset: dataset, id: id, agency: agency, hlc: clock.tick(physicalMilliseconds: now),
-            deleted: deleted, data: data
-        )
-        try replaceSiblings(displaced: siblings, with: version, source: "local", remaining: [version], policy: policy)
-        let seq = try nextOwnFeedSeq(dataset)
-        try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [seq] + VersionColumns.arguments(version))
+        let hlc = clock.tick(physicalMilliseconds: now)
+        var version = Merge.localEdit(siblings: [], dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data)
+        var columns = VersionColumns.arguments(version)
+        if try !insertIfNew(columns: columns, source: "local") {
+            let current = try storedSiblings(dataset: dataset, id: id)
+            version = Merge.localEdit(
+                siblings: current.map(\.version), dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data
+            )
+            columns = VersionColumns.arguments(version)
+            try replaceSiblings(
+                current: current, displaced: current.map(\.version), adding: StoredVersion(version: version, source: "local", receivedAt: now),
+                remaining: [version], policy: policy
+            )
+        }
+        try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [try nextOwnFeedSeq(dataset)] + columns)
         return version
     }
 
@@ -69,8 +76,12 @@ public final class StoreTransaction {
     /// Merges a version received from `peer` (already checked against the record rules).
     @discardableResult
     public func receive(_ version: RecordVersion, from peer: AgencyID, policy: MergePolicy) throws -> ReceiveResult {
-        let siblings = try siblings(dataset: version.dataset, id: version.id)
-        switch Merge.receive(version, siblings: siblings) {
+        if try insertIfNew(columns: VersionColumns.arguments(version), source: peer.rawValue) {
+            clock.observe(version.hlc)
+            return .applied
+        }
+        let current = try storedSiblings(dataset: version.dataset, id: version.id)
+        switch Merge.receive(version, siblings: current.map(\.version)) {
         case .redundant:
             return .redundant
         case .equivocation(let existing):
@@ -85,31 +96,64 @@ public final class StoreTransaction {
             return .equivocation
         case .accepted(let remaining, let displaced):
             clock.observe(version.hlc)
-            try replaceSiblings(displaced: displaced, with: version, source: peer.rawValue, remaining: remaining, policy: policy)
+            try replaceSiblings(
+                current: current, displaced: displaced, adding: StoredVersion(version: version, source: peer.rawValue, receivedAt: now),
+                remaining: remaining, policy: policy
+            )
             return .applied
         }
     }
 
     /// The siblings of one record.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try Row.fetchAll(db.cachedStatement(sql: SQL.selectSiblings), arguments: [dataset.rawValue, id]).map(VersionColumns.version(from:))
+        try storedSiblings(dataset: dataset, id: id).map(\.version)
     }
 
-    /// Moves `displaced` from the siblings to history, adds `version`, and rewrites the visible record.
+    /// Writes the version in `columns` as the record's only sibling and visible version if the store has no
+    /// such record yet, and says whether it did. That is what merging into an empty set gives
+    /// (`Merge.receive` then `Merge.resolve`), reached with one insert and no look-up: most versions are of
+    /// records new here.
+    private func insertIfNew(columns: StatementArguments, source: String) throws -> Bool {
+        try db.cachedStatement(sql: SQL.insertNewRecord).execute(arguments: columns + [source, now])
+        return db.changesCount == 1
+    }
+
+    private func storedSiblings(dataset: DatasetName, id: String) throws -> [StoredVersion] {
+        try StoredVersion.siblings(in: db, dataset: dataset, id: id)
+    }
+
+    /// Moves `displaced` to history, adds `new`, and rewrites the visible record. A record with one
+    /// sibling keeps it in its `record` row only; from two siblings on, all of them are `sibling` rows.
     private func replaceSiblings(
-        displaced: [RecordVersion], with version: RecordVersion, source: String, remaining: [RecordVersion], policy: MergePolicy
+        current: [StoredVersion], displaced: [RecordVersion], adding new: StoredVersion, remaining: [RecordVersion], policy: MergePolicy
     ) throws {
-        for old in displaced {
-            let key: StatementArguments = [old.dataset.rawValue, old.id, old.origin.rawValue, old.vv.json.serializedText]
-            try db.cachedStatement(sql: SQL.moveSiblingToHistory).execute(arguments: [now] + key)
-            try db.cachedStatement(sql: SQL.deleteSibling).execute(arguments: key)
+        let all = current + [new]
+        for old in current where displaced.contains(old.version) {
+            try db.cachedStatement(sql: SQL.insertHistory)
+                .execute(arguments: VersionColumns.arguments(old.version) + [old.source, old.receivedAt, now])
         }
-        let columns = VersionColumns.arguments(version)
-        try db.cachedStatement(sql: SQL.insertSibling).execute(arguments: columns + [source, now])
-        guard let resolution = Merge.resolve(remaining, policy: policy) else { return }
-        // The new version is usually the visible one: its columns are then encoded once for both rows.
-        let visibleColumns = resolution.visible == version ? columns : VersionColumns.arguments(resolution.visible)
-        try db.cachedStatement(sql: SQL.upsertRecord).execute(arguments: visibleColumns + [resolution.siblings.count, resolution.awaitsReview])
+        let dataset = new.version.dataset.rawValue
+        let id = new.version.id
+        let wasConflict = current.count > 1
+        if remaining.count > 1 {
+            if wasConflict {
+                for old in displaced {
+                    try db.cachedStatement(sql: SQL.deleteSibling).execute(arguments: [dataset, id, old.origin.rawValue, old.vv.json.serializedText])
+                }
+            }
+            for stored in all where remaining.contains(stored.version) && (stored == new || !wasConflict) {
+                try db.cachedStatement(sql: SQL.insertSibling).execute(arguments: VersionColumns.arguments(stored.version) + [stored.source, stored.receivedAt])
+            }
+        } else if wasConflict {
+            try db.cachedStatement(sql: SQL.deleteSiblings).execute(arguments: [dataset, id])
+        }
+        guard let resolution = Merge.resolve(remaining, policy: policy),
+            let visible = all.first(where: { $0.version == resolution.visible })
+        else { return }
+        try db.cachedStatement(sql: SQL.upsertRecord).execute(
+            arguments: VersionColumns.arguments(visible.version)
+                + [visible.source, visible.receivedAt, resolution.siblings.count, resolution.awaitsReview]
+        )
     }
 
     // MARK: - Cursors, quarantine, audit
@@ -150,21 +194,24 @@ extension StoreTransaction {
 
 /// The statements a transaction runs for every version, written once so that SQLite's statement cache finds them.
 private enum SQL {
-    static let selectSiblings = "SELECT \(VersionColumns.names) FROM sibling WHERE dataset = ? AND record_id = ?"
     static let insertSibling = "INSERT INTO sibling (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
-    static let moveSiblingToHistory = """
-        INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at)
-            SELECT \(VersionColumns.names), source, received_at, ? FROM sibling
-            WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?
+    static let insertHistory = """
+        INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at) VALUES (\(VersionColumns.placeholders), ?, ?, ?)
         """
     static let deleteSibling = "DELETE FROM sibling WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?"
+    static let deleteSiblings = "DELETE FROM sibling WHERE dataset = ? AND record_id = ?"
     static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))"
+    static let insertNewRecord = """
+        INSERT INTO record (dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, sibling_count, awaits_review)
+            VALUES (\(VersionColumns.placeholders), ?, ?, 1, 0)
+        ON CONFLICT (dataset, id) DO NOTHING
+        """
     static let upsertRecord = """
-        INSERT INTO record (dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, sibling_count, awaits_review)
-            VALUES (\(VersionColumns.placeholders), ?, ?)
+        INSERT INTO record (dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, sibling_count, awaits_review)
+            VALUES (\(VersionColumns.placeholders), ?, ?, ?, ?)
         ON CONFLICT (dataset, id) DO UPDATE SET
             origin = excluded.origin, hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter, vv = excluded.vv,
-            deleted = excluded.deleted, data = excluded.data, sibling_count = excluded.sibling_count,
-            awaits_review = excluded.awaits_review
+            deleted = excluded.deleted, data = excluded.data, source = excluded.source, received_at = excluded.received_at,
+            sibling_count = excluded.sibling_count, awaits_review = excluded.awaits_review
         """
 }

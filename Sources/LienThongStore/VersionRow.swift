@@ -33,3 +33,38 @@ enum VersionColumns {
         )
     }
 }
+
+/// A version as stored, with who sent it (`local` for edits made here) and when.
+struct StoredVersion: Equatable {
+    let version: RecordVersion
+    let source: String
+    let receivedAt: Int64
+
+    init(version: RecordVersion, source: String, receivedAt: Int64) {
+        self.version = version
+        self.source = source
+        self.receivedAt = receivedAt
+    }
+
+    init(row: Row) throws {
+        version = try VersionColumns.version(from: row)
+        source = row["source"]
+        receivedAt = row["received_at"]
+    }
+
+    /// A record's siblings with where each came from: the `sibling` rows during a conflict, else the record itself.
+    static func siblings(in db: Database, dataset: DatasetName, id: String) throws -> [StoredVersion] {
+        let inConflict = try Row.fetchAll(db.cachedStatement(sql: selectSiblings), arguments: [dataset.rawValue, id])
+        let rows = try inConflict.isEmpty
+            ? Row.fetchAll(db.cachedStatement(sql: selectRecordAsSibling), arguments: [dataset.rawValue, id]) : inConflict
+        return try rows.map(StoredVersion.init(row:))
+    }
+
+    private static let selectSiblings =
+        "SELECT \(VersionColumns.names), source, received_at FROM sibling WHERE dataset = ? AND record_id = ?"
+    private static let selectRecordAsSibling = """
+        SELECT dataset, id AS record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at
+        FROM record WHERE dataset = ? AND id = ?
+        """
+}
+

@@ -181,6 +181,40 @@ struct ReceiveTests {
         #expect(try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM history") } == 2)
     }
 
+    @Test("siblings move between the record row and the sibling table as conflicts open, grow, shrink and close")
+    func siblingRows() throws {
+        let temporary = try TemporaryStore()
+        func rows(_ table: String) throws -> Int {
+            try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
+        }
+        func siblings() throws -> Set<String> {
+            Set(try temporary.store.read { try $0.siblings(dataset: dataset, id: "r1") }.map { "\($0.origin)" })
+        }
+        let a1 = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1])
+        let b1 = version("r1", origin: boYTe, hlc: 2, vv: [boYTe: 1])
+        let c1 = version("r1", origin: ubnd, hlc: 3, vv: [ubnd: 1])
+        let a2 = version("r1", origin: boCongAn, hlc: 4, vv: [boCongAn: 2, boYTe: 1], data: .object(["v": .integer(2)]))
+        let final = version("r1", origin: ubnd, hlc: 5, vv: [boCongAn: 2, boYTe: 1, ubnd: 2], data: .object(["v": .integer(3)]))
+        func receive(_ version: RecordVersion) throws {
+            try temporary.store.write { tx in try tx.receive(version, from: version.origin, policy: .lww) }
+        }
+        try receive(a1)
+        #expect(try (rows("record"), rows("sibling"), rows("history")) == (1, 0, 0))
+        try receive(b1)
+        #expect(try (rows("sibling"), rows("history")) == (2, 0))
+        try receive(c1)
+        #expect(try siblings() == ["bo-cong-an", "bo-y-te", "ubnd-ha-noi"])
+        try receive(a2)  // covers a1 and b1, concurrent with c1
+        #expect(try (rows("sibling"), rows("history")) == (2, 2))
+        #expect(try siblings() == ["bo-cong-an", "ubnd-ha-noi"])
+        try receive(final)  // covers everything: the conflict closes
+        #expect(try (rows("record"), rows("sibling"), rows("history")) == (1, 0, 4))
+        let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
+        #expect(visible.version == final)
+        #expect(visible.siblingCount == 1)
+        #expect(try siblings() == ["ubnd-ha-noi"])
+    }
+
     @Test("a failure inside a write transaction leaves nothing of it")
     func transactionIsAtomic() throws {
         struct Injected: Error {}
