@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C bindings: only what Swift cannot import itself.
@@ -56,7 +59,13 @@ let package = Package(
         // Feed protocol v1: page checks and applying pages to the store.
         .target(
             name: "LienThongFeed",
-            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore"],
+            dependencies: [
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // HTTP through libcurl.
@@ -88,6 +97,7 @@ let package = Package(
             dependencies: ["LienThongMerge", "LienThongTestSupport", "LienThongCore"],
             swiftSettings: strict
         ),
+        .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongTestSupport"], swiftSettings: strict),
         .testTarget(name: "LienThongConfigTests", dependencies: ["LienThongConfig", "LienThongCore", "LienThongMerge"], swiftSettings: strict),
         .testTarget(
             name: "LienThongStoreTests",
@@ -96,7 +106,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LienThongFeedTests",
-            dependencies: ["LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore"],
+            dependencies: [
+                "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "LienthongCLITests", dependencies: ["lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge"], swiftSettings: strict),

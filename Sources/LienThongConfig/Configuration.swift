@@ -48,6 +48,10 @@ public struct PeerSettings: Sendable {
     public let share: [DatasetName: Grant]
     /// Seconds between polls of this peer.
     public let intervalSeconds: Int
+    /// A PEM file of certificate authorities to trust for this peer instead of the system's.
+    public let caFileURL: URL?
+    /// The peer's TLS public key pinned as libcurl takes it: `sha256//BASE64` (several joined by `;`).
+    public let tlsPinnedPublicKey: String?
 }
 
 /// What a peer may see of one dataset.

@@ -152,7 +152,7 @@ private struct YAMLReader {
             let key = "peers.\(name)"
             let agency = try identifier(AgencyID.self, .init(name), at: key)
             if agency == own { throw error(peerNode, key, "an agency cannot be its own peer") }
-            let settings = try mapping(peerNode, at: key, allowed: ["url", "keys", "pull", "share", "interval_seconds"])
+            let settings = try mapping(peerNode, at: key, allowed: ["url", "keys", "pull", "share", "interval_seconds", "ca_file", "tls_pin"])
             let keyNodes = try sequence(required(settings, "keys", at: key), at: "\(key).keys")
             if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", "pin at least one public key") }
             var keyURLs: [URL] = []
@@ -165,10 +165,22 @@ private struct YAMLReader {
                 share: try grants(settings["share"], at: "\(key).share", held: datasets),
                 intervalSeconds: try settings["interval_seconds"].map { node throws(ConfigurationError) in
                     try integer(node, at: "\(key).interval_seconds", in: 1...86_400)
-                } ?? 30
+                } ?? 30,
+                caFileURL: try settings["ca_file"].map { node throws(ConfigurationError) in try path(node, at: "\(key).ca_file") },
+                tlsPinnedPublicKey: try settings["tls_pin"].map { node throws(ConfigurationError) in try tlsPin(node, at: "\(key).tls_pin") }
             )
         }
         return result
+    }
+
+    /// One or more `sha256//` followed by the base64 of a SHA-256, joined by `;`.
+    private func tlsPin(_ node: Node, at key: String) throws(ConfigurationError) -> String {
+        let text = try string(node, at: key)
+        let pins = text.split(separator: ";", omittingEmptySubsequences: false)
+        guard pins.allSatisfy({ $0.hasPrefix("sha256//") && Data(base64Encoded: String($0.dropFirst(8)))?.count == 32 }) else {
+            throw error(node, key, "expected sha256//BASE64 of the peer's public key (several joined by ;)")
+        }
+        return text
     }
 
     /// `https://…`; plain `http://` only to a loopback address, where there is no network to protect.

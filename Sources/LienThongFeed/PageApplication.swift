@@ -1,4 +1,4 @@
-public import LienThongCore
+import LienThongCore
 public import LienThongMerge
 public import LienThongStore
 

@@ -44,15 +44,7 @@ struct Apply: ParsableCommand {
             guard let settings = configuration.peers[peerID] else {
                 throw Failure(exitCode: 2, "\(peerID) is not a peer in \(configuration.fileURL.path)")
             }
-            var keys: [PublicKey] = []
-            for url in settings.keyURLs {
-                do {
-                    keys.append(try PublicKey(contentsOf: url))
-                } catch {
-                    throw Failure(exitCode: 2, "\(error)")
-                }
-            }
-            let verifier = JWSVerifier(keys: keys, requiredType: FeedPage.type)
+            let verifier = JWSVerifier(keys: try settings.pinnedKeys(), requiredType: FeedPage.type)
             var refused = 0
             for path in pages {
                 let bytes = try InputOption(file: path).readAll()
@@ -62,7 +54,7 @@ struct Apply: ParsableCommand {
                     clockSkewSeconds: configuration.clockSkewSeconds, allowExpired: allowExpired
                 )
                 do {
-                    let page = try FeedPage(compact: Array(bytes.trimmingWhiteSpace()), verifier: verifier, expected: expectation)
+                    let page = try FeedPage(compact: Array(bytes.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expectation)
                     let policy = configuration.policy(for: page.dataset) ?? .lww
                     let result = try page.apply(to: store, policy: policy, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
                     print("\(path): \(page.dataset) \(page.after + 1)…\(page.last): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined; cursor \(result.cursor)")

@@ -3,6 +3,7 @@ import Foundation
 import LienThongConfig
 import LienThongCore
 import LienThongMerge
+import LienThongSigning
 import LienThongStore
 
 /// Reads all of FILE, or standard input when the argument is `-` or absent.
@@ -51,6 +52,15 @@ extension ParsableCommand {
     func reportingFailures(_ body: () throws -> Void) throws {
         do {
             try body()
+        } catch let failure as Failure {
+            throw failure.report()
+        }
+    }
+
+    /// Runs `body`, turning a ``Failure`` into its message and exit code.
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
         } catch let failure as Failure {
             throw failure.report()
         }
@@ -112,11 +122,15 @@ func writeStandardOutput(_ bytes: [UInt8]) {
     FileHandle.standardOutput.write(Data(bytes))
 }
 
-extension [UInt8] {
-    /// The bytes without ASCII white space at either end.
-    func trimmingWhiteSpace() -> ArraySlice<UInt8> {
-        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return [] }
-        return self[first...last]
+extension PeerSettings {
+    /// The public keys pinned for this peer, read from their files; an unreadable one is a failure (exit 2).
+    func pinnedKeys() throws -> [PublicKey] {
+        try keyURLs.map { url in
+            do {
+                return try PublicKey(contentsOf: url)
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LienThongCore
 import LienThongSigning
 
 struct Verify: ParsableCommand {
@@ -34,7 +35,7 @@ struct Verify: ParsableCommand {
                     throw Failure(exitCode: 2, "\(error)")
                 }
             }
-            let compact = Array(try input.readAll().trimmingWhiteSpace())
+            let compact = Array(try input.readAll().trimmingASCIIWhiteSpace())
             do {
                 let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
                 FileHandle.standardOutput.write(Data(verified.payload))

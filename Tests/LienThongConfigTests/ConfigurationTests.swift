@@ -68,6 +68,8 @@ struct ConfigurationTests {
         let peer = try #require(configuration.peers[try AgencyID("so-y-te-ha-noi")])
         #expect(peer.intervalSeconds == 30)
         #expect(peer.keyURLs.count == 2)
+        #expect(peer.caFileURL == nil)
+        #expect(peer.tlsPinnedPublicKey == nil)
         #expect(peer.share[try DatasetName("tiem-chung")] == Grant(fields: nil))
     }
 
@@ -101,6 +103,7 @@ struct ConfigurationTests {
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], share: { dan-cu: {} } }\n", "peers.bo-cong-an.share.dan-cu", "not listed under datasets"),
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], interval_seconds: 0 }\n", "peers.bo-cong-an.interval_seconds", "must be from"),
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], tls: off }\n", "peers.bo-cong-an.tls", "unknown key"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], tls_pin: \"md5//abc\" }\n", "peers.bo-cong-an.tls_pin", "expected sha256//"),
     ]
 
     @Test("a bad configuration is one clear error naming the file and the key", arguments: bad)

@@ -1,0 +1,184 @@
+public import Foundation
+import Synchronization
+public import LienThongCore
+public import LienThongHTTP
+public import LienThongMerge
+public import LienThongSigning
+public import LienThongStore
+
+/// One feed this agency pulls: a dataset of a peer, with the keys pinned for it and how to reach it.
+public struct PulledFeed: Sendable {
+    public let peer: AgencyID
+    /// The peer's base URL; feed paths are appended to its path.
+    public let baseURL: URL
+    public let dataset: DatasetName
+    public let policy: MergePolicy
+    /// Checks the peer's pages against the keys pinned for it.
+    public let verifier: JWSVerifier
+    public let transfer: TransferOptions
+
+    public init(peer: AgencyID, baseURL: URL, dataset: DatasetName, policy: MergePolicy, keys: [PublicKey], transfer: TransferOptions) {
+        self.peer = peer
+        self.baseURL = baseURL
+        self.dataset = dataset
+        self.policy = policy
+        verifier = JWSVerifier(keys: keys, requiredType: FeedPage.type)
+        self.transfer = transfer
+    }
+}
+
+/// What one page pulled did, for progress displays.
+public struct PulledPage: Sendable {
+    public let feed: String
+    public let application: PageApplication
+    public let after: Int64
+    public let last: Int64
+    public let head: Int64
+}
+
+/// What pulling one feed until caught up did.
+public struct PullSummary: Sendable, Equatable {
+    public var pages = 0
+    public var applied = 0
+    public var redundant = 0
+    public var quarantined = 0
+    /// The feed answered 304: nothing new.
+    public var unchanged = false
+    public var cursor: Int64 = 0
+    public var head: Int64 = 0
+
+    public init() {}
+}
+
+/// Pulls feeds through libcurl and applies them to the store, page by page, each page with its cursor in
+/// one transaction. Every page is checked exactly as docs/PROTOCOL.md says before anything of it applies.
+public struct FeedPuller: Sendable {
+    public let agency: AgencyID
+    private let client: HTTPClient
+    private let store: Store
+    private let tokens: RequestTokenSigner
+    private let clockSkewSeconds: Int64
+    private let pageLimit: Int64
+    private let metrics: FeedMetrics
+    private let entityTags = EntityTagCache()
+
+    public init(
+        agency: AgencyID, client: HTTPClient, store: Store, tokens: RequestTokenSigner, clockSkewSeconds: Int64,
+        pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics()
+    ) {
+        self.agency = agency
+        self.client = client
+        self.store = store
+        self.tokens = tokens
+        self.clockSkewSeconds = clockSkewSeconds
+        self.pageLimit = pageLimit
+        self.metrics = metrics
+    }
+
+    /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
+    public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
+        var summary = PullSummary()
+        while true {
+            let cursor = try local(feed) { try store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
+            let after = cursor?.position ?? 0
+            let path = feedPath(feed, after: after)
+            let now = Int64(Date().timeIntervalSince1970)
+            let token = try local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
+            var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
+            let tagKey = "\(feed.peer)/\(feed.dataset)/\(after)"
+            if let tag = entityTags[tagKey] { headers.append((name: "If-None-Match", value: tag)) }
+
+            let response: HTTPResponse
+            do {
+                response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
+            } catch {
+                metrics.rejected(.page, reason: "transfer \(error.reason)", peer: feed.peer)
+                throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "\(error)")
+            }
+            switch response.status {
+            case 200:
+                break
+            case 304:
+                summary.unchanged = summary.pages == 0
+                summary.cursor = after
+                summary.head = cursor?.head ?? after
+                return summary
+            default:
+                throw refused(feed, response)
+            }
+
+            let expectation = PageExpectation(
+                publisher: feed.peer, audience: agency, pulledDatasets: [feed.dataset], dataset: feed.dataset, after: after,
+                limit: pageLimit, now: now, clockSkewSeconds: clockSkewSeconds
+            )
+            let page: FeedPage
+            let application: PageApplication
+            do {
+                page = try FeedPage(compact: Array(response.body.trimmingASCIIWhiteSpace()), verifier: feed.verifier, expected: expectation)
+                application = try page.apply(to: store, policy: feed.policy, clockSkewSeconds: clockSkewSeconds, now: now)
+            } catch let rejection as PageRejection {
+                metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer)
+                try local(feed) {
+                    try store.write { try $0.quarantinePage(peer: feed.peer, reason: rejection.reason.description, detail: rejection.description, raw: response.body) }
+                }
+                throw PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(rejection)")
+            } catch {
+                throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(after): \(error)")
+            }
+            if let tag = response.header("ETag") { entityTags[tagKey] = tag }
+            metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
+            metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: max(0, page.head - application.cursor), seconds: 0)
+            summary.pages += 1
+            summary.applied += application.applied
+            summary.redundant += application.redundant
+            summary.quarantined += application.quarantined
+            summary.cursor = application.cursor
+            summary.head = page.head
+            progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
+            // Caught up, or a page that could not move the cursor: asking again would bring the same page.
+            if page.last >= page.head || !application.cursorAdvanced { return summary }
+        }
+    }
+
+    /// The request target of a feed page, under the peer's base path: exactly what the token's `htu` names.
+    private func feedPath(_ feed: PulledFeed, after: Int64) -> String {
+        let base = feed.baseURL.path.hasSuffix("/") ? String(feed.baseURL.path.dropLast()) : feed.baseURL.path
+        return "\(base)/v1/feeds/\(feed.dataset)?after=\(after)&limit=\(pageLimit)"
+    }
+
+    private func url(_ feed: PulledFeed, path: String) -> String {
+        var components = URLComponents(url: feed.baseURL, resolvingAgainstBaseURL: false) ?? URLComponents()
+        components.path = ""
+        components.query = nil
+        return (components.string ?? feed.baseURL.absoluteString) + path
+    }
+
+    private func refused(_ feed: PulledFeed, _ response: HTTPResponse) -> PullError {
+        // The error code from the body helps an operator; the peer's free text is not repeated.
+        let code = (try? JSONValue(parsing: response.body))?["error"]?.stringValue.map { String($0.prefix(40)) }
+        let retryAfter = response.header("Retry-After").flatMap(Int64.init).map { Duration.seconds(max(0, $0)) }
+        metrics.rejected(.page, reason: "status \(response.status)", peer: feed.peer)
+        return PullError(
+            peer: feed.peer, dataset: feed.dataset, .status, status: response.status, retryAfter: retryAfter,
+            "publisher answered \(response.status)\(code.map { " (\($0.debugDescription))" } ?? "")"
+        )
+    }
+
+    private func local<Result>(_ feed: PulledFeed, _ body: () throws -> Result) throws(PullError) -> Result {
+        do {
+            return try body()
+        } catch {
+            throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "\(error)")
+        }
+    }
+}
+
+/// The last ETag seen per (peer, dataset, after), shared by the copies of one puller.
+private final class EntityTagCache: Sendable {
+    private let tags = Mutex<[String: String]>([:])
+
+    subscript(key: String) -> String? {
+        get { tags.withLock { $0[key] } }
+        set { tags.withLock { $0[key] = newValue } }
+    }
+}

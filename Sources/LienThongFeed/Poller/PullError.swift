@@ -1,0 +1,36 @@
+public import LienThongCore
+
+/// Why pulling one peer's feed stopped short. Nothing of a failed page was applied.
+public struct PullError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// The transfer failed: connection, TLS, timeout, size (see the message).
+        public static let transfer = Reason("transfer")
+        /// The publisher answered with an error status.
+        public static let status = Reason("status")
+        /// The page failed a check (see the message) and was quarantined.
+        public static let pageRejected = Reason("page rejected")
+        /// Something here failed: the store, or making the request token.
+        public static let local = Reason("local")
+    }
+
+    public let peer: AgencyID
+    public let dataset: DatasetName
+    public let reason: Reason
+    /// When the publisher asked to be left alone for a while (`Retry-After` on 429 or 503).
+    public let retryAfter: Duration?
+    /// The status of a refused request, or nil.
+    public let status: Int?
+    public let description: String
+
+    init(peer: AgencyID, dataset: DatasetName, _ reason: Reason, status: Int? = nil, retryAfter: Duration? = nil, _ detail: String) {
+        self.peer = peer
+        self.dataset = dataset
+        self.reason = reason
+        self.status = status
+        self.retryAfter = retryAfter
+        description = "\(peer) \(dataset): \(detail)"
+    }
+}

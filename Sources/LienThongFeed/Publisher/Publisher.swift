@@ -1,0 +1,92 @@
+public import Hummingbird
+public import LienThongStore
+public import Logging
+import LienThongSigning
+import Synchronization
+
+/// The publisher of protocol v1 (docs/PROTOCOL.md): serves this agency's own feed, as signed pages
+/// addressed to each requester and reduced to what it is granted, over HTTP with Hummingbird.
+///
+/// Settings can be replaced while it runs (``update(_:)``); every request reads the settings in force
+/// when it arrives, and the memory of used request tokens survives the change.
+public struct Publisher: Sendable {
+    private let state: PublisherState
+    private let store: Store
+    private let metrics: FeedMetrics
+    private let logger: Logger
+    private let rateLimiter = RateLimiter()
+
+    /// A publisher of `store`'s own feed. `metrics` is shared with the poller so that `/metrics` shows both.
+    public init(settings: PublisherSettings, store: Store, metrics: FeedMetrics = FeedMetrics(), logger: Logger) {
+        state = PublisherState(settings)
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The settings in force.
+    public var settings: PublisherSettings { state.current.settings }
+
+    /// Replaces the settings; requests that arrive from now on see the new ones.
+    public func update(_ settings: PublisherSettings) {
+        state.update(settings)
+    }
+
+    /// The HTTP server, listening on `host:port` (port 0: any free port), as a Hummingbird application:
+    /// a swift-service-lifecycle `Service` that runs until it is cancelled or shut down gracefully.
+    /// `onServerRunning` is called with the bound port once it accepts connections.
+    public func application(
+        host: String, port: Int, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let handlers = PublisherHandlers(state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter)
+        let router = Router(context: PublisherRequestContext.self)
+        router.add(middleware: PublisherErrorMiddleware())
+        router.get("/healthz") { _, _ in handlers.health() }
+        router.get("/metrics") { _, context in try await handlers.metrics(context) }
+        router.get("/v1/datasets") { request, _ in try await handlers.datasets(request) }
+        router.get("/v1/feeds/:dataset") { request, context in try await handlers.feed(request, dataset: context.parameters.get("dataset")) }
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(
+                idleTimeout: .seconds(Self.idleTimeoutSeconds),
+                // The request head a peer may send: a request is a path, a token and a few headers.
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 64)
+            )),
+            configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    /// A connection with nothing to read or write for this long is closed.
+    static let idleTimeoutSeconds: Int64 = 30
+}
+
+/// The settings in force and what is derived from them, swapped whole when they change.
+final class PublisherState: Sendable {
+    struct Current: Sendable {
+        let settings: PublisherSettings
+        let verifier: RequestTokenVerifier
+        let signer: JWSSigner
+    }
+
+    private let box: Mutex<Current>
+
+    init(_ settings: PublisherSettings) {
+        let verifier = RequestTokenVerifier(
+            audience: settings.agency, peers: settings.peers.mapValues(\.keys), clockSkewSeconds: settings.clockSkewSeconds
+        )
+        box = Mutex(Current(settings: settings, verifier: verifier, signer: JWSSigner(key: settings.signingKey)))
+    }
+
+    var current: Current { box.withLock { $0 } }
+
+    func update(_ settings: PublisherSettings) {
+        box.withLock { current in
+            let verifier = current.verifier.reconfigured(
+                audience: settings.agency, peers: settings.peers.mapValues(\.keys), clockSkewSeconds: settings.clockSkewSeconds
+            )
+            current = Current(settings: settings, verifier: verifier, signer: JWSSigner(key: settings.signingKey))
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import LienThongCore
+import LienThongSigning
+import LienThongStore
+import Logging
+
+/// What the publisher answers on each route. Every refusal is a ``PublisherError``; the checks run in the
+/// order the protocol documents: no body, the request token, the rate limit, then the route's own.
+struct PublisherHandlers: Sendable {
+    let state: PublisherState
+    let store: Store
+    let metrics: FeedMetrics
+    let logger: Logger
+    let rateLimiter: RateLimiter
+
+    /// How long a client is asked to wait when the store cannot answer.
+    static let storeRetryAfterSeconds: Int64 = 5
+    /// The longest request target (path and query) accepted.
+    static let maximumTargetLength = 2048
+
+    func health() -> Response {
+        Self.response(body: Array(#"{"status":"ok"}"#.utf8), contentType: "application/json")
+    }
+
+    func metrics(_ context: PublisherRequestContext) async throws -> Response {
+        guard context.isFromLoopback else { throw PublisherError.forbidden("metrics are served to clients on this machine only") }
+        let held = state.current.settings.datasets
+        do {
+            let counts = try await Self.offCooperativePool { [store] in try store.read { try $0.openConflictCounts() } }
+            for dataset in held { metrics.setConflictsOpen(counts[dataset] ?? 0, dataset: dataset) }
+        } catch {
+            logger.warning("cannot count open conflicts for metrics", metadata: ["error.type": "\(type(of: error))"])
+        }
+        return Self.response(body: metrics.prometheusText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    func datasets(_ request: Request) async throws -> Response {
+        let current = state.current
+        let now = Self.now()
+        let requester = try admit(request, current, now: now)
+        guard request.uri.query == nil else { throw PublisherError.badRequest("the dataset list takes no query parameters") }
+        let granted = current.settings.datasets.filter { current.settings.grant($0, to: requester) != nil }
+        let heads = try await readStore { snapshot in try granted.map { ($0, try snapshot.ownFeedHead(dataset: $0)) } }
+        let payload = DatasetList.payload(
+            publisher: current.settings.agency, audience: requester, issuedAt: now, expiresAt: now + Self.lifetime(current.settings),
+            datasets: heads.map { (name: $0.0, head: $0.1) }
+        )
+        let compact = try current.signer.sign(payload: payload.serialized(), type: DatasetList.type)
+        logger.debug("dataset list served", metadata: ["peer": "\(requester)", "datasets": "\(heads.count)"])
+        return Self.response(body: Array(compact.utf8), contentType: "application/jose")
+    }
+
+    func feed(_ request: Request, dataset name: String?) async throws -> Response {
+        let current = state.current
+        let now = Self.now()
+        let requester = try admit(request, current, now: now)
+        let query = try FeedQuery(request.uri.query)
+        guard let name, let dataset = try? DatasetName(name), current.settings.datasets.contains(dataset) else {
+            throw PublisherError.notFound("no such dataset")
+        }
+        guard let grant = current.settings.grant(dataset, to: requester) else {
+            throw PublisherError.forbidden("dataset \(dataset) is not shared with \(requester)")
+        }
+        let (head, versions) = try await readStore { snapshot in
+            (try snapshot.ownFeedHead(dataset: dataset), try snapshot.ownFeed(dataset: dataset, after: query.after, limit: query.limit))
+        }
+        let tag = FeedEntityTag(requester: requester, dataset: dataset, query: query, head: head, grant: grant)
+        if head <= query.after, tag.isMatched(byIfNoneMatch: request.headers[values: .ifNoneMatch]) {
+            return Response(status: .notModified, headers: [.eTag: tag.value, .cacheControl: "no-store"])
+        }
+
+        let records = versions.map { seq, version -> (seq: Int64, version: JSONValue) in
+            guard case .object(var members) = version.json else { return (seq, version.json) }
+            members["data"] = grant.reduce(version.data)
+            return (seq, .object(members))
+        }
+        let payload = FeedPage.payload(
+            publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now,
+            expiresAt: now + Self.lifetime(current.settings), records: records
+        )
+        let compact = try current.signer.sign(payload: payload.serialized(), type: FeedPage.type)
+        let last = records.last?.seq ?? query.after
+        // No page leaves unaudited: if the audit line cannot be written, the request fails.
+        try await writeStore { transaction in
+            try transaction.audit("page served", peer: requester, dataset: dataset, detail: .object([
+                "after": .integer(query.after), "last": .integer(last), "head": .integer(head), "records": .integer(records.count),
+            ]))
+        }
+        metrics.pageServed(to: requester, dataset: dataset)
+        logger.debug("page served", metadata: [
+            "peer": "\(requester)", "dataset": "\(dataset)", "after": "\(query.after)", "last": "\(last)", "head": "\(head)",
+        ])
+        var response = Self.response(body: Array(compact.utf8), contentType: "application/jose")
+        response.headers[.eTag] = tag.value
+        return response
+    }
+
+    // MARK: - Admission
+
+    /// Refuses a request with a body, checks its request token and the requester's rate; returns the requester.
+    private func admit(_ request: Request, _ current: PublisherState.Current, now: Int64) throws(PublisherError) -> AgencyID {
+        if request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0 {
+            throw .payloadTooLarge("requests carry no body")
+        }
+        guard let target = request.head.path, target.utf8.count <= Self.maximumTargetLength else {
+            throw .badRequest("the request target is longer than \(Self.maximumTargetLength) bytes")
+        }
+        let requester: AgencyID
+        do {
+            requester = try current.verifier.verify(try Self.bearerToken(request), method: request.method.rawValue, pathAndQuery: target, now: now)
+        } catch {
+            metrics.rejected(.request, reason: error.reason.description, peer: error.issuer)
+            logger.notice("request token refused", metadata: ["reason": "\(error.reason)", "peer": "\(error.issuer?.rawValue ?? "")"])
+            if error.reason == .replayCacheFull {
+                throw .unavailable("the publisher is too busy to take another request token", retryAfter: Self.storeRetryAfterSeconds)
+            }
+            throw .unauthorized("request token refused: \(error.reason)")
+        }
+        if let limit = current.settings.rateLimit, let wait = rateLimiter.take(requester, limit: limit) {
+            metrics.rejected(.request, reason: "rate limited", peer: requester)
+            throw .tooManyRequests(retryAfter: wait)
+        }
+        return requester
+    }
+
+    /// The token of the one `Authorization: Bearer` header (the scheme in any case).
+    private static func bearerToken(_ request: Request) throws(RequestTokenRejection) -> String {
+        let values = request.headers[values: .authorization]
+        guard values.count == 1, let value = values.first else {
+            let problem = values.isEmpty ? "no Authorization header" : "several Authorization headers"
+            throw RequestTokenRejection(.missing, "request has \(problem)")
+        }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw RequestTokenRejection(.missing, "request's Authorization is not a Bearer token")
+        }
+        return String(parts[1])
+    }
+
+    // MARK: - Store, clock, responses
+
+    private func readStore<Value: Sendable>(_ body: @escaping @Sendable (StoreSnapshot) throws -> Value) async throws(PublisherError) -> Value {
+        do {
+            return try await Self.offCooperativePool { [store] in try store.read(body) }
+        } catch {
+            logger.error("cannot read the store", metadata: ["error.type": "\(type(of: error))"])
+            throw .unavailable("the publisher cannot read its store now", retryAfter: Self.storeRetryAfterSeconds)
+        }
+    }
+
+    private func writeStore(_ body: @escaping @Sendable (StoreTransaction) throws -> Void) async throws(PublisherError) {
+        do {
+            try await Self.offCooperativePool { [store] in try store.write(body) }
+        } catch {
+            logger.error("cannot write the audit log", metadata: ["error.type": "\(type(of: error))"])
+            throw .unavailable("the publisher cannot write its audit log now", retryAfter: Self.storeRetryAfterSeconds)
+        }
+    }
+
+    /// Runs blocking SQLite work on a Dispatch queue, so that a write's wait for the disk does not hold one
+    /// of the few threads that run every request.
+    private static func offCooperativePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) }
+
+    /// The validity of what is signed: the configured page lifetime, kept within what a reader accepts.
+    private static func lifetime(_ settings: PublisherSettings) -> Int64 {
+        min(max(settings.pageLifetimeSeconds, 1), FeedPage.maximumLifetimeSeconds)
+    }
+
+    private static func response(body: [UInt8], contentType: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: contentType, .cacheControl: "no-store"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+}

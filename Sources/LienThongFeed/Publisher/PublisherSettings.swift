@@ -1,0 +1,81 @@
+public import LienThongCore
+public import LienThongSigning
+
+/// What the publisher serves, and to whom. A ``Publisher`` takes new settings at any time
+/// (``Publisher/update(_:)``); each request reads the settings current when it arrives.
+public struct PublisherSettings: Sendable {
+    /// This agency: pages are published by it and request tokens must be addressed to it.
+    public var agency: AgencyID
+    /// The agency's key, which signs every page and dataset list.
+    public var signingKey: PrivateKey
+    /// The agencies that may pull from here, with their pinned keys and grants.
+    public var peers: [AgencyID: PublisherPeer]
+    /// The datasets held here. A dataset granted to a peer but not held is not served.
+    public var datasets: Set<DatasetName>
+    /// How far a requester's clock may run ahead of this one (request tokens' `iat`).
+    public var clockSkewSeconds: Int64
+    /// How long a page or dataset list is valid for, 1 to ``FeedPage/maximumLifetimeSeconds``.
+    public var pageLifetimeSeconds: Int64
+    /// How often each peer may ask; nil: as often as it likes.
+    public var rateLimit: PublisherRateLimit?
+
+    public init(
+        agency: AgencyID, signingKey: PrivateKey, peers: [AgencyID: PublisherPeer], datasets: Set<DatasetName>, clockSkewSeconds: Int64 = 300,
+        pageLifetimeSeconds: Int64 = 300, rateLimit: PublisherRateLimit? = nil
+    ) {
+        self.agency = agency
+        self.signingKey = signingKey
+        self.peers = peers
+        self.datasets = datasets
+        self.clockSkewSeconds = clockSkewSeconds
+        self.pageLifetimeSeconds = pageLifetimeSeconds
+        self.rateLimit = rateLimit
+    }
+
+    /// What `peer` may pull of `dataset`, when the dataset is held here and granted to it.
+    func grant(_ dataset: DatasetName, to peer: AgencyID) -> DatasetGrant? {
+        datasets.contains(dataset) ? peers[peer]?.grants[dataset] : nil
+    }
+}
+
+/// One agency that may pull from this publisher.
+public struct PublisherPeer: Sendable {
+    /// Its pinned public keys, which sign its request tokens; more than one during a key rotation.
+    public var keys: [PublicKey]
+    /// The datasets it may pull, each with the fields it may see.
+    public var grants: [DatasetName: DatasetGrant]
+
+    public init(keys: [PublicKey], grants: [DatasetName: DatasetGrant]) {
+        self.keys = keys
+        self.grants = grants
+    }
+}
+
+/// What a peer may see of one dataset's records.
+public struct DatasetGrant: Sendable, Hashable {
+    /// The members of each record's `data` the peer receives; nil: all of them.
+    public var fields: [String]?
+
+    public init(fields: [String]?) {
+        self.fields = fields
+    }
+
+    /// `data` (a JSON object) with only the granted members. Fields that a record lacks stay absent.
+    public func reduce(_ data: JSONValue) -> JSONValue {
+        guard let fields, case .object(let members) = data else { return data }
+        let granted = Set(fields)
+        return .object(members.filter { granted.contains($0.key) })
+    }
+}
+
+/// A per-peer token bucket: each peer may make `burst` requests at once, then `requestsPerSecond`.
+/// Requests beyond it are answered `429` with `Retry-After`. Only requests whose token verified count.
+public struct PublisherRateLimit: Sendable, Hashable {
+    public var requestsPerSecond: Double
+    public var burst: Int
+
+    public init(requestsPerSecond: Double, burst: Int) {
+        self.requestsPerSecond = requestsPerSecond
+        self.burst = burst
+    }
+}

@@ -1,0 +1,71 @@
+/// One GET request and how its transfer may go.
+public struct HTTPRequest: Sendable {
+    public var url: String
+    /// Header lines to send, such as `("Authorization", "Bearer …")`.
+    public var headers: [(name: String, value: String)]
+    public var options: TransferOptions
+
+    public init(url: String, headers: [(name: String, value: String)] = [], options: TransferOptions = TransferOptions()) {
+        self.url = url
+        self.headers = headers
+        self.options = options
+    }
+}
+
+/// Limits and TLS settings of one transfer. TLS verification is always on; these only add to it.
+public struct TransferOptions: Sendable {
+    /// A PEM file of certificate authorities to trust instead of the system's.
+    public var caFile: String?
+    /// A pinned public key of the server, as libcurl takes it: `sha256//BASE64` (several joined by `;`) or a PEM/DER file.
+    public var pinnedPublicKey: String?
+    public var connectTimeout: Duration = .seconds(10)
+    /// The whole transfer, from connecting to the last byte.
+    public var totalTimeout: Duration = .seconds(120)
+    /// Below this many bytes per second for `lowSpeedTime`, the transfer is aborted (a slow drip).
+    public var lowSpeedLimit = 1024
+    public var lowSpeedTime: Duration = .seconds(20)
+    /// A body longer than this aborts the transfer.
+    public var maximumBodyBytes = 64 << 20
+
+    public init() {}
+}
+
+/// A response: status, headers of the final response, and the body (decoded from any `Content-Encoding`).
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    public let headers: [(name: String, value: String)]
+    public let body: [UInt8]
+
+    /// The first value of the header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// Why a transfer failed. The message names the URL and the reason, never headers or body.
+public struct HTTPError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        public static let invalidRequest = Reason("invalid request")
+        public static let connectFailed = Reason("connect failed")
+        public static let timedOut = Reason("timed out")
+        public static let tooSlow = Reason("too slow")
+        public static let bodyTooLarge = Reason("body too large")
+        public static let truncated = Reason("truncated")
+        public static let connectionLost = Reason("connection lost")
+        public static let tls = Reason("TLS")
+        public static let cancelled = Reason("cancelled")
+        public static let shutDown = Reason("client shut down")
+        public static let other = Reason("transfer failed")
+    }
+
+    public let reason: Reason
+    public let description: String
+
+    init(_ reason: Reason, _ description: String) {
+        self.reason = reason
+        self.description = description
+    }
+}

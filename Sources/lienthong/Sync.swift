@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import LienThongConfig
+import LienThongCore
+import LienThongFeed
+import LienThongHTTP
+import LienThongSigning
+import LienThongStore
+import Synchronization
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pull every configured feed once, until caught up.",
+        discussion: """
+            Pulls each (peer, dataset) this agency pulls, all at once, each until its cursor reaches the publisher's
+            head. Shows progress on a terminal, prints a summary, and exits 0 when every feed succeeded or 3 naming
+            the peers that failed. A failing feed is retried with backoff before it counts as failed.
+            """
+    )
+
+    @OptionGroup var config: ConfigOption
+    @Option(help: "Only this peer; repeat for several.") var peer: [String] = []
+    @Option(help: "Only this dataset; repeat for several.") var dataset: [String] = []
+    @Option(help: "Attempts per feed before it counts as failed.") var attempts = 3
+
+    func validate() throws {
+        guard (1...10).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 10") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let (configuration, store) = try config.openStore()
+            let feeds = try selectedFeeds(configuration)
+            let key: PrivateKey
+            do {
+                key = try PrivateKey(contentsOf: configuration.signingKeyURL)
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+            let client: HTTPClient
+            do {
+                client = try HTTPClient()
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+            let puller = FeedPuller(
+                agency: configuration.agency, client: client, store: store,
+                tokens: RequestTokenSigner(agency: configuration.agency, key: key), clockSkewSeconds: configuration.clockSkewSeconds
+            )
+            let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
+            let attempts = attempts
+            let results = await withTaskGroup(of: SyncProgress.Row.self) { group in
+                for feed in feeds {
+                    group.addTask { await Self.pull(feed, with: puller, attempts: attempts, progress: progress) }
+                }
+                var rows: [SyncProgress.Row] = []
+                for await row in group { rows.append(row) }
+                return rows.sorted { ($0.feed.peer, $0.feed.dataset) < ($1.feed.peer, $1.feed.dataset) }
+            }
+            progress.finish()
+            print(SyncProgress.table(results))
+            let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
+            if !failed.isEmpty {
+                for row in results { if let error = row.error { FileHandle.standardError.write(Data("lienthong: \(error)\n".utf8)) } }
+                throw Failure(exitCode: 3, "sync failed for \(failed.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// Pulls one feed, retrying with backoff; a peer that asks to wait longer than the backoff cap fails now.
+    private static func pull(_ feed: PulledFeed, with puller: FeedPuller, attempts: Int, progress: SyncProgress) async -> SyncProgress.Row {
+        let backoff = Backoff(base: .seconds(1), cap: .seconds(30))
+        let start = ContinuousClock.now
+        var lastError: PullError?
+        var total = PullSummary()
+        for attempt in 1...attempts {
+            do {
+                let summary = try await puller.pullUntilCaughtUp(feed) { page in progress.update(page, since: start) }
+                total.pages += summary.pages
+                total.applied += summary.applied
+                total.redundant += summary.redundant
+                total.quarantined += summary.quarantined
+                total.cursor = summary.cursor
+                total.head = summary.head
+                return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: nil)
+            } catch {
+                lastError = error
+                let delay = backoff.delay(afterFailures: attempt, retryAfter: error.retryAfter)
+                guard attempt < attempts, error.reason != .pageRejected, delay <= backoff.cap else { break }
+                try? await Task.sleep(for: delay)
+            }
+        }
+        return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: lastError)
+    }
+
+    /// The (peer, dataset) pairs to pull: all that the configuration pulls, narrowed by --peer and --dataset.
+    private func selectedFeeds(_ configuration: Configuration) throws -> [PulledFeed] {
+        let peers = try Set(peer.map { name in
+            do { return try AgencyID(name) } catch { throw Failure(exitCode: 2, "\(error)") }
+        })
+        let datasets = try Set(dataset.map { name in
+            do { return try DatasetName(name) } catch { throw Failure(exitCode: 2, "\(error)") }
+        })
+        if let unknown = peers.first(where: { configuration.peers[$0] == nil }) {
+            throw Failure(exitCode: 2, "\(unknown) is not a peer in \(configuration.fileURL.path)")
+        }
+        var feeds: [PulledFeed] = []
+        for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) where peers.isEmpty || peers.contains(agency) {
+            let keys = try settings.pinnedKeys()
+            var transfer = TransferOptions()
+            transfer.caFile = settings.caFileURL?.path
+            transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
+            for dataset in settings.pull where datasets.isEmpty || datasets.contains(dataset) {
+                feeds.append(PulledFeed(
+                    peer: agency, baseURL: settings.url, dataset: dataset, policy: configuration.policy(for: dataset) ?? .lww,
+                    keys: keys, transfer: transfer
+                ))
+            }
+        }
+        if feeds.isEmpty { throw Failure(exitCode: 2, "no feed to pull: the configuration pulls nothing that matches") }
+        return feeds
+    }
+}
+
+/// Live progress on a terminal (one line, redrawn) and the closing table.
+final class SyncProgress: Sendable {
+    struct Row: Sendable {
+        let feed: PulledFeed
+        let summary: PullSummary
+        let elapsed: Duration
+        let error: PullError?
+    }
+
+    private struct Line {
+        var records = 0
+        var pages = 0
+        var rate = 0.0
+    }
+
+    private let live: Bool
+    private let lines = Mutex<[String: Line]>([:])
+
+    init(live: Bool) {
+        self.live = live
+    }
+
+    func update(_ page: PulledPage, since start: ContinuousClock.Instant) {
+        guard live else { return }
+        let text = lines.withLock { lines in
+            var line = lines[page.feed] ?? Line()
+            line.pages += 1
+            line.records += page.application.applied + page.application.redundant + page.application.quarantined
+            line.rate = Double(line.records) / max(0.001, (ContinuousClock.now - start).seconds)
+            lines[page.feed] = line
+            return lines.sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value.pages) pages \($0.value.records) records \(Int($0.value.rate))/s" }
+                .joined(separator: " | ")
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(text.prefix(200))".utf8))
+    }
+
+    func finish() {
+        if live { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+
+    static func table(_ rows: [Row]) -> String {
+        let header = ["peer", "dataset", "pages", "applied", "already", "quarantined", "records/s", "cursor/head", "result"]
+        let body = rows.map { row -> [String] in
+            let records = row.summary.applied + row.summary.redundant + row.summary.quarantined
+            let rate = Int(Double(records) / max(0.001, row.elapsed.seconds))
+            let result = row.error.map { "failed: \($0.reason)" } ?? (row.summary.unchanged ? "unchanged" : "ok")
+            return [
+                row.feed.peer.rawValue, row.feed.dataset.rawValue, String(row.summary.pages), String(row.summary.applied),
+                String(row.summary.redundant), String(row.summary.quarantined), String(rate), "\(row.summary.cursor)/\(row.summary.head)", result,
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
+        return ([header] + body).map { cells in
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

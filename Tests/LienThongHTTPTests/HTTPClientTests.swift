@@ -1,0 +1,137 @@
+import Foundation
+import LienThongHTTP
+import LienThongTestSupport
+import Testing
+
+/// The libcurl client against a real server on loopback that misbehaves on request.
+@Suite("HTTP client over libcurl")
+struct HTTPClientTests {
+    let client = try! HTTPClient()
+
+    @Test("a GET returns status, headers and body, and sends the request's headers")
+    func simpleGet() async throws {
+        let server = try LoopbackServer { request in
+            .response(status: 200, headers: [("Content-Type", "application/jose"), ("ETag", "\"v1\"")],
+                      body: Array("auth=\(request.headers["authorization"] ?? "none") target=\(request.target)".utf8))
+        }
+        let response = try await client.get(HTTPRequest(url: server.url + "/v1/feeds/dan-cu?after=0&limit=10", headers: [("Authorization", "Bearer abc")]))
+        #expect(response.status == 200)
+        #expect(response.header("content-type") == "application/jose")
+        #expect(response.header("ETag") == "\"v1\"")
+        #expect(String(decoding: response.body, as: UTF8.self) == "auth=Bearer abc target=/v1/feeds/dan-cu?after=0&limit=10")
+    }
+
+    @Test("any HTTP status is a response, not an error", arguments: [304, 401, 404, 429, 500, 503])
+    func statuses(status: Int) async throws {
+        let server = try LoopbackServer { _ in .response(status: status, headers: [("Retry-After", "7")], body: []) }
+        let response = try await client.get(HTTPRequest(url: server.url + "/"))
+        #expect(response.status == status)
+        #expect(response.header("retry-after") == "7")
+    }
+
+    struct Failure: Sendable, CustomTestStringConvertible {
+        let name: String
+        let reason: HTTPError.Reason
+        let reply: LoopbackServer.Reply
+        var options = TransferOptions()
+        var testDescription: String { name }
+    }
+
+    static let failures: [Failure] = {
+        var small = TransferOptions()
+        small.maximumBodyBytes = 1000
+        var impatient = TransferOptions()
+        impatient.lowSpeedLimit = 1000
+        impatient.lowSpeedTime = .seconds(1)
+        var hurried = TransferOptions()
+        hurried.totalTimeout = .milliseconds(500)
+        hurried.lowSpeedLimit = 0
+        return [
+            Failure(name: "a body over the limit", reason: .bodyTooLarge, reply: .response(status: 200, headers: [], body: [UInt8](repeating: 1, count: 5000)), options: small),
+            Failure(name: "a slow drip under the low-speed limit", reason: .tooSlow, reply: .drip(status: 200, body: [UInt8](repeating: 1, count: 20000), chunk: 10, interval: .milliseconds(100)), options: impatient),
+            Failure(name: "a transfer past the total timeout", reason: .timedOut, reply: .drip(status: 200, body: [UInt8](repeating: 1, count: 2000), chunk: 100, interval: .milliseconds(100)), options: hurried),
+            Failure(name: "a truncated body", reason: .truncated, reply: .truncated(status: 200, body: [UInt8](repeating: 1, count: 100), declaredLength: 1000)),
+            Failure(name: "a reset connection", reason: .connectionLost, reply: .reset),
+        ]
+    }()
+
+    @Test("a broken transfer fails with its own reason", arguments: failures)
+    func failure(_ failure: Failure) async throws {
+        let server = try LoopbackServer { _ in failure.reply }
+        let error = await #expect(throws: HTTPError.self) { try await client.get(HTTPRequest(url: server.url + "/", options: failure.options)) }
+        #expect(error?.reason == failure.reason, "\(String(describing: error))")
+        #expect(error?.description.hasPrefix("GET \(server.url)/") == true)
+    }
+
+    @Test("a port nobody listens on is a connect failure")
+    func connectRefused() async throws {
+        let server = try LoopbackServer { _ in .reset }
+        let url = server.url
+        server.stop()
+        let error = await #expect(throws: HTTPError.self) { try await client.get(HTTPRequest(url: url + "/")) }
+        #expect(error?.reason == .connectFailed, "\(String(describing: error))")
+    }
+
+    @Test("TLS is verified: https to a server that does not speak it fails, it never falls back")
+    func tlsAlwaysOn() async throws {
+        let server = try LoopbackServer { _ in .response(status: 200, headers: [], body: []) }
+        let error = await #expect(throws: HTTPError.self) {
+            try await client.get(HTTPRequest(url: "https://127.0.0.1:\(server.port)/"))
+        }
+        #expect(error?.reason == .tls, "\(String(describing: error))")
+    }
+
+    @Test("a header with a line break is refused before anything is sent")
+    func headerInjection() async throws {
+        let error = await #expect(throws: HTTPError.self) {
+            try await client.get(HTTPRequest(url: "http://127.0.0.1:9/", headers: [("X", "a\r\nHost: evil")]))
+        }
+        #expect(error?.reason == .invalidRequest)
+    }
+
+    @Test("one slow transfer does not hold up the others")
+    func slowPeerDoesNotBlock() async throws {
+        let slow = try LoopbackServer { _ in .drip(status: 200, body: [UInt8](repeating: 1, count: 300), chunk: 10, interval: .milliseconds(100)) }
+        let fast = try LoopbackServer { _ in .response(status: 200, headers: [], body: Array("ok".utf8)) }
+        let client = client
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await withThrowingTaskGroup(of: Duration.self) { group in
+            group.addTask {
+                _ = try await client.get(HTTPRequest(url: slow.url + "/"))
+                return clock.now - start
+            }
+            for _ in 0..<20 {
+                group.addTask {
+                    let response = try await client.get(HTTPRequest(url: fast.url + "/"))
+                    #expect(response.body == Array("ok".utf8))
+                    return clock.now - start
+                }
+            }
+            var durations: [Duration] = []
+            for try await duration in group { durations.append(duration) }
+            durations.sort()
+            // The slow transfer drips for about 3 s; the 20 fast ones all end long before it, however busy
+            // the machine is (other tests run at the same time).
+            #expect(durations[19] + .seconds(2) < durations[20], "\(durations)")
+        }
+    }
+
+    @Test("cancelling the task cancels its transfer at once")
+    func cancellation() async throws {
+        let server = try LoopbackServer { _ in .drip(status: 200, body: [UInt8](repeating: 1, count: 1000), chunk: 1, interval: .milliseconds(100)) }
+        let client = client
+        let task = Task { try await client.get(HTTPRequest(url: server.url + "/")) }
+        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock()
+        let start = clock.now
+        task.cancel()
+        let result = await task.result
+        #expect(clock.now - start < .seconds(2))
+        guard case .failure(let error) = result else {
+            Issue.record("a cancelled transfer completed")
+            return
+        }
+        #expect((error as? HTTPError)?.reason == .cancelled, "\(error)")
+    }
+}
