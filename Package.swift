@@ -108,7 +108,7 @@ let package = Package(
             name: "LienThongFeedTests",
             dependencies: [
                 "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongHTTP",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "LienThongTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

@@ -97,6 +97,10 @@ extension FeedPage {
             throw PageRejection(.wrongAfter, "page starts after \(after), expected after \(asked)")
         }
         guard after >= 0 else { throw PageRejection(.sequence, "page starts after \(after), below 0") }
+        // Asked from our cursor, a head below it means the publisher lost records it had already served.
+        if let asked = expected.after, head < asked {
+            throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(asked) already applied")
+        }
         guard Int64(recordList.count) <= expected.limit else {
             throw PageRejection(.tooManyRecords, "page holds \(recordList.count) records, more than the limit of \(expected.limit)")
         }

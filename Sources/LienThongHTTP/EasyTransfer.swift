@@ -45,6 +45,8 @@ final class EasyTransfer {
             lienthong_curl_easy_setopt_string(handle, CURLOPT_URL, request.url),
             lienthong_curl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0),
+            // The target goes out exactly as given: request tokens sign it (`htu`).
+            lienthong_curl_easy_setopt_long(handle, CURLOPT_PATH_AS_IS, 1),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
             lienthong_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, "lienthong"),
             // Every encoding this libcurl can decode; the body handed back is decoded.

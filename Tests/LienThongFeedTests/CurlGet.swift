@@ -1,4 +1,5 @@
 import Foundation
+import LienThongHTTP
 
 /// One HTTP response as a test sees it.
 struct HTTPReply {
@@ -10,41 +11,17 @@ struct HTTPReply {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A GET over loopback through the system `curl` program: real HTTP, with the request target sent
-/// exactly as given (`--path-as-is`, `--globoff`). Stands in until the libcurl client in LienThongHTTP
-/// takes over; only this file knows how the request is made.
-func curlGet(port: Int, target: String, headers: [(String, String)] = []) async throws -> HTTPReply {
-    let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-curl-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let headerFile = folder.appending(path: "headers")
-    let bodyFile = folder.appending(path: "body")
+/// The libcurl client the tests share, as the poller uses it.
+let testClient = try! HTTPClient()
 
-    let process = Process()
-    process.executableURL = URL(filePath: "/usr/bin/env")
-    process.arguments = ["curl", "--silent", "--show-error", "--globoff", "--path-as-is", "--max-time", "20"]
-        + ["--dump-header", headerFile.path, "--output", bodyFile.path, "--write-out", "%{http_code}"]
-        + headers.flatMap { ["--header", "\($0.0): \($0.1)"] } + ["http://127.0.0.1:\(port)\(target)"]
-    let output = Pipe()
-    process.standardOutput = output
-    // Wait without blocking a thread: the server under test answers on the same few threads.
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        process.terminationHandler = { _ in continuation.resume() }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
-    let code = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    guard process.terminationStatus == 0, let status = Int(code) else {
-        throw CurlFailure(description: "curl exited \(process.terminationStatus) for \(target)")
-    }
+/// A GET over loopback through lienthong's libcurl client, with the request target sent exactly as given.
+func httpGet(port: Int, target: String, headers: [(String, String)] = []) async throws -> HTTPReply {
+    var options = TransferOptions()
+    options.totalTimeout = .seconds(20)
+    let response = try await testClient.get(HTTPRequest(
+        url: "http://127.0.0.1:\(port)\(target)", headers: headers.map { (name: $0.0, value: $0.1) }, options: options
+    ))
     var fields: [String: String] = [:]
-    for line in try String(contentsOf: headerFile, encoding: .utf8).split(separator: "\r\n").dropFirst() {
-        guard let colon = line.firstIndex(of: ":") else { continue }
-        fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }
-    // curl creates the body file only when there is a body to write.
-    return HTTPReply(status: status, headers: fields, body: Array((try? Data(contentsOf: bodyFile)) ?? Data()))
-}
-
-struct CurlFailure: Error, CustomStringConvertible {
-    let description: String
+    for (name, value) in response.headers { fields[name.lowercased()] = value }
+    return HTTPReply(status: response.status, headers: fields, body: response.body)
 }

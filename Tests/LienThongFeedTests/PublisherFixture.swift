@@ -60,7 +60,7 @@ struct PublisherUnderTest {
         if let signer {
             headers.append(("Authorization", "Bearer " + (try signer.token(audience: boCongAn, pathAndQuery: target, now: wallClock()))))
         }
-        return try await curlGet(port: port, target: target, headers: headers)
+        return try await httpGet(port: port, target: target, headers: headers)
     }
 }
 
@@ -77,7 +77,7 @@ func withPublisher(settings: PublisherSettings = publisherSettings(), _ body: (P
             try await application.run()
         }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CurlFailure(description: "the publisher did not start") }
+        guard let port = await iterator.next() else { throw PublisherDidNotStart() }
         try await body(PublisherUnderTest(port: port, publisher: publisher, temporary: temporary))
         group.cancelAll()
     }
@@ -90,3 +90,5 @@ func errorBody(_ reply: HTTPReply) throws -> (error: String, message: String)? {
     else { return nil }
     return (error, message)
 }
+
+struct PublisherDidNotStart: Error {}

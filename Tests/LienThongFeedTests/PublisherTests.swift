@@ -82,7 +82,7 @@ struct PublisherRefusalTests {
     @Test("a request with a body is refused before its token is read")
     func bodyRefused() async throws {
         try await withPublisher { server in
-            let reply = try await curlGet(port: server.port, target: "/v1/feeds/dan-cu", headers: [("Content-Length", "5")])
+            let reply = try await httpGet(port: server.port, target: "/v1/feeds/dan-cu", headers: [("Content-Length", "5")])
             #expect(reply.status == 413)
             #expect(try errorBody(reply)?.error == "payload_too_large")
         }
@@ -182,13 +182,13 @@ struct PublisherPageTests {
         try await withPublisher { server in
             let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: "/v1/datasets", now: wallClock())
             let headers = [("Authorization", "Bearer \(token)")]
-            #expect(try await curlGet(port: server.port, target: "/v1/datasets", headers: headers).status == 200)
+            #expect(try await httpGet(port: server.port, target: "/v1/datasets", headers: headers).status == 200)
 
             var settings = server.publisher.settings
             settings.peers[boYTe]?.grants = [:]
             server.publisher.update(settings)
             #expect(try await server.get("/v1/feeds/dan-cu").status == 403)
-            #expect(try await curlGet(port: server.port, target: "/v1/datasets", headers: headers).status == 401)
+            #expect(try await httpGet(port: server.port, target: "/v1/datasets", headers: headers).status == 401)
         }
     }
 }

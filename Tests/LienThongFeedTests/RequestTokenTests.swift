@@ -147,9 +147,9 @@ struct PublisherTokenTests {
             let token = try row.make(wallClock())
             let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
             if row.usedBefore {
-                #expect(try await curlGet(port: server.port, target: tokenTarget, headers: headers).status == 200)
+                #expect(try await httpGet(port: server.port, target: tokenTarget, headers: headers).status == 200)
             }
-            let reply = try await curlGet(port: server.port, target: tokenTarget, headers: headers)
+            let reply = try await httpGet(port: server.port, target: tokenTarget, headers: headers)
             #expect(reply.status == 401)
             #expect(reply.headers["www-authenticate"] == "Bearer")
             let body = try #require(try errorBody(reply))
