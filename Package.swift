@@ -112,6 +112,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LienthongCLITests", dependencies: ["lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge"], swiftSettings: strict),
+        .testTarget(
+            name: "LienthongCLITests",
+            dependencies: [
+                "lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge", "LienThongStore", "LienThongTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
