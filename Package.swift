@@ -83,8 +83,9 @@ let package = Package(
         .executableTarget(
             name: "lienthong-bench",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed",
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -14,19 +14,37 @@ public enum Base64URL {
 
     /// Encodes bytes without padding.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var output = [UInt8]()
-        output.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var iterator = bytes.makeIterator()
-        while let first = iterator.next() {
-            let second = iterator.next()
-            let third = iterator.next()
-            let group = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
-            output.append(alphabet[Int(group >> 18 & 0x3F)])
-            output.append(alphabet[Int(group >> 12 & 0x3F)])
-            if second != nil { output.append(alphabet[Int(group >> 6 & 0x3F)]) }
-            if third != nil { output.append(alphabet[Int(group & 0x3F)]) }
+        // One copy, so that the loop below is not generic: specialising it across modules is not guaranteed.
+        Array(bytes).withUnsafeBufferPointer(encode)
+    }
+
+    private static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let count = bytes.count
+        let outputCount = (count / 3) * 4 + [0, 2, 3][count % 3]
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: outputCount) { output in
+                var input = 0
+                var written = 0
+                while input + 3 <= count {
+                    let group = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
+                    output[written] = alphabet[Int(group >> 18 & 0x3F)]
+                    output[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
+                    output[written + 2] = alphabet[Int(group >> 6 & 0x3F)]
+                    output[written + 3] = alphabet[Int(group & 0x3F)]
+                    input += 3
+                    written += 4
+                }
+                let remaining = count - input
+                if remaining > 0 {
+                    let group = UInt32(bytes[input]) << 16 | (remaining == 2 ? UInt32(bytes[input + 1]) << 8 : 0)
+                    output[written] = alphabet[Int(group >> 18 & 0x3F)]
+                    output[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
+                    if remaining == 2 { output[written + 2] = alphabet[Int(group >> 6 & 0x3F)] }
+                    written += remaining + 1
+                }
+                return written
+            }
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes the canonical unpadded form; anything else is an error that says why.

@@ -19,41 +19,48 @@ extension FeedPage {
     /// cursor), so pages may arrive in any order. A `head` below the cursor is a rollback by the
     /// publisher: the page is refused.
     public func apply(to store: Store, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
-        try store.write(now: now * 1000) { transaction in
-            let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
-            if let cursor, head < cursor.position {
-                throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
-            }
-            var result = PageApplication()
-            for (_, json) in records {
-                let version: RecordVersion
-                do {
-                    version = try RecordVersion(
-                        json: json, dataset: dataset, publisher: publisher, nowMilliseconds: now * 1000, clockSkewSeconds: clockSkewSeconds
-                    )
-                } catch let violation as RecordRuleViolation {
-                    try transaction.quarantine(
-                        peer: publisher, dataset: dataset, recordID: json["id"]?.stringValue, reason: violation.reason.description,
-                        detail: violation.description, raw: json.serializedText
-                    )
-                    result.quarantined += 1
-                    continue
-                }
-                switch try transaction.receive(version, from: publisher, policy: policy) {
-                case .applied: result.applied += 1
-                case .redundant: result.redundant += 1
-                case .equivocation: result.quarantined += 1
-                }
-            }
-            let position = cursor?.position ?? 0
-            result.cursorAdvanced = after <= position && last > position
-            result.cursor = result.cursorAdvanced ? last : position
-            try transaction.setCursor(peer: publisher, dataset: dataset, position: result.cursor, head: max(head, cursor?.head ?? 0))
-            try transaction.audit("page applied", peer: publisher, dataset: dataset, detail: .object([
-                "after": .integer(after), "last": .integer(last), "head": .integer(head), "applied": .integer(result.applied),
-                "redundant": .integer(result.redundant), "quarantined": .integer(result.quarantined), "cursor": .integer(result.cursor),
-            ]))
-            return result
+        try store.write(now: now * 1000) { try apply(in: $0, policy: policy, clockSkewSeconds: clockSkewSeconds, now: now) }
+    }
+
+    /// ``apply(to:policy:clockSkewSeconds:now:)`` without holding the calling thread while SQLite writes.
+    public func apply(to store: Store, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) async throws -> PageApplication {
+        try await store.write(now: now * 1000) { try apply(in: $0, policy: policy, clockSkewSeconds: clockSkewSeconds, now: now) }
+    }
+
+    private func apply(in transaction: StoreTransaction, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
+        let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
+        if let cursor, head < cursor.position {
+            throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
         }
+        var result = PageApplication()
+        for (_, json) in records {
+            let version: RecordVersion
+            do {
+                version = try RecordVersion(
+                    json: json, dataset: dataset, publisher: publisher, nowMilliseconds: now * 1000, clockSkewSeconds: clockSkewSeconds
+                )
+            } catch {
+                try transaction.quarantine(
+                    peer: publisher, dataset: dataset, recordID: json["id"]?.stringValue, reason: error.reason.description,
+                    detail: error.description, raw: json.serializedText
+                )
+                result.quarantined += 1
+                continue
+            }
+            switch try transaction.receive(version, from: publisher, policy: policy) {
+            case .applied: result.applied += 1
+            case .redundant: result.redundant += 1
+            case .equivocation: result.quarantined += 1
+            }
+        }
+        let position = cursor?.position ?? 0
+        result.cursorAdvanced = after <= position && last > position
+        result.cursor = result.cursorAdvanced ? last : position
+        try transaction.setCursor(peer: publisher, dataset: dataset, position: result.cursor, head: max(head, cursor?.head ?? 0))
+        try transaction.audit("page applied", peer: publisher, dataset: dataset, detail: .object([
+            "after": .integer(after), "last": .integer(last), "head": .integer(head), "applied": .integer(result.applied),
+            "redundant": .integer(result.redundant), "quarantined": .integer(result.quarantined), "cursor": .integer(result.cursor),
+        ]))
+        return result
     }
 }

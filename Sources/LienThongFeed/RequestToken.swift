@@ -32,7 +32,7 @@ public struct RequestTokenSigner: Sendable {
             "iss": .string(agency.rawValue), "aud": .string(audience.rawValue), "iat": .integer(now), "exp": .integer(now + lifetimeSeconds),
             "jti": .string(Self.randomJTI()), "htm": .string(method), "htu": .string(pathAndQuery),
         ])
-        return try signer.sign(payload: payload.serialized(), type: RequestToken.type)
+        return try signer.sign(json: payload, type: RequestToken.type)
     }
 
     /// 128 random bits from the system's generator, as 22 base64url characters.

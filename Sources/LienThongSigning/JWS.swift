@@ -18,6 +18,16 @@ public struct JWSSigner: Sendable {
             throw JWSSigningError("payload is not a JSON object: \(error)")
         }
         guard case .object = parsed else { throw JWSSigningError("payload is \(parsed.kindName), not a JSON object") }
+        return try signChecked(payload: payload, type: type)
+    }
+
+    /// Signs a JSON object as its canonical serialization, with no need to parse it again.
+    public func sign(json: JSONValue, type: String? = nil) throws(JWSSigningError) -> String {
+        guard case .object = json else { throw JWSSigningError("payload is \(json.kindName), not a JSON object") }
+        return try signChecked(payload: json.serialized(), type: type)
+    }
+
+    private func signChecked(payload: [UInt8], type: String?) throws(JWSSigningError) -> String {
         var header: [String: JSONValue] = [
             "alg": .string(key.type.signingAlgorithm.rawValue), "kid": .string(key.publicKey.keyID),
         ]

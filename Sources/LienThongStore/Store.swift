@@ -37,6 +37,24 @@ public struct Store: Sendable {
         }
     }
 
+    /// ``write(now:_:)`` without holding the calling thread: the transaction runs on the store's own
+    /// queue while the task waits.
+    public func write<Result: Sendable>(
+        now: Int64 = Store.currentMilliseconds(), _ body: @escaping @Sendable (StoreTransaction) throws -> Result
+    ) async throws -> Result {
+        try await writer.write { db in
+            let transaction = try StoreTransaction(db, now: now)
+            let result = try body(transaction)
+            try transaction.finish()
+            return result
+        }
+    }
+
+    /// ``read(_:)`` without holding the calling thread.
+    public func read<Result: Sendable>(_ body: @escaping @Sendable (StoreSnapshot) throws -> Result) async throws -> Result {
+        try await writer.read { db in try body(StoreSnapshot(db: db)) }
+    }
+
     /// The wall clock in milliseconds since the Unix epoch.
     public static func currentMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 

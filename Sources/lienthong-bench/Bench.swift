@@ -3,11 +3,11 @@ import ArgumentParser
 /// Benchmarks that measure lienthong against the physical baseline on the same machine, in the same run.
 /// Build in release: `swift run -c release lienthong-bench <benchmark>`.
 @main
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lienthong-bench",
         abstract: "Measure lienthong beside the physical baseline in the same run.",
-        subcommands: [SigningBenchmark.self, StoreBenchmark.self]
+        subcommands: [SigningBenchmark.self, StoreBenchmark.self, SyncBenchmark.self, IdleBenchmark.self, ServeIdlePeers.self]
     )
 }
 

@@ -23,12 +23,41 @@ struct StoreBenchmark: ParsableCommand {
             ?? FileManager.default.temporaryDirectory.appending(path: "lienthong-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
         defer { if folder == nil { try? FileManager.default.removeItem(at: workFolder) } }
+        let audience = try AgencyID("bo-y-te")
+        let dataset = try DatasetName("dan-cu")
+        print("\(records) records in pages of \(pageSize), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
+
+        let (plainRate, applyRate) = try Self.measureApply(records: records, pageSize: pageSize, in: workFolder)
+        let applyPeak = Self.peakMemoryMegabytes()
+
+        // put: the same number of JSON lines, as `lienthong put` reads them, in one transaction.
+        var lines: [UInt8] = []
+        for index in 0..<records {
+            lines += JSONValue.object(["id": .string("cd-\(index)"), "data": Self.data(index)]).serialized()
+            lines.append(0x0A)
+        }
+        let putStore = try Store(openingAt: workFolder.appending(path: "put.sqlite"))
+        let putSeconds = try timed {
+            try putStore.write { transaction in
+                try LocalEditLines.forEach(in: lines) { edit in
+                    try transaction.edit(dataset: dataset, id: edit.id, agency: audience, deleted: edit.deleted, data: edit.data, policy: .lww)
+                }
+            }
+        }
+
+        let putRate = Double(records) / putSeconds
+        print(String(format: "plain SQLite insert   %10.0f records/s", plainRate))
+        print(String(format: "lienthong apply       %10.0f records/s  = %.2f × plain", applyRate, applyRate / plainRate))
+        print(String(format: "lienthong put         %10.0f records/s  (%.1f s)  = %.2f × plain", putRate, putSeconds, putRate / plainRate))
+        print(String(format: "peak memory after apply %.0f MB, at the end %.0f MB (resident, whole process)", applyPeak, Self.peakMemoryMegabytes()))
+    }
+
+    /// Records per second of a plain SQLite insert and of lienthong applying the same records as verified pages.
+    static func measureApply(records: Int, pageSize: Int, in workFolder: URL) throws -> (plain: Double, apply: Double) {
         let publisher = try AgencyID("bo-cong-an")
         let audience = try AgencyID("bo-y-te")
         let dataset = try DatasetName("dan-cu")
         let pages = (records + pageSize - 1) / pageSize
-        print("\(records) records in pages of \(pageSize), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
-
         // The physical limit: the same rows, inserted with one prepared statement, one transaction per page.
         let plain = try DatabaseQueue(path: workFolder.appending(path: "plain.sqlite").path)
         try plain.writeWithoutTransaction { db in
@@ -64,37 +93,14 @@ struct StoreBenchmark: ParsableCommand {
                 issuedAt: now, expiresAt: now + 600,
                 records: range.map { (seq: Int64($0 + 1), version: Self.version($0, publisher: publisher, dataset: dataset).json) }
             )
-            let compact = try JWSSigner(key: key).sign(payload: payload.serialized(), type: FeedPage.type)
+            let compact = try JWSSigner(key: key).sign(json: payload, type: FeedPage.type)
             let verified = try FeedPage(
                 compact: Array(compact.utf8), verifier: verifier,
                 expected: PageExpectation(publisher: publisher, audience: audience, pulledDatasets: [dataset], now: now, clockSkewSeconds: 300)
             )
             applySeconds += try timed { _ = try verified.apply(to: store, policy: .lww, clockSkewSeconds: 300, now: now) }
         }
-        let applyPeak = Self.peakMemoryMegabytes()
-
-        // put: the same number of JSON lines, as `lienthong put` reads them, in one transaction.
-        var lines: [UInt8] = []
-        for index in 0..<records {
-            lines += JSONValue.object(["id": .string("cd-\(index)"), "data": Self.data(index)]).serialized()
-            lines.append(0x0A)
-        }
-        let putStore = try Store(openingAt: workFolder.appending(path: "put.sqlite"))
-        let putSeconds = try timed {
-            try putStore.write { transaction in
-                try LocalEditLines.forEach(in: lines) { edit in
-                    try transaction.edit(dataset: dataset, id: edit.id, agency: audience, deleted: edit.deleted, data: edit.data, policy: .lww)
-                }
-            }
-        }
-
-        let plainRate = Double(records) / plainSeconds
-        let applyRate = Double(records) / applySeconds
-        let putRate = Double(records) / putSeconds
-        print(String(format: "plain SQLite insert   %10.0f records/s  (%.1f s)", plainRate, plainSeconds))
-        print(String(format: "lienthong apply       %10.0f records/s  (%.1f s)  = %.2f × plain", applyRate, applySeconds, applyRate / plainRate))
-        print(String(format: "lienthong put         %10.0f records/s  (%.1f s)  = %.2f × plain", putRate, putSeconds, putRate / plainRate))
-        print(String(format: "peak memory after apply %.0f MB, at the end %.0f MB (resident, whole process)", applyPeak, Self.peakMemoryMegabytes()))
+        return (Double(records) / plainSeconds, Double(records) / applySeconds)
     }
 
     static func data(_ index: Int) -> JSONValue {

@@ -116,7 +116,7 @@ struct PublisherPageTests {
             #expect(!String(decoding: payload, as: UTF8.self).contains("so_cccd"))
             #expect(!String(decoding: payload, as: UTF8.self).contains(withheldValue))
 
-            let served = try #require(try server.temporary.store.read { try $0.auditEvents() }.last)
+            let served = try #require(try await server.temporary.store.read { try $0.auditEvents() }.last)
             #expect(served.event == "page served")
             #expect(served.peer == boYTe.rawValue)
             #expect(served.dataset == danCu.rawValue)
@@ -125,9 +125,9 @@ struct PublisherPageTests {
 
             // The page applies at the requester as it came.
             let requesterStore = try TemporaryStore()
-            let applied = try page.apply(to: requesterStore.store, policy: .lww, clockSkewSeconds: 300, now: wallClock())
+            let applied = try await page.apply(to: requesterStore.store, policy: .lww, clockSkewSeconds: 300, now: wallClock())
             #expect(applied.applied == 2)
-            #expect(try requesterStore.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") }?.version.data["so_cccd"] == nil)
+            #expect(try await requesterStore.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") }?.version.data["so_cccd"] == nil)
         }
     }
 
@@ -158,7 +158,7 @@ struct PublisherPageTests {
             let full = try await server.get("/v1/feeds/dan-cu?after=0")
             #expect(try await server.get("/v1/feeds/dan-cu?after=0", headers: [("If-None-Match", try #require(full.headers["etag"]))]).status == 200)
 
-            _ = try server.temporary.store.write { transaction in
+            _ = try await server.temporary.store.write { transaction in
                 try transaction.edit(dataset: danCu, id: "cd-004", agency: boCongAn, deleted: false, data: .object([:]), policy: .lww)
             }
             let changed = try await server.get(target, headers: [("If-None-Match", tag)])
@@ -171,9 +171,9 @@ struct PublisherPageTests {
     func notModifiedNotAudited() async throws {
         try await withPublisher { server in
             let tag = try #require(try await server.get("/v1/feeds/dan-cu?after=3").headers["etag"])
-            let before = try server.temporary.store.read { try $0.auditEvents() }.count
+            let before = try await server.temporary.store.read { try $0.auditEvents() }.count
             #expect(try await server.get("/v1/feeds/dan-cu?after=3", headers: [("If-None-Match", tag)]).status == 304)
-            #expect(try server.temporary.store.read { try $0.auditEvents() }.count == before)
+            #expect(try await server.temporary.store.read { try $0.auditEvents() }.count == before)
         }
     }
 

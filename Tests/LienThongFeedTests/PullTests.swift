@@ -43,7 +43,7 @@ struct TwoAgencyTests {
         let policeStore = try TemporaryStore()
         try seedOwnFeed(policeStore.store)
         let healthStore = try TemporaryStore()
-        try healthStore.store.write { tx in
+        try await healthStore.store.write { tx in
             for index in 1...5 {
                 try tx.edit(dataset: tiemChung, id: "tc-\(index)", agency: boYTe, deleted: false,
                             data: .object(["vaccine": .string("Vero Cell"), "mui": .integer(index)]), policy: .lww)
@@ -78,10 +78,10 @@ struct TwoAgencyTests {
                 #expect(tiemChungSummary.pages == 3)
 
                 // Field reduction: bo-y-te sees the two granted fields, never the citizen number.
-                let record = try #require(try healthStoreHandle.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") })
+                let record = try #require(try await healthStoreHandle.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") })
                 #expect(record.version.data.objectValue?.keys.sorted() == ["ho_ten", "ngay_sinh"])
                 #expect(record.version.origin == boCongAn)
-                #expect(try policeStoreHandle.read { try $0.visibleRecord(dataset: tiemChung, id: "tc-5") }?.version.data["mui"] == .integer(5))
+                #expect(try await policeStoreHandle.read { try $0.visibleRecord(dataset: tiemChung, id: "tc-5") }?.version.data["mui"] == .integer(5))
 
                 // ACL: ho-tich is not granted to bo-y-te.
                 let refused = await #expect(throws: PullError.self) {
@@ -96,7 +96,7 @@ struct TwoAgencyTests {
                 let unchanged = try await healthPuller.pullUntilCaughtUp(feed)
                 #expect(unchanged.unchanged && unchanged.pages == 0 && unchanged.cursor == 3)
 
-                let served = try policeStoreHandle.read { try $0.auditEvents() }.filter { $0.event == "page served" }
+                let served = try await policeStoreHandle.read { try $0.auditEvents() }.filter { $0.event == "page served" }
                 #expect(served.count >= 2)
                 #expect(served.allSatisfy { $0.peer == "bo-y-te" && $0.dataset == "dan-cu" })
                 #expect(!served.contains { $0.detail.contains(withheldValue) })
@@ -210,9 +210,9 @@ struct HostilePublisherTests {
         #expect(error.reason == row.reason, "\(error)")
         #expect(error.description.contains(row.says), "\(error)")
         if row.name == "rate limited" { #expect(error.retryAfter == .seconds(7)) }
-        #expect(try temporary.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-1") } == nil)
-        #expect(try temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) } == nil)
-        let quarantinedPages = try temporary.store.read { try $0.quarantined() }.filter { $0.reason.hasPrefix("page: ") }
+        #expect(try await temporary.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-1") } == nil)
+        #expect(try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) } == nil)
+        let quarantinedPages = try await temporary.store.read { try $0.quarantined() }.filter { $0.reason.hasPrefix("page: ") }
         #expect(quarantinedPages.count == (row.reason == .pageRejected ? 1 : 0))
         #expect(try good.get().applied == 1)
     }
@@ -232,7 +232,7 @@ struct HostilePublisherTests {
         serveFull.value = false
         let error = await #expect(throws: PullError.self) { try await puller.pullUntilCaughtUp(feed) }
         #expect(error?.description.contains("below the 3 already applied") == true, "\(String(describing: error))")
-        #expect(try temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 3)
+        #expect(try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 3)
     }
 }
 

@@ -21,7 +21,7 @@ struct SyncCommandTests {
 
         // bo-cong-an publishes 2,500 dan-cu records to bo-y-te; so-tu-phap's server is broken.
         let publisherStore = try Store(openingAt: scratch.url.appending(path: "bo-cong-an/store.sqlite"))
-        try publisherStore.write { tx in
+        try await publisherStore.write { tx in
             for index in 0..<2500 {
                 try tx.edit(dataset: danCu, id: String(format: "cd-%05d", index), agency: boCongAn, deleted: false,
                             data: .object(["ho_ten": .string("Vũ Thị \(index)")]), policy: .lww)

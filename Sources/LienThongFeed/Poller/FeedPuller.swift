@@ -75,57 +75,32 @@ public struct FeedPuller: Sendable {
         self.metrics = metrics
     }
 
-    /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
+    /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304). While
+    /// one page is being applied, the next is already being fetched and checked.
     public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
         var summary = PullSummary()
+        let cursor = try await local(feed) { try await store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
+        var fetched = try await fetch(feed, after: cursor?.position ?? 0)
         while true {
-            let cursor = try local(feed) { try store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
-            let after = cursor?.position ?? 0
-            let path = feedPath(feed, after: after)
-            let now = Int64(Date().timeIntervalSince1970)
-            let token = try local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
-            var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
-            let tagKey = "\(feed.peer)/\(feed.dataset)/\(after)"
-            if let tag = entityTags[tagKey] { headers.append((name: "If-None-Match", value: tag)) }
-
-            let response: HTTPResponse
-            do {
-                response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
-            } catch {
-                metrics.rejected(.page, reason: "transfer \(error.reason)", peer: feed.peer)
-                throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "\(error)")
-            }
-            switch response.status {
-            case 200:
-                break
-            case 304:
+            guard case .page(let page, let raw, let now) = fetched else {
                 summary.unchanged = summary.pages == 0
-                summary.cursor = after
-                summary.head = cursor?.head ?? after
+                if summary.pages == 0 {
+                    summary.cursor = cursor?.position ?? 0
+                    summary.head = cursor?.head ?? summary.cursor
+                }
                 return summary
-            default:
-                throw refused(feed, response)
             }
-
-            let expectation = PageExpectation(
-                publisher: feed.peer, audience: agency, pulledDatasets: [feed.dataset], dataset: feed.dataset, after: after,
-                limit: pageLimit, now: now, clockSkewSeconds: clockSkewSeconds
-            )
-            let page: FeedPage
+            // Fetch the page after this one while this one is applied; it is used only if this one moves
+            // the cursor to its `last`, and is cancelled when the scope ends otherwise.
+            async let next = page.last < page.head ? fetch(feed, after: page.last) : .caughtUp
             let application: PageApplication
             do {
-                page = try FeedPage(compact: Array(response.body.trimmingASCIIWhiteSpace()), verifier: feed.verifier, expected: expectation)
-                application = try page.apply(to: store, policy: feed.policy, clockSkewSeconds: clockSkewSeconds, now: now)
+                application = try await page.apply(to: store, policy: feed.policy, clockSkewSeconds: clockSkewSeconds, now: now)
             } catch let rejection as PageRejection {
-                metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer)
-                try local(feed) {
-                    try store.write { try $0.quarantinePage(peer: feed.peer, reason: rejection.reason.description, detail: rejection.description, raw: response.body) }
-                }
-                throw PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(rejection)")
+                throw try await quarantine(feed, rejection, raw: raw, after: page.after)
             } catch {
-                throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(after): \(error)")
+                throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(page.after): \(error)")
             }
-            if let tag = response.header("ETag") { entityTags[tagKey] = tag }
             metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
             metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: max(0, page.head - application.cursor), seconds: 0)
             summary.pages += 1
@@ -136,8 +111,65 @@ public struct FeedPuller: Sendable {
             summary.head = page.head
             progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
             // Caught up, or a page that could not move the cursor: asking again would bring the same page.
-            if page.last >= page.head || !application.cursorAdvanced { return summary }
+            guard page.last < page.head, application.cursorAdvanced else { return summary }
+            do {
+                fetched = try await next
+            } catch {
+                // `async let` forgets the error's type; it can only be a PullError.
+                throw error as? PullError ?? PullError(peer: feed.peer, dataset: feed.dataset, .local, "\(error)")
+            }
         }
+    }
+
+    /// One response of a feed, checked.
+    private enum Fetched: Sendable {
+        /// A page that passed every check, its body as received, and the time it was checked at.
+        case page(FeedPage, raw: [UInt8], now: Int64)
+        /// 304, or no page asked for.
+        case caughtUp
+    }
+
+    /// GETs the page after `after` and checks it. A page that fails a check is quarantined and thrown.
+    private func fetch(_ feed: PulledFeed, after: Int64) async throws(PullError) -> Fetched {
+        let path = feedPath(feed, after: after)
+        let now = Int64(Date().timeIntervalSince1970)
+        let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
+        var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
+        let tagKey = "\(feed.peer)/\(feed.dataset)/\(after)"
+        if let tag = entityTags[tagKey] { headers.append((name: "If-None-Match", value: tag)) }
+
+        let response: HTTPResponse
+        do {
+            response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
+        } catch {
+            metrics.rejected(.page, reason: "transfer \(error.reason)", peer: feed.peer)
+            throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "\(error)")
+        }
+        switch response.status {
+        case 200: break
+        case 304: return .caughtUp
+        default: throw refused(feed, response)
+        }
+        let expectation = PageExpectation(
+            publisher: feed.peer, audience: agency, pulledDatasets: [feed.dataset], dataset: feed.dataset, after: after,
+            limit: pageLimit, now: now, clockSkewSeconds: clockSkewSeconds
+        )
+        do {
+            let page = try FeedPage(compact: Array(response.body.trimmingASCIIWhiteSpace()), verifier: feed.verifier, expected: expectation)
+            if let tag = response.header("ETag") { entityTags[tagKey] = tag }
+            return .page(page, raw: response.body, now: now)
+        } catch {
+            throw try await quarantine(feed, error, raw: response.body, after: after)
+        }
+    }
+
+    /// Keeps a refused page with its reason, counts it, and returns the error to throw.
+    private func quarantine(_ feed: PulledFeed, _ rejection: PageRejection, raw: [UInt8], after: Int64) async throws(PullError) -> PullError {
+        metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer)
+        try await local(feed) {
+            try await store.write { try $0.quarantinePage(peer: feed.peer, reason: rejection.reason.description, detail: rejection.description, raw: raw) }
+        }
+        return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(rejection)")
     }
 
     /// The request target of a feed page, under the peer's base path: exactly what the token's `htu` names.
@@ -164,9 +196,9 @@ public struct FeedPuller: Sendable {
         )
     }
 
-    private func local<Result>(_ feed: PulledFeed, _ body: () throws -> Result) throws(PullError) -> Result {
+    private func local<Result>(_ feed: PulledFeed, _ body: () async throws -> Result) async throws(PullError) -> Result {
         do {
-            return try body()
+            return try await body()
         } catch {
             throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "\(error)")
         }

@@ -47,7 +47,7 @@ struct PublisherHandlers: Sendable {
             publisher: current.settings.agency, audience: requester, issuedAt: now, expiresAt: now + Self.lifetime(current.settings),
             datasets: heads.map { (name: $0.0, head: $0.1) }
         )
-        let compact = try current.signer.sign(payload: payload.serialized(), type: DatasetList.type)
+        let compact = try current.signer.sign(json: payload, type: DatasetList.type)
         logger.debug("dataset list served", metadata: ["peer": "\(requester)", "datasets": "\(heads.count)"])
         return Self.response(body: Array(compact.utf8), contentType: "application/jose")
     }
@@ -80,7 +80,7 @@ struct PublisherHandlers: Sendable {
             publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now,
             expiresAt: now + Self.lifetime(current.settings), records: records
         )
-        let compact = try current.signer.sign(payload: payload.serialized(), type: FeedPage.type)
+        let compact = try current.signer.sign(json: payload, type: FeedPage.type)
         let last = records.last?.seq ?? query.after
         // No page leaves unaudited: if the audit line cannot be written, the request fails.
         try await writeStore { transaction in
