@@ -26,12 +26,12 @@ extension JSONValue {
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            let names = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, name) in names.enumerated() {
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (index, member) in sorted.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                Self.appendString(name, to: &output)
+                Self.appendString(member.key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                members[name]?.append(to: &output)
+                member.value.append(to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }
