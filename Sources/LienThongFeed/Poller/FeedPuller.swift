@@ -60,7 +60,7 @@ public struct FeedPuller: Sendable {
     private let clockSkewSeconds: Int64
     private let pageLimit: Int64
     private let metrics: FeedMetrics
-    private let entityTags = EntityTagCache()
+    private let memory = FeedMemory()
 
     public init(
         agency: AgencyID, client: HTTPClient, store: Store, tokens: RequestTokenSigner, clockSkewSeconds: Int64,
@@ -102,7 +102,8 @@ public struct FeedPuller: Sendable {
                 throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(page.after): \(error)")
             }
             metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
-            metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: max(0, page.head - application.cursor), seconds: 0)
+            let behind = max(0, page.head - application.cursor)
+            metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: now))
             summary.pages += 1
             summary.applied += application.applied
             summary.redundant += application.redundant
@@ -136,7 +137,7 @@ public struct FeedPuller: Sendable {
         let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
         var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
         let tagKey = "\(feed.peer)/\(feed.dataset)/\(after)"
-        if let tag = entityTags[tagKey] { headers.append((name: "If-None-Match", value: tag)) }
+        if let tag = memory.entityTag(for: tagKey) { headers.append((name: "If-None-Match", value: tag)) }
 
         let response: HTTPResponse
         do {
@@ -156,7 +157,7 @@ public struct FeedPuller: Sendable {
         )
         do {
             let page = try FeedPage(compact: Array(response.body.trimmingASCIIWhiteSpace()), verifier: feed.verifier, expected: expectation)
-            if let tag = response.header("ETag") { entityTags[tagKey] = tag }
+            if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: tagKey) }
             return .page(page, raw: response.body, now: now)
         } catch {
             throw try await quarantine(feed, error, raw: response.body, after: after)
@@ -205,12 +206,27 @@ public struct FeedPuller: Sendable {
     }
 }
 
-/// The last ETag seen per (peer, dataset, after), shared by the copies of one puller.
-private final class EntityTagCache: Sendable {
+/// What a puller remembers between pages, shared by its copies: the last ETag per (peer, dataset, after),
+/// and since when each feed has been behind its publisher.
+private final class FeedMemory: Sendable {
     private let tags = Mutex<[String: String]>([:])
+    private let behindSince = Mutex<[String: Int64]>([:])
 
-    subscript(key: String) -> String? {
-        get { tags.withLock { $0[key] } }
-        set { tags.withLock { $0[key] = newValue } }
+    func entityTag(for key: String) -> String? { tags.withLock { $0[key] } }
+
+    func remember(entityTag: String, for key: String) { tags.withLock { $0[key] = entityTag } }
+
+    /// Seconds the feed has been behind its publisher: 0 once caught up.
+    func secondsBehind(_ feed: PulledFeed, caughtUp: Bool, now: Int64) -> Int64 {
+        let key = "\(feed.peer)/\(feed.dataset)"
+        return behindSince.withLock { since in
+            if caughtUp {
+                since[key] = nil
+                return 0
+            }
+            let start = since[key] ?? now
+            since[key] = start
+            return now - start
+        }
     }
 }
