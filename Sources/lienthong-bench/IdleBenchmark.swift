@@ -98,7 +98,7 @@ struct ServeIdlePeers: AsyncParsableCommand {
         let pollerKey = try PublicKey(contentsOf: folder.appending(path: "poller.pub.pem"))
         let store = try Store(openingAt: folder.appending(path: "peers.sqlite"))
         let dataset = try DatasetName("dan-cu")
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let (ports, continuation) = AsyncStream.makeStream(of: (index: Int, port: Int).self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {
                 let key = try PrivateKey.generate(.ed25519)
@@ -111,15 +111,17 @@ struct ServeIdlePeers: AsyncParsableCommand {
                     ),
                     store: store, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
                 )
-                let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+                let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield((index, $0)) }
                 group.addTask { try await application.run() }
             }
-            var started: [Int] = []
-            for await port in ports {
-                started.append(port)
+            // Servers start in any order: list the ports by peer number.
+            var started: [Int: Int] = [:]
+            for await (index, port) in ports {
+                started[index] = port
                 if started.count == count { break }
             }
-            FileHandle.standardOutput.write(Data(("PORTS " + started.map(String.init).joined(separator: ",") + "\n").utf8))
+            let list = (0..<count).compactMap { started[$0] }.map(String.init).joined(separator: ",")
+            FileHandle.standardOutput.write(Data(("PORTS " + list + "\n").utf8))
             try await group.waitForAll()
         }
     }
