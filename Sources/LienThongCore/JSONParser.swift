@@ -11,8 +11,8 @@ struct JSONParser: ~Copyable {
     }
 
     static func parse(_ input: [UInt8], maximumDepth: Int) throws(JSONError) -> JSONValue {
-        // Validating the whole text once lets strings be cut at ASCII delimiters without re-checking.
-        if let offset = firstInvalidUTF8Offset(input) { throw .invalidUTF8(at: offset) }
+        // Outside strings the grammar admits ASCII only, so a byte of any other kind is refused where it
+        // stands; inside strings each run of raw text is checked as UTF-8 when it becomes a String.
         let result: Result<JSONValue, JSONError> = input.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer, maximumDepth: maximumDepth)
             return Result { () throws(JSONError) -> JSONValue in
@@ -26,8 +26,8 @@ struct JSONParser: ~Copyable {
         return try result.get()
     }
 
-    private static func firstInvalidUTF8Offset(_ input: [UInt8]) -> Int? {
-        if String(validating: input, as: UTF8.self) != nil { return nil }
+    /// Where the first byte that breaks UTF-8 is in `input`, or nil if it is all valid.
+    private static func firstInvalidUTF8Offset(_ input: UnsafeBufferPointer<UInt8>) -> Int? {
         var decoder = UTF8()
         var iterator = input.makeIterator()
         var offset = 0
@@ -172,6 +172,14 @@ struct JSONParser: ~Copyable {
         while position < bytes.count, isDigit(bytes[position]) { position += 1 }
     }
 
+    /// The raw text between `start` and `end` as a String, refused with the offset of its first bad byte
+    /// when it is not UTF-8.
+    private func validatedText(from start: Int, to end: Int) throws(JSONError) -> String {
+        let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if let text = String(validating: run, as: UTF8.self) { return text }
+        throw .invalidUTF8(at: start + (Self.firstInvalidUTF8Offset(run) ?? 0))
+    }
+
     /// Parses a string starting at its opening quote.
     private mutating func parseString() throws(JSONError) -> String {
         position += 1
@@ -180,7 +188,7 @@ struct JSONParser: ~Copyable {
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<position]), as: UTF8.self)
+                let text = try validatedText(from: runStart, to: position)
                 position += 1
                 return text
             }
@@ -188,13 +196,14 @@ struct JSONParser: ~Copyable {
             if byte < 0x20 { throw .controlCharacterInString(at: position) }
             position += 1
         }
-        var decoded = [UInt8](UnsafeBufferPointer(rebasing: bytes[runStart..<min(position, bytes.count)]))
+        var decoded = Array(try validatedText(from: runStart, to: position).utf8)
         while true {
             guard position < bytes.count else { throw .unexpectedEnd(at: position) }
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
+                // Escapes only ever add valid UTF-8, and every raw run was checked.
                 return String(decoding: decoded, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 try appendEscape(to: &decoded)
@@ -207,7 +216,7 @@ struct JSONParser: ~Copyable {
                 {
                     position += 1
                 }
-                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
+                decoded.append(contentsOf: try validatedText(from: runStart, to: position).utf8)
             }
         }
     }

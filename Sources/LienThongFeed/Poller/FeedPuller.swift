@@ -75,50 +75,88 @@ public struct FeedPuller: Sendable {
         self.metrics = metrics
     }
 
-    /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304). While
-    /// one page is being applied, the next is already being fetched and checked.
+    /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
+    ///
+    /// Pages are fetched ahead while the current one is applied: the next page, and the one after it on the
+    /// guess that the next is full. A page fetched ahead is used only when the cursor reaches its `after`;
+    /// a failure while fetching ahead counts only if that page is needed.
     public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
-        var summary = PullSummary()
         let cursor = try await local(feed) { try await store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
-        var fetched = try await fetch(feed, after: cursor?.position ?? 0)
-        while true {
-            guard case .page(let page, let raw, let now) = fetched else {
-                summary.unchanged = summary.pages == 0
-                if summary.pages == 0 {
-                    summary.cursor = cursor?.position ?? 0
-                    summary.head = cursor?.head ?? summary.cursor
+        var summary = PullSummary()
+        summary.cursor = cursor?.position ?? 0
+        summary.head = cursor?.head ?? summary.cursor
+        let result = await withTaskGroup(of: (after: Int64, fetched: Result<Fetched, PullError>).self) { group in
+            var requested: Set<Int64> = []
+            var ready: [Int64: Result<Fetched, PullError>] = [:]
+            func request(_ after: Int64) {
+                guard requested.insert(after).inserted else { return }
+                group.addTask { (after, await fetchResult(feed, after: after)) }
+            }
+            var position = summary.cursor
+            // Nothing is guessed before the first page has told how far the feed goes.
+            request(position)
+            defer { group.cancelAll() }
+            while true {
+                while ready[position] == nil, let (after, fetched) = await group.next() { ready[after] = fetched }
+                guard let fetched = ready.removeValue(forKey: position) else {
+                    return Result<PullSummary, PullError>.failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "a page fetch vanished"))
                 }
-                return summary
+                let page: FeedPage
+                let raw: [UInt8]
+                let now: Int64
+                switch fetched {
+                case .failure(let error): return .failure(error)
+                case .success(.caughtUp):
+                    summary.unchanged = summary.pages == 0
+                    return .success(summary)
+                case .success(.page(let fetchedPage, let fetchedRaw, let fetchedNow)):
+                    (page, raw, now) = (fetchedPage, fetchedRaw, fetchedNow)
+                }
+                if page.last < page.head {
+                    request(page.last)
+                    if page.last + pageLimit < page.head { request(page.last + pageLimit) }
+                }
+                let application: PageApplication
+                do {
+                    application = try await page.apply(to: store, policy: feed.policy, clockSkewSeconds: clockSkewSeconds, now: now)
+                } catch let rejection as PageRejection {
+                    return .failure(await quarantined(feed, rejection, raw: raw, after: page.after))
+                } catch {
+                    return .failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(page.after): \(error)"))
+                }
+                let behind = max(0, page.head - application.cursor)
+                metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
+                metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: now))
+                summary.pages += 1
+                summary.applied += application.applied
+                summary.redundant += application.redundant
+                summary.quarantined += application.quarantined
+                summary.cursor = application.cursor
+                summary.head = page.head
+                progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
+                // Caught up, or a page that could not move the cursor: asking again would bring the same page.
+                guard page.last < page.head, application.cursorAdvanced else { return .success(summary) }
+                position = application.cursor
             }
-            // Fetch the page after this one while this one is applied; it is used only if this one moves
-            // the cursor to its `last`, and is cancelled when the scope ends otherwise.
-            async let next = page.last < page.head ? fetch(feed, after: page.last) : .caughtUp
-            let application: PageApplication
-            do {
-                application = try await page.apply(to: store, policy: feed.policy, clockSkewSeconds: clockSkewSeconds, now: now)
-            } catch let rejection as PageRejection {
-                throw try await quarantine(feed, rejection, raw: raw, after: page.after)
-            } catch {
-                throw PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(page.after): \(error)")
-            }
-            metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
-            let behind = max(0, page.head - application.cursor)
-            metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: now))
-            summary.pages += 1
-            summary.applied += application.applied
-            summary.redundant += application.redundant
-            summary.quarantined += application.quarantined
-            summary.cursor = application.cursor
-            summary.head = page.head
-            progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
-            // Caught up, or a page that could not move the cursor: asking again would bring the same page.
-            guard page.last < page.head, application.cursorAdvanced else { return summary }
-            do {
-                fetched = try await next
-            } catch {
-                // `async let` forgets the error's type; it can only be a PullError.
-                throw error as? PullError ?? PullError(peer: feed.peer, dataset: feed.dataset, .local, "\(error)")
-            }
+        }
+        return try result.get()
+    }
+
+    /// ``quarantine(_:_:raw:after:)`` that returns the error to report either way.
+    private func quarantined(_ feed: PulledFeed, _ rejection: PageRejection, raw: [UInt8], after: Int64) async -> PullError {
+        do {
+            return try await quarantine(feed, rejection, raw: raw, after: after)
+        } catch {
+            return error
+        }
+    }
+
+    /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
+    private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {
+        do {
+            return .success(try await fetch(feed, after: after))
+        } catch {
+            return .failure(error)
         }
     }
 
