@@ -26,7 +26,7 @@ extension JSONValue {
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            let sorted = members.sorted { Self.utf8Precedes($0.key, $1.key) }
             for (index, member) in sorted.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 Self.appendString(member.key, to: &output)
@@ -34,6 +34,20 @@ extension JSONValue {
                 member.value.append(to: &output)
             }
             output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Whether `lhs` sorts before `rhs` by their UTF-8 bytes: the order of member names in serialized JSON.
+    static func utf8Precedes(_ lhs: String, _ rhs: String) -> Bool {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                for index in 0..<min(left.count, right.count) where left[index] != right[index] {
+                    return left[index] < right[index]
+                }
+                return left.count < right.count
+            }
         }
     }
 

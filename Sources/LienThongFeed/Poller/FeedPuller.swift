@@ -77,8 +77,8 @@ public struct FeedPuller: Sendable {
 
     /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
     ///
-    /// Pages are fetched ahead while the current one is applied: the next page, and the one after it on the
-    /// guess that the next is full. A page fetched ahead is used only when the cursor reaches its `after`;
+    /// Pages are fetched ahead while the current one is applied: the next page, and the ones after it on
+    /// the guess that pages are full. A page fetched ahead is used only when the cursor reaches its `after`;
     /// a failure while fetching ahead counts only if that page is needed.
     public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
         let cursor = try await local(feed) { try await store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
@@ -112,9 +112,8 @@ public struct FeedPuller: Sendable {
                 case .success(.page(let fetchedPage, let fetchedRaw, let fetchedNow)):
                     (page, raw, now) = (fetchedPage, fetchedRaw, fetchedNow)
                 }
-                if page.last < page.head {
-                    request(page.last)
-                    if page.last + pageLimit < page.head { request(page.last + pageLimit) }
+                for ahead in 0..<Self.pagesAhead where page.last + Int64(ahead) * pageLimit < page.head {
+                    request(page.last + Int64(ahead) * pageLimit)
                 }
                 let application: PageApplication
                 do {
@@ -150,6 +149,9 @@ public struct FeedPuller: Sendable {
             return error
         }
     }
+
+    /// How many pages are asked for ahead of the one being applied.
+    static let pagesAhead = 3
 
     /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
     private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {
