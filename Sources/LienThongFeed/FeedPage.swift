@@ -169,3 +169,24 @@ extension FeedPage {
         ])
     }
 }
+
+extension FeedPage {
+    /// The payload of a page as UTF-8, with each record given as the bytes of its JSON object (with `seq`), so
+    /// that records already stored as JSON are not parsed and written again. Members in byte order.
+    public static func payloadBytes(
+        publisher: AgencyID, audience: AgencyID, dataset: DatasetName, after: Int64, head: Int64, issuedAt: Int64, expiresAt: Int64,
+        records: [(seq: Int64, json: [UInt8])]
+    ) -> [UInt8] {
+        let last = records.last?.seq ?? after
+        var bytes = Array(
+            #"{"after":\#(after),"audience":"\#(audience)","dataset":"\#(dataset)","expires_at":\#(expiresAt),"head":\#(head),"#.utf8
+        )
+        bytes += #""issued_at":\#(issuedAt),"last":\#(last),"publisher":"\#(publisher)","records":["#.utf8
+        for (index, record) in records.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += record.json
+        }
+        bytes += #"],"v":1}"#.utf8
+        return bytes
+    }
+}

@@ -21,6 +21,33 @@ extension StoreSnapshot {
         return result
     }
 
+    /// Like ``ownFeed(dataset:after:limit:)``, but each version as the UTF-8 of its feed-record JSON object
+    /// (`seq`, `id`, `origin`, `hlc`, `vv`, `deleted`, `data`), put together from the stored canonical text
+    /// without parsing it: what a publisher sends when a peer may see every field.
+    public func ownFeedRecordTexts(dataset: DatasetName, after: Int64, limit: Int) throws -> [(seq: Int64, json: [UInt8])] {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"),
+            arguments: [dataset.rawValue, after, max(limit, 0)]
+        )
+        var result: [(seq: Int64, json: [UInt8])] = []
+        while let row = try rows.next() {
+            let seq: Int64 = row["seq"]
+            let hlcMilliseconds: Int64 = row["hlc_ms"]
+            let hlcCounter: Int64 = row["hlc_counter"]
+            let deleted: Bool = row["deleted"]
+            // Members in byte order, as the canonical serializer writes them; `origin` is an agency id (plain ASCII).
+            var json = Array(#"{"data":"#.utf8)
+            json += (row["data"] as String).utf8
+            json += #","deleted":\#(deleted),"hlc":[\#(hlcMilliseconds),\#(hlcCounter)],"id":"#.utf8
+            json += JSONValue.string(row["record_id"]).serialized()
+            json += #","origin":"\#(row["origin"] as String)","seq":\#(seq),"vv":"#.utf8
+            json += (row["vv"] as String).utf8
+            json.append(UInt8(ascii: "}"))
+            result.append((seq, json))
+        }
+        return result
+    }
+
     /// How many records are in open conflict (more than one sibling), per dataset; datasets with none are absent.
     public func openConflictCounts() throws -> [DatasetName: Int] {
         var counts: [DatasetName: Int] = [:]

@@ -278,3 +278,29 @@ struct ConvergenceTests {
         }
     }
 }
+
+@Suite("Store: the own feed as JSON text")
+struct OwnFeedTextTests {
+    @Test("records put together from stored text equal the versions' JSON with their seq")
+    func splicedRecordsMatch() throws {
+        let temporary = try TemporaryStore()
+        let ids = ["cd-1", "a \"quoted\" id\\with\nbreaks", "Nguyễn/Ω"]
+        try temporary.store.write(now: 3_000) { tx in
+            for (index, id) in ids.enumerated() {
+                try tx.edit(dataset: dataset, id: id, agency: boYTe, deleted: index == 2, data: .object([
+                    "ho_ten": .string("Lê \"Văn\" \(index)"), "so": .number("1.50e+3"), "danh_sach": .array([.null, .bool(true)]),
+                ]), policy: .lww)
+            }
+        }
+        let (texts, versions) = try temporary.store.read { snapshot in
+            (try snapshot.ownFeedRecordTexts(dataset: dataset, after: 0, limit: 10), try snapshot.ownFeed(dataset: dataset, after: 0, limit: 10))
+        }
+        #expect(texts.map(\.seq) == [1, 2, 3])
+        for (text, version) in zip(texts, versions) {
+            guard case .object(var members) = version.version.json else { Issue.record("not an object"); continue }
+            members["seq"] = .integer(version.seq)
+            #expect(try JSONValue(parsing: text.json) == .object(members))
+            #expect(text.json == JSONValue.object(members).serialized())
+        }
+    }
+}

@@ -63,24 +63,29 @@ struct PublisherHandlers: Sendable {
         guard let grant = current.settings.grant(dataset, to: requester) else {
             throw PublisherError.forbidden("dataset \(dataset) is not shared with \(requester)")
         }
-        let (head, versions) = try await readStore { snapshot in
-            (try snapshot.ownFeedHead(dataset: dataset), try snapshot.ownFeed(dataset: dataset, after: query.after, limit: query.limit))
+        // A peer that may see every field gets the stored records as they are; otherwise each is reduced.
+        let (head, records) = try await readStore { snapshot -> (Int64, [(seq: Int64, json: [UInt8])]) in
+            let head = try snapshot.ownFeedHead(dataset: dataset)
+            if grant.fields == nil {
+                return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit))
+            }
+            let versions = try snapshot.ownFeed(dataset: dataset, after: query.after, limit: query.limit)
+            return (head, versions.map { seq, version in
+                guard case .object(var members) = version.json else { return (seq, version.json.serialized()) }
+                members["data"] = grant.reduce(version.data)
+                members["seq"] = .integer(seq)
+                return (seq, JSONValue.object(members).serialized())
+            })
         }
         let tag = FeedEntityTag(requester: requester, dataset: dataset, query: query, head: head, grant: grant)
         if head <= query.after, tag.isMatched(byIfNoneMatch: request.headers[values: .ifNoneMatch]) {
             return Response(status: .notModified, headers: [.eTag: tag.value, .cacheControl: "no-store"])
         }
-
-        let records = versions.map { seq, version -> (seq: Int64, version: JSONValue) in
-            guard case .object(var members) = version.json else { return (seq, version.json) }
-            members["data"] = grant.reduce(version.data)
-            return (seq, .object(members))
-        }
-        let payload = FeedPage.payload(
+        let payload = FeedPage.payloadBytes(
             publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now,
             expiresAt: now + Self.lifetime(current.settings), records: records
         )
-        let compact = try current.signer.sign(json: payload, type: FeedPage.type)
+        let compact = try current.signer.sign(trustedObject: payload, type: FeedPage.type)
         let last = records.last?.seq ?? query.after
         // No page leaves unaudited: if the audit line cannot be written, the request fails.
         try await writeStore { transaction in
