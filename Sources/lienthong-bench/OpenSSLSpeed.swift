@@ -33,6 +33,15 @@ enum OpenSSLSpeed {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        // `openssl speed` times itself with SIGALRM. This thread belongs to Swift's concurrency pool, which
+        // blocks signals, and a child inherits the mask: unblock SIGALRM around the spawn, or the child
+        // never hears its alarm and runs forever.
+        var alarm = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&alarm)
+        sigaddset(&alarm, SIGALRM)
+        pthread_sigmask(SIG_UNBLOCK, &alarm, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
