@@ -123,11 +123,13 @@ extension FeedPage {
         guard issuedAt <= expected.now + expected.clockSkewSeconds else {
             throw PageRejection(.issuedInFuture, "page is issued \(issuedAt - expected.now) s in the future")
         }
-        guard expiresAt >= issuedAt, expiresAt - issuedAt <= Self.maximumLifetimeSeconds else {
-            throw PageRejection(.lifetime, "page is valid for \(expiresAt - issuedAt) s, not 0 to \(Self.maximumLifetimeSeconds)")
+        // A peer's numbers may be anything a 64-bit integer holds: no arithmetic on them may overflow.
+        let (lifetime, overflow) = expiresAt.subtractingReportingOverflow(issuedAt)
+        guard !overflow, lifetime >= 0, lifetime <= Self.maximumLifetimeSeconds else {
+            throw PageRejection(.lifetime, "page is valid from \(issuedAt) to \(expiresAt), not for 0 to \(Self.maximumLifetimeSeconds) s")
         }
-        guard expected.allowExpired || expected.now <= expiresAt + expected.clockSkewSeconds else {
-            throw PageRejection(.expired, "page expired \(expected.now - expiresAt) s ago")
+        guard expected.allowExpired || expected.now - expected.clockSkewSeconds <= expiresAt else {
+            throw PageRejection(.expired, "page expired at \(expiresAt), now is \(expected.now)")
         }
         self.records = records
     }

@@ -67,12 +67,13 @@ public final class RequestTokenVerifier: Sendable {
             )
         }
         guard now < claims.expiresAt else {
-            throw RequestTokenRejection(.expired, issuer: issuer, "request token expired \(now - claims.expiresAt) s ago")
+            throw RequestTokenRejection(.expired, issuer: issuer, "request token expired at \(claims.expiresAt), now is \(now)")
         }
-        let lifetime = claims.expiresAt - claims.issuedAt
-        guard lifetime > 0, lifetime <= RequestToken.maximumLifetimeSeconds else {
+        // A peer's numbers may be anything a 64-bit integer holds: no arithmetic on them may overflow.
+        let (lifetime, overflow) = claims.expiresAt.subtractingReportingOverflow(claims.issuedAt)
+        guard !overflow, lifetime > 0, lifetime <= RequestToken.maximumLifetimeSeconds else {
             throw RequestTokenRejection(
-                .lifetime, issuer: issuer, "request token is valid for \(lifetime) s, not 1 to \(RequestToken.maximumLifetimeSeconds) s"
+                .lifetime, issuer: issuer, "request token is valid from \(claims.issuedAt) to \(claims.expiresAt), not for 1 to \(RequestToken.maximumLifetimeSeconds) s"
             )
         }
         guard claims.method == method else {

@@ -96,6 +96,8 @@ struct PageCheckTests {
         Row("issued in the future", .issuedInFuture) { try page(issuedAt: now + 301, expiresAt: now + 900, records: []) },
         Row("expired", .expired) { try page(issuedAt: now - 1000, expiresAt: now - 301, records: []) },
         Row("valid for more than an hour", .lifetime) { try page(issuedAt: now, expiresAt: now + 3601, records: []) },
+        Row("times at the ends of Int64", .lifetime) { try page(issuedAt: Int64.min, expiresAt: Int64.max, records: []) },
+        Row("expired at the start of Int64", .expired) { try page(issuedAt: Int64.min, expiresAt: Int64.min + 10, records: []) },
         Row("version 2", .unsupportedVersion) { try page(records: []) { $0["v"] = .integer(2) } },
         Row("records missing", .malformed) { try page(records: []) { $0["records"] = nil } },
         Row("a record without seq", .malformed) { try page(records: [(1, record("a"))]) { $0["records"] = .array([record("a")]) } },

@@ -236,6 +236,35 @@ struct HostilePublisherTests {
     }
 }
 
+@Suite("A publisher's numbers at the ends of Int64")
+struct ExtremeNumbersTests {
+    @Test("a page whose last and head sit next to Int64.max applies without any overflow")
+    func seqNearInt64Max() async throws {
+        let temporary = try TemporaryStore()
+        let server = try LoopbackServer { _ in
+            let now = wallClock()
+            let seq = Int64.max - 5
+            let record = RecordVersion(
+                dataset: danCu, id: "cd-max", origin: boCongAn, hlc: HybridTimestamp(milliseconds: (now - 1) * 1000, counter: 0),
+                vv: VersionVector([boCongAn: 1]), deleted: false, data: .object([:])
+            ).json
+            let payload = FeedPage.payload(
+                publisher: boCongAn, audience: boYTe, dataset: danCu, after: 0, head: Int64.max, issuedAt: now, expiresAt: now + 300,
+                records: [(seq, record)]
+            )
+            return HostilePublisherTests.ok(Array(try! JWSSigner(key: publisherKey).sign(json: payload, type: FeedPage.type).utf8))
+        }
+        let puller = FeedPuller(agency: boYTe, client: testClient, store: temporary.store, tokens: boYTeSigner, clockSkewSeconds: 300)
+        // The next pages are asked for after Int64.max - 5 (and no further guess); this server answers them
+        // with the same page, which is refused for its `after`.
+        let error = await #expect(throws: PullError.self) {
+            try await puller.pullUntilCaughtUp(pulledFeed(peer: boCongAn, port: server.port, dataset: danCu, key: publisherKey))
+        }
+        #expect(error?.reason == .pageRejected)
+        #expect(try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == Int64.max - 5)
+    }
+}
+
 /// Pulls `feed`, keeping success or failure as a value so that two pulls can run side by side.
 func outcome(of feed: PulledFeed, with puller: FeedPuller) async -> Result<PullSummary, PullError> {
     do {

@@ -65,6 +65,9 @@ struct TokenRow: Sendable, CustomTestStringConvertible {
             try handMadeToken(now: now) { $0["iat"] = .integer(now + 400); $0["exp"] = .integer(now + 460) }
         },
         TokenRow("valid for 301 s", .lifetime) { now in try handMadeToken(now: now) { $0["exp"] = .integer(now + 301) } },
+        TokenRow("times at the ends of Int64", .lifetime) { now in
+            try handMadeToken(now: now) { $0["iat"] = .integer(Int64.min); $0["exp"] = .integer(Int64.max) }
+        },
         TokenRow("expiring before it is issued", .lifetime) { now in
             try handMadeToken(now: now) { $0["iat"] = .integer(now + 100); $0["exp"] = .integer(now + 50) }
         },

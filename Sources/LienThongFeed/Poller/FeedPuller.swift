@@ -112,8 +112,11 @@ public struct FeedPuller: Sendable {
                 case .success(.page(let fetchedPage, let fetchedRaw, let fetchedNow)):
                     (page, raw, now) = (fetchedPage, fetchedRaw, fetchedNow)
                 }
-                for ahead in 0..<Self.pagesAhead where page.last + Int64(ahead) * pageLimit < page.head {
-                    request(page.last + Int64(ahead) * pageLimit)
+                for ahead in 0..<Self.pagesAhead {
+                    // `last` and `head` come from the peer: the guess must not overflow near Int64.max.
+                    let (after, overflow) = page.last.addingReportingOverflow(Int64(ahead) * pageLimit)
+                    guard !overflow, after < page.head else { break }
+                    request(after)
                 }
                 let application: PageApplication
                 do {
