@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C bindings: only what Swift cannot import itself.
@@ -70,13 +71,36 @@ let package = Package(
         ),
         // HTTP through libcurl.
         .target(name: "LienThongHTTP", dependencies: ["CCurl"], swiftSettings: strict),
+        // The long-lived service: publisher and poller schedules under swift-service-lifecycle, systemd's
+        // notify protocol, reloads on SIGHUP, and the three-agency demo.
+        .target(
+            name: "LienThongDaemon",
+            dependencies: [
+                "LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
 
         .executableTarget(
             name: "lienthong",
             dependencies: [
                 "LienThongCore", "LienThongSigning", "LienThongHTTP", "LienThongConfig", "LienThongStore", "LienThongMerge", "LienThongFeed",
+                "LienThongDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Writes the recorded feeds in fixtures/feeds from fixed test-only keys and a fixed clock.
+        .executableTarget(
+            name: "lienthong-fixtures",
+            dependencies: [
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -117,7 +141,9 @@ let package = Package(
             name: "LienthongCLITests",
             dependencies: [
                 "lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge", "LienThongStore", "LienThongTestSupport",
+                "LienThongHTTP", "LienThongConfig", "LienThongDaemon",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

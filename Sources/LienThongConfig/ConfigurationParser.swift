@@ -114,7 +114,7 @@ private struct YAMLReader {
 
     func listenAddress(_ node: Node) throws(ConfigurationError) -> ListenAddress {
         let text = try string(node, at: "listen")
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port)
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
         else { throw error(node, "listen", "expected host:port, such as 127.0.0.1:8440") }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -10,6 +10,17 @@ public enum MergePolicy: Hashable, Sendable {
     case manual
 }
 
+extension MergePolicy: CustomStringConvertible {
+    /// As written in the configuration: `lww`, `authority (owner: ID)`, `manual`.
+    public var description: String {
+        switch self {
+        case .lww: "lww"
+        case .authority(let owner): "authority (owner: \(owner))"
+        case .manual: "manual"
+        }
+    }
+}
+
 /// What receiving a version does to the record's siblings.
 public enum ReceiveOutcome: Sendable {
     /// A sibling has already seen this version: nothing changes.

@@ -119,6 +119,23 @@ enum Schema {
                     FROM record;
                 """)
         }
+        migrator.registerMigration("v2: pull status") { db in
+            // How each pull of a peer's feed last went, for `lienthong status` and the daemon's health:
+            // the last success, the last error, and the backoff before the next attempt.
+            try db.execute(sql: """
+                CREATE TABLE pull_status (
+                    peer TEXT NOT NULL,
+                    dataset TEXT NOT NULL,
+                    last_attempt_at INTEGER NOT NULL,
+                    last_success_at INTEGER,
+                    last_error TEXT,
+                    last_error_at INTEGER,
+                    consecutive_failures INTEGER NOT NULL CHECK (consecutive_failures >= 0),
+                    next_attempt_at INTEGER,
+                    PRIMARY KEY (peer, dataset)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -4,7 +4,7 @@ public import LienThongMerge
 
 /// The operations of one write transaction. It lives only inside ``Store/write(now:_:)``.
 public final class StoreTransaction {
-    private let db: Database
+    let db: Database
     /// Milliseconds since the Unix epoch at which this transaction happens.
     public let now: Int64
     private var clock: HybridClock

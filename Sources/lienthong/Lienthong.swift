@@ -2,6 +2,7 @@ import ArgumentParser
 import LienThongHTTP
 import LienThongSigning
 import Foundation
+import LienThongDaemon
 import Logging
 
 /// The `lienthong` command: a thin front over the libraries, one file per subcommand.
@@ -15,7 +16,7 @@ struct Lienthong: AsyncParsableCommand {
             \(LibCryptoRuntime.versionDescription)
             \(CurlRuntime.versionDescription)
             """,
-        subcommands: [Keygen.self, Sign.self, Verify.self, Put.self, Get.self, Export.self, Apply.self, Conflicts.self, Sync.self]
+        subcommands: [Keygen.self, Sign.self, Verify.self, Put.self, Get.self, Export.self, Apply.self, Conflicts.self, Sync.self, DaemonCommand.self, Status.self]
     )
 
     static let lienthongVersion = "0.1.0"
@@ -23,11 +24,7 @@ struct Lienthong: AsyncParsableCommand {
     /// Only the executable chooses where logs go: stderr, one line per event, which journald reads well.
     static func main() async {
         let level = ProcessInfo.processInfo.environment["LIENTHONG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LienThongConfig
 import LienThongCore
+import LienThongDaemon
 import LienThongMerge
 import LienThongSigning
 import LienThongStore
@@ -125,12 +126,10 @@ func writeStandardOutput(_ bytes: [UInt8]) {
 extension PeerSettings {
     /// The public keys pinned for this peer, read from their files; an unreadable one is a failure (exit 2).
     func pinnedKeys() throws -> [PublicKey] {
-        try keyURLs.map { url in
-            do {
-                return try PublicKey(contentsOf: url)
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
+        do {
+            return try readPinnedKeys()
+        } catch {
+            throw Failure(exitCode: 2, "\(error)")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LienThongConfig
 import LienThongCore
+import LienThongDaemon
 import LienThongFeed
 import LienThongHTTP
 import LienThongSigning
@@ -30,13 +31,13 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let (configuration, store) = try config.openStore()
-            let feeds = try selectedFeeds(configuration)
-            let key: PrivateKey
+            let plan: DaemonPlan
             do {
-                key = try PrivateKey(contentsOf: configuration.signingKeyURL)
+                plan = try DaemonPlan(configuration: configuration)
             } catch {
                 throw Failure(exitCode: 2, "\(error)")
             }
+            let feeds = try selectedFeeds(plan)
             let client: HTTPClient
             do {
                 client = try HTTPClient()
@@ -45,13 +46,13 @@ struct Sync: AsyncParsableCommand {
             }
             let puller = FeedPuller(
                 agency: configuration.agency, client: client, store: store,
-                tokens: RequestTokenSigner(agency: configuration.agency, key: key), clockSkewSeconds: configuration.clockSkewSeconds
+                tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds
             )
             let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
             let attempts = attempts
             let results = await withTaskGroup(of: SyncProgress.Row.self) { group in
                 for feed in feeds {
-                    group.addTask { await Self.pull(feed, with: puller, attempts: attempts, progress: progress) }
+                    group.addTask { await Self.pull(feed, with: puller, store: store, attempts: attempts, progress: progress) }
                 }
                 var rows: [SyncProgress.Row] = []
                 for await row in group { rows.append(row) }
@@ -67,15 +68,22 @@ struct Sync: AsyncParsableCommand {
         }
     }
 
-    /// Pulls one feed, retrying with backoff; a peer that asks to wait longer than the backoff cap fails now.
-    private static func pull(_ feed: PulledFeed, with puller: FeedPuller, attempts: Int, progress: SyncProgress) async -> SyncProgress.Row {
+    /// Pulls one feed, retrying with backoff, and notes each attempt's outcome in the store for `status`;
+    /// a peer that asks to wait longer than the backoff cap fails now.
+    private static func pull(_ feed: PulledFeed, with puller: FeedPuller, store: Store, attempts: Int, progress: SyncProgress) async -> SyncProgress.Row {
         let backoff = Backoff(base: .seconds(1), cap: .seconds(30))
         let start = ContinuousClock.now
         var lastError: PullError?
         var total = PullSummary()
         for attempt in 1...attempts {
-            do {
-                let summary = try await puller.pullUntilCaughtUp(feed) { page in progress.update(page, since: start) }
+            var delay: Duration?
+            let result = await puller.pullRecordingStatus(feed, store: store, retryIn: { error in
+                let wait = backoff.delay(afterFailures: attempt, retryAfter: error.retryAfter)
+                delay = attempt < attempts && error.reason != .pageRejected && wait <= backoff.cap ? wait : nil
+                return delay
+            }) { page in progress.update(page, since: start) }
+            switch result {
+            case .success(let summary):
                 total.pages += summary.pages
                 total.applied += summary.applied
                 total.redundant += summary.redundant
@@ -83,10 +91,9 @@ struct Sync: AsyncParsableCommand {
                 total.cursor = summary.cursor
                 total.head = summary.head
                 return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: nil)
-            } catch {
+            case .failure(let error):
                 lastError = error
-                let delay = backoff.delay(afterFailures: attempt, retryAfter: error.retryAfter)
-                guard attempt < attempts, error.reason != .pageRejected, delay <= backoff.cap else { break }
+                guard let delay else { return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: lastError) }
                 try? await Task.sleep(for: delay)
             }
         }
@@ -94,28 +101,18 @@ struct Sync: AsyncParsableCommand {
     }
 
     /// The (peer, dataset) pairs to pull: all that the configuration pulls, narrowed by --peer and --dataset.
-    private func selectedFeeds(_ configuration: Configuration) throws -> [PulledFeed] {
+    private func selectedFeeds(_ plan: DaemonPlan) throws -> [PulledFeed] {
         let peers = try Set(peer.map { name in
             do { return try AgencyID(name) } catch { throw Failure(exitCode: 2, "\(error)") }
         })
         let datasets = try Set(dataset.map { name in
             do { return try DatasetName(name) } catch { throw Failure(exitCode: 2, "\(error)") }
         })
-        if let unknown = peers.first(where: { configuration.peers[$0] == nil }) {
-            throw Failure(exitCode: 2, "\(unknown) is not a peer in \(configuration.fileURL.path)")
+        if let unknown = peers.first(where: { plan.configuration.peers[$0] == nil }) {
+            throw Failure(exitCode: 2, "\(unknown) is not a peer in \(plan.configuration.fileURL.path)")
         }
-        var feeds: [PulledFeed] = []
-        for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) where peers.isEmpty || peers.contains(agency) {
-            let keys = try settings.pinnedKeys()
-            var transfer = TransferOptions()
-            transfer.caFile = settings.caFileURL?.path
-            transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
-            for dataset in settings.pull where datasets.isEmpty || datasets.contains(dataset) {
-                feeds.append(PulledFeed(
-                    peer: agency, baseURL: settings.url, dataset: dataset, policy: configuration.policy(for: dataset) ?? .lww,
-                    keys: keys, transfer: transfer
-                ))
-            }
+        let feeds = plan.feeds.map(\.feed).filter { feed in
+            (peers.isEmpty || peers.contains(feed.peer)) && (datasets.isEmpty || datasets.contains(feed.dataset))
         }
         if feeds.isEmpty { throw Failure(exitCode: 2, "no feed to pull: the configuration pulls nothing that matches") }
         return feeds

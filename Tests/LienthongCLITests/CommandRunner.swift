@@ -44,7 +44,7 @@ enum CommandRunner {
 }
 
 /// A fresh folder for one test, removed afterwards.
-final class ScratchFolder {
+final class ScratchFolder: Sendable {
     let url: URL
 
     init() throws {

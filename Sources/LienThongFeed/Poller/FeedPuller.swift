@@ -60,11 +60,14 @@ public struct FeedPuller: Sendable {
     private let clockSkewSeconds: Int64
     private let pageLimit: Int64
     private let metrics: FeedMetrics
+    private let clock: @Sendable () -> Int64
     private let memory = FeedMemory()
 
+    /// `clock` gives now in Unix seconds, for request tokens and page checks; tests replaying recorded
+    /// feeds fix it.
     public init(
         agency: AgencyID, client: HTTPClient, store: Store, tokens: RequestTokenSigner, clockSkewSeconds: Int64,
-        pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics()
+        pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics(), clock: @escaping @Sendable () -> Int64 = FeedPuller.systemClock
     ) {
         self.agency = agency
         self.client = client
@@ -73,7 +76,11 @@ public struct FeedPuller: Sendable {
         self.clockSkewSeconds = clockSkewSeconds
         self.pageLimit = pageLimit
         self.metrics = metrics
+        self.clock = clock
     }
+
+    /// The wall clock in Unix seconds.
+    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970.rounded(.down)) }
 
     /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
     ///
@@ -176,7 +183,7 @@ public struct FeedPuller: Sendable {
     /// GETs the page after `after` and checks it. A page that fails a check is quarantined and thrown.
     private func fetch(_ feed: PulledFeed, after: Int64) async throws(PullError) -> Fetched {
         let path = feedPath(feed, after: after)
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = clock()
         let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
         var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
         let tagKey = "\(feed.peer)/\(feed.dataset)/\(after)"

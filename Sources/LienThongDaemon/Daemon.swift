@@ -1,0 +1,99 @@
+public import Foundation
+import Hummingbird
+import LienThongFeed
+import LienThongHTTP
+import LienThongSigning
+import LienThongStore
+public import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The long-lived service an agency runs (`lienthong daemon`): its publisher, and one pull schedule per
+/// (peer, dataset), under swift-service-lifecycle. SIGTERM and SIGINT shut it down gracefully: the listener
+/// stops accepting, requests in flight finish, the page being applied commits or rolls back. SIGHUP reloads
+/// the configuration. With `NOTIFY_SOCKET` set it speaks systemd's notify protocol.
+public enum Daemon {
+    /// How long a graceful shutdown may take before what is left is cancelled, and how long that may take:
+    /// together well within the 10 seconds an operator (and the unit's TimeoutStopSec) allows.
+    static let gracefulShutdownLimit: Duration = .seconds(6)
+    static let cancellationLimit: Duration = .seconds(2)
+
+    /// Runs until SIGTERM or SIGINT. Fails before anything starts if the configuration, a key, the store or
+    /// the listener cannot be had.
+    public static func run(configurationURL: URL, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) async throws(DaemonError) {
+        // Trapped first, so that a stop asked for while the daemon is still starting is a graceful one too.
+        let terminations = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let plan = try DaemonPlan(contentsOf: configurationURL)
+        let configuration = plan.configuration
+        let store: Store
+        do {
+            store = try Store(openingAt: configuration.storeURL)
+        } catch {
+            throw DaemonError(.store, "\(error)")
+        }
+        let client: HTTPClient
+        do {
+            client = try HTTPClient()
+        } catch {
+            throw DaemonError(.startup, "\(error)")
+        }
+        let metrics = FeedMetrics()
+        let makePuller: @Sendable (DaemonPlan) -> FeedPuller = { plan in
+            FeedPuller(
+                agency: plan.configuration.agency, client: client, store: store,
+                tokens: RequestTokenSigner(agency: plan.configuration.agency, key: plan.signingKey),
+                clockSkewSeconds: plan.configuration.clockSkewSeconds, metrics: metrics
+            )
+        }
+        let publisher = Publisher(settings: plan.publisherSettings, store: store, metrics: metrics, logger: logger)
+        let scheduler = PullScheduler(puller: makePuller(plan), feeds: plan.feeds, store: store, logger: logger)
+        let listener = ListenerAddress(host: configuration.listen.host)
+        let health = HealthService(store: store, scheduler: scheduler, client: client, notifier: notifier, listener: listener, logger: logger)
+        // Trapped before anything runs, so that a SIGHUP right after READY=1 reloads rather than kills.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let reload = ReloadService(
+            configurationURL: configurationURL, signals: hangups, running: plan, publisher: publisher, scheduler: scheduler,
+            makePuller: makePuller, health: health, notifier: notifier, logger: logger
+        )
+        let application = publisher.application(host: configuration.listen.host, port: configuration.listen.port) { port in
+            listener.bind(port)
+            logger.notice("ready", metadata: [
+                "agency": "\(configuration.agency)", "listen": "\(configuration.listen.host):\(port)", "feeds": "\(plan.feeds.count)",
+            ])
+            notifier.ready(status: try? await health.statusLine())
+        }
+        let pulls = ClosureService {
+            try await cancelWhenGracefulShutdown { await scheduler.run() }
+        }
+        // Shutdown goes in reverse order: health (STOPPING=1), reloads, pulls (cancelled: the page being
+        // applied commits or rolls back), and last the publisher, which finishes the requests in flight.
+        var group = ServiceGroupConfiguration(
+            services: [
+                .init(service: application, serviceName: "publisher"), .init(service: pulls, serviceName: "pulls"),
+                .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
+            ],
+            logger: logger
+        )
+        group.maximumGracefulShutdownDuration = gracefulShutdownLimit
+        group.maximumCancellationDuration = cancellationLimit
+        let services = ServiceGroup(configuration: group)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await services.run() }
+                tasks.addTask {
+                    for await signal in terminations {
+                        logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+                        await services.triggerGracefulShutdown()
+                    }
+                }
+                // The services end after a graceful shutdown (or fail); then stop listening for signals.
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        } catch {
+            throw DaemonError(.startup, "stopped: \(error)")
+        }
+        logger.notice("stopped", metadata: ["agency": "\(configuration.agency)"])
+    }
+}

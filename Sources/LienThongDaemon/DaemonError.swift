@@ -1,0 +1,26 @@
+/// Why the daemon (or a reload of its configuration) could not go on, in one line that says what and why.
+public struct DaemonError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// The configuration file is missing or wrong.
+        public static let configuration = Reason("configuration")
+        /// A key file named by the configuration cannot be read.
+        public static let key = Reason("key")
+        /// The store cannot be opened.
+        public static let store = Reason("store")
+        /// A setting changed that only a restart can apply.
+        public static let needsRestart = Reason("needs restart")
+        /// The HTTP client or the listener cannot start.
+        public static let startup = Reason("startup")
+    }
+
+    public let reason: Reason
+    public let description: String
+
+    init(_ reason: Reason, _ description: String) {
+        self.reason = reason
+        self.description = description
+    }
+}

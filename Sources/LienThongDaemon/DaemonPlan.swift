@@ -1,0 +1,111 @@
+public import Foundation
+public import LienThongConfig
+public import LienThongCore
+public import LienThongFeed
+import LienThongHTTP
+public import LienThongSigning
+
+/// Everything the daemon derives from one configuration, with every key file read: what the publisher
+/// serves and which feeds are pulled how often. A plan is built whole or not at all, so that a bad new
+/// configuration never half-replaces a good one.
+public struct DaemonPlan: Sendable {
+    public let configuration: Configuration
+    public let signingKey: PrivateKey
+    public let publisherSettings: PublisherSettings
+    /// Every (peer, dataset) this agency pulls, by peer and dataset.
+    public let feeds: [ScheduledFeed]
+
+    /// Reads the configuration at `url` and every key it names.
+    public init(contentsOf url: URL) throws(DaemonError) {
+        let configuration: Configuration
+        do {
+            configuration = try Configuration(contentsOf: url)
+        } catch {
+            throw DaemonError(.configuration, "\(error)")
+        }
+        try self.init(configuration: configuration)
+    }
+
+    public init(configuration: Configuration) throws(DaemonError) {
+        self.configuration = configuration
+        do {
+            signingKey = try PrivateKey(contentsOf: configuration.signingKeyURL)
+        } catch {
+            throw DaemonError(.key, "\(error)")
+        }
+        var peers: [AgencyID: PublisherPeer] = [:]
+        var feeds: [ScheduledFeed] = []
+        for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) {
+            let keys = try settings.readPinnedKeys()
+            peers[agency] = PublisherPeer(keys: keys, grants: settings.share.mapValues { DatasetGrant(fields: $0.fields) })
+            var transfer = TransferOptions()
+            transfer.caFile = settings.caFileURL?.path
+            transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
+            for dataset in settings.pull.sorted() {
+                let pulled = PulledFeed(
+                    peer: agency, baseURL: settings.url, dataset: dataset, policy: configuration.policy(for: dataset) ?? .lww, keys: keys,
+                    transfer: transfer
+                )
+                feeds.append(ScheduledFeed(feed: pulled, interval: .seconds(settings.intervalSeconds)))
+            }
+        }
+        publisherSettings = PublisherSettings(
+            agency: configuration.agency, signingKey: signingKey, peers: peers, datasets: Set(configuration.datasets.keys),
+            clockSkewSeconds: configuration.clockSkewSeconds
+        )
+        self.feeds = feeds
+    }
+
+    /// Why `self` cannot replace `running` without a restart, or nil when it can: the agency, the store
+    /// and the listener are fixed for the life of the process.
+    public func restartReason(replacing running: DaemonPlan) -> String? {
+        if configuration.agency != running.configuration.agency { return "agency changed from \(running.configuration.agency)" }
+        if configuration.storeURL.standardizedFileURL != running.configuration.storeURL.standardizedFileURL { return "store changed" }
+        if configuration.listen != running.configuration.listen { return "listen changed from \(running.configuration.listen)" }
+        return nil
+    }
+}
+
+/// One feed pulled on a schedule: every `interval`, with jitter.
+public struct ScheduledFeed: Sendable {
+    public let feed: PulledFeed
+    public let interval: Duration
+
+    public init(feed: PulledFeed, interval: Duration) {
+        self.feed = feed
+        self.interval = interval
+    }
+
+    /// The (peer, dataset) pair that names this feed across reloads.
+    public var key: FeedKey { FeedKey(peer: feed.peer, dataset: feed.dataset) }
+}
+
+/// A (peer, dataset) pair.
+public struct FeedKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let peer: AgencyID
+    public let dataset: DatasetName
+
+    public init(peer: AgencyID, dataset: DatasetName) {
+        self.peer = peer
+        self.dataset = dataset
+    }
+
+    public var description: String { "\(peer)/\(dataset)" }
+
+    public static func < (left: FeedKey, right: FeedKey) -> Bool { (left.peer, left.dataset) < (right.peer, right.dataset) }
+}
+
+extension PeerSettings {
+    /// The public keys pinned for this peer, read from their files.
+    public func readPinnedKeys() throws(DaemonError) -> [PublicKey] {
+        var keys: [PublicKey] = []
+        for url in keyURLs {
+            do {
+                keys.append(try PublicKey(contentsOf: url))
+            } catch {
+                throw DaemonError(.key, "\(error)")
+            }
+        }
+        return keys
+    }
+}

@@ -1,0 +1,44 @@
+public import LienThongFeed
+public import LienThongStore
+
+extension FeedPuller {
+    /// Pulls `feed` until caught up and notes the outcome in the store's pull status, which
+    /// `lienthong status` shows. After a failure the next attempt is due `retryIn(error)` later (nil: none
+    /// is scheduled). A pull interrupted by cancellation is not an outcome and is not noted.
+    public func pullRecordingStatus(
+        _ feed: PulledFeed, store: Store, retryIn: (PullError) -> Duration?, progress: (PulledPage) -> Void = { _ in }
+    ) async -> Result<PullSummary, PullError> {
+        let result: Result<PullSummary, PullError>
+        do {
+            result = .success(try await pullUntilCaughtUp(feed, progress: progress))
+        } catch {
+            result = .failure(error)
+        }
+        guard !Task.isCancelled else { return result }
+        let retryDelay = result.failure.flatMap(retryIn)
+        // Best effort: a store that cannot take the note fails the pull itself too, which is reported.
+        _ = try? await store.write { transaction in
+            switch result {
+            case .success:
+                try transaction.recordPullSuccess(peer: feed.peer, dataset: feed.dataset)
+            case .failure(let error):
+                let due = retryDelay.map { transaction.now + $0.milliseconds }
+                try transaction.recordPullFailure(peer: feed.peer, dataset: feed.dataset, reason: error.description, nextAttemptAt: due)
+            }
+        }
+        return result
+    }
+}
+
+extension Result {
+    /// The error, or nil on success.
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

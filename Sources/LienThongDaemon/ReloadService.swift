@@ -1,0 +1,68 @@
+import Foundation
+import LienThongFeed
+import LienThongStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// Re-reads the configuration on SIGHUP and applies it without dropping the listener or work in flight:
+/// the publisher takes the new peers, keys, grants and datasets for the next request, the scheduler the new
+/// feeds and intervals. A configuration that cannot be read, or that changes what needs a restart, is
+/// logged and the one in force stays.
+final class ReloadService: Service {
+    let configurationURL: URL
+    let signals: UnixSignalsSequence
+    let running: Mutex<DaemonPlan>
+    let publisher: Publisher
+    let scheduler: PullScheduler
+    let makePuller: @Sendable (DaemonPlan) -> FeedPuller
+    let health: HealthService
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    init(
+        configurationURL: URL, signals: UnixSignalsSequence, running: DaemonPlan, publisher: Publisher, scheduler: PullScheduler,
+        makePuller: @escaping @Sendable (DaemonPlan) -> FeedPuller, health: HealthService, notifier: SystemdNotifier, logger: Logger
+    ) {
+        self.configurationURL = configurationURL
+        self.signals = signals
+        self.running = Mutex(running)
+        self.publisher = publisher
+        self.scheduler = scheduler
+        self.makePuller = makePuller
+        self.health = health
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    func run() async throws {
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await reload()
+        }
+    }
+
+    func reload() async {
+        notifier.reloading()
+        logger.notice("reloading the configuration", metadata: ["config": "\(configurationURL.path)"])
+        do throws(DaemonError) {
+            let plan = try DaemonPlan(contentsOf: configurationURL)
+            try running.withLock { running throws(DaemonError) in
+                if let reason = plan.restartReason(replacing: running) {
+                    throw DaemonError(.needsRestart, "\(reason): restart the service to apply it")
+                }
+                running = plan
+            }
+            publisher.update(plan.publisherSettings)
+            scheduler.update(puller: makePuller(plan), feeds: plan.feeds)
+            logger.notice("configuration reloaded", metadata: [
+                "peers": "\(plan.configuration.peers.count)", "feeds": "\(plan.feeds.count)", "datasets": "\(plan.configuration.datasets.count)",
+            ])
+        } catch {
+            logger.error("configuration not reloaded; the previous one stays in force", metadata: [
+                "reason": "\(error.reason)", "error": "\(error.description)",
+            ])
+        }
+        notifier.ready(status: try? await health.statusLine())
+    }
+}

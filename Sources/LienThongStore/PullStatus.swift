@@ -1,0 +1,83 @@
+import GRDB
+public import LienThongCore
+
+/// How pulling one peer's feed of one dataset last went. Times are milliseconds since the Unix epoch.
+public struct PullStatus: Sendable, Equatable {
+    public let peer: AgencyID
+    public let dataset: DatasetName
+    public let lastAttemptAt: Int64
+    public let lastSuccessAt: Int64?
+    /// The last failure's one-line reason, kept after a later success so that an operator still sees it.
+    public let lastError: String?
+    public let lastErrorAt: Int64?
+    /// Failures since the last success: 0 when the last attempt succeeded.
+    public let consecutiveFailures: Int
+    /// When the next attempt is due after a failure (the backoff), or nil when the last attempt succeeded.
+    public let nextAttemptAt: Int64?
+
+    /// Whether the last attempt succeeded.
+    public var isHealthy: Bool { consecutiveFailures == 0 }
+
+    static let select = """
+        SELECT peer, dataset, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures, next_attempt_at FROM pull_status
+        """
+
+    init(row: Row) throws {
+        peer = try AgencyID(row["peer"])
+        dataset = try DatasetName(row["dataset"])
+        lastAttemptAt = row["last_attempt_at"]
+        lastSuccessAt = row["last_success_at"]
+        lastError = row["last_error"]
+        lastErrorAt = row["last_error_at"]
+        consecutiveFailures = row["consecutive_failures"]
+        nextAttemptAt = row["next_attempt_at"]
+    }
+}
+
+extension StoreTransaction {
+    /// Notes that a pull of `peer`'s `dataset` succeeded now.
+    public func recordPullSuccess(peer: AgencyID, dataset: DatasetName) throws {
+        try db.execute(sql: """
+            INSERT INTO pull_status (peer, dataset, last_attempt_at, last_success_at, consecutive_failures) VALUES (?1, ?2, ?3, ?3, 0)
+            ON CONFLICT (peer, dataset) DO UPDATE SET
+                last_attempt_at = ?3, last_success_at = ?3, consecutive_failures = 0, next_attempt_at = NULL
+            """, arguments: [peer.rawValue, dataset.rawValue, now])
+    }
+
+    /// Notes that a pull of `peer`'s `dataset` failed now for `reason` (one line, no record contents), and
+    /// that the next attempt waits until `nextAttemptAt` (nil: no attempt is scheduled, as after a one-shot
+    /// sync). Returns the failures in a row, this one included.
+    @discardableResult
+    public func recordPullFailure(peer: AgencyID, dataset: DatasetName, reason: String, nextAttemptAt: Int64?) throws -> Int {
+        try db.execute(sql: """
+            INSERT INTO pull_status (peer, dataset, last_attempt_at, last_error, last_error_at, consecutive_failures, next_attempt_at)
+                VALUES (?1, ?2, ?3, ?4, ?3, 1, ?5)
+            ON CONFLICT (peer, dataset) DO UPDATE SET
+                last_attempt_at = ?3, last_error = ?4, last_error_at = ?3, consecutive_failures = consecutive_failures + 1, next_attempt_at = ?5
+            """, arguments: [peer.rawValue, dataset.rawValue, now, reason, nextAttemptAt])
+        return try pullStatus(peer: peer, dataset: dataset)?.consecutiveFailures ?? 1
+    }
+
+    /// How pulling `peer`'s `dataset` last went, or nil if it never was pulled.
+    public func pullStatus(peer: AgencyID, dataset: DatasetName) throws -> PullStatus? {
+        try StoreSnapshot(db: db).pullStatus(peer: peer, dataset: dataset)
+    }
+}
+
+extension StoreSnapshot {
+    /// How pulling `peer`'s `dataset` last went, or nil if it never was pulled.
+    public func pullStatus(peer: AgencyID, dataset: DatasetName) throws -> PullStatus? {
+        try Row.fetchOne(db, sql: "\(PullStatus.select) WHERE peer = ? AND dataset = ?", arguments: [peer.rawValue, dataset.rawValue])
+            .map(PullStatus.init(row:))
+    }
+
+    /// Every feed's pull status, by peer and dataset.
+    public func pullStatuses() throws -> [PullStatus] {
+        try Row.fetchAll(db, sql: "\(PullStatus.select) ORDER BY peer, dataset").map(PullStatus.init(row:))
+    }
+
+    /// How many records the store holds that are not deletions, over all datasets.
+    public func liveRecordCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE deleted = 0") ?? 0
+    }
+}

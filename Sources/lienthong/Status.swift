@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import LienThongConfig
+import LienThongCore
+import LienThongDaemon
+import LienThongStore
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show how each peer's feeds stand, and the open conflicts, from the store.",
+        discussion: """
+            For every (peer, dataset) the configuration pulls: the cursor, the publisher's last known head, the lag
+            between them, the last success, the last error and the backoff before the next attempt; then the open
+            conflicts per dataset. Reads the store only, so it works while the daemon runs. --json prints one
+            JSON object for scripts. Times are UTC.
+            """
+    )
+
+    @OptionGroup var config: ConfigOption
+    @Flag(help: "Print JSON instead of tables.") var json = false
+
+    func run() async throws {
+        try await reportingFailures {
+            let configuration = try config.load()
+            guard FileManager.default.fileExists(atPath: configuration.storeURL.path) else {
+                throw Failure(exitCode: 2, "no store at \(configuration.storeURL.path) yet: nothing has run with this configuration")
+            }
+            let store: Store
+            do {
+                store = try Store(openingAt: configuration.storeURL)
+            } catch {
+                throw Failure(exitCode: 2, "\(error)")
+            }
+            let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
+                settings.pull.sorted().map { FeedKey(peer: peer, dataset: $0) }
+            }
+            let report: StatusReport
+            do {
+                report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
+            } catch {
+                throw Failure(exitCode: 1, "cannot read the store: \(error)")
+            }
+            let now = Store.currentMilliseconds()
+            print(json ? report.json(now: now).serializedText : report.text(now: now))
+        }
+    }
+}
+
+/// What `lienthong status` shows, read from one snapshot of the store.
+struct StatusReport {
+    struct Feed {
+        let key: FeedKey
+        let cursor: Cursor?
+        let pull: PullStatus?
+    }
+
+    let feeds: [Feed]
+    /// Open conflicts and policy of every dataset held.
+    let datasets: [(name: DatasetName, policy: String, open: Int)]
+
+    init(_ snapshot: StoreSnapshot, feeds keys: [FeedKey], datasets: [DatasetName: DatasetSettings]) throws {
+        feeds = try keys.map { key in
+            Feed(
+                key: key, cursor: try snapshot.cursor(peer: key.peer, dataset: key.dataset),
+                pull: try snapshot.pullStatus(peer: key.peer, dataset: key.dataset)
+            )
+        }
+        let open = try snapshot.openConflictCounts()
+        self.datasets = datasets.sorted { $0.key < $1.key }.map { name, settings in (name, "\(settings.policy)", open[name] ?? 0) }
+    }
+
+    func text(now: Int64) -> String {
+        let header = ["peer", "dataset", "cursor", "head", "lag", "last success", "last error", "backoff"]
+        let rows = feeds.map { feed -> [String] in
+            let position = feed.cursor?.position ?? 0
+            let head = feed.cursor?.head ?? 0
+            let error = feed.pull.flatMap { pull in
+                pull.lastError.map { "\(Self.time(pull.lastErrorAt)) \($0.count > 90 ? $0.prefix(89) + "…" : $0)" }
+            }
+            return [
+                feed.key.peer.rawValue, feed.key.dataset.rawValue, String(position), String(head), String(max(0, head - position)),
+                feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
+            ]
+        }
+        var lines = [Self.table([header] + rows)]
+        if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
+        lines.append("")
+        lines.append(Self.table([["dataset", "policy", "open conflicts"]] + datasets.map { [$0.name.rawValue, $0.policy, String($0.open)] }))
+        return lines.joined(separator: "\n")
+    }
+
+    func json(now: Int64) -> JSONValue {
+        .object([
+            "generated_at": .string(Self.time(now)),
+            "feeds": .array(feeds.map { feed in
+                let position = feed.cursor?.position ?? 0
+                let head = feed.cursor?.head ?? 0
+                return .object([
+                    "peer": .string(feed.key.peer.rawValue), "dataset": .string(feed.key.dataset.rawValue),
+                    "cursor": .integer(position), "head": .integer(head), "lag": .integer(max(0, head - position)),
+                    "last_success": feed.pull?.lastSuccessAt.map { .string(Self.time($0)) } ?? .null,
+                    "last_error": feed.pull?.lastError.map(JSONValue.string) ?? .null,
+                    "last_error_at": feed.pull?.lastErrorAt.map { .string(Self.time($0)) } ?? .null,
+                    "consecutive_failures": .integer(Int64(feed.pull?.consecutiveFailures ?? 0)),
+                    "next_attempt_at": feed.pull?.nextAttemptAt.map { .string(Self.time($0)) } ?? .null,
+                ])
+            }),
+            "datasets": .array(datasets.map { .object(["dataset": .string($0.name.rawValue), "policy": .string($0.policy), "open_conflicts": .integer(Int64($0.open))]) }),
+        ])
+    }
+
+    private func backoff(_ pull: PullStatus?, now: Int64) -> String {
+        guard let pull, !pull.isHealthy else { return "-" }
+        let failures = "\(pull.consecutiveFailures) failure\(pull.consecutiveFailures == 1 ? "" : "s")"
+        guard let next = pull.nextAttemptAt else { return failures }
+        let seconds = max(0, (next - now + 999) / 1000)
+        return "\(failures), retry in \(seconds) s"
+    }
+
+    /// Milliseconds since the epoch as `2026-11-29T10:15:02Z`.
+    static func time(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "-" }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { cells in
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+}
