@@ -1,0 +1,142 @@
+public import Foundation
+import Hummingbird
+import LienThongConfig
+import LienThongCore
+import LienThongFeed
+import LienThongHTTP
+import LienThongMerge
+import LienThongSigning
+import LienThongStore
+import Logging
+
+/// `lienthong demo`: three agencies in one process on loopback, each with its own keys, store and
+/// publisher, exchanging signed feeds; concurrent edits under each merge policy; a tampered page; and a
+/// check that all three stores converge to the same visible data.
+public enum Demo {
+    /// What the demo found.
+    public struct Outcome: Sendable {
+        /// All three stores hold the same visible data for every dataset.
+        public let converged: Bool
+    }
+
+    /// Runs the demo in `folder` (which must be empty or absent), telling what happens through `say`.
+    public static func run(records: Int, folder: URL, say: @escaping @Sendable (String) -> Void) async throws -> Outcome {
+        let started = ContinuousClock.now
+        var timings: [(String, Duration)] = []
+        func timed<T>(_ phase: String, _ body: () async throws -> T) async rethrows -> T {
+            let start = ContinuousClock.now
+            let result = try await body()
+            timings.append((phase, ContinuousClock.now - start))
+            return result
+        }
+
+        let agencies = try DemoAgency.all(in: folder)
+        try await timed("keys") {
+            for agency in agencies {
+                try agency.makeKeys(sharingWith: agencies.filter { $0.id != agency.id })
+            }
+        }
+        say("Three agencies, each with its own key pair, store and publisher on loopback:")
+        for agency in agencies {
+            say("  \(agency.id.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(agency.keyType == .p256 ? "ES256  " : "Ed25519")  authors \(agency.dataset)")
+        }
+
+        // First configurations, listening on any free port, give the publishers; the final ones name the ports.
+        for agency in agencies {
+            try agency.writeConfiguration(port: 0, peerPorts: Dictionary(uniqueKeysWithValues: agencies.filter { $0.id != agency.id }.map { ($0.id, 1) }))
+        }
+        var stores: [AgencyID: Store] = [:]
+        var publishers: [AgencyID: Publisher] = [:]
+        for agency in agencies {
+            let plan = try DaemonPlan(contentsOf: agency.configURL)
+            let store = try Store(openingAt: plan.configuration.storeURL)
+            stores[agency.id] = store
+            publishers[agency.id] = Publisher(settings: plan.publisherSettings, store: store, logger: Logger(label: "demo") { _ in SwiftLogNoOpLogHandler() })
+        }
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: (AgencyID, Int).self)
+        return try await withThrowingTaskGroup(of: Void.self) { servers in
+            for agency in agencies {
+                let application = try requireValue(publishers[agency.id]).application(host: "127.0.0.1", port: 0) { port in
+                    portContinuation.yield((agency.id, port))
+                }
+                servers.addTask { try await application.run() }
+            }
+            var ports: [AgencyID: Int] = [:]
+            for await (agency, port) in portStream {
+                ports[agency] = port
+                if ports.count == agencies.count { break }
+            }
+            defer { servers.cancelAll() }
+            var plans: [AgencyID: DaemonPlan] = [:]
+            for agency in agencies {
+                try agency.writeConfiguration(
+                    port: try requireValue(ports[agency.id]),
+                    peerPorts: ports.filter { $0.key != agency.id }
+                )
+                plans[agency.id] = try DaemonPlan(contentsOf: agency.configURL)
+            }
+            let network = try DemoNetwork(agencies: agencies, plans: plans, stores: stores)
+
+            try await timed("seed") {
+                for agency in agencies {
+                    let policy = try requireValue(plans[agency.id]?.configuration.policy(for: agency.dataset))
+                    try await agency.seed(try requireValue(stores[agency.id]), count: records, policy: policy)
+                }
+            }
+            say("\nSeeded \(records) records in each agency's own dataset (\(records * agencies.count) in all).")
+
+            let first = try await timed("first sync") { try await network.pullRound() }
+            say("\nFirst sync, every agency pulling every dataset from both peers (records applied per link):")
+            first.describe(say)
+
+            let edited = try await timed("concurrent edits") { try await network.makeConcurrentEdits(count: max(3, min(100, records / 100))) }
+            say("\nConcurrent edits of the same records, before anyone pulls:")
+            for edit in edited { say("  \(edit)") }
+
+            var pages = first.pages
+            var rounds = 0
+            try await timed("second sync") {
+                while rounds < 4 {
+                    rounds += 1
+                    let round = try await network.pullRound()
+                    pages += round.pages
+                    if rounds == 1 {
+                        say("\nSecond sync (the edits travel):")
+                        round.describe(say)
+                    }
+                    if round.applied == 0 { break }
+                }
+            }
+
+            say("\nConflicts found, and how each policy resolved them (as seen by every agency):")
+            for line in try await network.describeConflicts() { say("  \(line)") }
+
+            let refusal = try await timed("tampered page") { try await network.tamperedPage() }
+            say("\nA tampered page: \(refusal)")
+
+            let verdict = try await timed("convergence check") { try await network.convergence() }
+            say("\nConvergence of the three stores:")
+            for line in verdict.lines { say("  \(line)") }
+
+            say("\n\(pages) pages pulled, every one verified against its publisher's pinned key (plus the tampered one, refused).")
+            say("Timings: " + timings.map { "\($0.0) \(Self.text($0.1))" }.joined(separator: ", ") + "; total \(Self.text(ContinuousClock.now - started)).")
+            return Outcome(converged: verdict.converged)
+        }
+    }
+
+    static func text(_ duration: Duration) -> String {
+        let milliseconds = duration.milliseconds
+        return milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.2f s", Double(milliseconds) / 1000)
+    }
+}
+
+/// A value that must be there: the demo's own bookkeeping, so its absence is a bug, reported as an error.
+func requireValue<T>(_ value: T?, _ what: String = "a demo value") throws -> T {
+    guard let value else { throw DemoError(description: "\(what) is missing") }
+    return value
+}
+
+/// Something in the demo went wrong.
+struct DemoError: Error, CustomStringConvertible {
+    let description: String
+}

@@ -1,0 +1,98 @@
+import Foundation
+import LienThongConfig
+import LienThongCore
+import LienThongFeed
+import LienThongHTTP
+import LienThongMerge
+import LienThongSigning
+import LienThongStore
+
+/// One of the demo's agencies: its folder (configuration, keys, store), the dataset it authors, and, once
+/// running, its publisher's port, plan and puller.
+struct DemoAgency: Sendable {
+    let id: AgencyID
+    let keyType: KeyType
+    /// The dataset this agency authors and seeds.
+    let dataset: DatasetName
+    let folder: URL
+
+    var configURL: URL { folder.appending(path: "lienthong.yaml") }
+    var keysFolder: URL { folder.appending(path: "keys") }
+
+    /// The three agencies, each with the dataset it is the source of.
+    static func all(in root: URL) throws -> [DemoAgency] {
+        try [("bo-cong-an", KeyType.ed25519, "dan-cu"), ("bo-y-te", .p256, "tiem-chung"), ("ubnd-ha-noi", .ed25519, "ho-tich")].map { id, type, dataset in
+            DemoAgency(id: try AgencyID(id), keyType: type, dataset: try DatasetName(dataset), folder: root.appending(path: id))
+        }
+    }
+
+    /// Every dataset of the demo, with its policy, as the configuration writes it.
+    static let datasets = """
+        datasets:
+          dan-cu: { policy: authority, owner: bo-cong-an }   # the police own the population register
+          tiem-chung: { policy: lww }                        # vaccinations: the latest edit wins
+          ho-tich: { policy: manual }                        # civil status: a person reviews each conflict
+        """
+
+    /// Writes this agency's key pair, and its public key into every other agency's `keys` folder.
+    func makeKeys(sharingWith others: [DemoAgency]) throws {
+        let key = try PrivateKey.generate(keyType)
+        try AgencyKeyFiles(agency: id, directory: keysFolder).writeNew(key)
+        for other in others {
+            try FileManager.default.createDirectory(at: other.keysFolder, withIntermediateDirectories: true)
+            try key.publicKey.pemText.write(to: other.keysFolder.appending(path: "\(id).pub.pem"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Writes the configuration: listen on `port`, pull every dataset from each peer and share every dataset
+    /// with it. `peerPorts` gives each peer's publisher port.
+    func writeConfiguration(port: Int, peerPorts: [AgencyID: Int]) throws {
+        var text = """
+            # lienthong demo: \(id). Made by `lienthong demo`; the ports were those of that run.
+            agency: \(id)
+            store: store.sqlite
+            signing_key: keys/\(id).key.pem
+            listen: "127.0.0.1:\(port)"
+            \(Self.datasets)
+            peers:
+
+            """
+        for (peer, peerPort) in peerPorts.sorted(by: { $0.key < $1.key }) {
+            text += """
+                  \(peer):
+                    url: "http://127.0.0.1:\(peerPort)"
+                    keys: [keys/\(peer).pub.pem]
+                    pull: [dan-cu, tiem-chung, ho-tich]
+                    share: { dan-cu: {}, tiem-chung: {}, ho-tich: {} }
+                    interval_seconds: 30
+
+                """
+        }
+        try text.write(to: configURL, atomically: true, encoding: .utf8)
+    }
+
+    /// Seeds `count` synthetic records of this agency's dataset, in one transaction.
+    func seed(_ store: Store, count: Int, policy: MergePolicy) async throws {
+        let (id, dataset) = (id, dataset)
+        try await store.write { transaction in
+            for index in 0..<count {
+                try transaction.edit(
+                    dataset: dataset, id: Self.recordID(dataset, index), agency: id, deleted: false, data: Self.record(dataset, index),
+                    policy: policy
+                )
+            }
+        }
+    }
+
+    static func recordID(_ dataset: DatasetName, _ index: Int) -> String {
+        String(format: "%@-%06d", String(dataset.rawValue.prefix(2)), index)
+    }
+
+    static func record(_ dataset: DatasetName, _ index: Int) -> JSONValue {
+        switch dataset.rawValue {
+        case "dan-cu": SyntheticRecords.resident(index)
+        case "tiem-chung": SyntheticRecords.vaccination(index)
+        default: SyntheticRecords.registration(index)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import LienThongCore
+import LienThongFeed
+import LienThongHTTP
+import LienThongMerge
+import LienThongSigning
+import LienThongStore
+
+/// The demo's three agencies wired together: each one's puller, feeds and store.
+struct DemoNetwork: Sendable {
+    let agencies: [DemoAgency]
+    let plans: [AgencyID: DaemonPlan]
+    let stores: [AgencyID: Store]
+    let pullers: [AgencyID: FeedPuller]
+    let client: HTTPClient
+
+    init(agencies: [DemoAgency], plans: [AgencyID: DaemonPlan], stores: [AgencyID: Store]) throws {
+        self.agencies = agencies
+        self.plans = plans
+        self.stores = stores
+        let client = try HTTPClient()
+        self.client = client
+        pullers = try Dictionary(uniqueKeysWithValues: agencies.map { agency in
+            let plan = try requireValue(plans[agency.id])
+            return (agency.id, FeedPuller(
+                agency: agency.id, client: client, store: try requireValue(stores[agency.id]),
+                tokens: RequestTokenSigner(agency: agency.id, key: plan.signingKey), clockSkewSeconds: plan.configuration.clockSkewSeconds
+            ))
+        })
+    }
+
+    /// What one round of pulls did, per link (publisher → puller).
+    struct Round {
+        var applied = 0
+        var pages = 0
+        var links: [String: (applied: Int, pages: Int)] = [:]
+
+        func describe(_ say: (String) -> Void) {
+            for (link, counts) in links.sorted(by: { $0.key < $1.key }) {
+                say("  \(link.padding(toLength: 28, withPad: " ", startingAt: 0)) \(counts.applied) records in \(counts.pages) pages")
+            }
+        }
+    }
+
+    /// Every agency pulls every feed it is configured for, all at once, each until caught up.
+    func pullRound() async throws -> Round {
+        var work: [(AgencyID, PulledFeed)] = []
+        for agency in agencies {
+            for scheduled in try requireValue(plans[agency.id]).feeds { work.append((agency.id, scheduled.feed)) }
+        }
+        let results = try await withThrowingTaskGroup(of: (String, PullSummary).self) { group in
+            for (puller, feed) in work {
+                let pulling = try requireValue(pullers[puller])
+                let store = try requireValue(stores[puller])
+                group.addTask {
+                    let summary = try await pulling.pullRecordingStatus(feed, store: store, retryIn: { _ in nil }).get()
+                    return ("\(feed.peer) → \(puller)", summary)
+                }
+            }
+            return try await group.reduce(into: [(String, PullSummary)]()) { $0.append($1) }
+        }
+        var round = Round()
+        for (link, summary) in results {
+            round.applied += summary.applied
+            round.pages += summary.pages
+            let before = round.links[link] ?? (0, 0)
+            round.links[link] = (before.applied + summary.applied, before.pages + summary.pages)
+        }
+        return round
+    }
+
+    /// Two agencies edit the same `count` records of each dataset before either has seen the other's edit.
+    /// The second edit of each pair comes later, so that `authority` is seen to overrule the latest edit.
+    func makeConcurrentEdits(count: Int) async throws -> [String] {
+        let pairs: [(dataset: String, first: String, second: String)] = [
+            ("dan-cu", "bo-cong-an", "bo-y-te"), ("tiem-chung", "bo-y-te", "ubnd-ha-noi"), ("ho-tich", "ubnd-ha-noi", "bo-cong-an"),
+        ]
+        var lines: [String] = []
+        for pair in pairs {
+            let dataset = try DatasetName(pair.dataset)
+            for editor in [pair.first, pair.second] {
+                let agency = try AgencyID(editor)
+                let store = try requireValue(stores[agency])
+                let policy = try requireValue(plans[agency]?.configuration.policy(for: dataset))
+                try await store.write { transaction in
+                    for index in 0..<count {
+                        var data = DemoAgency.record(dataset, index)
+                        if case .object(var members) = data {
+                            members["cap_nhat_boi"] = .string(editor)
+                            data = .object(members)
+                        }
+                        try transaction.edit(
+                            dataset: dataset, id: DemoAgency.recordID(dataset, index), agency: agency, deleted: false, data: data, policy: policy
+                        )
+                    }
+                }
+                // A clear gap between the two edits' clocks.
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            lines.append("\(pair.dataset): \(count) records edited by \(pair.first), then by \(pair.second)")
+        }
+        return lines
+    }
+
+    /// Per dataset: how many records are in conflict and which version each store shows.
+    func describeConflicts() async throws -> [String] {
+        var lines: [String] = []
+        for dataset in try ["dan-cu", "tiem-chung", "ho-tich"].map(DatasetName.init) {
+            let policy = try requireValue(plans[agencies[0].id]?.configuration.policy(for: dataset))
+            var perAgency: [String] = []
+            for agency in agencies {
+                let conflicts = try await requireValue(stores[agency.id]).read { try $0.openConflicts(dataset: dataset) }
+                let winners = Dictionary(grouping: conflicts, by: { $0.version.origin.rawValue }).mapValues(\.count)
+                let review = conflicts.filter(\.awaitsReview).count
+                perAgency.append("\(agency.id): \(conflicts.count) (shown: \(winners.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key)" }.joined(separator: ", "))\(review > 0 ? "; \(review) awaiting review" : ""))")
+            }
+            let rule = switch policy {
+            case .lww: "the latest edit is shown, the other kept as a sibling"
+            case .authority(let owner): "\(owner)'s edit is shown even where it was not the latest"
+            case .manual: "shown as lww would, kept open until a person resolves it (lienthong conflicts)"
+            }
+            lines.append("\(dataset) [\(policy)]: \(rule)")
+            lines.append(contentsOf: perAgency.map { "    \($0)" })
+        }
+        return lines
+    }
+
+    /// bo-y-te fetches a real page of bo-cong-an's feed, one bit of its signature is flipped on the way, and
+    /// the page goes through the same checks as any pulled page: refused, and kept in quarantine.
+    func tamperedPage() async throws -> String {
+        let reader = try requireValue(agencies.first { $0.id.rawValue == "bo-y-te" })
+        let publisher = try requireValue(agencies.first { $0.id.rawValue == "bo-cong-an" })
+        let plan = try requireValue(plans[reader.id])
+        let feed = try requireValue(plan.feeds.first { $0.feed.peer == publisher.id && $0.feed.dataset == publisher.dataset }?.feed)
+        let path = "/v1/feeds/\(feed.dataset)?after=0&limit=10"
+        let now = Int64(Date().timeIntervalSince1970)
+        let token = try RequestTokenSigner(agency: reader.id, key: plan.signingKey).token(audience: publisher.id, pathAndQuery: path, now: now)
+        let response = try await client.get(HTTPRequest(
+            url: feed.baseURL.absoluteString + path, headers: [(name: "Authorization", value: "Bearer \(token)")]
+        ))
+        var parts = String(decoding: response.body, as: UTF8.self).split(separator: ".").map(String.init)
+        guard response.status == 200, parts.count == 3 else { throw DemoError(description: "bo-cong-an did not serve a page (\(response.status))") }
+        var signature = try Base64URL.decode(parts[2])
+        signature[signature.count / 2] ^= 0x01
+        parts[2] = Base64URL.encode(signature)
+        let tampered = Array(parts.joined(separator: ".").utf8)
+        let expectation = PageExpectation(
+            publisher: publisher.id, audience: reader.id, pulledDatasets: [feed.dataset], now: now, clockSkewSeconds: plan.configuration.clockSkewSeconds
+        )
+        do {
+            _ = try FeedPage(compact: tampered, verifier: feed.verifier, expected: expectation)
+            return "ACCEPTED, which must never happen"
+        } catch {
+            try await requireValue(stores[reader.id]).write { transaction in
+                try transaction.quarantinePage(peer: publisher.id, reason: error.reason.description, detail: error.description, raw: tampered)
+            }
+            return "bo-y-te refused a page of bo-cong-an's \(feed.dataset) with one signature bit flipped (\(error.reason)); nothing of it applied, the page kept in quarantine."
+        }
+    }
+
+    /// Whether the three stores show the same visible data, dataset by dataset.
+    func convergence() async throws -> (converged: Bool, lines: [String]) {
+        var converged = true
+        var lines: [String] = []
+        for dataset in try ["dan-cu", "tiem-chung", "ho-tich"].map(DatasetName.init) {
+            var exports: [String] = []
+            var count = 0
+            for agency in agencies {
+                let (text, records) = try await requireValue(stores[agency.id]).read { snapshot in
+                    var lines: [String] = []
+                    try snapshot.forEachVisibleRecord(dataset: dataset) { lines.append($0.exportJSON.serializedText) }
+                    return (lines.joined(separator: "\n"), lines.count)
+                }
+                exports.append(text)
+                count = records
+            }
+            let same = exports.allSatisfy { $0 == exports[0] }
+            converged = converged && same
+            lines.append("\(dataset): \(same ? "identical in all three stores" : "DIFFERENT between the stores") (\(count) records)")
+        }
+        return (converged, lines)
+    }
+}
