@@ -12,6 +12,9 @@ public struct Store: Sendable {
     public init(openingAt url: URL) throws(StoreError) {
         var configuration = GRDB.Configuration()
         configuration.foreignKeysEnabled = true
+        // Other programs (and lienthong's own commands) open the store while the daemon writes, and the first
+        // opening after a crash recovers the WAL under a lock: wait for a lock rather than fail at once.
+        configuration.busyMode = .timeout(Store.busyTimeoutSeconds)
         configuration.prepareDatabase { db in
             // FULL: a transaction that returned has reached the disk, so a cursor never outruns its records.
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -54,6 +57,9 @@ public struct Store: Sendable {
     public func read<Result: Sendable>(_ body: @escaping @Sendable (StoreSnapshot) throws -> Result) async throws -> Result {
         try await writer.read { db in try body(StoreSnapshot(db: db)) }
     }
+
+    /// How long an operation waits for another connection's lock before it fails.
+    public static let busyTimeoutSeconds: Double = 10
 
     /// The wall clock in milliseconds since the Unix epoch.
     public static func currentMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }

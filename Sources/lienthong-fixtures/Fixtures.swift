@@ -11,13 +11,13 @@ struct Fixtures: ParsableCommand {
         commandName: "lienthong-fixtures",
         abstract: "Write the recorded feeds of fixtures/feeds from fixed test-only keys and a fixed clock.",
         discussion: """
-            Two publishers, bo-cong-an (Ed25519, dan-cu) and bo-y-te (ES256, tiem-chung), each make their records
-            in a scratch store at fixed times and serve them to the reader ubnd-ha-noi as signed pages issued at
-            2026-01-01T00:00:00Z (Unix 1767225600), two records a page. Beside them: the agencies'
-            configurations, what the reader must export after the good feeds, and tampered pages. Running it
-            again gives the same files; see fixtures/README.md for every file and the outcome it must produce.
+            Two publishers, bo-cong-an (Ed25519, dan-cu) and bo-y-te (ES256, tiem-chung), each make their records \
+            in a scratch store at fixed times and serve them to the reader ubnd-ha-noi as signed pages issued at \
+            2026-01-01T00:00:00Z (Unix 1767225600), two records a page. Beside them: the agencies' configurations, \
+            what the reader must export after the good feeds, and tampered pages. Running it again gives the same \
+            files; fixtures/README.md lists every file and the outcome it must produce.
 
-            The keys are read from OUT/keys and never replaced. --create-missing-keys makes the ones that are
+            The keys are read from OUT/keys and never replaced. --create-missing-keys makes the ones that are \
             missing, once; commit them: every page depends on them.
             """
     )

@@ -25,6 +25,10 @@ struct Apply: ParsableCommand {
     @Flag(help: "Accept pages whose expiry has passed (transfers across an air gap).")
     var allowExpired = false
 
+    /// Unix seconds to check the pages and records at instead of the wall clock, for replaying recorded fixtures.
+    @Option(help: .hidden)
+    var now: Int64?
+
     @Argument(help: ArgumentHelp("Signed pages, as served (compact JWS).", valueName: "PAGE.jws"))
     var pages: [String]
 
@@ -48,7 +52,7 @@ struct Apply: ParsableCommand {
             var refused = 0
             for path in pages {
                 let bytes = try InputOption(file: path).readAll()
-                let now = Store.currentMilliseconds() / 1000
+                let now = self.now ?? Store.currentMilliseconds() / 1000
                 let expectation = PageExpectation(
                     publisher: peerID, audience: configuration.agency, pulledDatasets: Set(settings.pull), now: now,
                     clockSkewSeconds: configuration.clockSkewSeconds, allowExpired: allowExpired

@@ -125,6 +125,7 @@ struct StoreFile {
     func scalar<Value: DatabaseValueConvertible>(_ sql: String, as type: Value.Type = Value.self) throws -> Value? {
         var configuration = Configuration()
         configuration.readonly = true
+        configuration.busyMode = .timeout(10)
         return try DatabaseQueue(path: path, configuration: configuration).read { try Value.fetchOne($0, sql: sql) }
     }
 

@@ -208,7 +208,7 @@ struct DaemonTests {
 /// the number of kills (default 20; `.ci/crash-soak` runs more).
 @Suite("crash safety", .serialized)
 struct CrashSafetyTests {
-    static let records = 6000
+    static let records = 4000
     static let rounds = ProcessInfo.processInfo.environment["LIENTHONG_CRASH_ROUNDS"].flatMap(Int.init) ?? 20
 
     @Test("SIGKILL during the initial sync never loses, duplicates or corrupts a record")
@@ -230,9 +230,11 @@ struct CrashSafetyTests {
 
             // The uninterrupted run: its export is the reference, its duration bounds the moments to kill at.
             let started = ContinuousClock.now
-            let reference = try DaemonProcess(config: config, folder: scratch.url)
+            let notify = try NotifySocket()
+            let reference = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
             #expect(try await store.waitFor(caughtUp, equals: Int64(Self.records), timeout: .seconds(120)), "\(reference.log)")
             let syncDuration = ContinuousClock.now - started
+            #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil)
             reference.send(SIGTERM)
             #expect(try await reference.waitForExit(.seconds(10)) == 0)
             let expected = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
@@ -250,7 +252,10 @@ struct CrashSafetyTests {
                 let position = (try? store.scalar(caughtUp, as: Int64.self)) ?? 0
                 if position < Int64(Self.records) { killedMidSync += 1 }
 
-                let survivor = try DaemonProcess(config: config, folder: scratch.url)
+                let notify = try NotifySocket()
+                let survivor = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
+                // Before READY=1 the process may not have reached its own signal handling yet.
+                #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil, "round \(round): \(survivor.log)")
                 #expect(try await store.waitFor(caughtUp, equals: Int64(Self.records), timeout: .seconds(120)), "round \(round): \(survivor.log)")
                 survivor.send(SIGTERM)
                 #expect(try await survivor.waitForExit(.seconds(10)) == 0, "round \(round): \(survivor.log)")
