@@ -122,6 +122,11 @@ let package = Package(
             dependencies: ["LienThongMerge", "LienThongTestSupport", "LienThongCore"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "LienThongDaemonTests",
+            dependencies: ["LienThongDaemon", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongTestSupport"], swiftSettings: strict),
         .testTarget(name: "LienThongConfigTests", dependencies: ["LienThongConfig", "LienThongCore", "LienThongMerge"], swiftSettings: strict),
         .testTarget(

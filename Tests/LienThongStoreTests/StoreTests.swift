@@ -304,3 +304,27 @@ struct OwnFeedTextTests {
         }
     }
 }
+
+@Suite("pull status")
+struct PullStatusTests {
+    @Test("failures count up with their backoff, a success resets them and keeps the last error for operators")
+    func failuresAndSuccess() throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        let peer = try AgencyID("bo-cong-an")
+        let dataset = try DatasetName("dan-cu")
+        #expect(try store.read { try $0.pullStatus(peer: peer, dataset: dataset) } == nil)
+
+        let failures = try store.write(now: 1_000) { try $0.recordPullFailure(peer: peer, dataset: dataset, reason: "publisher answered 503", nextAttemptAt: 6_000) }
+        #expect(failures == 1)
+        #expect(try store.write(now: 7_000) { try $0.recordPullFailure(peer: peer, dataset: dataset, reason: "timed out", nextAttemptAt: nil) } == 2)
+        let failing = try #require(try store.read { try $0.pullStatus(peer: peer, dataset: dataset) })
+        #expect(!failing.isHealthy && failing.consecutiveFailures == 2 && failing.lastError == "timed out" && failing.lastErrorAt == 7_000)
+        #expect(failing.nextAttemptAt == nil && failing.lastSuccessAt == nil && failing.lastAttemptAt == 7_000)
+
+        try store.write(now: 9_000) { try $0.recordPullSuccess(peer: peer, dataset: dataset) }
+        let healthy = try #require(try store.read { try $0.pullStatuses() }.first)
+        #expect(healthy.isHealthy && healthy.lastSuccessAt == 9_000 && healthy.nextAttemptAt == nil)
+        #expect(healthy.lastError == "timed out" && healthy.lastErrorAt == 7_000)
+    }
+}

@@ -242,15 +242,18 @@ struct CrashSafetyTests {
 
             var generator = SeededGenerator(seed: 2026)
             var killedMidSync = 0
+            // The moments to kill at are drawn from a window that shrinks whenever a kill comes too late, so
+            // that kills keep landing mid-sync however loaded the machine is.
+            var window = syncDuration
             for round in 1...Self.rounds {
                 try Self.removeStore(at: scratch.url.appending(path: "state"))
                 let victim = try DaemonProcess(config: config, folder: scratch.url)
-                let moment = syncDuration * Double.random(in: 0.05...0.95, using: &generator)
+                let moment = window * Double.random(in: 0.05...0.95, using: &generator)
                 try await Task.sleep(for: moment)
                 victim.send(SIGKILL)
                 #expect(try await victim.waitForExit(.seconds(10)) == 9 || victim.process.terminationReason == .uncaughtSignal)
                 let position = (try? store.scalar(caughtUp, as: Int64.self)) ?? 0
-                if position < Int64(Self.records) { killedMidSync += 1 }
+                if position < Int64(Self.records) { killedMidSync += 1 } else { window = window * 0.6 }
 
                 let notify = try NotifySocket()
                 let survivor = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
@@ -269,7 +272,7 @@ struct CrashSafetyTests {
                 #expect(export == expected, "round \(round): the export differs from the uninterrupted run's")
             }
             // Most kills must land mid-sync, or the test proves little.
-            #expect(killedMidSync * 2 >= Self.rounds, "only \(killedMidSync) of \(Self.rounds) kills landed mid-sync")
+            #expect(killedMidSync * 4 >= Self.rounds * 3, "only \(killedMidSync) of \(Self.rounds) kills landed mid-sync")
         }
     }
 
