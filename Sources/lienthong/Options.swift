@@ -118,6 +118,16 @@ struct DatasetOption: ParsableArguments {
     }
 }
 
+/// Rows as columns padded to their widest cell, two spaces apart, with no trailing spaces.
+func textTable(_ rows: [[String]]) -> String {
+    guard let header = rows.first else { return "" }
+    let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+    return rows.map { cells in
+        cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            .trimmingCharacters(in: .whitespaces)
+    }.joined(separator: "\n")
+}
+
 /// Writes bytes to standard output.
 func writeStandardOutput(_ bytes: [UInt8]) {
     FileHandle.standardOutput.write(Data(bytes))

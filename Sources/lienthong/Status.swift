@@ -82,10 +82,10 @@ struct StatusReport {
                 feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
             ]
         }
-        var lines = [Self.table([header] + rows)]
+        var lines = [textTable([header] + rows)]
         if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
         lines.append("")
-        lines.append(Self.table([["dataset", "policy", "open conflicts"]] + datasets.map { [$0.name.rawValue, $0.policy, String($0.open)] }))
+        lines.append(textTable([["dataset", "policy", "open conflicts"]] + datasets.map { [$0.name.rawValue, $0.policy, String($0.open)] }))
         return lines.joined(separator: "\n")
     }
 
@@ -121,13 +121,5 @@ struct StatusReport {
     static func time(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "-" }
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
-    }
-
-    static func table(_ rows: [[String]]) -> String {
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { cells in
-            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
     }
 }

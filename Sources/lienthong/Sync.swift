@@ -171,10 +171,7 @@ final class SyncProgress: Sendable {
                 String(row.summary.redundant), String(row.summary.quarantined), String(rate), "\(row.summary.cursor)/\(row.summary.head)", result,
             ]
         }
-        let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
-        return ([header] + body).map { cells in
-            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return textTable([header] + body)
     }
 }
 

@@ -15,38 +15,15 @@ struct SyncCommandTests {
         for agency in ["bo-y-te", "bo-cong-an", "so-tu-phap"] {
             #expect(try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")]).status == 0)
         }
-        let boCongAn = try AgencyID("bo-cong-an")
-        let boYTe = try AgencyID("bo-y-te")
-        let danCu = try DatasetName("dan-cu")
-
         // bo-cong-an publishes 2,500 dan-cu records to bo-y-te; so-tu-phap's server is broken.
-        let publisherStore = try Store(openingAt: scratch.url.appending(path: "bo-cong-an/store.sqlite"))
-        try await publisherStore.write { tx in
-            for index in 0..<2500 {
-                try tx.edit(dataset: danCu, id: String(format: "cd-%05d", index), agency: boCongAn, deleted: false,
-                            data: .object(["ho_ten": .string("Vũ Thị \(index)")]), policy: .lww)
-            }
-        }
-        let publisher = Publisher(
-            settings: PublisherSettings(
-                agency: boCongAn, signingKey: try PrivateKey(contentsOf: scratch.url.appending(path: "keys/bo-cong-an.key.pem")),
-                peers: [boYTe: PublisherPeer(keys: [try PublicKey(contentsOf: scratch.url.appending(path: "keys/bo-y-te.pub.pem"))],
-                                             grants: [danCu: DatasetGrant(fields: nil)])],
-                datasets: [danCu]
-            ),
-            store: publisherStore, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let publisher = try InTestAgency(
+            try AgencyID("bo-cong-an"), keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an/store.sqlite"),
+            sharing: try DatasetName("dan-cu"), with: try AgencyID("bo-y-te")
         )
+        try await publisher.seed(try DatasetName("dan-cu"), count: 2500, prefix: "cd")
         let broken = try LoopbackServer { _ in .response(status: 500, headers: [], body: []) }
 
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await application.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await publisher.serving { port in
             let config = scratch.path("lienthong.yaml")
             try Data("""
                 agency: bo-y-te
@@ -76,7 +53,6 @@ struct SyncCommandTests {
             // Only the healthy peer: everything succeeds.
             let healthy = try await CommandRunner.runAsync(["sync", "--config", config, "--peer", "bo-cong-an"])
             #expect(healthy.status == 0, "\(healthy.stderr)")
-            group.cancelAll()
         }
     }
 }
