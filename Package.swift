@@ -13,6 +13,11 @@ let package = Package(
     products: [
         .executable(name: "lienthong", targets: ["lienthong"]),
         .library(name: "LienThongSigning", targets: ["LienThongSigning"]),
+        // For the fuzz targets in Fuzz/, a package of their own.
+        .library(name: "LienThongCore", targets: ["LienThongCore"]),
+        .library(name: "LienThongMerge", targets: ["LienThongMerge"]),
+        .library(name: "LienThongFeed", targets: ["LienThongFeed"]),
+        .library(name: "LienThongConfig", targets: ["LienThongConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
