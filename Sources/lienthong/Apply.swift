@@ -65,7 +65,7 @@ struct Apply: ParsableCommand {
                 } catch let rejection as PageRejection {
                     refused += 1
                     try store.write { transaction in
-                        try transaction.quarantinePage(peer: peerID, reason: rejection.reason.description, detail: rejection.description, raw: bytes)
+                        try transaction.quarantinePage(peer: peerID, rejection: rejection, raw: bytes)
                     }
                     FileHandle.standardError.write(Data("lienthong: \(path): refused: \(rejection)\n".utf8))
                 }

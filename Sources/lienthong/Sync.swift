@@ -79,7 +79,8 @@ struct Sync: AsyncParsableCommand {
             var delay: Duration?
             let result = await puller.pullRecordingStatus(feed, store: store, retryIn: { error in
                 let wait = backoff.delay(afterFailures: attempt, retryAfter: error.retryAfter)
-                delay = attempt < attempts && error.reason != .pageRejected && wait <= backoff.cap ? wait : nil
+                let patient = (error.retryAfter ?? .zero) <= backoff.cap
+                delay = attempt < attempts && error.reason != .pageRejected && patient ? wait : nil
                 return delay
             }) { page in progress.update(page, since: start) }
             switch result {
