@@ -46,7 +46,8 @@ struct Sync: AsyncParsableCommand {
             }
             let puller = FeedPuller(
                 agency: configuration.agency, client: client, store: store,
-                tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds
+                tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds,
+                prefetchBudget: PrefetchBudget(limitBytes: configuration.prefetchBytes)
             )
             let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
             let attempts = attempts
