@@ -62,7 +62,7 @@ public struct FeedPuller: Sendable {
     private let metrics: FeedMetrics
     private let clock: @Sendable () -> Int64
     private let prefetchBudget: PrefetchBudget
-    let memory = FeedMemory()
+    private let memory = FeedMemory()
 
     /// `clock` gives now in Unix seconds, for request tokens and page checks; tests replaying recorded
     /// feeds fix it. `prefetchBudget` bounds the pages fetched ahead: give every puller of one process the
@@ -82,6 +82,10 @@ public struct FeedPuller: Sendable {
         self.prefetchBudget = prefetchBudget
         self.clock = clock
     }
+
+    /// How many ETags this puller and its copies remember, and their bytes: bounded by
+    /// ``FeedMemory/maximumEntityTags`` and ``FeedMemory/maximumEntityTagBytes``.
+    public var entityTagMemory: (count: Int, bytes: Int) { memory.entityTagUsage }
 
     /// The wall clock in Unix seconds.
     public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970.rounded(.down)) }
@@ -322,8 +326,7 @@ final class FeedMemory: Sendable {
     private let behindSince = Mutex<[String: Int64]>([:])
 
     /// How many ETags are held, and their bytes.
-    var entityTagCount: Int { tags.withLock { $0.count } }
-    var entityTagBytes: Int { tags.withLock { $0.values.reduce(0) { $0 + $1.tag.utf8.count } } }
+    var entityTagUsage: (count: Int, bytes: Int) { tags.withLock { ($0.count, $0.values.reduce(0) { $0 + $1.tag.utf8.count }) } }
 
     /// The tag last seen for the page of `feed` after `after`, if that is the feed's furthest page.
     func entityTag(for feed: PulledFeed, after: Int64) -> String? {
