@@ -84,24 +84,24 @@ struct PrefetchBudgetTests {
         #expect(budget.reserve(1001) == nil)
     }
 
-    @Test("1-record pages padded to 200 KB with a far head: the bytes held ahead stay within the budget, few pages are fetched twice")
+    @Test("1-record pages padded to 100 KB with a far head: the bytes held ahead stay within the budget, few pages are fetched twice")
     func paddedPagesWithAFarHead() async throws {
         let temporary = try TemporaryStore()
-        let pages: Int64 = 30
+        let pages: Int64 = 20
         let log = RequestLog()
         let server = try LoopbackServer { request in
             log.add(request)
             let after = query(request.target).after
             guard after < pages else { return .response(status: 404, headers: [], body: []) }
-            let version = largeVersion("cd-\(after + 1)", bytes: 200_000).json
+            let version = largeVersion("cd-\(after + 1)", bytes: 100_000).json
             return HostilePublisherTests.ok(HostilePublisherTests.page(records: [(after + 1, version)]) { members in
                 members["after"] = .integer(after)
                 members["head"] = .integer(1_000_000_000_000)
             })
         }
-        let budget = PrefetchBudget(limitBytes: 1_000_000)
+        let budget = PrefetchBudget(limitBytes: 500_000)
         var transfer = TransferOptions()
-        transfer.maximumBodyBytes = 300_000
+        transfer.maximumBodyBytes = 150_000
         let puller = FeedPuller(
             agency: boYTe, client: testClient, store: temporary.store, tokens: boYTeSigner, clockSkewSeconds: 300, prefetchBudget: budget
         )
@@ -110,7 +110,7 @@ struct PrefetchBudgetTests {
         }
         #expect(error?.status == 404, "\(String(describing: error))")
         #expect(try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == pages)
-        #expect(budget.peakHeldBytes <= 1_000_000 && budget.peakHeldBytes > 0)
+        #expect(budget.peakHeldBytes <= 500_000 && budget.peakHeldBytes > 0)
         // Every page is fetched once, plus at most the guesses still ahead when the feed stopped; fetching
         // every guess (the old way) asks about three times per page and holds them all.
         #expect(log.all.count <= Int(pages) + 1 + 3, "\(log.all.count) requests")
@@ -165,10 +165,10 @@ struct EntityTagMemoryTests {
 
 @Suite("A refused page is quarantined once, as digest, size and first 64 KiB (issue 9 row 7)")
 struct QuarantineDigestTests {
-    @Test("a 5 MB page with a bad signature, served on every poll, is kept once")
+    @Test("a 2 MB page with a bad signature, served on every poll, is kept once")
     func sameBadPageEveryPoll() async throws {
         let temporary = try TemporaryStore()
-        var body = HostilePublisherTests.page(records: [(1, largeVersion("cd-1", bytes: 5_000_000).json)])
+        var body = HostilePublisherTests.page(records: [(1, largeVersion("cd-1", bytes: 2_000_000).json)])
         body[body.count - 10] = body[body.count - 10] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         let served = body
         let server = try LoopbackServer { _ in HostilePublisherTests.ok(served) }
