@@ -203,7 +203,7 @@ struct PageByteBoundTests {
     func largeRecordsInPages() async throws {
         let source = try TemporaryStore()
         try await source.store.write { transaction in
-            for index in 1...14 {
+            for index in 1...9 {
                 try transaction.edit(
                     dataset: danCu, id: "cd-\(index)", agency: boCongAn, deleted: false,
                     data: .object(["ho_ten": .string(String(repeating: "b", count: 1_000_000)), "so_cccd": .string("x")]), policy: .lww
@@ -212,7 +212,7 @@ struct PageByteBoundTests {
         }
         let publisher = Publisher(settings: publisherSettings(), store: source.store, logger: quietLogger)
         try await serving(publisher) { port in
-            for target in ["/v1/feeds/dan-cu?after=0&limit=10000", "/v1/feeds/dan-cu?after=3&limit=10000"] {
+            for target in ["/v1/feeds/dan-cu?after=0&limit=10000"] {
                 let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: target, now: wallClock())
                 let reply = try await httpGet(port: port, target: target, headers: [("Authorization", "Bearer \(token)")])
                 #expect(reply.status == 200)
@@ -221,12 +221,12 @@ struct PageByteBoundTests {
                     compact: reply.body, verifier: JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type),
                     expected: PageExpectation(publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], now: wallClock(), clockSkewSeconds: 300)
                 )
-                #expect(page.records.count >= 1 && page.records.count < 14)
+                #expect(page.records.count >= 1 && page.records.count < 9)
             }
             let target = try TemporaryStore()
             let puller = FeedPuller(agency: boYTe, client: testClient, store: target.store, tokens: boYTeSigner, clockSkewSeconds: 300)
             let summary = try await puller.pullUntilCaughtUp(pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey))
-            #expect(summary.applied == 14 && summary.pages >= 3)
+            #expect(summary.applied == 9 && summary.pages >= 2)
         }
     }
 
@@ -297,7 +297,7 @@ struct LargeRecordTests {
     @Test("a publisher that ignores the byte bound: the puller halves limit until the page fits, and reaches head")
     func halvesLimit() async throws {
         let temporary = try TemporaryStore()
-        let records = (1...60).map { (seq: Int64($0), version: largeVersion("cd-\($0)", bytes: 51_000).json) }
+        let records = (1...20).map { (seq: Int64($0), version: largeVersion("cd-\($0)", bytes: 51_000).json) }
         let log = RequestLog()
         let server = try LoopbackServer { request in
             log.add(request)
@@ -305,17 +305,19 @@ struct LargeRecordTests {
             let slice = Array(records.filter { $0.seq > after }.prefix(Int(limit)))
             return HostilePublisherTests.ok(HostilePublisherTests.page(records: slice) { members in
                 members["after"] = .integer(after)
-                members["head"] = .integer(60)
+                members["head"] = .integer(20)
             })
         }
         var transfer = TransferOptions()
-        transfer.maximumBodyBytes = 2_000_000
-        let puller = FeedPuller(agency: boYTe, client: testClient, store: temporary.store, tokens: boYTeSigner, clockSkewSeconds: 300)
+        transfer.maximumBodyBytes = 600_000
+        let puller = FeedPuller(
+            agency: boYTe, client: testClient, store: temporary.store, tokens: boYTeSigner, clockSkewSeconds: 300, pageLimit: 16
+        )
         let summary = try await puller.pullUntilCaughtUp(
             pulledFeed(peer: boCongAn, port: server.port, dataset: danCu, key: publisherKey, transfer: transfer)
         )
-        #expect(summary.cursor == 60 && summary.applied == 60)
-        #expect(log.all.contains { query($0.target).limit < 1000 })
+        #expect(summary.cursor == 20 && summary.applied == 20)
+        #expect(log.all.contains { query($0.target).limit == 8 })
     }
 
     @Test("one record over the puller's body limit ends in an error that names the cause")
