@@ -22,6 +22,8 @@ public struct Configuration: Sendable {
     public let datasets: [DatasetName: DatasetSettings]
     /// The agencies this one exchanges data with.
     public let peers: [AgencyID: PeerSettings]
+    /// The bytes that pages fetched ahead may hold, across all feeds (`prefetch_bytes`, default 64 MiB).
+    public internal(set) var prefetchBytes = 64 << 20
 
     /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
     public static let defaultPath = "/etc/lienthong/lienthong.yaml"

@@ -30,7 +30,7 @@ extension Configuration {
             throw reader.error(nil, nil, "not valid YAML: \(oneLine.joined(separator: " "))")
         }
         let top = try reader.mapping(root, at: nil, allowed: [
-            "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers",
+            "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let datasets = try reader.datasets(top["datasets"])
@@ -45,7 +45,10 @@ extension Configuration {
                 try reader.integer(node, at: "clock_skew_seconds", in: 0...86_400)
             } ?? 300),
             datasets: datasets,
-            peers: try reader.peers(top["peers"], own: agency, datasets: datasets)
+            peers: try reader.peers(top["peers"], own: agency, datasets: datasets),
+            prefetchBytes: try top["prefetch_bytes"].map { node throws(ConfigurationError) in
+                try reader.integer(node, at: "prefetch_bytes", in: 0...(1 << 30))
+            } ?? 64 << 20
         )
     }
 }

@@ -39,11 +39,13 @@ public enum Daemon {
             throw DaemonError(.startup, "\(error)")
         }
         let metrics = FeedMetrics()
+        // One budget for the whole process, kept across reloads (a new `prefetch_bytes` takes a restart).
+        let prefetchBudget = PrefetchBudget(limitBytes: configuration.prefetchBytes)
         let makePuller: @Sendable (DaemonPlan) -> FeedPuller = { plan in
             FeedPuller(
                 agency: plan.configuration.agency, client: client, store: store,
                 tokens: RequestTokenSigner(agency: plan.configuration.agency, key: plan.signingKey),
-                clockSkewSeconds: plan.configuration.clockSkewSeconds, metrics: metrics
+                clockSkewSeconds: plan.configuration.clockSkewSeconds, metrics: metrics, prefetchBudget: prefetchBudget
             )
         }
         let publisher = Publisher(settings: plan.publisherSettings, store: store, metrics: metrics, logger: logger)

@@ -102,7 +102,10 @@ public final class PullScheduler: Sendable {
         {
             // Keep a failing peer's backoff across restarts rather than hammering it at once.
             failures = previous.consecutiveFailures
-            due = max(due, ContinuousClock.now + .milliseconds(max(0, next - Store.currentMilliseconds())))
+            // The stored time may come from an older release that kept a peer's Retry-After uncapped.
+            let (wait, overflow) = next.subtractingReportingOverflow(Store.currentMilliseconds())
+            let resume = overflow ? backoff.cap : min(Duration.milliseconds(max(0, wait)), backoff.cap)
+            due = max(due, ContinuousClock.now + resume)
         }
         while !Task.isCancelled {
             guard let (scheduled, puller) = current(key) else { break }

@@ -22,7 +22,11 @@ extension FeedPuller {
             case .success:
                 try transaction.recordPullSuccess(peer: feed.peer, dataset: feed.dataset)
             case .failure(let error):
-                let due = retryDelay.map { transaction.now + $0.milliseconds }
+                // The delay comes from the peer's Retry-After too: the sum saturates rather than trap.
+                let due = retryDelay.map { delay in
+                    let (sum, overflow) = transaction.now.addingReportingOverflow(delay.milliseconds)
+                    return overflow ? Int64.max : sum
+                }
                 try transaction.recordPullFailure(peer: feed.peer, dataset: feed.dataset, reason: error.description, nextAttemptAt: due)
             }
         }
@@ -39,6 +43,11 @@ extension Result {
 }
 
 extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// Whole milliseconds, rounded down, saturated at the ends of Int64.
+    var milliseconds: Int64 {
+        let (whole, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return components.seconds < 0 ? Int64.min : Int64.max }
+        let (sum, overflowed) = whole.addingReportingOverflow(components.attoseconds / 1_000_000_000_000_000)
+        return overflowed ? Int64.max : sum
+    }
 }

@@ -9,6 +9,22 @@ public struct FeedPage: Sendable {
     public static let maximumLimit: Int64 = 10_000
     /// The longest a page may be valid for.
     public static let maximumLifetimeSeconds: Int64 = 3600
+    /// The most bytes a signed page (the compact JWS) may take: a publisher serves fewer records than `limit`
+    /// to stay within it, and every conforming puller accepts a body this long (docs/PROTOCOL.md, Limits).
+    public static let maximumSignedBytes = 8_388_608
+    /// What the protected header, the two dots and the signature may take at most, for every algorithm.
+    static let signatureAllowanceBytes = 1024
+    /// The most payload bytes whose base64url, with the header and signature, fits ``maximumSignedBytes``.
+    public static let maximumPayloadBytes = (maximumSignedBytes - signatureAllowanceBytes) / 4 * 3
+
+    /// The most bytes the records of a page to `audience` may take, counted as their JSON objects with one
+    /// comma between two, so that the signed page fits ``maximumSignedBytes`` whatever its numbers are.
+    public static func maximumRecordBytes(publisher: AgencyID, audience: AgencyID, dataset: DatasetName) -> Int {
+        let widest = payloadBytes(
+            publisher: publisher, audience: audience, dataset: dataset, after: .max, head: .max, issuedAt: .max, expiresAt: .max, records: []
+        )
+        return maximumPayloadBytes - widest.count
+    }
 
     public let publisher: AgencyID
     public let audience: AgencyID
@@ -121,7 +137,8 @@ extension FeedPage {
         }
         guard last <= head else { throw PageRejection(.lastAfterHead, "page's last \(last) is beyond the publisher's head \(head)") }
         guard issuedAt <= expected.now + expected.clockSkewSeconds else {
-            throw PageRejection(.issuedInFuture, "page is issued \(issuedAt - expected.now) s in the future")
+            let (ahead, overflow) = issuedAt.subtractingReportingOverflow(expected.now)
+            throw PageRejection(.issuedInFuture, "page is issued \(overflow ? "more than \(Int64.max)" : "\(ahead)") s in the future")
         }
         // A peer's numbers may be anything a 64-bit integer holds: no arithmetic on them may overflow.
         let (lifetime, overflow) = expiresAt.subtractingReportingOverflow(issuedAt)

@@ -24,8 +24,9 @@ public struct TransferOptions: Sendable {
     /// Below this many bytes per second for `lowSpeedTime`, the transfer is aborted (a slow drip).
     public var lowSpeedLimit = 1024
     public var lowSpeedTime: Duration = .seconds(20)
-    /// A body longer than this aborts the transfer.
-    public var maximumBodyBytes = 64 << 20
+    /// A body longer than this aborts the transfer. The default is protocol v1's bound on a signed page
+    /// (8 MiB, `FeedPage.maximumSignedBytes`, docs/PROTOCOL.md), which every conforming publisher keeps to.
+    public var maximumBodyBytes = 8_388_608
 
     public init() {}
 }

@@ -18,6 +18,8 @@ public struct RecordRuleViolation: Error, Hashable, CustomStringConvertible {
         public static let idLength = Reason("id length")
         /// The data is not a JSON object.
         public static let dataNotObject = Reason("data not object")
+        /// The version's canonical JSON is longer than ``RecordVersion/maximumCanonicalBytes``.
+        public static let tooLarge = Reason("too large")
     }
 
     public let reason: Reason

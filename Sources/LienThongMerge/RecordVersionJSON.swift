@@ -3,12 +3,23 @@ public import LienThongCore
 extension RecordVersion {
     /// Longest record id, counted in Unicode scalars so that every implementation counts alike.
     static let maximumIDLength = 256
+    /// The most bytes a version may take as canonical JSON (its ``json`` form, serialized): 1 MiB, so that
+    /// any version fits a feed page (docs/MERGE.md, Record rules).
+    public static let maximumCanonicalBytes = 1_048_576
+
+    /// Refuses a version whose canonical JSON is longer than ``maximumCanonicalBytes``.
+    public func checkSize() throws(RecordRuleViolation) {
+        let size = json.serialized().count
+        guard size <= Self.maximumCanonicalBytes else {
+            throw RecordRuleViolation(.tooLarge, "record is \(size) bytes of canonical JSON, more than \(Self.maximumCanonicalBytes)")
+        }
+    }
 
     /// Reads a record from a feed page, `{"id","origin","hlc","vv","deleted","data"}`, and checks the
     /// record rules; a `seq` member and unknown members are ignored.
     ///
-    /// Members are checked in the order id, origin, hlc, vv, deleted, data, and the first broken rule is
-    /// thrown: the caller quarantines this record and applies the rest of the page.
+    /// Members are checked in the order id, origin, hlc, vv, deleted, data, then the size, and the first
+    /// broken rule is thrown: the caller quarantines this record and applies the rest of the page.
     public init(
         json: JSONValue, dataset: DatasetName, publisher: AgencyID, nowMilliseconds: Int64, clockSkewSeconds: Int64
     ) throws(RecordRuleViolation) {
@@ -28,6 +39,7 @@ extension RecordVersion {
             throw RecordRuleViolation(.dataNotObject, "record data is \(data.kindName), not a JSON object")
         }
         self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data)
+        try checkSize()
     }
 
     /// The version as a feed page carries it: exactly id, origin, hlc, vv, deleted and data.

@@ -8,6 +8,8 @@ public enum LocalEditLines {
         public let id: String
         public let deleted: Bool
         public let data: JSONValue
+        /// Its line number, from 1.
+        public internal(set) var line = 0
     }
 
     /// A line that is not an edit, with its number.
@@ -23,9 +25,10 @@ public enum LocalEditLines {
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let edit: Edit
+            var edit: Edit
             do {
                 edit = try Self.edit(from: line)
+                edit.line = lineNumber
             } catch {
                 throw LineError(line: lineNumber, problem: error.problem)
             }

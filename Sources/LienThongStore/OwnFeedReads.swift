@@ -24,12 +24,19 @@ extension StoreSnapshot {
     /// Like ``ownFeed(dataset:after:limit:)``, but each version as the UTF-8 of its feed-record JSON object
     /// (`seq`, `id`, `origin`, `hlc`, `vv`, `deleted`, `data`), put together from the stored canonical text
     /// without parsing it: what a publisher sends when a peer may see every field.
-    public func ownFeedRecordTexts(dataset: DatasetName, after: Int64, limit: Int) throws -> [(seq: Int64, json: [UInt8])] {
+    ///
+    /// Reading stops before the record that would take the texts, with a comma between two, past
+    /// `maximumBytes`; the first record is returned whatever its size, so that a page is never empty while
+    /// records remain.
+    public func ownFeedRecordTexts(
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max
+    ) throws -> [(seq: Int64, json: [UInt8])] {
         let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"),
             arguments: [dataset.rawValue, after, max(limit, 0)]
         )
         var result: [(seq: Int64, json: [UInt8])] = []
+        var bytes = 0
         while let row = try rows.next() {
             let seq: Int64 = row["seq"]
             let hlcMilliseconds: Int64 = row["hlc_ms"]
@@ -43,6 +50,8 @@ extension StoreSnapshot {
             json += #","origin":"\#(row["origin"] as String)","seq":\#(seq),"vv":"#.utf8
             json += (row["vv"] as String).utf8
             json.append(UInt8(ascii: "}"))
+            bytes += json.count + (result.isEmpty ? 0 : 1)
+            if bytes > maximumBytes, !result.isEmpty { break }
             result.append((seq, json))
         }
         return result

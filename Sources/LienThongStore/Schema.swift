@@ -136,6 +136,17 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v4: quarantine digests") { db in
+            // A refused page is kept as its SHA-256, its size and its first 64 KiB (in `raw`), once: the same
+            // page refused again counts in `times_seen` and `last_seen_at`. Rows from before keep `raw` whole.
+            try db.execute(sql: """
+                ALTER TABLE quarantine ADD COLUMN raw_sha256 TEXT;
+                ALTER TABLE quarantine ADD COLUMN raw_bytes INTEGER CHECK (raw_bytes >= 0);
+                ALTER TABLE quarantine ADD COLUMN times_seen INTEGER NOT NULL DEFAULT 1 CHECK (times_seen >= 1);
+                ALTER TABLE quarantine ADD COLUMN last_seen_at INTEGER;
+                CREATE INDEX quarantine_by_digest ON quarantine (peer, raw_sha256) WHERE raw_sha256 IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

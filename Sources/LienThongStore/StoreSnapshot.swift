@@ -41,11 +41,15 @@ public struct StoreSnapshot {
 
     /// What has been quarantined, oldest first.
     public func quarantined() throws -> [QuarantinedItem] {
-        try Row.fetchAll(db, sql: "SELECT peer, dataset, record_id, reason, detail, raw, received_at FROM quarantine ORDER BY seq")
+        try Row.fetchAll(db, sql: """
+            SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256, COALESCE(raw_bytes, length(CAST(raw AS BLOB))) AS size,
+                times_seen FROM quarantine ORDER BY seq
+            """)
             .map { row in
                 QuarantinedItem(
                     peer: row["peer"], dataset: row["dataset"], recordID: row["record_id"], reason: row["reason"],
-                    detail: row["detail"], raw: row["raw"], receivedAt: row["received_at"]
+                    detail: row["detail"], raw: row["raw"], receivedAt: row["received_at"], rawSHA256: row["raw_sha256"],
+                    rawBytes: row["size"], timesSeen: row["times_seen"]
                 )
             }
     }
@@ -109,8 +113,15 @@ public struct QuarantinedItem: Sendable {
     public let recordID: String?
     public let reason: String
     public let detail: String
+    /// What was kept of it: a record whole; of a page the first 64 KiB (see ``rawBytes`` and ``rawSHA256``).
     public let raw: String
     public let receivedAt: Int64
+    /// The SHA-256 of a refused page's whole body (hex); nil for records and pages kept before migration v4.
+    public let rawSHA256: String?
+    /// The size of what was refused, in bytes, whole.
+    public let rawBytes: Int64
+    /// How many times the same page was refused; 1 for records.
+    public let timesSeen: Int64
 }
 
 /// One line of the audit log.

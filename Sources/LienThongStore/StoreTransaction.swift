@@ -184,11 +184,45 @@ public final class StoreTransaction {
     }
 }
 
+/// What the quarantine keeps of a refused page's body: its digest, its size and its first bytes.
+public struct RefusedBody: Sendable {
+    /// How much of the body is kept: 64 KiB, enough to read what the peer sent without keeping it whole.
+    public static let keptPrefixBytes = 65_536
+
+    /// The SHA-256 of the whole body, lower-case hex.
+    public let sha256: String
+    public let size: Int
+    /// The first ``keptPrefixBytes`` of the body.
+    public let prefix: [UInt8]
+
+    /// `sha256` must be the digest of the whole of `body`.
+    public init(_ body: [UInt8], sha256: String) {
+        self.sha256 = sha256
+        size = body.count
+        prefix = Array(body.prefix(Self.keptPrefixBytes))
+    }
+}
+
 extension StoreTransaction {
-    /// Keeps a whole page that was refused, exactly as it came, with the reason, and audits the refusal.
-    public func quarantinePage(peer: AgencyID, reason: String, detail: String, raw: [UInt8]) throws {
-        try quarantine(peer: peer, dataset: nil, recordID: nil, reason: "page: \(reason)", detail: detail, raw: String(decoding: raw, as: UTF8.self))
-        try audit("page refused", peer: peer, dataset: nil, detail: .object(["reason": .string(reason), "detail": .string(detail)]))
+    /// Keeps a refused page — its digest, size and first 64 KiB — with the reason, and audits the refusal.
+    /// The same body from the same peer is kept once: refused again, only its count and last time change.
+    /// Returns whether the page was new.
+    @discardableResult
+    public func quarantinePage(peer: AgencyID, reason: String, detail: String, body: RefusedBody) throws -> Bool {
+        try db.cachedStatement(sql: """
+            UPDATE quarantine SET times_seen = times_seen + 1, last_seen_at = ? WHERE peer = ? AND raw_sha256 = ?
+            """).execute(arguments: [now, peer.rawValue, body.sha256])
+        guard db.changesCount == 0 else { return false }
+        try db.cachedStatement(sql: """
+            INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw, raw_sha256, raw_bytes, last_seen_at)
+                VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                now, peer.rawValue, "page: \(reason)", detail, String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, now,
+            ])
+        try audit("page refused", peer: peer, dataset: nil, detail: .object([
+            "reason": .string(reason), "detail": .string(detail), "sha256": .string(body.sha256), "bytes": .integer(Int64(body.size)),
+        ]))
+        return true
     }
 }
 

@@ -61,11 +61,13 @@ struct Apply: ParsableCommand {
                     let page = try FeedPage(compact: Array(bytes.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expectation)
                     let policy = configuration.policy(for: page.dataset) ?? .lww
                     let result = try page.apply(to: store, policy: policy, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
-                    print("\(path): \(page.dataset) \(page.after + 1)…\(page.last): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined; cursor \(result.cursor)")
+                    // `after` is the peer's number: `after + 1` only when below `last`, so it cannot overflow.
+                    let span = page.after < page.last ? "\(page.after + 1)…\(page.last)" : "nothing after \(page.after)"
+                    print("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined; cursor \(result.cursor)")
                 } catch let rejection as PageRejection {
                     refused += 1
                     try store.write { transaction in
-                        try transaction.quarantinePage(peer: peerID, reason: rejection.reason.description, detail: rejection.description, raw: bytes)
+                        try transaction.quarantinePage(peer: peerID, rejection: rejection, raw: bytes)
                     }
                     FileHandle.standardError.write(Data("lienthong: \(path): refused: \(rejection)\n".utf8))
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LienThongConfig
 import LienThongCore
+import LienThongMerge
 import LienThongStore
 
 struct Put: ParsableCommand {
@@ -26,9 +27,15 @@ struct Put: ParsableCommand {
                 var count = 0
                 do {
                     try LocalEditLines.forEach(in: bytes) { edit in
-                        try transaction.edit(
+                        let version = try transaction.edit(
                             dataset: dataset, id: edit.id, agency: configuration.agency, deleted: edit.deleted, data: edit.data, policy: policy
                         )
+                        // What a peer would refuse is refused here: a version too large for a page never leaves.
+                        do {
+                            try version.checkSize()
+                        } catch {
+                            throw Failure(exitCode: 2, "line \(edit.line): \(error); nothing was applied")
+                        }
                         count += 1
                     }
                 } catch let problem as LocalEditLines.LineError {

@@ -46,7 +46,8 @@ struct Sync: AsyncParsableCommand {
             }
             let puller = FeedPuller(
                 agency: configuration.agency, client: client, store: store,
-                tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds
+                tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds,
+                prefetchBudget: PrefetchBudget(limitBytes: configuration.prefetchBytes)
             )
             let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
             let attempts = attempts
@@ -79,7 +80,8 @@ struct Sync: AsyncParsableCommand {
             var delay: Duration?
             let result = await puller.pullRecordingStatus(feed, store: store, retryIn: { error in
                 let wait = backoff.delay(afterFailures: attempt, retryAfter: error.retryAfter)
-                delay = attempt < attempts && error.reason != .pageRejected && wait <= backoff.cap ? wait : nil
+                let patient = (error.retryAfter ?? .zero) <= backoff.cap
+                delay = attempt < attempts && error.reason != .pageRejected && patient ? wait : nil
                 return delay
             }) { page in progress.update(page, since: start) }
             switch result {

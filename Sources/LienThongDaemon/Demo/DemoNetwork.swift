@@ -152,7 +152,7 @@ struct DemoNetwork: Sendable {
             return "ACCEPTED, which must never happen"
         } catch {
             try await requireValue(stores[reader.id]).write { transaction in
-                try transaction.quarantinePage(peer: publisher.id, reason: error.reason.description, detail: error.description, raw: tampered)
+                try transaction.quarantinePage(peer: publisher.id, rejection: error, raw: tampered)
             }
             return "bo-y-te refused a page of bo-cong-an's \(feed.dataset) with one signature bit flipped (\(error.reason)); nothing of it applied, the page kept in quarantine."
         }

@@ -61,13 +61,16 @@ public struct FeedPuller: Sendable {
     private let pageLimit: Int64
     private let metrics: FeedMetrics
     private let clock: @Sendable () -> Int64
+    private let prefetchBudget: PrefetchBudget
     private let memory = FeedMemory()
 
     /// `clock` gives now in Unix seconds, for request tokens and page checks; tests replaying recorded
-    /// feeds fix it.
+    /// feeds fix it. `prefetchBudget` bounds the pages fetched ahead: give every puller of one process the
+    /// same one.
     public init(
         agency: AgencyID, client: HTTPClient, store: Store, tokens: RequestTokenSigner, clockSkewSeconds: Int64,
-        pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics(), clock: @escaping @Sendable () -> Int64 = FeedPuller.systemClock
+        pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics(), prefetchBudget: PrefetchBudget = PrefetchBudget(),
+        clock: @escaping @Sendable () -> Int64 = FeedPuller.systemClock
     ) {
         self.agency = agency
         self.client = client
@@ -76,8 +79,13 @@ public struct FeedPuller: Sendable {
         self.clockSkewSeconds = clockSkewSeconds
         self.pageLimit = pageLimit
         self.metrics = metrics
+        self.prefetchBudget = prefetchBudget
         self.clock = clock
     }
+
+    /// How many ETags this puller and its copies remember, and their bytes: bounded by
+    /// ``FeedMemory/maximumEntityTags`` and ``FeedMemory/maximumEntityTagBytes``.
+    public var entityTagMemory: (count: Int, bytes: Int) { memory.entityTagUsage }
 
     /// The wall clock in Unix seconds.
     public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970.rounded(.down)) }
@@ -85,27 +93,51 @@ public struct FeedPuller: Sendable {
     /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
     ///
     /// Pages are fetched ahead while the current one is applied: the next page, and the ones after it on
-    /// the guess that pages are full. A page fetched ahead is used only when the cursor reaches its `after`;
-    /// a failure while fetching ahead counts only if that page is needed.
+    /// the guess that pages are full, at most ``pagesAhead`` at a time and within the ``PrefetchBudget``.
+    /// A page fetched ahead is used only when the cursor reaches its `after` and dropped once the cursor
+    /// has passed it; a failure while fetching ahead counts only if that page is needed.
     public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
         let cursor = try await local(feed) { try await store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
         var summary = PullSummary()
         summary.cursor = cursor?.position ?? 0
         summary.head = cursor?.head ?? summary.cursor
-        let result = await withTaskGroup(of: (after: Int64, fetched: Result<Fetched, PullError>).self) { group in
-            var requested: Set<Int64> = []
-            var ready: [Int64: Result<Fetched, PullError>] = [:]
-            func request(_ after: Int64) {
-                guard requested.insert(after).inserted else { return }
-                group.addTask { (after, await fetchResult(feed, after: after)) }
-            }
+        typealias Arrival = (after: Int64, fetched: Result<Fetched, PullError>, reservation: PrefetchBudget.Reservation?)
+        let result = await withTaskGroup(of: Arrival.self) { group in
+            // Every `after` asked for and neither applied nor dropped yet: in flight, or in `ready`.
+            var outstanding: Set<Int64> = []
+            var ready: [Int64: Arrival] = [:]
             var position = summary.cursor
-            // Nothing is guessed before the first page has told how far the feed goes.
-            request(position)
+            /// Asks for the page after `after`; one wanted before it is needed must fit the budget, or waits.
+            func request(_ after: Int64, ahead: Bool) {
+                guard !outstanding.contains(after) else { return }
+                var reservation: PrefetchBudget.Reservation?
+                if ahead {
+                    guard outstanding.count(where: { $0 > position }) < Self.pagesAhead,
+                        let reserved = prefetchBudget.reserve(feed.transfer.maximumBodyBytes)
+                    else { return }
+                    reservation = reserved
+                }
+                outstanding.insert(after)
+                group.addTask {
+                    let fetched = await fetchResult(feed, after: after)
+                    reservation?.shrink(to: (try? fetched.get())?.bodyBytes ?? 0)
+                    return (after, fetched, reservation)
+                }
+            }
             defer { group.cancelAll() }
             while true {
-                while ready[position] == nil, let (after, fetched) = await group.next() { ready[after] = fetched }
-                guard let fetched = ready.removeValue(forKey: position) else {
+                // Nothing is guessed before the first page has told how far the feed goes.
+                request(position, ahead: false)
+                while ready[position] == nil, let arrival = await group.next() {
+                    // A page behind the cursor can never be needed: dropping it gives its bytes back.
+                    if arrival.after < position {
+                        outstanding.remove(arrival.after)
+                    } else {
+                        ready[arrival.after] = arrival
+                    }
+                }
+                outstanding.remove(position)
+                guard let fetched = ready.removeValue(forKey: position)?.fetched else {
                     return Result<PullSummary, PullError>.failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "a page fetch vanished"))
                 }
                 let page: FeedPage
@@ -123,7 +155,7 @@ public struct FeedPuller: Sendable {
                     // `last` and `head` come from the peer: the guess must not overflow near Int64.max.
                     let (after, overflow) = page.last.addingReportingOverflow(Int64(ahead) * pageLimit)
                     guard !overflow, after < page.head else { break }
-                    request(after)
+                    request(after, ahead: true)
                 }
                 let application: PageApplication
                 do {
@@ -146,6 +178,10 @@ public struct FeedPuller: Sendable {
                 // Caught up, or a page that could not move the cursor: asking again would bring the same page.
                 guard page.last < page.head, application.cursorAdvanced else { return .success(summary) }
                 position = application.cursor
+                for after in ready.keys where after < position {
+                    ready[after] = nil
+                    outstanding.remove(after)
+                }
             }
         }
         return try result.get()
@@ -178,23 +214,40 @@ public struct FeedPuller: Sendable {
         case page(FeedPage, raw: [UInt8], now: Int64)
         /// 304, or no page asked for.
         case caughtUp
+
+        /// The bytes of the body held.
+        var bodyBytes: Int {
+            if case .page(_, let raw, _) = self { return raw.count }
+            return 0
+        }
     }
 
     /// GETs the page after `after` and checks it. A page that fails a check is quarantined and thrown.
+    ///
+    /// A body over the transfer's limit is asked for again with half the `limit`, down to 1, so that a
+    /// publisher that does not bound its pages in bytes (PROTOCOL.md, Limits) cannot stall the feed while
+    /// its records fit; a single record over the limit ends in an error that says so.
     private func fetch(_ feed: PulledFeed, after: Int64) async throws(PullError) -> Fetched {
-        let path = feedPath(feed, after: after)
-        let now = clock()
-        let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
-        var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
-        let tagKey = "\(feed.peer)/\(feed.dataset)/\(after)"
-        if let tag = memory.entityTag(for: tagKey) { headers.append((name: "If-None-Match", value: tag)) }
-
-        let response: HTTPResponse
-        do {
-            response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
-        } catch {
-            metrics.rejected(.page, reason: "transfer \(error.reason)", peer: feed.peer)
-            throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "\(error)")
+        var limit = pageLimit
+        var response: HTTPResponse
+        var now: Int64
+        while true {
+            let path = feedPath(feed, after: after, limit: limit)
+            now = clock()
+            let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
+            var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
+            if let tag = memory.entityTag(for: feed, after: after) { headers.append((name: "If-None-Match", value: tag)) }
+            do {
+                response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
+                break
+            } catch where error.reason == .bodyTooLarge && limit > 1 {
+                limit /= 2
+            } catch {
+                metrics.rejected(.page, reason: "transfer \(error.reason)", peer: feed.peer)
+                let cause = error.reason == .bodyTooLarge
+                    ? "; one record is over the body limit even at limit=1 (the publisher breaks PROTOCOL.md's page size bound)" : ""
+                throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "\(error)\(cause)")
+            }
         }
         switch response.status {
         case 200: break
@@ -203,11 +256,11 @@ public struct FeedPuller: Sendable {
         }
         let expectation = PageExpectation(
             publisher: feed.peer, audience: agency, pulledDatasets: [feed.dataset], dataset: feed.dataset, after: after,
-            limit: pageLimit, now: now, clockSkewSeconds: clockSkewSeconds
+            limit: limit, now: now, clockSkewSeconds: clockSkewSeconds
         )
         do {
             let page = try FeedPage(compact: Array(response.body.trimmingASCIIWhiteSpace()), verifier: feed.verifier, expected: expectation)
-            if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: tagKey) }
+            if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: feed, after: after) }
             return .page(page, raw: response.body, now: now)
         } catch {
             throw try await quarantine(feed, error, raw: response.body, after: after)
@@ -217,16 +270,18 @@ public struct FeedPuller: Sendable {
     /// Keeps a refused page with its reason, counts it, and returns the error to throw.
     private func quarantine(_ feed: PulledFeed, _ rejection: PageRejection, raw: [UInt8], after: Int64) async throws(PullError) -> PullError {
         metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer)
-        try await local(feed) {
-            try await store.write { try $0.quarantinePage(peer: feed.peer, reason: rejection.reason.description, detail: rejection.description, raw: raw) }
+        // Hashed before the write, so that a large body does not lengthen the write lock.
+        let body = try await local(feed) { RefusedBody(raw, sha256: try Digest.sha256Hex(raw)) }
+        _ = try await local(feed) {
+            try await store.write { try $0.quarantinePage(peer: feed.peer, reason: rejection.reason.description, detail: rejection.description, body: body) }
         }
         return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(rejection)")
     }
 
     /// The request target of a feed page, under the peer's base path: exactly what the token's `htu` names.
-    private func feedPath(_ feed: PulledFeed, after: Int64) -> String {
+    private func feedPath(_ feed: PulledFeed, after: Int64, limit: Int64) -> String {
         let base = feed.baseURL.path.hasSuffix("/") ? String(feed.baseURL.path.dropLast()) : feed.baseURL.path
-        return "\(base)/v1/feeds/\(feed.dataset)?after=\(after)&limit=\(pageLimit)"
+        return "\(base)/v1/feeds/\(feed.dataset)?after=\(after)&limit=\(limit)"
     }
 
     private func url(_ feed: PulledFeed, path: String) -> String {
@@ -239,7 +294,7 @@ public struct FeedPuller: Sendable {
     private func refused(_ feed: PulledFeed, _ response: HTTPResponse) -> PullError {
         // The error code from the body helps an operator; the peer's free text is not repeated.
         let code = (try? JSONValue(parsing: response.body))?["error"]?.stringValue.map { String($0.prefix(40)) }
-        let retryAfter = response.header("Retry-After").flatMap(Int64.init).map { Duration.seconds(max(0, $0)) }
+        let retryAfter = RetryAfter.duration(response.header("Retry-After"))
         metrics.rejected(.page, reason: "status \(response.status)", peer: feed.peer)
         return PullError(
             peer: feed.peer, dataset: feed.dataset, .status, status: response.status, retryAfter: retryAfter,
@@ -256,19 +311,45 @@ public struct FeedPuller: Sendable {
     }
 }
 
-/// What a puller remembers between pages, shared by its copies: the last ETag per (peer, dataset, after),
-/// and since when each feed has been behind its publisher.
-private final class FeedMemory: Sendable {
-    private let tags = Mutex<[String: String]>([:])
+/// What a puller remembers between pages, shared by its copies: the ETag of the furthest page of each feed
+/// (the one asked for again once caught up), and since when each feed has been behind its publisher.
+///
+/// The ETags are a peer's bytes kept across polls, so they are bounded: a tag over
+/// ``maximumEntityTagBytes`` is ignored, one tag is kept per feed, and at most ``maximumEntityTags`` in all.
+final class FeedMemory: Sendable {
+    /// The longest ETag remembered; lienthong's own are about 60 bytes.
+    static let maximumEntityTagBytes = 256
+    /// The most ETags remembered, one per feed: far above the feeds one agency pulls.
+    static let maximumEntityTags = 4096
+
+    private let tags = Mutex<[String: (after: Int64, tag: String)]>([:])
     private let behindSince = Mutex<[String: Int64]>([:])
 
-    func entityTag(for key: String) -> String? { tags.withLock { $0[key] } }
+    /// How many ETags are held, and their bytes.
+    var entityTagUsage: (count: Int, bytes: Int) { tags.withLock { ($0.count, $0.values.reduce(0) { $0 + $1.tag.utf8.count }) } }
 
-    func remember(entityTag: String, for key: String) { tags.withLock { $0[key] = entityTag } }
+    /// The tag last seen for the page of `feed` after `after`, if that is the feed's furthest page.
+    func entityTag(for feed: PulledFeed, after: Int64) -> String? {
+        tags.withLock { tags in tags[Self.key(feed)].flatMap { $0.after == after ? $0.tag : nil } }
+    }
+
+    /// Remembers `entityTag` for the page after `after`, unless the feed already has a tag further on or the
+    /// tag is too long to keep.
+    func remember(entityTag: String, for feed: PulledFeed, after: Int64) {
+        guard entityTag.utf8.count <= Self.maximumEntityTagBytes else { return }
+        let key = Self.key(feed)
+        tags.withLock { tags in
+            if let known = tags[key], known.after > after { return }
+            if tags[key] == nil, tags.count >= Self.maximumEntityTags, let evicted = tags.keys.first { tags[evicted] = nil }
+            tags[key] = (after, entityTag)
+        }
+    }
+
+    private static func key(_ feed: PulledFeed) -> String { "\(feed.peer)/\(feed.dataset)" }
 
     /// Seconds the feed has been behind its publisher: 0 once caught up.
     func secondsBehind(_ feed: PulledFeed, caughtUp: Bool, now: Int64) -> Int64 {
-        let key = "\(feed.peer)/\(feed.dataset)"
+        let key = Self.key(feed)
         return behindSince.withLock { since in
             if caughtUp {
                 since[key] = nil

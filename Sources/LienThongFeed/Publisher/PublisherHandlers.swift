@@ -63,17 +63,17 @@ struct PublisherHandlers: Sendable {
         guard let grant = current.settings.grant(dataset, to: requester) else {
             throw PublisherError.forbidden("dataset \(dataset) is not shared with \(requester)")
         }
-        // A peer that may see every field gets the stored records as they are; otherwise each is reduced.
+        // `limit` is a maximum: the page takes the records that fit FeedPage.maximumSignedBytes, at least one.
+        // A peer that may see every field gets the stored records as they are; otherwise each is reduced,
+        // which only shrinks it, so the page still fits.
+        let recordBytes = FeedPage.maximumRecordBytes(publisher: current.settings.agency, audience: requester, dataset: dataset)
         let (head, records) = try await readStore { snapshot -> (Int64, [(seq: Int64, json: [UInt8])]) in
             let head = try snapshot.ownFeedHead(dataset: dataset)
-            if grant.fields == nil {
-                return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit))
-            }
-            let versions = try snapshot.ownFeed(dataset: dataset, after: query.after, limit: query.limit)
-            return (head, versions.map { seq, version in
-                guard case .object(var members) = version.json else { return (seq, version.json.serialized()) }
-                members["data"] = grant.reduce(version.data)
-                members["seq"] = .integer(seq)
+            let texts = try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes)
+            guard grant.fields != nil else { return (head, texts) }
+            return (head, try texts.map { seq, json in
+                guard case .object(var members) = try JSONValue(parsing: json), let data = members["data"] else { return (seq, json) }
+                members["data"] = grant.reduce(data)
                 return (seq, JSONValue.object(members).serialized())
             })
         }
@@ -87,6 +87,13 @@ struct PublisherHandlers: Sendable {
         )
         let compact = try current.signer.sign(trustedObject: payload, type: FeedPage.type)
         let last = records.last?.seq ?? query.after
+        guard compact.utf8.count <= FeedPage.maximumSignedBytes else {
+            // Only one record stored before the record size limit existed can be this large.
+            logger.error("record too large for a page", metadata: [
+                "peer": "\(requester)", "dataset": "\(dataset)", "seq": "\(last)", "limit_bytes": "\(FeedPage.maximumSignedBytes)",
+            ])
+            throw PublisherError.internalError
+        }
         // No page leaves unaudited: if the audit line cannot be written, the request fails.
         try await writeStore { transaction in
             try transaction.audit("page served", peer: requester, dataset: dataset, detail: .object([
