@@ -59,9 +59,9 @@ struct Apply: ParsableCommand {
                 )
                 do {
                     let page = try FeedPage(compact: Array(bytes.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expectation)
-                    let policy = configuration.policy(for: page.dataset) ?? .lww
-                    let result = try page.apply(to: store, policy: policy, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
-                    print("\(path): \(page.dataset) \(page.after + 1)…\(page.last): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined; cursor \(result.cursor)")
+                    let rules = configuration.mergeRules(for: page.dataset)
+                    let result = try page.apply(to: store, rules: rules, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
+                    print("\(path): \(page.dataset) \(page.after + 1)…\(page.last): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined, \(result.held) held; cursor \(result.cursor)")
                 } catch let rejection as PageRejection {
                     refused += 1
                     try store.write { transaction in
