@@ -70,7 +70,7 @@ struct ClaimTests {
             let outcome6 = try tx.receive(city, from: ubnd, rules: Self.health)
             #expect(outcome6 == .held)
             let outcome7 = try tx.receive(owner, from: boCongAn, rules: Self.health)
-            #expect(outcome7 == .redundant)
+            #expect(outcome7 == .applied)
         }
         #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version == city)
         #expect(try temporary.store.read { try $0.siblings(dataset: dataset, id: "r1") } == [city])
