@@ -30,11 +30,26 @@ public struct Configuration: Sendable {
 
     /// The merge policy for `dataset`, or nil when this agency does not hold that dataset.
     public func policy(for dataset: DatasetName) -> MergePolicy? { datasets[dataset]?.policy }
+
+    /// The peers this agency pulls `dataset` from: claims about their edits are checked (docs/MERGE.md).
+    public func directSources(of dataset: DatasetName) -> Set<AgencyID> {
+        Set(peers.values.filter { $0.pull.contains(dataset) }.map(\.agency))
+    }
+
+    /// How `dataset`'s versions merge here; a dataset not held merges as `lww` with the standard limits.
+    public func mergeRules(for dataset: DatasetName) -> MergeRules {
+        MergeRules(
+            policy: policy(for: dataset) ?? .lww, receiver: agency, directSources: directSources(of: dataset),
+            limits: datasets[dataset]?.limits ?? .standard
+        )
+    }
 }
 
 /// How one dataset's records merge here.
 public struct DatasetSettings: Sendable, Hashable {
     public let policy: MergePolicy
+    /// `max_siblings` and `max_vector_entries`.
+    public let limits: MergeLimits
 }
 
 /// One peer agency: where to pull from, which keys it signs with, what flows each way.

@@ -125,13 +125,22 @@ private struct YAMLReader {
         return ListenAddress(host: host, port: port)
     }
 
+    /// The largest `max_siblings` and `max_vector_entries` accepted: work per received version grows with
+    /// their product, and at 256 each a full page would take minutes (docs/MERGE.md, "Limits").
+    static let largestMergeLimit = 256
+
+    private func mergeLimit(_ node: Node?, at key: String, default standard: Int) throws(ConfigurationError) -> Int {
+        guard let node else { return standard }
+        return try integer(node, at: key, in: 2...Self.largestMergeLimit)
+    }
+
     func datasets(_ node: Node?) throws(ConfigurationError) -> [DatasetName: DatasetSettings] {
         guard let node else { return [:] }
         var result: [DatasetName: DatasetSettings] = [:]
         for (name, settingsNode) in try mapping(node, at: "datasets") {
             let key = "datasets.\(name)"
             let dataset = try identifier(DatasetName.self, .init(name), at: key)
-            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner"])
+            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner", "max_siblings", "max_vector_entries"])
             let policyName = try string(required(settings, "policy", at: key), at: "\(key).policy")
             let policy: MergePolicy
             switch policyName {
@@ -143,7 +152,14 @@ private struct YAMLReader {
             default:
                 throw error(settings["policy"], "\(key).policy", "expected lww, authority or manual, not \(policyName.debugDescription)")
             }
-            result[dataset] = DatasetSettings(policy: policy)
+            let standard = MergeLimits.standard
+            let limits = MergeLimits(
+                maximumSiblings: try mergeLimit(settings["max_siblings"], at: "\(key).max_siblings", default: standard.maximumSiblings),
+                maximumVectorEntries: try mergeLimit(
+                    settings["max_vector_entries"], at: "\(key).max_vector_entries", default: standard.maximumVectorEntries
+                )
+            )
+            result[dataset] = DatasetSettings(policy: policy, limits: limits)
         }
         return result
     }

@@ -42,9 +42,10 @@ public struct DaemonPlan: Sendable {
             transfer.caFile = settings.caFileURL?.path
             transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
             for dataset in settings.pull.sorted() {
+                let rules = configuration.mergeRules(for: dataset)
                 let pulled = PulledFeed(
-                    peer: agency, baseURL: settings.url, dataset: dataset, policy: configuration.policy(for: dataset) ?? .lww, keys: keys,
-                    transfer: transfer
+                    peer: agency, baseURL: settings.url, dataset: dataset, policy: rules.policy, keys: keys, transfer: transfer,
+                    directSources: rules.directSources, limits: rules.limits
                 )
                 feeds.append(ScheduledFeed(feed: pulled, interval: .seconds(settings.intervalSeconds)))
             }

@@ -7,6 +7,8 @@ public struct PageApplication: Sendable, Equatable {
     public var applied = 0
     public var redundant = 0
     public var quarantined = 0
+    /// Versions held back until the edits their vectors claim arrive (docs/MERGE.md).
+    public var held = 0
     /// Where the cursor stands after the page, and whether this page moved it.
     public var cursor: Int64 = 0
     public var cursorAdvanced = false
@@ -15,19 +17,20 @@ public struct PageApplication: Sendable, Equatable {
 extension FeedPage {
     /// Applies the page's records and moves the publisher's cursor, in one transaction: a crash or an
     /// error leaves either both or neither. Records that break the record rules are quarantined while the
-    /// rest apply. The cursor moves to `last` only when the page continues it (`after` at or before the
+    /// rest apply, under the dataset's `rules`. When the page leaves the cursor at the publisher's head,
+    /// versions held for claims about the publisher that are still false are quarantined. The cursor moves to `last` only when the page continues it (`after` at or before the
     /// cursor), so pages may arrive in any order. A `head` below the cursor is a rollback by the
     /// publisher: the page is refused.
-    public func apply(to store: Store, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
-        try store.write(now: now * 1000) { try apply(in: $0, policy: policy, clockSkewSeconds: clockSkewSeconds, now: now) }
+    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
+        try store.write(now: now * 1000) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
     }
 
-    /// ``apply(to:policy:clockSkewSeconds:now:)`` without holding the calling thread while SQLite writes.
-    public func apply(to store: Store, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) async throws -> PageApplication {
-        try await store.write(now: now * 1000) { try apply(in: $0, policy: policy, clockSkewSeconds: clockSkewSeconds, now: now) }
+    /// ``apply(to:rules:clockSkewSeconds:now:)`` without holding the calling thread while SQLite writes.
+    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: Int64) async throws -> PageApplication {
+        try await store.write(now: now * 1000) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
     }
 
-    private func apply(in transaction: StoreTransaction, policy: MergePolicy, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
+    private func apply(in transaction: StoreTransaction, rules: MergeRules, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
         let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
         if let cursor, head < cursor.position {
             throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
@@ -47,19 +50,24 @@ extension FeedPage {
                 result.quarantined += 1
                 continue
             }
-            switch try transaction.receive(version, from: publisher, policy: policy) {
+            switch try transaction.receive(version, from: publisher, rules: rules) {
             case .applied: result.applied += 1
             case .redundant: result.redundant += 1
-            case .equivocation: result.quarantined += 1
+            case .held: result.held += 1
+            case .equivocation, .refused: result.quarantined += 1
             }
         }
         let position = cursor?.position ?? 0
         result.cursorAdvanced = after <= position && last > position
         result.cursor = result.cursorAdvanced ? last : position
-        try transaction.setCursor(peer: publisher, dataset: dataset, position: result.cursor, head: max(head, cursor?.head ?? 0))
+        let feedHead = max(head, cursor?.head ?? 0)
+        try transaction.setCursor(peer: publisher, dataset: dataset, position: result.cursor, head: feedHead)
+        if result.cursor >= feedHead {
+            result.quarantined += try transaction.feedCaughtUp(peer: publisher, dataset: dataset, rules: rules)
+        }
         try transaction.audit("page applied", peer: publisher, dataset: dataset, detail: .object([
             "after": .integer(after), "last": .integer(last), "head": .integer(head), "applied": .integer(result.applied),
-            "redundant": .integer(result.redundant), "quarantined": .integer(result.quarantined), "cursor": .integer(result.cursor),
+            "redundant": .integer(result.redundant), "quarantined": .integer(result.quarantined), "held": .integer(result.held), "cursor": .integer(result.cursor),
         ]))
         return result
     }

@@ -2,7 +2,9 @@ public import LienThongCore
 
 /// One version of one record, as the agency that authored it wrote it.
 ///
-/// Versions are equal when every member is; `data` compares by its serialized bytes.
+/// Versions are equal when every member is, which is when their datasets and JSON forms are: the JSON
+/// form is serialized once, when the version is made, so that comparing, hashing and ranking versions
+/// never serializes again.
 public struct RecordVersion: Hashable, Sendable {
     public let dataset: DatasetName
     /// The record's id within the dataset.
@@ -17,6 +19,10 @@ public struct RecordVersion: Hashable, Sendable {
     public let deleted: Bool
     /// The record's content, always a JSON object; a tombstone carries `{}` unless its author gave more.
     public let data: JSONValue
+    /// The JSON form (``json``) as compact canonical bytes, members sorted by name.
+    public let canonicalJSON: [UInt8]
+    /// A hash of ``canonicalJSON``, so that unequal versions are told apart without comparing their bytes.
+    private let digest: Int
 
     /// A version exactly as given; no record rule is checked here.
     ///
@@ -30,6 +36,18 @@ public struct RecordVersion: Hashable, Sendable {
         self.vv = vv
         self.deleted = deleted
         self.data = data
+        canonicalJSON = Self.jsonForm(id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data).serialized()
+        var hasher = Hasher()
+        hasher.combine(canonicalJSON)
+        digest = hasher.finalize()
+    }
+
+    public static func == (left: RecordVersion, right: RecordVersion) -> Bool {
+        left.digest == right.digest && left.dataset == right.dataset && left.canonicalJSON == right.canonicalJSON
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(digest)
     }
 }
 
@@ -41,7 +59,7 @@ extension RecordVersion {
     func ranksAbove(_ other: RecordVersion) -> Bool {
         if hlc != other.hlc { return hlc > other.hlc }
         if origin != other.origin { return origin > other.origin }
-        return other.json.serialized().lexicographicallyPrecedes(json.serialized())
+        return other.canonicalJSON.lexicographicallyPrecedes(canonicalJSON)
     }
 
     /// Whether `other` takes this version's origin and vector with different content.

@@ -43,7 +43,9 @@ extension RecordVersion {
     }
 
     /// The version as a feed page carries it: exactly id, origin, hlc, vv, deleted and data.
-    public var json: JSONValue {
+    public var json: JSONValue { Self.jsonForm(id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data) }
+
+    static func jsonForm(id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, data: JSONValue) -> JSONValue {
         .object([
             "id": .string(id),
             "origin": .string(origin.rawValue),

@@ -34,7 +34,9 @@ public struct VersionVector: Hashable, Sendable {
 
     /// Whether every counter here is at most the same agency's counter in `other` (self ≤ other).
     public func isCovered(by other: VersionVector) -> Bool {
-        counters.allSatisfy { agency, count in count <= other[agency] }
+        // Every entry is positive, so a vector naming more agencies than `other` names one `other` lacks.
+        guard counters.count <= other.counters.count else { return false }
+        return counters.allSatisfy { agency, count in count <= other[agency] }
     }
 
     public func compare(_ other: VersionVector) -> CausalOrder {

@@ -136,6 +136,53 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3 held versions") { db in
+            // Per record and origin, the greatest vv[origin] of the versions that origin authored, received
+            // or made here: what a claim about that origin is checked against (docs/MERGE.md).
+            // Versions held back because their vectors claim more edits by a direct source than it has sent,
+            // with the sources whose versions they wait for (docs/MERGE.md, "Claims about other agencies").
+            try db.execute(sql: """
+                CREATE TABLE origin_counter (
+                    dataset TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    counter INTEGER NOT NULL CHECK (counter >= 1),
+                    PRIMARY KEY (dataset, record_id, origin)
+                ) WITHOUT ROWID;
+                INSERT INTO origin_counter (dataset, record_id, origin, counter)
+                    SELECT dataset, record_id, origin, MAX(json_extract(vv, '$."' || origin || '"'))
+                    FROM (
+                        SELECT dataset, id AS record_id, origin, vv FROM record
+                        UNION ALL SELECT dataset, record_id, origin, vv FROM sibling
+                        UNION ALL SELECT dataset, record_id, origin, vv FROM history
+                    )
+                    GROUP BY dataset, record_id, origin;
+
+                CREATE TABLE held_version (
+                    seq INTEGER PRIMARY KEY,
+                    dataset TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL,
+                    vv TEXT NOT NULL,
+                    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                    data TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    received_at INTEGER NOT NULL
+                );
+                CREATE INDEX held_version_by_record ON held_version (dataset, record_id);
+                CREATE INDEX held_version_by_source ON held_version (source, dataset);
+
+                CREATE TABLE held_claim (
+                    dataset TEXT NOT NULL,
+                    agency TEXT NOT NULL,
+                    held_seq INTEGER NOT NULL REFERENCES held_version (seq) ON DELETE CASCADE,
+                    PRIMARY KEY (dataset, agency, held_seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX held_claim_by_version ON held_claim (held_seq);
+                """)
+        }
         migrator.registerMigration("v4: quarantine digests") { db in
             // A refused page is kept as its SHA-256, its size and its first 64 KiB (in `raw`), once: the same
             // page refused again counts in `times_seen` and `last_seen_at`. Rows from before keep `raw` whole.

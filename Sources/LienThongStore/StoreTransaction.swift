@@ -10,6 +10,10 @@ public final class StoreTransaction {
     private var clock: HybridClock
     private let clockAtStart: HybridClock
     private var ownFeedHeads: [DatasetName: Int64] = [:]
+    /// What this transaction has read or written, kept so that each is read at most once.
+    private var siblingCache: [RecordKey: [StoredVersion]] = [:]
+    private var authoredCache: [RecordKey: [AgencyID: Int64]] = [:]
+    private var heldCounts: [FeedKey: Int] = [:]
 
     init(_ db: Database, now: Int64) throws {
         self.db = db
@@ -39,19 +43,18 @@ public final class StoreTransaction {
     {
         let hlc = clock.tick(physicalMilliseconds: now)
         var version = Merge.localEdit(siblings: [], dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data)
-        var columns = VersionColumns.arguments(version)
-        if try !insertIfNew(columns: columns, source: "local") {
-            let current = try storedSiblings(dataset: dataset, id: id)
+        if try !insertIfNew(version, source: "local") {
+            let current = try storedSiblings(RecordKey(dataset: dataset, id: id))
             version = Merge.localEdit(
                 siblings: current.map(\.version), dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data
             )
-            columns = VersionColumns.arguments(version)
             try replaceSiblings(
                 current: current, displaced: current.map(\.version), adding: StoredVersion(version: version, source: "local", receivedAt: now),
                 remaining: [version], policy: policy
             )
         }
-        try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [try nextOwnFeedSeq(dataset)] + columns)
+        _ = try noteAuthored(version, RecordKey(version))
+        try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [try nextOwnFeedSeq(dataset)] + VersionColumns.arguments(version))
         return version
     }
 
@@ -71,16 +74,88 @@ public final class StoreTransaction {
         case redundant
         /// Its origin sent different contents under the same version vector: it was quarantined.
         case equivocation
+        /// It claims edits by a direct source that this agency has not received yet: it waits, stored, for
+        /// those edits or for proof that the claim is false.
+        case held
+        /// It broke a limit or made a false claim: it was quarantined with the reason.
+        case refused
     }
 
-    /// Merges a version received from `peer` (already checked against the record rules).
+    /// Versions held per peer and dataset at most; beyond, a version that would be held is refused.
+    public static let maximumHeldPerFeed = 10_000
+
+    /// Merges a version received from `peer` (already checked against the record rules), under the
+    /// dataset's `rules`: the limits, the check of claims about other agencies, then `Merge.receive`.
     @discardableResult
-    public func receive(_ version: RecordVersion, from peer: AgencyID, policy: MergePolicy) throws -> ReceiveResult {
-        if try insertIfNew(columns: VersionColumns.arguments(version), source: peer.rawValue) {
+    public func receive(_ version: RecordVersion, from peer: AgencyID, rules: MergeRules) throws -> ReceiveResult {
+        if let reason = rules.limits.refusal(ofSiblings: [version], receiver: rules.receiver) {
+            try refuse(version, from: peer, reason: "limit", detail: reason)
+            return .refused
+        }
+        let key = RecordKey(version)
+        let claims = Merge.checkClaims(of: version, authored: try authoredCounters(key), rules: rules)
+        if case .falseAboutReceiver(let claimed, let made) = claims {
+            try refuse(version, from: peer, reason: "false claim", detail: "\(version.origin) claims \(claimed) edits by this agency, which made \(made)")
+            return .refused
+        }
+        let raised = try noteAuthored(version, key)
+        let result: ReceiveResult
+        if case .ahead(let agencies) = claims {
+            result = try hold(version, from: peer, awaiting: agencies)
+        } else {
+            result = try merge(version, source: peer.rawValue, rules: rules)
+        }
+        if raised { try releaseHeld(key, rules: rules) }
+        return result
+    }
+
+    /// Re-examines the versions held for claims about `peer` once `peer`'s feed of `dataset` is caught up:
+    /// a version held before the page that caught up was fetched, and still claiming more of `peer`'s edits
+    /// than `peer` has published, is quarantined. Returns how many were.
+    public func feedCaughtUp(peer: AgencyID, dataset: DatasetName, rules: MergeRules) throws -> Int {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldClaiming), arguments: [dataset.rawValue, peer.rawValue, now])
+        var quarantined = 0
+        for row in rows {
+            let held = try StoredVersion(row: row)
+            let seq: Int64 = row["seq"]
+            switch Merge.checkClaims(of: held.version, authored: try authoredCounters(RecordKey(held.version)), rules: rules) {
+            case .ahead(let agencies) where agencies.contains(peer):
+                try forgetHeld(seq: seq, held)
+                let claimed = held.version.vv[peer]
+                try quarantine(
+                    peer: try AgencyID(held.source), dataset: dataset, recordID: held.version.id, reason: "false claim",
+                    detail: "\(held.version.origin) claims \(claimed) edits by \(peer), whose feed is caught up without them",
+                    raw: held.version.json.serializedText
+                )
+                try audit("false claim", peer: try AgencyID(held.source), dataset: dataset, detail: .object([
+                    "origin": .string(held.version.origin.rawValue), "about": .string(peer.rawValue), "claimed": .integer(claimed),
+                ]))
+                quarantined += 1
+            case .credible:
+                try forgetHeld(seq: seq, held)
+                _ = try merge(held.version, source: held.source, rules: rules)
+            default:
+                continue
+            }
+        }
+        return quarantined
+    }
+
+    /// The siblings of one record.
+    public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
+        try storedSiblings(RecordKey(dataset: dataset, id: id)).map(\.version)
+    }
+
+    /// `Merge.receive` applied: the version joins the siblings, is redundant, is an equivocation, or
+    /// would break the sibling limits.
+    private func merge(_ version: RecordVersion, source: String, rules: MergeRules) throws -> ReceiveResult {
+        let key = RecordKey(version)
+        if try insertIfNew(version, source: source) {
             clock.observe(version.hlc)
             return .applied
         }
-        let current = try storedSiblings(dataset: version.dataset, id: version.id)
+        let current = try storedSiblings(key)
+        let peer = try AgencyID(source)
         switch Merge.receive(version, siblings: current.map(\.version)) {
         case .redundant:
             return .redundant
@@ -95,31 +170,107 @@ public final class StoreTransaction {
             ]))
             return .equivocation
         case .accepted(let remaining, let displaced):
+            if let reason = rules.limits.refusal(ofSiblings: remaining, receiver: rules.receiver) {
+                try refuse(version, from: peer, reason: "limit", detail: reason)
+                return .refused
+            }
             clock.observe(version.hlc)
             try replaceSiblings(
-                current: current, displaced: displaced, adding: StoredVersion(version: version, source: peer.rawValue, receivedAt: now),
-                remaining: remaining, policy: policy
+                current: current, displaced: displaced, adding: StoredVersion(version: version, source: source, receivedAt: now),
+                remaining: remaining, policy: rules.policy
             )
             return .applied
         }
     }
 
-    /// The siblings of one record.
-    public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try storedSiblings(dataset: dataset, id: id).map(\.version)
+    /// Quarantines a received version with its reason.
+    private func refuse(_ version: RecordVersion, from peer: AgencyID, reason: String, detail: String) throws {
+        try quarantine(peer: peer, dataset: version.dataset, recordID: version.id, reason: reason, detail: detail, raw: version.json.serializedText)
     }
 
-    /// Writes the version in `columns` as the record's only sibling and visible version if the store has no
-    /// such record yet, and says whether it did. That is what merging into an empty set gives
-    /// (`Merge.receive` then `Merge.resolve`), reached with one insert and no look-up: most versions are of
-    /// records new here.
-    private func insertIfNew(columns: StatementArguments, source: String) throws -> Bool {
-        try db.cachedStatement(sql: SQL.insertNewRecord).execute(arguments: columns + [source, now])
-        return db.changesCount == 1
+    // MARK: - Claims
+
+    /// Per origin, the greatest `vv[origin]` of the versions of the record it authored that are here.
+    private func authoredCounters(_ key: RecordKey) throws -> [AgencyID: Int64] {
+        if let cached = authoredCache[key] { return cached }
+        var counters: [AgencyID: Int64] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: SQL.selectAuthored), arguments: [key.dataset.rawValue, key.id]) {
+            counters[try AgencyID(row["origin"])] = row["counter"]
+        }
+        authoredCache[key] = counters
+        return counters
     }
 
-    private func storedSiblings(dataset: DatasetName, id: String) throws -> [StoredVersion] {
-        try StoredVersion.siblings(in: db, dataset: dataset, id: id)
+    /// Records that `version`'s origin has made `vv[origin]` edits of the record, and says whether that is
+    /// more than was known: then versions held for claims about the origin may now be credible.
+    private func noteAuthored(_ version: RecordVersion, _ key: RecordKey) throws -> Bool {
+        var counters = try authoredCounters(key)
+        let count = version.vv[version.origin]
+        guard count > counters[version.origin, default: 0] else { return false }
+        counters[version.origin] = count
+        authoredCache[key] = counters
+        try db.cachedStatement(sql: SQL.upsertAuthored).execute(arguments: [key.dataset.rawValue, key.id, version.origin.rawValue, count])
+        return true
+    }
+
+    /// Stores `version` until the versions of `agencies` it claims arrive, or refuses it when its peer
+    /// already has ``maximumHeldPerFeed`` versions held for the dataset.
+    private func hold(_ version: RecordVersion, from peer: AgencyID, awaiting agencies: [AgencyID]) throws -> ReceiveResult {
+        let feed = FeedKey(peer: peer, dataset: version.dataset)
+        let count = try heldCounts[feed]
+            ?? Int.fetchOne(db.cachedStatement(sql: SQL.countHeld), arguments: [peer.rawValue, version.dataset.rawValue]) ?? 0
+        guard count < Self.maximumHeldPerFeed else {
+            try refuse(version, from: peer, reason: "limit", detail: "\(peer) already has \(count) versions held for unconfirmed claims in \(version.dataset)")
+            return .refused
+        }
+        heldCounts[feed] = count + 1
+        try db.cachedStatement(sql: SQL.insertHeld).execute(arguments: VersionColumns.arguments(version) + [peer.rawValue, now])
+        let seq = db.lastInsertedRowID
+        for agency in agencies {
+            try db.cachedStatement(sql: SQL.insertHeldClaim).execute(arguments: [version.dataset.rawValue, agency.rawValue, seq])
+        }
+        return .held
+    }
+
+    /// Merges the versions held for `key` whose claims are all credible now.
+    private func releaseHeld(_ key: RecordKey, rules: MergeRules) throws {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldOfRecord), arguments: [key.dataset.rawValue, key.id])
+        guard !rows.isEmpty else { return }
+        let authored = try authoredCounters(key)
+        for row in rows {
+            let held = try StoredVersion(row: row)
+            guard Merge.checkClaims(of: held.version, authored: authored, rules: rules) == .credible else { continue }
+            try forgetHeld(seq: row["seq"], held)
+            _ = try merge(held.version, source: held.source, rules: rules)
+        }
+    }
+
+    /// Deletes the held version `seq` (with its claims) once it is merged or quarantined.
+    private func forgetHeld(seq: Int64, _ held: StoredVersion) throws {
+        try db.cachedStatement(sql: SQL.deleteHeld).execute(arguments: [seq])
+        let feed = FeedKey(peer: try AgencyID(held.source), dataset: held.version.dataset)
+        if let count = heldCounts[feed] { heldCounts[feed] = count - 1 }
+    }
+
+    /// Writes `version` as the record's only sibling and visible version if the store has no such record
+    /// yet, and says whether it did. That is what merging into an empty set gives (`Merge.receive` then
+    /// `Merge.resolve`), reached with one insert and no look-up: most versions are of records new here.
+    private func insertIfNew(_ version: RecordVersion, source: String) throws -> Bool {
+        let key = RecordKey(version)
+        guard siblingCache[key] == nil else { return false }
+        try db.cachedStatement(sql: SQL.insertNewRecord).execute(arguments: VersionColumns.arguments(version) + [source, now])
+        guard db.changesCount == 1 else { return false }
+        siblingCache[key] = [StoredVersion(version: version, source: source, receivedAt: now)]
+        return true
+    }
+
+    /// A record's siblings, read once per transaction and then kept up to date in memory, so that a page
+    /// with many versions of one record does not read its siblings again for each.
+    private func storedSiblings(_ key: RecordKey) throws -> [StoredVersion] {
+        if let cached = siblingCache[key] { return cached }
+        let stored = try StoredVersion.siblings(in: db, dataset: key.dataset, id: key.id)
+        siblingCache[key] = stored
+        return stored
     }
 
     /// Moves `displaced` to history, adds `new`, and rewrites the visible record. A record with one
@@ -147,6 +298,8 @@ public final class StoreTransaction {
         } else if wasConflict {
             try db.cachedStatement(sql: SQL.deleteSiblings).execute(arguments: [dataset, id])
         }
+        let kept = Set(remaining)
+        siblingCache[RecordKey(new.version)] = all.filter { kept.contains($0.version) }
         guard let resolution = Merge.resolve(remaining, policy: policy),
             let visible = all.first(where: { $0.version == resolution.visible })
         else { return }
@@ -226,8 +379,46 @@ extension StoreTransaction {
     }
 }
 
+/// A record: its dataset and id.
+struct RecordKey: Hashable {
+    let dataset: DatasetName
+    let id: String
+
+    init(dataset: DatasetName, id: String) {
+        self.dataset = dataset
+        self.id = id
+    }
+
+    init(_ version: RecordVersion) {
+        self.init(dataset: version.dataset, id: version.id)
+    }
+}
+
+/// One peer's feed of one dataset.
+struct FeedKey: Hashable {
+    let peer: AgencyID
+    let dataset: DatasetName
+}
+
 /// The statements a transaction runs for every version, written once so that SQLite's statement cache finds them.
 private enum SQL {
+    static let selectAuthored = "SELECT origin, counter FROM origin_counter WHERE dataset = ? AND record_id = ?"
+    static let upsertAuthored = """
+        INSERT INTO origin_counter (dataset, record_id, origin, counter) VALUES (?, ?, ?, ?)
+        ON CONFLICT (dataset, record_id, origin) DO UPDATE SET counter = MAX(counter, excluded.counter)
+        """
+    static let insertHeld = "INSERT INTO held_version (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
+    static let insertHeldClaim = "INSERT INTO held_claim (dataset, agency, held_seq) VALUES (?, ?, ?)"
+    static let countHeld = "SELECT COUNT(*) FROM held_version WHERE source = ? AND dataset = ?"
+    static let deleteHeld = "DELETE FROM held_version WHERE seq = ?"
+    static let selectHeldOfRecord = """
+        SELECT seq, \(VersionColumns.names), source, received_at FROM held_version WHERE dataset = ? AND record_id = ? ORDER BY seq
+        """
+    static let selectHeldClaiming = """
+        SELECT h.seq, \(VersionColumns.names.split(separator: ", ").map { "h.\($0)" }.joined(separator: ", ")), h.source, h.received_at
+        FROM held_claim c JOIN held_version h ON h.seq = c.held_seq
+        WHERE c.dataset = ? AND c.agency = ? AND h.received_at < ? ORDER BY h.seq
+        """
     static let insertSibling = "INSERT INTO sibling (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
     static let insertHistory = """
         INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at) VALUES (\(VersionColumns.placeholders), ?, ?, ?)

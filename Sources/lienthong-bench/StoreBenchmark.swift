@@ -98,7 +98,9 @@ struct StoreBenchmark: ParsableCommand {
                 compact: Array(compact.utf8), verifier: verifier,
                 expected: PageExpectation(publisher: publisher, audience: audience, pulledDatasets: [dataset], now: now, clockSkewSeconds: 300)
             )
-            applySeconds += try timed { _ = try verified.apply(to: store, policy: .lww, clockSkewSeconds: 300, now: now) }
+            applySeconds += try timed { _ = try verified.apply(
+                    to: store, rules: MergeRules(policy: .lww, receiver: audience, directSources: [publisher]), clockSkewSeconds: 300, now: now
+                ) }
         }
         return (Double(records) / plainSeconds, Double(records) / applySeconds)
     }

@@ -59,11 +59,11 @@ struct Apply: ParsableCommand {
                 )
                 do {
                     let page = try FeedPage(compact: Array(bytes.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expectation)
-                    let policy = configuration.policy(for: page.dataset) ?? .lww
-                    let result = try page.apply(to: store, policy: policy, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
+                    let rules = configuration.mergeRules(for: page.dataset)
+                    let result = try page.apply(to: store, rules: rules, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
                     // `after` is the peer's number: `after + 1` only when below `last`, so it cannot overflow.
                     let span = page.after < page.last ? "\(page.after + 1)…\(page.last)" : "nothing after \(page.after)"
-                    print("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined; cursor \(result.cursor)")
+                    print("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined, \(result.held) held; cursor \(result.cursor)")
                 } catch let rejection as PageRejection {
                     refused += 1
                     try store.write { transaction in

@@ -120,7 +120,9 @@ struct PageCheckTests {
 @Suite("Feed pages: applying")
 struct PageApplyTests {
     func apply(_ bytes: [UInt8], to temporary: TemporaryStore, policy: MergePolicy = .lww) throws -> PageApplication {
-        try FeedPage(compact: bytes, verifier: verifier, expected: expectation()).apply(to: temporary.store, policy: policy, clockSkewSeconds: 300, now: now)
+        try FeedPage(compact: bytes, verifier: verifier, expected: expectation()).apply(
+            to: temporary.store, rules: MergeRules(policy: policy, receiver: boYTe, directSources: [boCongAn]), clockSkewSeconds: 300, now: now
+        )
     }
 
     @Test("records apply and the cursor moves to last; a page that does not continue the cursor merges but leaves it")

@@ -125,7 +125,10 @@ struct PublisherPageTests {
 
             // The page applies at the requester as it came.
             let requesterStore = try TemporaryStore()
-            let applied = try await page.apply(to: requesterStore.store, policy: .lww, clockSkewSeconds: 300, now: wallClock())
+            let applied = try await page.apply(
+                to: requesterStore.store, rules: MergeRules(policy: .lww, receiver: boYTe, directSources: [page.publisher]), clockSkewSeconds: 300,
+                now: wallClock()
+            )
             #expect(applied.applied == 2)
             #expect(try await requesterStore.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") }?.version.data["so_cccd"] == nil)
         }

@@ -13,12 +13,33 @@ struct ConvergenceTests {
         return History.generate(seed: seed, agencies: agencies, records: 6, operations: 150, dataset: Fixture.dataset)
     }
 
-    /// A replica that only ever learns by `Merge.receive`: the siblings of each record id.
+    /// A replica that learns by `Merge.receive`, after `Merge.checkClaims` when it has rules: the siblings
+    /// of each record id. It holds a version whose claims run ahead, as MERGE.md describes.
     struct Replica {
+        var rules: MergeRules?
         var siblings: [String: [RecordVersion]] = [:]
         var equivocations = 0
+        var authored: [String: [AgencyID: Int64]] = [:]
+        var held: [RecordVersion] = []
 
         mutating func receive(_ version: RecordVersion) {
+            if let rules {
+                let check = Merge.checkClaims(of: version, authored: authored[version.id] ?? [:], rules: rules)
+                authored[version.id, default: [:]][version.origin] = max(authored[version.id]?[version.origin] ?? 0, version.vv[version.origin])
+                if case .ahead = check {
+                    held.append(version)
+                } else {
+                    merge(version)
+                }
+                let (credible, waiting) = held.partitioned { Merge.checkClaims(of: $0, authored: authored[$0.id] ?? [:], rules: rules) == .credible }
+                held = waiting
+                credible.forEach { merge($0) }
+            } else {
+                merge(version)
+            }
+        }
+
+        private mutating func merge(_ version: RecordVersion) {
             switch Merge.receive(version, siblings: siblings[version.id] ?? []) {
             case .accepted(let next, _): siblings[version.id] = next
             case .equivocation: equivocations += 1
@@ -60,6 +81,60 @@ struct ConvergenceTests {
         }
     }
 
+    static let hostile = Fixture.agency("ke-gian")
+
+    /// Versions by a hostile pinned peer, each claiming for another agency more edits than it made.
+    static func falseClaims(_ history: History, seed: UInt64) -> [RecordVersion] {
+        history.ids.enumerated().map { index, id in
+            let victim = history.agencies[(Int(seed) + index) % history.agencies.count]
+            return RecordVersion(
+                dataset: history.dataset, id: id, origin: hostile, hlc: HybridTimestamp(milliseconds: 1_767_225_600_000 + Int64(index), counter: 0),
+                vv: VersionVector([victim: VersionVector.maximumCounter - Int64(index), hostile: 1]), deleted: false, data: .object(["forged": .bool(true)])
+            )
+        }
+    }
+
+    @Test("false claims by a hostile peer change nothing, whatever the delivery order", arguments: seeds.prefix(20))
+    func falseClaimsChangeNothing(seed: UInt64) {
+        let history = Self.history(seed: seed)
+        let rules = MergeRules(policy: .lww, receiver: Fixture.agency("so-xay-dung"), directSources: Set(history.agencies + [Self.hostile]))
+        var honest = Replica()
+        for version in history.versions { honest.receive(version) }
+        let forged = Self.falseClaims(history, seed: seed)
+        var generator = SeededGenerator(seed: seed &+ 77)
+        for delivery in 0..<4 {
+            var replica = Replica(rules: rules)
+            // The forged versions go first, last or mixed in among the honest ones.
+            var versions = history.deliveries(seed: seed &* 1_000 &+ UInt64(delivery), duplicates: 20)
+            switch delivery {
+            case 0: versions = forged + versions
+            case 1: versions += forged
+            default:
+                for version in forged { versions.insert(version, at: Int.random(in: 0...versions.count, using: &generator)) }
+            }
+            for version in versions { replica.receive(version) }
+            // Every honest feed is caught up and the claims are still false: what is held stays out.
+            #expect(Set(replica.held) == Set(forged), "seed \(seed), delivery \(delivery)")
+            for policy in [MergePolicy.lww, .authority(owner: history.agencies[0]), .manual] {
+                #expect(replica.resolved(policy) == honest.resolved(policy), "seed \(seed), delivery \(delivery), \(policy)")
+            }
+        }
+    }
+
+    @Test("honest histories merge exactly as without the check of claims", arguments: seeds.prefix(20))
+    func honestUnchangedByClaimCheck(seed: UInt64) {
+        let history = Self.history(seed: seed)
+        let rules = MergeRules(policy: .lww, receiver: Fixture.agency("so-xay-dung"), directSources: Set(history.agencies))
+        var unchecked = Replica()
+        var checked = Replica(rules: rules)
+        for version in history.deliveries(seed: seed, duplicates: 20) {
+            unchecked.receive(version)
+            checked.receive(version)
+        }
+        #expect(checked.held.isEmpty)
+        #expect(checked.siblings == unchecked.siblings)
+    }
+
     @Test("the siblings are exactly the versions no other version has seen", arguments: seeds)
     func siblingsAreMaximal(seed: UInt64) {
         let history = Self.history(seed: seed)
@@ -92,6 +167,13 @@ struct ConvergenceTests {
         #expect(conflicts >= 100)
         #expect(deleteAgainstUpdate >= 20)
         #expect(builtOnOthers >= 2_000)
+    }
+}
+
+extension Array {
+    /// The elements that satisfy `belongs`, and the others, each in their order.
+    func partitioned(_ belongs: (Element) -> Bool) -> (matching: [Element], others: [Element]) {
+        (filter(belongs), filter { !belongs($0) })
     }
 }
 

@@ -34,6 +34,13 @@ let dataset = try! DatasetName("tiem-chung")
 let boYTe = try! AgencyID("bo-y-te")
 let boCongAn = try! AgencyID("bo-cong-an")
 let ubnd = try! AgencyID("ubnd-ha-noi")
+/// The agency whose store the tests write: it receives from the others.
+let soXayDung = try! AgencyID("so-xay-dung")
+
+/// The merge rules of a receiver that checks no claims, as before claims were checked.
+func rules(_ policy: MergePolicy) -> MergeRules {
+    MergeRules(policy: policy, receiver: soXayDung, directSources: [])
+}
 
 func version(
     _ id: String, origin: AgencyID, hlc: Int64, vv: [AgencyID: Int64], deleted: Bool = false, data: JSONValue = .object(["v": .integer(1)])
@@ -87,7 +94,7 @@ struct LocalEditTests {
     func clockObservesReceived() throws {
         let temporary = try TemporaryStore()
         try temporary.store.write(now: 1_000) { tx in
-            try tx.receive(version("r1", origin: boCongAn, hlc: 9_000, vv: [boCongAn: 1]), from: boCongAn, policy: .lww)
+            try tx.receive(version("r1", origin: boCongAn, hlc: 9_000, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
         }
         let edit = try temporary.store.write(now: 1_000) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
@@ -105,8 +112,8 @@ struct ReceiveTests {
         let newer = version("r1", origin: boCongAn, hlc: 2, vv: [boCongAn: 2], data: .object(["v": .integer(2)]))
         let older = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1])
         let results = try temporary.store.write { tx in
-            [try tx.receive(newer, from: boCongAn, policy: .lww), try tx.receive(newer, from: boCongAn, policy: .lww),
-             try tx.receive(older, from: boCongAn, policy: .lww)]
+            [try tx.receive(newer, from: boCongAn, rules: rules(.lww)), try tx.receive(newer, from: boCongAn, rules: rules(.lww)),
+             try tx.receive(older, from: boCongAn, rules: rules(.lww))]
         }
         #expect(results == [.applied, .redundant, .redundant])
         #expect(try temporary.export(dataset).count == 1)
@@ -119,8 +126,8 @@ struct ReceiveTests {
         let first = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1], data: .object(["ten": .string("A")]))
         let twin = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1], data: .object(["ten": .string("B")]))
         let result = try temporary.store.write { tx in
-            try tx.receive(first, from: boCongAn, policy: .lww)
-            return try tx.receive(twin, from: boCongAn, policy: .lww)
+            try tx.receive(first, from: boCongAn, rules: rules(.lww))
+            return try tx.receive(twin, from: boCongAn, rules: rules(.lww))
         }
         #expect(result == .equivocation)
         #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version == first)
@@ -139,8 +146,8 @@ struct ReceiveTests {
         let fromPolice = version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1])
         let fromHealth = version("r1", origin: boYTe, hlc: 20, vv: [boYTe: 1])
         try temporary.store.write { tx in
-            try tx.receive(fromPolice, from: boCongAn, policy: policy)
-            try tx.receive(fromHealth, from: boYTe, policy: policy)
+            try tx.receive(fromPolice, from: boCongAn, rules: rules(policy))
+            try tx.receive(fromHealth, from: boYTe, rules: rules(policy))
         }
         let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
         #expect(visible.version.origin.rawValue == winner)
@@ -156,7 +163,7 @@ struct ReceiveTests {
         let update = version("r1", origin: boCongAn, hlc: 2, vv: [boCongAn: 2], data: .object(["v": .integer(2)]))
         let delete = version("r1", origin: boYTe, hlc: 99, vv: [boCongAn: 1, boYTe: 1], deleted: true, data: .object([:]))
         try temporary.store.write { tx in
-            for version in [base, delete, update] { try tx.receive(version, from: version.origin, policy: .lww) }
+            for version in [base, delete, update] { try tx.receive(version, from: version.origin, rules: rules(.lww)) }
         }
         let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
         #expect(visible.version == update)
@@ -167,8 +174,8 @@ struct ReceiveTests {
     func resolveCloses() throws {
         let temporary = try TemporaryStore()
         try temporary.store.write { tx in
-            try tx.receive(version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1]), from: boCongAn, policy: .manual)
-            try tx.receive(version("r1", origin: ubnd, hlc: 20, vv: [ubnd: 1]), from: ubnd, policy: .manual)
+            try tx.receive(version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.manual))
+            try tx.receive(version("r1", origin: ubnd, hlc: 20, vv: [ubnd: 1]), from: ubnd, rules: rules(.manual))
         }
         #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.awaitsReview == true)
         let resolved = try temporary.store.write { tx in
@@ -196,7 +203,7 @@ struct ReceiveTests {
         let a2 = version("r1", origin: boCongAn, hlc: 4, vv: [boCongAn: 2, boYTe: 1], data: .object(["v": .integer(2)]))
         let final = version("r1", origin: ubnd, hlc: 5, vv: [boCongAn: 2, boYTe: 1, ubnd: 2], data: .object(["v": .integer(3)]))
         func receive(_ version: RecordVersion) throws {
-            try temporary.store.write { tx in try tx.receive(version, from: version.origin, policy: .lww) }
+            try temporary.store.write { tx in try tx.receive(version, from: version.origin, rules: rules(.lww)) }
         }
         try receive(a1)
         #expect(try (rows("record"), rows("sibling"), rows("history")) == (1, 0, 0))
@@ -221,7 +228,7 @@ struct ReceiveTests {
         let temporary = try TemporaryStore()
         #expect(throws: Injected.self) {
             try temporary.store.write { tx in
-                try tx.receive(version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, policy: .lww)
+                try tx.receive(version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
                 throw Injected()
             }
         }
@@ -236,8 +243,8 @@ struct SharedViewTests {
         let temporary = try TemporaryStore()
         try temporary.store.write(now: 7_000) { tx in
             try tx.edit(dataset: dataset, id: "cd-1", agency: boYTe, deleted: false, data: .object(["ten": .string("Lê Thị Mai")]), policy: .lww)
-            try tx.receive(version("cd-2", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, policy: .lww)
-            try tx.receive(version("cd-2", origin: ubnd, hlc: 2, vv: [ubnd: 1]), from: ubnd, policy: .lww)
+            try tx.receive(version("cd-2", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
+            try tx.receive(version("cd-2", origin: ubnd, hlc: 2, vv: [ubnd: 1]), from: ubnd, rules: rules(.lww))
         }
         var configuration = GRDB.Configuration()
         configuration.readonly = true
@@ -268,7 +275,7 @@ struct ConvergenceTests {
                 let temporary = try TemporaryStore()
                 try temporary.store.write { tx in
                     for version in history.deliveries(seed: seed &* 31 &+ order, duplicates: 10) {
-                        try tx.receive(version, from: version.origin, policy: policy)
+                        try tx.receive(version, from: version.origin, rules: rules(policy))
                     }
                 }
                 exports.append(try temporary.export(dataset))

@@ -13,15 +13,24 @@ public struct PulledFeed: Sendable {
     public let baseURL: URL
     public let dataset: DatasetName
     public let policy: MergePolicy
+    /// The other agencies this one pulls the dataset from directly: claims about them are checked.
+    public let directSources: Set<AgencyID>
+    public let limits: MergeLimits
     /// Checks the peer's pages against the keys pinned for it.
     public let verifier: JWSVerifier
     public let transfer: TransferOptions
 
-    public init(peer: AgencyID, baseURL: URL, dataset: DatasetName, policy: MergePolicy, keys: [PublicKey], transfer: TransferOptions) {
+    /// `directSources` are all the peers this agency pulls `dataset` from (`peer` may be among them).
+    public init(
+        peer: AgencyID, baseURL: URL, dataset: DatasetName, policy: MergePolicy, keys: [PublicKey], transfer: TransferOptions,
+        directSources: Set<AgencyID> = [], limits: MergeLimits = .standard
+    ) {
         self.peer = peer
         self.baseURL = baseURL
         self.dataset = dataset
         self.policy = policy
+        self.directSources = directSources.union([peer])
+        self.limits = limits
         verifier = JWSVerifier(keys: keys, requiredType: FeedPage.type)
         self.transfer = transfer
     }
@@ -159,7 +168,9 @@ public struct FeedPuller: Sendable {
                 }
                 let application: PageApplication
                 do {
-                    application = try await page.apply(to: store, policy: feed.policy, clockSkewSeconds: clockSkewSeconds, now: now)
+                    application = try await page.apply(
+                        to: store, rules: MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits),
+                        clockSkewSeconds: clockSkewSeconds, now: now)
                 } catch let rejection as PageRejection {
                     return .failure(await quarantined(feed, rejection, raw: raw, after: page.after))
                 } catch {
