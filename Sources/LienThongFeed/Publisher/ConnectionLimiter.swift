@@ -36,7 +36,7 @@ final class ConnectionLimiter: Sendable {
 }
 
 /// HTTP/1.1 as Hummingbird serves it, behind ``ConnectionLimiter``: a connection from an address that holds
-/// its share already fails its setup, and the server closes it before reading a byte.
+/// its share already is closed before a byte of it is read.
 struct AddressLimitedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -47,7 +47,14 @@ struct AddressLimitedHTTP1Channel: ServerChildChannel {
         // A channel without an IP address (a Unix socket) is one local client: it shares one slot key.
         let address = channel.remoteAddress?.ipAddress ?? "local"
         guard limiter.open(address) else {
-            return channel.eventLoop.makeFailedFuture(TooManyConnectionsFromAddress())
+            // Closed as soon as it is active, before a byte of it is read: the setup runs before the
+            // channel is registered, when it cannot be closed yet.
+            do {
+                try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+            return http1.setup(channel: channel, logger: logger)
         }
         channel.closeFuture.whenComplete { [limiter] _ in limiter.close(address) }
         return http1.setup(channel: channel, logger: logger)
@@ -58,5 +65,14 @@ struct AddressLimitedHTTP1Channel: ServerChildChannel {
     }
 }
 
-/// The setup failure that makes the server close a connection over its address's share.
-struct TooManyConnectionsFromAddress: Error {}
+/// First in the pipeline of a connection over its address's share: closes it when it becomes active and
+/// passes nothing it reads on.
+final class RefusedConnectionHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
