@@ -70,6 +70,11 @@ struct AddressLimitedHTTP1Channel: ServerChildChannel {
 final class RefusedConnectionHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
 
+    // The channel may be active already when the handler is added, or become so later: close it either way.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { context.close(promise: nil) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         context.close(promise: nil)
     }
