@@ -24,6 +24,8 @@ public struct Configuration: Sendable {
     public let peers: [AgencyID: PeerSettings]
     /// The bytes that pages fetched ahead may hold, across all feeds (`prefetch_bytes`, default 64 MiB).
     public internal(set) var prefetchBytes = 64 << 20
+    /// The bounds on the publisher's open connections, read when the daemon starts.
+    public let connections: ConnectionSettings
 
     /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
     public static let defaultPath = "/etc/lienthong/lienthong.yaml"
@@ -69,6 +71,40 @@ public struct PeerSettings: Sendable {
     public let caFileURL: URL?
     /// The peer's TLS public key pinned as libcurl takes it: `sha256//BASE64` (several joined by `;`).
     public let tlsPinnedPublicKey: String?
+    /// How often it may ask our publisher: its own `rate_limit`, else the top-level one, else the default.
+    public let rateLimit: RateLimitSettings
+}
+
+/// A token bucket per peer: `burst` requests at once, then `requestsPerSecond` (docs/CONFIG.md `rate_limit`).
+public struct RateLimitSettings: Sendable, Hashable {
+    public let requestsPerSecond: Int
+    public let burst: Int
+
+    public init(requestsPerSecond: Int, burst: Int) {
+        self.requestsPerSecond = requestsPerSecond
+        self.burst = burst
+    }
+
+    /// 20 requests a second after a burst of 40: an initial sync of a million records in pages of 1,000
+    /// takes under a minute, and a peer's live tokens stay well within its share of the replay memory.
+    public static let `default` = RateLimitSettings(requestsPerSecond: 20, burst: 40)
+}
+
+/// The bounds on the publisher's open connections (docs/CONFIG.md `connections`).
+public struct ConnectionSettings: Sendable, Hashable {
+    /// Open connections at most; beyond it new ones wait in the listen backlog until one closes.
+    public let maximum: Int
+    /// Open connections from one remote address at most; beyond it a new one is closed at once.
+    public let perAddress: Int
+
+    public init(maximum: Int, perAddress: Int) {
+        self.maximum = maximum
+        self.perAddress = perAddress
+    }
+
+    /// 512 in all and 32 per address: far below the unit's `LimitNOFILE` of 4096, and far above what the
+    /// puller of one agency opens (a page and the two fetched ahead per feed).
+    public static let `default` = ConnectionSettings(maximum: 512, perAddress: 32)
 }
 
 /// What a peer may see of one dataset.

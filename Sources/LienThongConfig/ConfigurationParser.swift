@@ -30,10 +30,13 @@ extension Configuration {
             throw reader.error(nil, nil, "not valid YAML: \(oneLine.joined(separator: " "))")
         }
         let top = try reader.mapping(root, at: nil, allowed: [
-            "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes",
+            "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
+            "connections",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let datasets = try reader.datasets(top["datasets"])
+        let rateLimit = try top["rate_limit"].map { node throws(ConfigurationError) in try reader.rateLimit(node, at: "rate_limit") }
+            ?? .default
         self.init(
             fileURL: fileURL,
             agency: agency,
@@ -45,10 +48,11 @@ extension Configuration {
                 try reader.integer(node, at: "clock_skew_seconds", in: 0...86_400)
             } ?? 300),
             datasets: datasets,
-            peers: try reader.peers(top["peers"], own: agency, datasets: datasets),
+            peers: try reader.peers(top["peers"], own: agency, datasets: datasets, rateLimit: rateLimit),
             prefetchBytes: try top["prefetch_bytes"].map { node throws(ConfigurationError) in
                 try reader.integer(node, at: "prefetch_bytes", in: 0...(1 << 30))
-            } ?? 64 << 20
+            } ?? 64 << 20,
+            connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default
         )
     }
 }
@@ -164,14 +168,39 @@ private struct YAMLReader {
         return result
     }
 
-    func peers(_ node: Node?, own: AgencyID, datasets: [DatasetName: DatasetSettings]) throws(ConfigurationError) -> [AgencyID: PeerSettings] {
+    /// `{requests_per_second: N, burst: M}`, both required.
+    func rateLimit(_ node: Node, at key: String) throws(ConfigurationError) -> RateLimitSettings {
+        let settings = try mapping(node, at: key, allowed: ["requests_per_second", "burst"])
+        return RateLimitSettings(
+            requestsPerSecond: try integer(required(settings, "requests_per_second", at: key), at: "\(key).requests_per_second", in: 1...10_000),
+            burst: try integer(required(settings, "burst", at: key), at: "\(key).burst", in: 1...10_000)
+        )
+    }
+
+    /// `{max: N, per_address: M}`, each optional, `per_address` at most `max`.
+    func connections(_ node: Node) throws(ConfigurationError) -> ConnectionSettings {
+        let settings = try mapping(node, at: "connections", allowed: ["max", "per_address"])
+        let maximum = try settings["max"].map { node throws(ConfigurationError) in
+            try integer(node, at: "connections.max", in: 1...60_000)
+        } ?? ConnectionSettings.default.maximum
+        let perAddress = try settings["per_address"].map { node throws(ConfigurationError) in
+            try integer(node, at: "connections.per_address", in: 1...maximum)
+        } ?? min(ConnectionSettings.default.perAddress, maximum)
+        return ConnectionSettings(maximum: maximum, perAddress: perAddress)
+    }
+
+    func peers(
+        _ node: Node?, own: AgencyID, datasets: [DatasetName: DatasetSettings], rateLimit: RateLimitSettings
+    ) throws(ConfigurationError) -> [AgencyID: PeerSettings] {
         guard let node else { return [:] }
         var result: [AgencyID: PeerSettings] = [:]
         for (name, peerNode) in try mapping(node, at: "peers") {
             let key = "peers.\(name)"
             let agency = try identifier(AgencyID.self, .init(name), at: key)
             if agency == own { throw error(peerNode, key, "an agency cannot be its own peer") }
-            let settings = try mapping(peerNode, at: key, allowed: ["url", "keys", "pull", "share", "interval_seconds", "ca_file", "tls_pin"])
+            let settings = try mapping(peerNode, at: key, allowed: [
+                "url", "keys", "pull", "share", "interval_seconds", "ca_file", "tls_pin", "rate_limit",
+            ])
             let keyNodes = try sequence(required(settings, "keys", at: key), at: "\(key).keys")
             if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", "pin at least one public key") }
             var keyURLs: [URL] = []
@@ -186,7 +215,10 @@ private struct YAMLReader {
                     try integer(node, at: "\(key).interval_seconds", in: 1...86_400)
                 } ?? 30,
                 caFileURL: try settings["ca_file"].map { node throws(ConfigurationError) in try path(node, at: "\(key).ca_file") },
-                tlsPinnedPublicKey: try settings["tls_pin"].map { node throws(ConfigurationError) in try tlsPin(node, at: "\(key).tls_pin") }
+                tlsPinnedPublicKey: try settings["tls_pin"].map { node throws(ConfigurationError) in try tlsPin(node, at: "\(key).tls_pin") },
+                rateLimit: try settings["rate_limit"].map { node throws(ConfigurationError) in
+                    try self.rateLimit(node, at: "\(key).rate_limit")
+                } ?? rateLimit
             )
         }
         return result

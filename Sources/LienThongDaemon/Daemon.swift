@@ -58,7 +58,9 @@ public enum Daemon {
             configurationURL: configurationURL, signals: hangups, running: plan, publisher: publisher, scheduler: scheduler,
             makePuller: makePuller, health: health, notifier: notifier, logger: logger
         )
-        let application = publisher.application(host: configuration.listen.host, port: configuration.listen.port) { port in
+        let application = publisher.application(
+            host: configuration.listen.host, port: configuration.listen.port, connectionLimits: plan.connectionLimits
+        ) { port in
             listener.bind(port)
             logger.notice("ready", metadata: [
                 "agency": "\(configuration.agency)", "listen": "\(configuration.listen.host):\(port)", "feeds": "\(plan.feeds.count)",

@@ -14,6 +14,10 @@ public struct DaemonPlan: Sendable {
     public let publisherSettings: PublisherSettings
     /// Every (peer, dataset) this agency pulls, by peer and dataset.
     public let feeds: [ScheduledFeed]
+    /// The publisher's bounds on open connections, fixed for the life of the listener.
+    public var connectionLimits: PublisherConnectionLimits {
+        PublisherConnectionLimits(maximum: configuration.connections.maximum, perAddress: configuration.connections.perAddress)
+    }
 
     /// Reads the configuration at `url` and every key it names.
     public init(contentsOf url: URL) throws(DaemonError) {
@@ -37,7 +41,10 @@ public struct DaemonPlan: Sendable {
         var feeds: [ScheduledFeed] = []
         for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) {
             let keys = try settings.readPinnedKeys()
-            peers[agency] = PublisherPeer(keys: keys, grants: settings.share.mapValues { DatasetGrant(fields: $0.fields) })
+            peers[agency] = PublisherPeer(
+                keys: keys, grants: settings.share.mapValues { DatasetGrant(fields: $0.fields) },
+                rateLimit: PublisherRateLimit(requestsPerSecond: Double(settings.rateLimit.requestsPerSecond), burst: settings.rateLimit.burst)
+            )
             var transfer = TransferOptions()
             transfer.caFile = settings.caFileURL?.path
             transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
@@ -63,6 +70,7 @@ public struct DaemonPlan: Sendable {
         if configuration.agency != running.configuration.agency { return "agency changed from \(running.configuration.agency)" }
         if configuration.storeURL.standardizedFileURL != running.configuration.storeURL.standardizedFileURL { return "store changed" }
         if configuration.listen != running.configuration.listen { return "listen changed from \(running.configuration.listen)" }
+        if configuration.connections != running.configuration.connections { return "connections changed" }
         return nil
     }
 }

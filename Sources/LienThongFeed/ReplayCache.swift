@@ -2,47 +2,51 @@ import LienThongCore
 import Synchronization
 
 /// The `jti` of every request token accepted and not yet expired, per issuer, so that each token is
-/// taken once. Bounded: when full of live tokens it refuses new ones rather than forget a live one.
+/// taken once. Each issuer has its own share of `capacityPerIssuer` entries: when one issuer's share is
+/// full of live tokens its new tokens are refused rather than a live one forgotten, and no other issuer
+/// is affected.
 final class ReplayCache: Sendable {
     enum Outcome: Equatable {
         case remembered, replayed, full
     }
 
-    private struct Key: Hashable {
-        let issuer: AgencyID
-        let jti: String
-    }
-
-    private struct State {
-        var expiries: [Key: Int64] = [:]
+    private struct Share {
+        var expiries: [String: Int64] = [:]
         var nextSweep: Int64 = .min
     }
 
-    /// How often expired entries are dropped, at the latest.
+    /// How often an issuer's expired entries are dropped, at the latest.
     private static let sweepIntervalSeconds: Int64 = 30
 
-    let capacity: Int
-    private let state = Mutex(State())
+    let capacityPerIssuer: Int
+    private let shares = Mutex<[AgencyID: Share]>([:])
 
-    init(capacity: Int) {
-        self.capacity = max(capacity, 1)
+    init(capacityPerIssuer: Int) {
+        self.capacityPerIssuer = max(capacityPerIssuer, 1)
     }
 
-    /// Remembers `jti` from `issuer` until `expiresAt`, unless it is already remembered or there is no room.
+    /// Whether `jti` from `issuer` is remembered and not yet expired at `now`.
+    func contains(issuer: AgencyID, jti: String, now: Int64) -> Bool {
+        shares.withLock { shares in (shares[issuer]?.expiries[jti]).map { $0 > now } ?? false }
+    }
+
+    /// Remembers `jti` from `issuer` until `expiresAt`, unless it is already remembered or the issuer's
+    /// share has no room.
     func remember(issuer: AgencyID, jti: String, expiresAt: Int64, now: Int64) -> Outcome {
-        state.withLock { state in
-            let key = Key(issuer: issuer, jti: jti)
-            if let expiry = state.expiries[key], expiry > now { return .replayed }
-            if now >= state.nextSweep || state.expiries.count >= capacity {
-                state.expiries = state.expiries.filter { $0.value > now }
-                state.nextSweep = now + Self.sweepIntervalSeconds
+        shares.withLock { shares in
+            var share = shares[issuer] ?? Share()
+            defer { shares[issuer] = share }
+            if let expiry = share.expiries[jti], expiry > now { return .replayed }
+            if now >= share.nextSweep || share.expiries.count >= capacityPerIssuer {
+                share.expiries = share.expiries.filter { $0.value > now }
+                share.nextSweep = now + Self.sweepIntervalSeconds
             }
-            guard state.expiries.count < capacity else { return .full }
-            state.expiries[key] = expiresAt
+            guard share.expiries.count < capacityPerIssuer else { return .full }
+            share.expiries[jti] = expiresAt
             return .remembered
         }
     }
 
     /// How many tokens are remembered now, for tests.
-    var count: Int { state.withLock { $0.expiries.count } }
+    var count: Int { shares.withLock { $0.values.reduce(0) { $0 + $1.expiries.count } } }
 }

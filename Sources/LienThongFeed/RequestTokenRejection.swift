@@ -17,12 +17,14 @@ public struct RequestTokenRejection: Error, Equatable, CustomStringConvertible {
         public static let unknownIssuer = Reason("unknown issuer")
         public static let wrongAudience = Reason("wrong audience")
         public static let issuedInFuture = Reason("issued in the future")
+        /// `iat` is before the publisher started: an earlier process may have accepted it.
+        public static let issuedBeforeStart = Reason("issued before start")
         public static let expired = Reason("expired")
         public static let lifetime = Reason("lifetime")
         public static let wrongMethod = Reason("wrong method")
         public static let wrongTarget = Reason("wrong target")
         public static let replayed = Reason("replayed")
-        /// Too many live tokens are remembered to take another without forgetting one too early.
+        /// Too many live tokens of this issuer are remembered to take another without forgetting one too early.
         public static let replayCacheFull = Reason("replay cache full")
     }
 

@@ -6,28 +6,40 @@ public import LienThongSigning
 ///
 /// The checks run in a fixed order and the first that fails is the rejection: the signature (with the
 /// union of all peers' pinned keys, so that nothing is read from a token before its signature holds),
-/// the payload's shape, the issuer and its keys, `aud`, `iat`, `exp`, the lifetime, `htm`, `htu`, and
-/// last the replay cache, so that only tokens good in every other way take room in it.
+/// the payload's shape, the issuer and its keys, `aud`, `iat` not in the future, `exp`, the lifetime,
+/// `iat` not before the publisher started, `htm`, `htu`, and last the replay memory. ``check(_:method:pathAndQuery:now:)``
+/// runs them all without remembering the token; ``accept(_:now:)`` remembers it, once the caller's own
+/// admission (the rate limit) let the request through, so that only admitted tokens take room.
 public final class RequestTokenVerifier: Sendable {
     public let audience: AgencyID
     public let clockSkewSeconds: Int64
+    /// The Unix second the publisher started: tokens issued before it are refused, because the replay
+    /// memory of an earlier process is gone.
+    public let startedAt: Int64
     private let peers: [AgencyID: Set<PublicKey>]
     private let jws: JWSVerifier
     private let replayCache: ReplayCache
 
-    /// The most tokens remembered at once by default: at the longest lifetime, about 300 requests a second.
-    public static let defaultReplayCapacity = 100_000
+    /// The most live tokens remembered per issuer by default: at the default rate limit (20 a second after
+    /// a burst of 40) a peer has at most about 12,000 live tokens, so an honest peer never fills its share.
+    public static let defaultReplayCapacityPerIssuer = 20_000
 
-    /// A verifier for tokens addressed to `audience` by the agencies in `peers`, each with its pinned keys.
+    /// A verifier for tokens addressed to `audience` by the agencies in `peers`, each with its pinned keys,
+    /// in a publisher that started at `startedAt` (Unix seconds).
     public convenience init(
-        audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, replayCapacity: Int = defaultReplayCapacity
+        audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, startedAt: Int64,
+        replayCapacityPerIssuer: Int = defaultReplayCapacityPerIssuer
     ) {
-        self.init(audience: audience, peers: peers, clockSkewSeconds: clockSkewSeconds, replayCache: ReplayCache(capacity: replayCapacity))
+        self.init(
+            audience: audience, peers: peers, clockSkewSeconds: clockSkewSeconds, startedAt: startedAt,
+            replayCache: ReplayCache(capacityPerIssuer: replayCapacityPerIssuer)
+        )
     }
 
-    private init(audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, replayCache: ReplayCache) {
+    private init(audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, startedAt: Int64, replayCache: ReplayCache) {
         self.audience = audience
         self.clockSkewSeconds = clockSkewSeconds
+        self.startedAt = startedAt
         self.peers = peers.mapValues(Set.init)
         self.replayCache = replayCache
         jws = JWSVerifier(keys: peers.values.joined(), requiredType: RequestToken.type)
@@ -36,12 +48,33 @@ public final class RequestTokenVerifier: Sendable {
     /// A verifier with new settings that still remembers every token this one accepted: reloading the
     /// configuration must not open a window for replays.
     public func reconfigured(audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64) -> RequestTokenVerifier {
-        RequestTokenVerifier(audience: audience, peers: peers, clockSkewSeconds: clockSkewSeconds, replayCache: replayCache)
+        RequestTokenVerifier(audience: audience, peers: peers, clockSkewSeconds: clockSkewSeconds, startedAt: startedAt, replayCache: replayCache)
+    }
+
+    /// ``check(_:method:pathAndQuery:now:)`` then ``accept(_:now:)``: for callers with no admission of their own.
+    public func verify(_ token: String, method: String, pathAndQuery: String, now: Int64) throws(RequestTokenRejection) -> AgencyID {
+        let checked = try check(token, method: method, pathAndQuery: pathAndQuery, now: now)
+        try accept(checked, now: now)
+        return checked.issuer
+    }
+
+    /// Remembers a checked token until its `exp`; refuses it if it was accepted meanwhile [`replayed`] or
+    /// its issuer's share of the replay memory is full of live tokens [`replay cache full`].
+    public func accept(_ token: CheckedRequestToken, now: Int64) throws(RequestTokenRejection) {
+        switch replayCache.remember(issuer: token.issuer, jti: token.jti, expiresAt: token.expiresAt, now: now) {
+        case .remembered:
+            return
+        case .replayed:
+            throw RequestTokenRejection(.replayed, issuer: token.issuer, "request token was already used")
+        case .full:
+            throw RequestTokenRejection(.replayCacheFull, issuer: token.issuer, "too many live request tokens from \(token.issuer) to remember another")
+        }
     }
 
     /// Checks `token` for a request of `method` on `pathAndQuery` (the request target exactly as received,
-    /// percent-encoding untouched) at `now` (Unix seconds), and returns the requesting agency.
-    public func verify(_ token: String, method: String, pathAndQuery: String, now: Int64) throws(RequestTokenRejection) -> AgencyID {
+    /// percent-encoding untouched) at `now` (Unix seconds), without remembering it: a token already accepted
+    /// is refused, but this one is not accepted until ``accept(_:now:)``.
+    public func check(_ token: String, method: String, pathAndQuery: String, now: Int64) throws(RequestTokenRejection) -> CheckedRequestToken {
         let verified: VerifiedJWS
         do {
             verified = try jws.verify(token)
@@ -76,24 +109,33 @@ public final class RequestTokenVerifier: Sendable {
                 .lifetime, issuer: issuer, "request token is valid from \(claims.issuedAt) to \(claims.expiresAt), not for 1 to \(RequestToken.maximumLifetimeSeconds) s"
             )
         }
+        guard claims.issuedAt >= startedAt else {
+            throw RequestTokenRejection(
+                .issuedBeforeStart, issuer: issuer, "request token is issued at \(claims.issuedAt), before this publisher started at \(startedAt)"
+            )
+        }
         guard claims.method == method else {
             throw RequestTokenRejection(.wrongMethod, issuer: issuer, "request token is for another method than \(method)")
         }
         guard claims.target == pathAndQuery else {
             throw RequestTokenRejection(.wrongTarget, issuer: issuer, "request token is for another request target")
         }
-        switch replayCache.remember(issuer: issuer, jti: claims.jti, expiresAt: claims.expiresAt, now: now) {
-        case .remembered:
-            return issuer
-        case .replayed:
+        guard !replayCache.contains(issuer: issuer, jti: claims.jti, now: now) else {
             throw RequestTokenRejection(.replayed, issuer: issuer, "request token was already used")
-        case .full:
-            throw RequestTokenRejection(.replayCacheFull, issuer: issuer, "too many live request tokens to remember another")
         }
+        return CheckedRequestToken(issuer: issuer, jti: claims.jti, expiresAt: claims.expiresAt)
     }
 
-    /// How many accepted tokens are remembered now.
+    /// How many accepted tokens are remembered now, all issuers together.
     public var rememberedTokenCount: Int { replayCache.count }
+}
+
+/// A request token that passed every check but has not been remembered yet (``RequestTokenVerifier/accept(_:now:)``).
+public struct CheckedRequestToken: Sendable {
+    /// The requesting agency.
+    public let issuer: AgencyID
+    fileprivate let jti: String
+    fileprivate let expiresAt: Int64
 }
 
 /// The claims of a request token, each of the right type, or a rejection naming the first that is not.

@@ -68,6 +68,8 @@ struct ConfigurationTests {
         let peer = try #require(configuration.peers[try AgencyID("so-y-te-ha-noi")])
         #expect(peer.intervalSeconds == 30)
         #expect(peer.keyURLs.count == 2)
+        #expect(peer.rateLimit == RateLimitSettings(requestsPerSecond: 20, burst: 40))
+        #expect(configuration.connections == ConnectionSettings(maximum: 512, perAddress: 32))
         #expect(peer.caFileURL == nil)
         #expect(peer.tlsPinnedPublicKey == nil)
         #expect(peer.share[try DatasetName("tiem-chung")] == Grant(fields: nil))
@@ -103,8 +105,31 @@ struct ConfigurationTests {
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], share: { dan-cu: {} } }\n", "peers.bo-cong-an.share.dan-cu", "not listed under datasets"),
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], interval_seconds: 0 }\n", "peers.bo-cong-an.interval_seconds", "must be from"),
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], tls: off }\n", "peers.bo-cong-an.tls", "unknown key"),
+        (minimal + "rate_limit: { requests_per_second: 0, burst: 1 }\n", "rate_limit.requests_per_second", "must be from 1 to 10000"),
+        (minimal + "rate_limit: { requests_per_second: 10001, burst: 1 }\n", "rate_limit.requests_per_second", "must be from 1 to 10000"),
+        (minimal + "rate_limit: { requests_per_second: 5 }\n", "rate_limit.burst", "missing"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], rate_limit: { requests_per_second: 1, burst: 0 } }\n", "peers.bo-cong-an.rate_limit.burst", "must be from"),
+        (minimal + "connections: { max: 0 }\n", "connections.max", "must be from 1 to 60000"),
+        (minimal + "connections: { max: 10, per_address: 11 }\n", "connections.per_address", "must be from 1 to 10"),
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], tls_pin: \"md5//abc\" }\n", "peers.bo-cong-an.tls_pin", "expected sha256//"),
     ]
+
+    @Test("rate_limit at the top is every peer's, a peer's own replaces it; connections at their limits")
+    func rateLimitAndConnections() throws {
+        let configuration = try Configuration(yaml: """
+            agency: bo-y-te
+            store: s
+            signing_key: k
+            rate_limit: { requests_per_second: 10000, burst: 1 }
+            connections: { max: 60000, per_address: 60000 }
+            peers:
+              bo-cong-an: { url: "https://a.example", keys: [k.pem] }
+              bo-tu-phap: { url: "https://b.example", keys: [k.pem], rate_limit: { requests_per_second: 1, burst: 10000 } }
+            """, fileURL: Self.file)
+        #expect(configuration.peers[try AgencyID("bo-cong-an")]?.rateLimit == RateLimitSettings(requestsPerSecond: 10_000, burst: 1))
+        #expect(configuration.peers[try AgencyID("bo-tu-phap")]?.rateLimit == RateLimitSettings(requestsPerSecond: 1, burst: 10_000))
+        #expect(configuration.connections == ConnectionSettings(maximum: 60_000, perAddress: 60_000))
+    }
 
     @Test("a bad configuration is one clear error naming the file and the key", arguments: bad)
     func refused(yaml: String, key: String, reason: String) {

@@ -65,12 +65,23 @@ struct PublisherUnderTest {
 }
 
 /// Runs `body` against a publisher started for it, and stops the publisher afterwards.
-func withPublisher(settings: PublisherSettings = publisherSettings(), _ body: (PublisherUnderTest) async throws -> Void) async throws {
-    let temporary = try TemporaryStore()
-    try seedOwnFeed(temporary.store)
-    let publisher = Publisher(settings: settings, store: temporary.store, logger: quietLogger)
+func withPublisher(
+    settings: PublisherSettings = publisherSettings(), logger: Logger = quietLogger, refusalLogInterval: Duration = .seconds(10),
+    connectionLimits: PublisherConnectionLimits = .default, store: TemporaryStore? = nil, startedAt: Int64? = nil,
+    _ body: (PublisherUnderTest) async throws -> Void
+) async throws {
+    let temporary: TemporaryStore
+    if let store {
+        temporary = store
+    } else {
+        temporary = try TemporaryStore()
+        try seedOwnFeed(temporary.store)
+    }
+    let publisher = Publisher(
+        settings: settings, store: temporary.store, logger: logger, startedAt: startedAt, refusalLogInterval: refusalLogInterval
+    )
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+    let application = publisher.application(host: "127.0.0.1", port: 0, connectionLimits: connectionLimits) { continuation.yield($0) }
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             defer { continuation.finish() }

@@ -88,7 +88,8 @@ struct TokenRow: Sendable, CustomTestStringConvertible {
 struct RequestTokenTests {
     let now = wallClock()
     let verifier = RequestTokenVerifier(
-        audience: boCongAn, peers: [boYTe: [requesterKey.publicKey], soTuPhap: [soTuPhapKey.publicKey]], clockSkewSeconds: 300
+        audience: boCongAn, peers: [boYTe: [requesterKey.publicKey], soTuPhap: [soTuPhapKey.publicKey]], clockSkewSeconds: 300,
+        startedAt: wallClock() - 1000
     )
 
     @Test("a token that breaks a rule is refused with its reason", arguments: TokenRow.all.filter { $0.reason != .missing })
@@ -130,7 +131,9 @@ struct RequestTokenTests {
 
     @Test("when the replay cache is full of live tokens, new ones wait; expired ones make room")
     func boundedReplayCache() throws {
-        let small = RequestTokenVerifier(audience: boCongAn, peers: [boYTe: [requesterKey.publicKey]], clockSkewSeconds: 300, replayCapacity: 2)
+        let small = RequestTokenVerifier(
+            audience: boCongAn, peers: [boYTe: [requesterKey.publicKey]], clockSkewSeconds: 300, startedAt: now, replayCapacityPerIssuer: 2
+        )
         for _ in 0..<2 { _ = try small.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: now) }
         let error = #expect(throws: RequestTokenRejection.self) {
             try small.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: now)

@@ -1,6 +1,8 @@
 public import Hummingbird
+import HummingbirdCore
 public import LienThongStore
 public import Logging
+import Foundation
 import LienThongSigning
 import Synchronization
 
@@ -15,13 +17,21 @@ public struct Publisher: Sendable {
     private let metrics: FeedMetrics
     private let logger: Logger
     private let rateLimiter = RateLimiter()
+    private let refusalLog: RefusalLog
 
     /// A publisher of `store`'s own feed. `metrics` is shared with the poller so that `/metrics` shows both.
-    public init(settings: PublisherSettings, store: Store, metrics: FeedMetrics = FeedMetrics(), logger: Logger) {
-        state = PublisherState(settings)
+    /// Request tokens issued before `startedAt` (Unix seconds; default now) are refused, since the memory of
+    /// the tokens an earlier process accepted is gone. Refused tokens are logged as one summary line per
+    /// `refusalLogInterval` at most.
+    public init(
+        settings: PublisherSettings, store: Store, metrics: FeedMetrics = FeedMetrics(), logger: Logger,
+        startedAt: Int64? = nil, refusalLogInterval: Duration = .seconds(10)
+    ) {
+        state = PublisherState(settings, startedAt: startedAt ?? Int64(Date().timeIntervalSince1970.rounded(.down)))
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        refusalLog = RefusalLog(interval: refusalLogInterval, logger: logger)
     }
 
     /// The settings in force.
@@ -34,11 +44,16 @@ public struct Publisher: Sendable {
 
     /// The HTTP server, listening on `host:port` (port 0: any free port), as a Hummingbird application:
     /// a swift-service-lifecycle `Service` that runs until it is cancelled or shut down gracefully.
-    /// `onServerRunning` is called with the bound port once it accepts connections.
+    /// `onServerRunning` is called with the bound port once it accepts connections. At most
+    /// `connectionLimits.maximum` connections are open at once (more wait in the listen backlog) and at
+    /// most `connectionLimits.perAddress` from one remote address (more are closed at once).
     public func application(
-        host: String, port: Int, onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+        host: String, port: Int, connectionLimits: PublisherConnectionLimits = .default,
+        onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let handlers = PublisherHandlers(state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter)
+        let handlers = PublisherHandlers(
+            state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter, refusalLog: refusalLog
+        )
         let router = Router(context: PublisherRequestContext.self)
         router.add(middleware: PublisherErrorMiddleware())
         router.get("/healthz") { _, _ in handlers.health() }
@@ -47,15 +62,29 @@ public struct Publisher: Sendable {
         router.get("/v1/feeds/:dataset") { request, context in try await handlers.feed(request, dataset: context.parameters.get("dataset")) }
         return Application(
             router: router,
-            server: .http1(configuration: .init(
-                idleTimeout: .seconds(Self.idleTimeoutSeconds),
-                // The request head a peer may send: a request is a path, a token and a few headers.
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 64)
-            )),
-            configuration: .init(address: .hostname(host, port: port)),
+            server: Self.server(connectionLimits: connectionLimits),
+            configuration: .init(
+                address: .hostname(host, port: port),
+                availableConnectionsDelegate: MaximumAvailableConnections(connectionLimits.maximum, logger: logger)
+            ),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
+    }
+
+    /// HTTP/1.1 with the request head bounded, each connection counted against its address's share.
+    private static func server(connectionLimits: PublisherConnectionLimits) -> HTTPServerBuilder {
+        let limiter = ConnectionLimiter(perAddress: connectionLimits.perAddress)
+        return HTTPServerBuilder { responder in
+            AddressLimitedHTTP1Channel(
+                http1: HTTP1Channel(responder: responder, configuration: .init(
+                    idleTimeout: .seconds(idleTimeoutSeconds),
+                    // The request head a peer may send: a request is a path, a token and a few headers.
+                    httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 64)
+                )),
+                limiter: limiter
+            )
+        }
     }
 
     /// A connection with nothing to read or write for this long is closed.
@@ -72,9 +101,10 @@ final class PublisherState: Sendable {
 
     private let box: Mutex<Current>
 
-    init(_ settings: PublisherSettings) {
+    init(_ settings: PublisherSettings, startedAt: Int64) {
         let verifier = RequestTokenVerifier(
-            audience: settings.agency, peers: settings.peers.mapValues(\.keys), clockSkewSeconds: settings.clockSkewSeconds
+            audience: settings.agency, peers: settings.peers.mapValues(\.keys), clockSkewSeconds: settings.clockSkewSeconds,
+            startedAt: startedAt
         )
         box = Mutex(Current(settings: settings, verifier: verifier, signer: JWSSigner(key: settings.signingKey)))
     }

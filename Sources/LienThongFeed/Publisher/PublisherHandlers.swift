@@ -14,6 +14,7 @@ struct PublisherHandlers: Sendable {
     let metrics: FeedMetrics
     let logger: Logger
     let rateLimiter: RateLimiter
+    let refusalLog: RefusalLog
 
     /// How long a client is asked to wait when the store cannot answer.
     static let storeRetryAfterSeconds: Int64 = 5
@@ -119,22 +120,32 @@ struct PublisherHandlers: Sendable {
         guard let target = request.head.path, target.utf8.count <= Self.maximumTargetLength else {
             throw .badRequest("the request target is longer than \(Self.maximumTargetLength) bytes")
         }
-        let requester: AgencyID
+        // Checked, then rate-limited, and only then remembered: a request the rate limit refuses takes no
+        // room in the replay memory.
+        let token = try checkToken { () throws(RequestTokenRejection) in
+            try current.verifier.check(try Self.bearerToken(request), method: request.method.rawValue, pathAndQuery: target, now: now)
+        }
+        let requester = token.issuer
+        if let limit = current.settings.rateLimit(for: requester), let wait = rateLimiter.take(requester, limit: limit) {
+            metrics.rejected(.request, reason: "rate limited", peer: requester)
+            throw .tooManyRequests(retryAfter: wait)
+        }
+        try checkToken { () throws(RequestTokenRejection) in try current.verifier.accept(token, now: now) }
+        return requester
+    }
+
+    /// Runs one step of the token's checks; a refusal is counted, summarised in the log, and answered.
+    private func checkToken<Value>(_ step: () throws(RequestTokenRejection) -> Value) throws(PublisherError) -> Value {
         do {
-            requester = try current.verifier.verify(try Self.bearerToken(request), method: request.method.rawValue, pathAndQuery: target, now: now)
+            return try step()
         } catch {
             metrics.rejected(.request, reason: error.reason.description, peer: error.issuer)
-            logger.notice("request token refused", metadata: ["reason": "\(error.reason)", "peer": "\(error.issuer?.rawValue ?? "")"])
+            refusalLog.refused(reason: error.reason.description)
             if error.reason == .replayCacheFull {
                 throw .unavailable("the publisher is too busy to take another request token", retryAfter: Self.storeRetryAfterSeconds)
             }
             throw .unauthorized("request token refused: \(error.reason)")
         }
-        if let limit = current.settings.rateLimit, let wait = rateLimiter.take(requester, limit: limit) {
-            metrics.rejected(.request, reason: "rate limited", peer: requester)
-            throw .tooManyRequests(retryAfter: wait)
-        }
-        return requester
     }
 
     /// The token of the one `Authorization: Bearer` header (the scheme in any case).

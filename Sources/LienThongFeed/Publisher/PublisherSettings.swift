@@ -16,7 +16,8 @@ public struct PublisherSettings: Sendable {
     public var clockSkewSeconds: Int64
     /// How long a page or dataset list is valid for, 1 to ``FeedPage/maximumLifetimeSeconds``.
     public var pageLifetimeSeconds: Int64
-    /// How often each peer may ask; nil: as often as it likes.
+    /// How often each peer may ask, unless the peer has its own ``PublisherPeer/rateLimit``; nil: as often
+    /// as it likes.
     public var rateLimit: PublisherRateLimit?
 
     public init(
@@ -32,6 +33,11 @@ public struct PublisherSettings: Sendable {
         self.rateLimit = rateLimit
     }
 
+    /// The rate limit that applies to `peer`: its own, else the default; nil when there is none.
+    func rateLimit(for peer: AgencyID) -> PublisherRateLimit? {
+        peers[peer]?.rateLimit ?? rateLimit
+    }
+
     /// What `peer` may pull of `dataset`, when the dataset is held here and granted to it.
     func grant(_ dataset: DatasetName, to peer: AgencyID) -> DatasetGrant? {
         datasets.contains(dataset) ? peers[peer]?.grants[dataset] : nil
@@ -44,10 +50,13 @@ public struct PublisherPeer: Sendable {
     public var keys: [PublicKey]
     /// The datasets it may pull, each with the fields it may see.
     public var grants: [DatasetName: DatasetGrant]
+    /// How often it may ask; nil: the publisher's default ``PublisherSettings/rateLimit``.
+    public var rateLimit: PublisherRateLimit?
 
-    public init(keys: [PublicKey], grants: [DatasetName: DatasetGrant]) {
+    public init(keys: [PublicKey], grants: [DatasetName: DatasetGrant], rateLimit: PublisherRateLimit? = nil) {
         self.keys = keys
         self.grants = grants
+        self.rateLimit = rateLimit
     }
 }
 
@@ -78,4 +87,20 @@ public struct PublisherRateLimit: Sendable, Hashable {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
     }
+}
+
+/// The bounds on open connections, fixed for the life of the listener.
+public struct PublisherConnectionLimits: Sendable, Hashable {
+    /// Open connections at most; beyond it new connections wait in the listen backlog until one closes.
+    public var maximum: Int
+    /// Open connections from one remote address at most; beyond it a new connection is closed at once.
+    public var perAddress: Int
+
+    public init(maximum: Int, perAddress: Int) {
+        self.maximum = max(maximum, 1)
+        self.perAddress = min(max(perAddress, 1), self.maximum)
+    }
+
+    /// 512 in all, 32 per address (docs/CONFIG.md `connections`).
+    public static let `default` = PublisherConnectionLimits(maximum: 512, perAddress: 32)
 }
