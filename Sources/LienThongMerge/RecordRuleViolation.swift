@@ -18,6 +18,8 @@ public struct RecordRuleViolation: Error, Hashable, CustomStringConvertible {
         public static let idLength = Reason("id length")
         /// The data is not a JSON object.
         public static let dataNotObject = Reason("data not object")
+        /// The data is nested deeper than a feed page can carry it (``RecordVersion/maximumDataDepth``).
+        public static let dataTooDeep = Reason("data too deep")
     }
 
     public let reason: Reason
