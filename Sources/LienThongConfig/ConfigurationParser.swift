@@ -241,9 +241,8 @@ private struct YAMLReader {
             let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil,
             let url = components.url
         else { throw error(node, key, "expected a URL such as https://lienthong.example.gov.vn") }
-        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-        guard scheme == "https" || (scheme == "http" && loopback) else {
-            throw error(node, key, "must use https (plain http is allowed only to a loopback address)")
+        guard scheme == "https" || (scheme == "http" && LoopbackHost.isLoopback(host)) else {
+            throw error(node, key, "must use https (plain http is allowed only to 127.0.0.0/8, [::1] or localhost)")
         }
         return url
     }

@@ -42,6 +42,16 @@ public enum JSONValue: Hashable, Sendable {
         if case .bool(let flag) = self { flag } else { nil }
     }
 
+    /// How many arrays and objects are nested here, counting this one: 0 for a scalar, 1 for `{}` or `[1]`,
+    /// 2 for `{"a":[]}`. The parser's `maximumDepth` counts the same way.
+    public var nestingDepth: Int {
+        switch self {
+        case .null, .bool, .number, .string: 0
+        case .array(let elements): 1 + (elements.lazy.map(\.nestingDepth).max() ?? 0)
+        case .object(let members): 1 + (members.values.lazy.map(\.nestingDepth).max() ?? 0)
+        }
+    }
+
     /// The number as a 64-bit integer, when it is written as one (no fraction, no exponent) and fits.
     public var int64Value: Int64? {
         if case .number(let text) = self { Int64(text) } else { nil }

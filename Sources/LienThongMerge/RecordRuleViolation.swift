@@ -20,6 +20,8 @@ public struct RecordRuleViolation: Error, Hashable, CustomStringConvertible {
         public static let dataNotObject = Reason("data not object")
         /// The version's canonical JSON is longer than ``RecordVersion/maximumCanonicalBytes``.
         public static let tooLarge = Reason("too large")
+        /// The data is nested deeper than a feed page can carry it (``RecordVersion/maximumDataDepth``).
+        public static let dataTooDeep = Reason("data too deep")
     }
 
     public let reason: Reason

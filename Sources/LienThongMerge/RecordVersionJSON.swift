@@ -2,14 +2,41 @@ public import LienThongCore
 
 extension RecordVersion {
     /// Longest record id, counted in Unicode scalars so that every implementation counts alike.
-    static let maximumIDLength = 256
+    public static let maximumIDLength = 256
+
+    /// The deepest a record's `data` may nest, counting `data` itself as 1. A page is parsed with at most
+    /// ``JSONValue/defaultMaximumDepth`` (64) levels, and `data` sits at the fourth: payload → `records` →
+    /// record → `data`. Deeper data would make the whole page unreadable to every peer.
+    public static let maximumDataDepth = JSONValue.defaultMaximumDepth - 3
+
+    /// Checks a record id as a receiver does: 1 to ``maximumIDLength`` Unicode scalars.
+    public static func checkID(_ id: String) throws(RecordRuleViolation) {
+        let length = id.unicodeScalars.count
+        guard (1...maximumIDLength).contains(length) else {
+            throw RecordRuleViolation(.idLength, "record id has \(length) characters, not 1 to \(maximumIDLength)")
+        }
+    }
+
+    /// Checks a record's `data` as a receiver does: a JSON object nested at most ``maximumDataDepth`` deep.
+    public static func checkData(_ data: JSONValue) throws(RecordRuleViolation) {
+        guard data.objectValue != nil else {
+            throw RecordRuleViolation(.dataNotObject, "record data is \(data.kindName), not a JSON object")
+        }
+        let depth = data.nestingDepth
+        guard depth <= maximumDataDepth else {
+            throw RecordRuleViolation(
+                .dataTooDeep, "record data is nested \(depth) deep, more than the \(maximumDataDepth) levels a feed page can carry"
+            )
+        }
+    }
+
     /// The most bytes a version may take as canonical JSON (its ``json`` form, serialized): 1 MiB, so that
     /// any version fits a feed page (docs/MERGE.md, Record rules).
     public static let maximumCanonicalBytes = 1_048_576
 
     /// Refuses a version whose canonical JSON is longer than ``maximumCanonicalBytes``.
     public func checkSize() throws(RecordRuleViolation) {
-        let size = json.serialized().count
+        let size = canonicalJSON.count
         guard size <= Self.maximumCanonicalBytes else {
             throw RecordRuleViolation(.tooLarge, "record is \(size) bytes of canonical JSON, more than \(Self.maximumCanonicalBytes)")
         }
@@ -35,9 +62,7 @@ extension RecordVersion {
             throw RecordRuleViolation(.malformed, "record deleted is \(deletedValue.kindName), not a boolean")
         }
         let data = try Self.member("data", of: members)
-        guard data.objectValue != nil else {
-            throw RecordRuleViolation(.dataNotObject, "record data is \(data.kindName), not a JSON object")
-        }
+        try Self.checkData(data)
         self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data)
         try checkSize()
     }
@@ -66,10 +91,7 @@ extension RecordVersion {
         guard let id = value.stringValue else {
             throw RecordRuleViolation(.malformed, "record id is \(value.kindName), not a string")
         }
-        let length = id.unicodeScalars.count
-        guard (1...maximumIDLength).contains(length) else {
-            throw RecordRuleViolation(.idLength, "record id has \(length) characters, not 1 to \(maximumIDLength)")
-        }
+        try checkID(id)
         return id
     }
 

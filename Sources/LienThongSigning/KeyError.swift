@@ -1,7 +1,7 @@
 /// Why a key could not be read, made or used.
 public struct KeyError: Error, Hashable, CustomStringConvertible {
     private enum Code: Hashable {
-        case notPEM, wrongPEMLabel, malformedDER, unsupportedKeyType, invalidJWK, notForSignatures, libcrypto
+        case notPEM, wrongPEMLabel, malformedDER, unsupportedKeyType, invalidJWK, notForSignatures, unsafeKey, libcrypto
     }
 
     private let code: Code
@@ -25,6 +25,8 @@ public struct KeyError: Error, Hashable, CustomStringConvertible {
     public static var invalidJWK: Self { .init(.invalidJWK, "") }
     /// A JWK marked for another use than verifying signatures.
     public static var notForSignatures: Self { .init(.notForSignatures, "") }
+    /// A public key that would make forged signatures verify: a point of small order, or an encoding that is not canonical.
+    public static var unsafeKey: Self { .init(.unsafeKey, "") }
     /// libcrypto failed at something that should not fail.
     public static var libcrypto: Self { .init(.libcrypto, "") }
 
@@ -38,6 +40,7 @@ public struct KeyError: Error, Hashable, CustomStringConvertible {
     }
     static func invalidJWK(_ why: String) -> Self { .init(.invalidJWK, "invalid JWK: \(why)") }
     static func notForSignatures(_ why: String) -> Self { .init(.notForSignatures, "JWK is not for verifying signatures: \(why)") }
+    static func unsafeKey(_ why: String) -> Self { .init(.unsafeKey, "unsafe public key, refused: \(why)") }
     static func libcrypto(_ operation: String) -> Self {
         .init(.libcrypto, "libcrypto failed to \(operation): \(LibCrypto.drainErrors())")
     }

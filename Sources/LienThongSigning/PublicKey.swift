@@ -75,6 +75,7 @@ public struct PublicKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     private init(type: KeyType, rawKey: [UInt8], evp: EVPKey) throws(KeyError) {
+        if type == .ed25519 { try Ed25519PointCheck.refuseUnsafe(rawKey) }
         self.type = type
         self.rawKey = rawKey
         self.evp = evp

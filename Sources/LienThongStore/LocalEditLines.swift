@@ -1,4 +1,5 @@
 public import LienThongCore
+import LienThongMerge
 
 /// Reads the JSON Lines that `lienthong put` takes: `{"id": "...", "data": {...}}` or `{"id": "...", "deleted": true}`
 /// a line. Blank lines are skipped; the first bad line stops the reading with its number.
@@ -39,6 +40,8 @@ public enum LocalEditLines {
     private struct Problem: Error {
         let problem: String
         init(_ problem: String) { self.problem = problem }
+        /// A broken record rule, named as receivers name it, so that the line says which rule.
+        init(_ violation: RecordRuleViolation) { self.problem = "\(violation) (rule: \(violation.reason))" }
     }
 
     private static func edit(from line: ArraySlice<UInt8>) throws(Problem) -> Edit {
@@ -52,12 +55,19 @@ public enum LocalEditLines {
         if let unknown = Set(members.keys).subtracting(["id", "data", "deleted"]).sorted().first {
             throw Problem("unknown member \(unknown.debugDescription)")
         }
-        guard let id = members["id"]?.stringValue, (1...256).contains(id.unicodeScalars.count) else {
-            throw Problem("\"id\" must be a text of 1 to 256 characters (Unicode scalars)")
+        guard let id = members["id"]?.stringValue else { throw Problem("\"id\" must be a text") }
+        do {
+            try RecordVersion.checkID(id)
+        } catch {
+            throw Problem(error)
         }
         switch (members["data"], members["deleted"]) {
         case (.some(let data), nil), (.some(let data), .bool(false)?):
-            guard case .object = data else { throw Problem("\"data\" must be a JSON object") }
+            do {
+                try RecordVersion.checkData(data)
+            } catch {
+                throw Problem(error)
+            }
             return Edit(id: id, deleted: false, data: data)
         case (nil, .bool(true)?):
             return Edit(id: id, deleted: true, data: .object([:]))

@@ -148,4 +148,61 @@ struct ConfigurationTests {
         }
         #expect(error?.description.contains("/nonexistent/lienthong.yaml") == true)
     }
+
+    /// Peer URLs and whether plain HTTP to them is allowed: only literal loopback addresses and `localhost`.
+    static let plainHTTPPeers: [(url: String, accepted: Bool)] = [
+        ("http://127.0.0.1:9000", true),
+        ("http://127.0.0.1", true),
+        ("http://127.255.255.254:80/feeds", true),
+        ("http://127.1.2.3:9000", true),
+        ("http://[::1]:9000", true),
+        ("http://[0:0:0:0:0:0:0:1]:9000", true),
+        ("http://[::0:1]:9000", true),
+        ("http://localhost:9000", true),
+        ("http://LocalHost:9000", true),
+        ("http://127.0.0.1.attacker.example", false),
+        ("http://127.0.0.1.attacker.example:9000", false),
+        ("http://127.attacker.example", false),
+        ("http://127.0.0.1.", false),
+        ("http://127.0.0.01:9000", false),
+        ("http://0177.0.0.1:9000", false),
+        ("http://127.0.0.256:9000", false),
+        ("http://127.1:9000", false),
+        ("http://2130706433:9000", false),
+        ("http://128.0.0.1:9000", false),
+        ("http://10.0.0.1:9000", false),
+        ("http://[::2]:9000", false),
+        ("http://[::ffff:127.0.0.1]:9000", false),
+        ("http://[::1%25lo]:9000", false),
+        ("http://[1::1]:9000", false),
+        ("http://localhost.attacker.example:9000", false),
+        ("http://localhost.:9000", false),
+        ("http://attacker.example#@127.0.0.1", false),
+        ("http://127.0.0.1@attacker.example", false),
+    ]
+
+    @Test("plain http is allowed to literal loopback addresses and localhost only", arguments: plainHTTPPeers)
+    func plainHTTPOnlyToLoopback(url: String, accepted: Bool) {
+        let yaml = """
+            agency: bo-y-te
+            store: s
+            signing_key: k
+            peers:
+              bo-cong-an: { url: "\(url)", keys: [k.pem] }
+
+            """
+        let result = Result { try Configuration(yaml: yaml, fileURL: Self.file) }
+        switch result {
+        case .success(let configuration):
+            #expect(accepted, "\(url) was accepted")
+            #expect(configuration.peers[try! AgencyID("bo-cong-an")]?.url.absoluteString == url)
+        case .failure(let error):
+            #expect(!accepted, "\(url) was refused: \(error)")
+        }
+        // The same host over https is always fine: TLS protects it whatever it resolves to.
+        if url.hasPrefix("http://"), !url.contains("#"), !url.contains("%") {
+            let secure = yaml.replacingOccurrences(of: "http://", with: "https://")
+            #expect(throws: Never.self) { try Configuration(yaml: secure, fileURL: Self.file) }
+        }
+    }
 }
