@@ -79,7 +79,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // HTTP through libcurl.
-        .target(name: "LienThongHTTP", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "LienThongHTTP", dependencies: ["LienThongCore", "CCurl"], swiftSettings: strict),
         // The long-lived service: publisher and poller schedules under swift-service-lifecycle, systemd's
         // notify protocol, reloads on SIGHUP, and the three-agency demo.
         .target(

@@ -6,7 +6,7 @@ import LienThongSigning
 import LienThongStore
 public import Logging
 import ServiceLifecycle
-import Synchronization
+import LienThongCore
 import UnixSignals
 
 /// The long-lived service an agency runs (`lienthong daemon`): its publisher, and one pull schedule per

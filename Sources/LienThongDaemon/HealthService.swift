@@ -4,7 +4,7 @@ import LienThongHTTP
 import LienThongStore
 import Logging
 import ServiceLifecycle
-import Synchronization
+import LienThongCore
 
 /// Keeps systemd told how the daemon is: a `STATUS=` line, and `WATCHDOG=1` only while the daemon is
 /// really making progress — its store answers, its listener answers `/healthz`, and no pull has been stuck
@@ -95,7 +95,7 @@ struct HealthService: Service {
 /// Where the publisher listens: the configured host, and the port once bound (port 0 picks any free one).
 final class ListenerAddress: Sendable {
     let host: String
-    private let bound = Mutex<Int?>(nil)
+    private let bound = Locked<Int?>(nil)
 
     init(host: String) {
         self.host = host

@@ -1,6 +1,6 @@
 public import Logging
 public import Foundation
-import Synchronization
+import LienThongCore
 
 /// A swift-log handler that writes one line per event to stderr, in the form journald reads best.
 ///
@@ -67,5 +67,5 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Serialises writes so that lines from different threads never interleave.
-    private static let output = Mutex(())
+    private static let output = Locked(())
 }

@@ -2,7 +2,7 @@ import Foundation
 public import LienThongFeed
 public import LienThongStore
 public import Logging
-import Synchronization
+import LienThongCore
 
 /// Pulls every configured feed on its own schedule: at the peer's interval with ±10% jitter after a
 /// success, with capped exponential backoff (and the peer's `Retry-After`) after a failure.
@@ -32,7 +32,7 @@ public final class PullScheduler: Sendable {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
     private let store: Store
@@ -40,7 +40,7 @@ public final class PullScheduler: Sendable {
     private let logger: Logger
 
     public init(puller: FeedPuller, feeds: [ScheduledFeed], store: Store, backoff: Backoff = Backoff(base: .seconds(5), cap: .seconds(900)), logger: Logger) {
-        state = Mutex(State(puller: puller, feeds: Dictionary(feeds.map { ($0.key, $0) }) { $1 }))
+        state = Locked(State(puller: puller, feeds: Dictionary(feeds.map { ($0.key, $0) }) { $1 }))
         (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         changed.yield()
         self.store = store

@@ -3,7 +3,7 @@ import LienThongFeed
 import LienThongStore
 import Logging
 import ServiceLifecycle
-import Synchronization
+import LienThongCore
 import UnixSignals
 
 /// Re-reads the configuration on SIGHUP and applies it without dropping the listener or work in flight:
@@ -13,7 +13,7 @@ import UnixSignals
 final class ReloadService: Service {
     let configurationURL: URL
     let signals: UnixSignalsSequence
-    let running: Mutex<DaemonPlan>
+    let running: Locked<DaemonPlan>
     let publisher: Publisher
     let scheduler: PullScheduler
     let makePuller: @Sendable (DaemonPlan) -> FeedPuller
@@ -27,7 +27,7 @@ final class ReloadService: Service {
     ) {
         self.configurationURL = configurationURL
         self.signals = signals
-        self.running = Mutex(running)
+        self.running = Locked(running)
         self.publisher = publisher
         self.scheduler = scheduler
         self.makePuller = makePuller

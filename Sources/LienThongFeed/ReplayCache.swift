@@ -1,5 +1,4 @@
 import LienThongCore
-import Synchronization
 
 /// The `jti` of every request token accepted and not yet expired, per issuer, so that each token is
 /// taken once. Each issuer has its own share of `capacityPerIssuer` entries: when one issuer's share is
@@ -19,7 +18,7 @@ final class ReplayCache: Sendable {
     private static let sweepIntervalSeconds: Int64 = 30
 
     let capacityPerIssuer: Int
-    private let shares = Mutex<[AgencyID: Share]>([:])
+    private let shares = Locked<[AgencyID: Share]>([:])
 
     init(capacityPerIssuer: Int) {
         self.capacityPerIssuer = max(capacityPerIssuer, 1)

@@ -1,6 +1,6 @@
 internal import CCurl
 import Foundation
-import Synchronization
+import LienThongCore
 
 /// One thread that drives every transfer of a client through a libcurl multi handle, so that no transfer
 /// ever blocks Swift's cooperative pool and one slow peer never holds up the others.
@@ -30,8 +30,8 @@ final class CurlDriver: Sendable {
     }
 
     private let multi: MultiHandle
-    private let inbox = Mutex(Inbox())
-    private let finished = Mutex(false)
+    private let inbox = Locked(Inbox())
+    private let finished = Locked(false)
 
     init() throws(HTTPError) {
         guard CurlRuntime.initialized, let pointer = curl_multi_init() else {

@@ -51,7 +51,7 @@ struct Apply: ParsableCommand {
             let verifier = JWSVerifier(keys: try settings.pinnedKeys(), requiredType: FeedPage.type)
             var refused = 0
             for path in pages {
-                let bytes = try InputOption(file: path).readAll()
+                let bytes = try InputOption(file: path).readAll(limit: InputLimit.signedDocument, what: "a signed page")
                 let now = self.now ?? Store.currentMilliseconds() / 1000
                 let expectation = PageExpectation(
                     publisher: peerID, audience: configuration.agency, pulledDatasets: Set(settings.pull), now: now,

@@ -75,7 +75,7 @@ struct Conflicts: ParsableCommand {
                 let (configuration, store) = try config.openStore()
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let replacement = try data.map { path in
-                    let bytes = try InputOption(file: path).readAll()
+                    let bytes = try InputOption(file: path).readAll(limit: InputLimit.recordData, what: "a record's data")
                     guard let value = try? JSONValue(parsing: bytes), case .object = value else {
                         throw Failure(exitCode: 2, "\(path) is not one JSON object")
                     }

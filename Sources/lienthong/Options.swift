@@ -3,6 +3,7 @@ import Foundation
 import LienThongConfig
 import LienThongCore
 import LienThongDaemon
+import LienThongFeed
 import LienThongMerge
 import LienThongSigning
 import LienThongStore
@@ -19,16 +20,46 @@ struct InputOption: ParsableArguments {
         self.file = file
     }
 
-    func readAll() throws -> [UInt8] {
-        guard let file, file != "-" else {
-            return Array(FileHandle.standardInput.readDataToEndOfFile())
+    /// Reads the input whole, refusing one longer than `limit` bytes; never more than `limit + 1` bytes are
+    /// read, so a huge file costs no memory. `what` names the bound in the message ("a signed page").
+    func readAll(limit: Int, what: String) throws -> [UInt8] {
+        let name = file ?? "-"
+        let handle: FileHandle
+        if let file, file != "-" {
+            do {
+                handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            } catch {
+                throw Failure(exitCode: 2, "cannot read \(file): \(error.localizedDescription)")
+            }
+        } else {
+            handle = .standardInput
         }
-        do {
-            return Array(try Data(contentsOf: URL(fileURLWithPath: file)))
-        } catch {
-            throw Failure(exitCode: 2, "cannot read \(file): \(error.localizedDescription)")
+        defer { if handle !== FileHandle.standardInput { try? handle.close() } }
+        var bytes: [UInt8] = []
+        while bytes.count <= limit {
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: min(1 << 20, limit + 1 - bytes.count))
+            } catch {
+                throw Failure(exitCode: 2, "cannot read \(name): \(error.localizedDescription)")
+            }
+            guard let chunk, !chunk.isEmpty else { return bytes }
+            bytes += chunk
         }
+        throw Failure(exitCode: 2, "\(name) is larger than \(limit) bytes, the most \(what) may take")
     }
+}
+
+/// How much each command reads from one input at most (docs/SECURITY.md).
+enum InputLimit {
+    /// A signed page or another compact JWS, with room for white space around it.
+    static let signedDocument = FeedPage.maximumSignedBytes + 4096
+    /// A JSON payload to sign: no payload longer than a signed page can be carried in one.
+    static let payload = FeedPage.maximumSignedBytes
+    /// Records for `put`, one JSON object a line.
+    static let recordLines = 256 << 20
+    /// One record's data for `conflicts resolve`.
+    static let recordData = RecordVersion.maximumCanonicalBytes
 }
 
 /// A failure that the command reports as one line on stderr before exiting with its code.

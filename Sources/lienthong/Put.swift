@@ -22,7 +22,7 @@ struct Put: ParsableCommand {
         try reportingFailures {
             let (configuration, store) = try config.openStore()
             let (dataset, policy) = try dataset.resolve(in: configuration)
-            let bytes = try input.readAll()
+            let bytes = try input.readAll(limit: InputLimit.recordLines, what: "the records for one put")
             let count = try store.write { transaction in
                 var count = 0
                 do {

@@ -24,7 +24,7 @@ struct Sign: ParsableCommand {
             } catch {
                 throw Failure(exitCode: 2, "\(error)")
             }
-            let payload = try input.readAll()
+            let payload = try input.readAll(limit: InputLimit.payload, what: "a payload")
             do {
                 print(try JWSSigner(key: privateKey).sign(payload: payload, type: typ))
             } catch {

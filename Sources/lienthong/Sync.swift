@@ -7,7 +7,6 @@ import LienThongFeed
 import LienThongHTTP
 import LienThongSigning
 import LienThongStore
-import Synchronization
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -137,7 +136,7 @@ final class SyncProgress: Sendable {
     }
 
     private let live: Bool
-    private let lines = Mutex<[String: Line]>([:])
+    private let lines = Locked<[String: Line]>([:])
 
     init(live: Bool) {
         self.live = live

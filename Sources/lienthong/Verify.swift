@@ -35,7 +35,7 @@ struct Verify: ParsableCommand {
                     throw Failure(exitCode: 2, "\(error)")
                 }
             }
-            let compact = Array(try input.readAll().trimmingASCIIWhiteSpace())
+            let compact = Array(try input.readAll(limit: InputLimit.signedDocument, what: "a signed document").trimmingASCIIWhiteSpace())
             do {
                 let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
                 FileHandle.standardOutput.write(Data(verified.payload))

@@ -198,7 +198,7 @@ struct GoodFeed: Sendable, CustomTestStringConvertible {
         pages.map { page in
             .object([
                 "after": .integer(page.after), "last": .integer(page.last), "head": .integer(head), "applied": .integer(page.applied),
-                "redundant": .integer(0), "quarantined": .integer(0), "cursor": .integer(page.last),
+                "redundant": .integer(0), "quarantined": .integer(0), "held": .integer(0), "cursor": .integer(page.last),
             ])
         }
     }
@@ -347,7 +347,7 @@ enum ReaderChecks {
         }
         #expect(try JSONValue(parsing: try #require(audit.last).detail) == .object([
             "after": .integer(5), "last": .integer(7), "head": .integer(7), "applied": .integer(1), "redundant": .integer(0),
-            "quarantined": .integer(1), "cursor": .integer(7),
+            "quarantined": .integer(1), "held": .integer(0), "cursor": .integer(7),
         ]))
 
         // The export: the good feed's, then the honest record (its id sorts last), never the refused one.
@@ -458,7 +458,7 @@ struct FixtureReplayApplyTests {
         let outcome = try reader.apply(peer: feed.peer, feed.pages.map(\.path))
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let expected = feed.pages.map { page in
-            "\(RecordedFeeds.url(page.path).path): \(feed.dataset) \(page.after + 1)…\(page.last): \(page.applied) applied, 0 already here, 0 quarantined; cursor \(page.last)"
+            "\(RecordedFeeds.url(page.path).path): \(feed.dataset) \(page.after + 1)…\(page.last): \(page.applied) applied, 0 already here, 0 quarantined, 0 held; cursor \(page.last)"
         }
         #expect(outcome.stdoutText.split(separator: "\n").map(String.init) == expected)
         try ReaderChecks.goodFeed(feed, reader: reader, store: try reader.store())
@@ -483,7 +483,7 @@ struct FixtureReplayApplyTests {
         #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
         let outcome = try reader.apply(peer: RecordedFeeds.boCongAn, [row.path])
         #expect(outcome.status == 0, "\(outcome.stderr)")
-        #expect(outcome.stdoutText == "\(RecordedFeeds.url(row.path).path): dan-cu 6…7: 1 applied, 0 already here, 1 quarantined; cursor 7\n")
+        #expect(outcome.stdoutText == "\(RecordedFeeds.url(row.path).path): dan-cu 6…7: 1 applied, 0 already here, 1 quarantined, 0 held; cursor 7\n")
         try ReaderChecks.quarantinedRecord(row, reader: reader, store: try reader.store())
     }
 
@@ -505,7 +505,7 @@ struct FixtureReplayApplyTests {
         let fresh = try RecordedReader()
         let alone = try fresh.apply(peer: RecordedFeeds.boCongAn, ["tampered/rollback/after-0.jws"])
         #expect(alone.status == 0, "\(alone.stderr)")
-        #expect(alone.stdoutText.hasSuffix(": dan-cu 1…2: 2 applied, 0 already here, 0 quarantined; cursor 2\n"), "\(alone.stdoutText)")
+        #expect(alone.stdoutText.hasSuffix(": dan-cu 1…2: 2 applied, 0 already here, 0 quarantined, 0 held; cursor 2\n"), "\(alone.stdoutText)")
     }
 
     @Test("at the wall clock the recorded pages have long expired: the fixed clock is what makes them replayable")

@@ -155,7 +155,7 @@ struct ApplyCommandTests {
         // Across an air gap an expired page may still be read; this one continues the cursor, which moves to 3.
         let again = try agency.run(["apply", "--peer", "bo-cong-an", "--allow-expired", expired])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stdoutText.contains("0 applied, 1 already here, 0 quarantined; cursor 3"), "\(again.stdoutText)")
+        #expect(again.stdoutText.contains("0 applied, 1 already here, 0 quarantined, 0 held; cursor 3"), "\(again.stdoutText)")
 
         // A page whose head is below the cursor is a rollback by the publisher.
         let rolledBack = try agency.page("rollback.jws", dataset: "dan-cu", records: [(1, "a", 1)])

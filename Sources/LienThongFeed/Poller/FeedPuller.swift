@@ -1,5 +1,4 @@
 public import Foundation
-import Synchronization
 public import LienThongCore
 public import LienThongHTTP
 public import LienThongMerge
@@ -333,8 +332,8 @@ final class FeedMemory: Sendable {
     /// The most ETags remembered, one per feed: far above the feeds one agency pulls.
     static let maximumEntityTags = 4096
 
-    private let tags = Mutex<[String: (after: Int64, tag: String)]>([:])
-    private let behindSince = Mutex<[String: Int64]>([:])
+    private let tags = Locked<[String: (after: Int64, tag: String)]>([:])
+    private let behindSince = Locked<[String: Int64]>([:])
 
     /// How many ETags are held, and their bytes.
     var entityTagUsage: (count: Int, bytes: Int) { tags.withLock { ($0.count, $0.values.reduce(0) { $0 + $1.tag.utf8.count }) } }

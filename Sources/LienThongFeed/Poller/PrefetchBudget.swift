@@ -1,4 +1,4 @@
-import Synchronization
+import LienThongCore
 
 /// The bytes that pages fetched ahead of need may hold, shared by every feed one process pulls, so that a
 /// peer serving large pages with a far `head` cannot make a puller keep more than this in memory.
@@ -12,7 +12,7 @@ public final class PrefetchBudget: Sendable {
     public static let defaultBytes = 64 << 20
 
     public let limitBytes: Int
-    private let held = Mutex<(now: Int, peak: Int)>((0, 0))
+    private let held = Locked<(now: Int, peak: Int)>((0, 0))
 
     public init(limitBytes: Int = PrefetchBudget.defaultBytes) {
         self.limitBytes = max(0, limitBytes)
@@ -42,11 +42,11 @@ public final class PrefetchBudget: Sendable {
     /// the page it pays for.
     final class Reservation: Sendable {
         private let budget: PrefetchBudget
-        private let bytes: Mutex<Int>
+        private let bytes: Locked<Int>
 
         fileprivate init(_ budget: PrefetchBudget, bytes: Int) {
             self.budget = budget
-            self.bytes = Mutex(bytes)
+            self.bytes = Locked(bytes)
         }
 
         /// Gives back what is above `size`, once the page's real size is known.

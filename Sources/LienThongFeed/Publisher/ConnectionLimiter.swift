@@ -2,13 +2,13 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import Synchronization
+import LienThongCore
 
 /// Counts open connections per remote address and refuses one beyond ``PublisherConnectionLimits/perAddress``,
 /// so that one address cannot take every slot of the listener's overall cap.
 final class ConnectionLimiter: Sendable {
     let perAddress: Int
-    private let open = Mutex<[String: Int]>([:])
+    private let open = Locked<[String: Int]>([:])
 
     init(perAddress: Int) {
         self.perAddress = perAddress

@@ -4,7 +4,7 @@ public import LienThongStore
 public import Logging
 import Foundation
 import LienThongSigning
-import Synchronization
+import LienThongCore
 
 /// The publisher of protocol v1 (docs/PROTOCOL.md): serves this agency's own feed, as signed pages
 /// addressed to each requester and reduced to what it is granted, over HTTP with Hummingbird.
@@ -99,14 +99,14 @@ final class PublisherState: Sendable {
         let signer: JWSSigner
     }
 
-    private let box: Mutex<Current>
+    private let box: Locked<Current>
 
     init(_ settings: PublisherSettings, startedAt: Int64) {
         let verifier = RequestTokenVerifier(
             audience: settings.agency, peers: settings.peers.mapValues(\.keys), clockSkewSeconds: settings.clockSkewSeconds,
             startedAt: startedAt
         )
-        box = Mutex(Current(settings: settings, verifier: verifier, signer: JWSSigner(key: settings.signingKey)))
+        box = Locked(Current(settings: settings, verifier: verifier, signer: JWSSigner(key: settings.signingKey)))
     }
 
     var current: Current { box.withLock { $0 } }

@@ -1,5 +1,4 @@
 import LienThongCore
-import Synchronization
 
 /// One token bucket per peer (``PublisherRateLimit``), on the monotonic clock.
 final class RateLimiter: Sendable {
@@ -8,7 +7,7 @@ final class RateLimiter: Sendable {
         var refilledAt: ContinuousClock.Instant
     }
 
-    private let buckets = Mutex<[AgencyID: Bucket]>([:])
+    private let buckets = Locked<[AgencyID: Bucket]>([:])
 
     /// Takes one request from `peer`'s bucket: nil when it may go ahead, else the whole seconds to wait.
     func take(_ peer: AgencyID, limit: PublisherRateLimit, at now: ContinuousClock.Instant = .now) -> Int64? {

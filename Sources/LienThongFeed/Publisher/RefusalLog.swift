@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import LienThongCore
 
 /// Logs refused request tokens as summaries, never one line each: the first refusal after a quiet
 /// interval is logged at once, and the ones after it are counted by reason and logged as one line with
@@ -13,7 +13,7 @@ final class RefusalLog: Sendable {
 
     let interval: Duration
     private let logger: Logger
-    private let window = Mutex(Window())
+    private let window = Locked(Window())
 
     init(interval: Duration, logger: Logger) {
         self.interval = interval
