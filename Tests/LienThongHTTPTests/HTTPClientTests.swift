@@ -127,7 +127,8 @@ struct HTTPClientTests {
         let start = clock.now
         task.cancel()
         let result = await task.result
-        #expect(clock.now - start < .seconds(2))
+        // The drip would take 100 s; the bound is loose because other tests share the two cores.
+        #expect(clock.now - start < .seconds(5))
         guard case .failure(let error) = result else {
             Issue.record("a cancelled transfer completed")
             return
