@@ -33,7 +33,7 @@ public struct JournalLogHandler: LogHandler {
             level: level, label: label, message: "\(message)", metadata: metadata.merging(explicit ?? [:]) { $1 },
             forJournal: forJournal, now: Date()
         )
-        Self.output.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
+        Self.output.withLock { $0.write(Data(line.utf8)) }
     }
 
     /// One event as written, newline included.
@@ -67,5 +67,5 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Serialises writes so that lines from different threads never interleave.
-    private static let output = Locked(())
+    private static let output = Locked(FileHandle.standardError)
 }

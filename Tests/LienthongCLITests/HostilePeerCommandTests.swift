@@ -26,7 +26,7 @@ struct HostilePeerCommandTests {
         for run in 1...2 {
             let daemon = try DaemonProcess(config: config, folder: scratch.url)
             if run == 1 {
-                #expect(try await stored.waitFor("SELECT consecutive_failures FROM pull_status", equals: Int64(1), timeout: .seconds(20)), "log: \(daemon.log)")
+                #expect(try await stored.waitFor("SELECT consecutive_failures FROM pull_status", equals: Int64(1), timeout: .seconds(60)), "log: \(daemon.log)")
                 // PullScheduler's default backoff cap: 900 s.
                 let wait = try stored.scalar("SELECT next_attempt_at - last_attempt_at FROM pull_status", as: Int64.self)
                 #expect(wait == 900_000)

@@ -9,7 +9,8 @@ import LienThongSigning
 public func fuzzRequestToken(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = Fuzz.bytes(data, size)
     let verifier = RequestTokenVerifier(
-        audience: FuzzKeys.publisher, peers: [FuzzKeys.reader: [FuzzKeys.ed25519.publicKey]], clockSkewSeconds: 300, replayCapacity: 64
+        audience: FuzzKeys.publisher, peers: [FuzzKeys.reader: [FuzzKeys.ed25519.publicKey]], clockSkewSeconds: 300, startedAt: 0,
+        replayCapacityPerIssuer: 64
     )
     let target = "/v1/feeds/dan-cu?after=0&limit=1000"
     let now: Int64 = 1_790_000_000
