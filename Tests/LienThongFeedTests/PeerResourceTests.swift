@@ -134,11 +134,10 @@ struct PeerResourceTests {
         try await withPublisher(connectionLimits: PublisherConnectionLimits(maximum: 4, perAddress: 2)) { server in
             // Three idle connections from 127.0.0.2: two (the limit) stay open, the one past it is closed at
             // once. Each is set up on its own event loop, so which of them is the third is the server's order.
-            let connections = try (0..<3).map { _ in try IdleConnection(port: server.port, from: "127.0.0.2") }
+            var connections = try (0..<3).map { _ in try IdleConnection(port: server.port, from: "127.0.0.2") }
             try await Task.sleep(for: .milliseconds(300))
             let closed = connections.filter { $0.isClosedByServer(within: 1000) }
             #expect(closed.count == 1)
-            let attacker = connections.filter { connection in !closed.contains { $0 === connection } }
             #expect(try await httpGet(port: server.port, target: "/healthz").status == 200)
             #expect(try await server.get("/v1/feeds/dan-cu").status == 200)
             // The overall cap: two from 127.0.0.2 and two from 127.0.0.3 fill the four slots (with the test
@@ -150,7 +149,10 @@ struct PeerResourceTests {
             let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
             #expect(send(waiting.descriptor, request, request.count, 0) == request.count)
             #expect(!waiting.isReadable(within: 500))
+            // The listener accepts in batches and libcurl may hold more than one kept connection, so how many
+            // slots are taken is not exact: freeing every idle connection leaves the waiting one a slot for sure.
             others.removeAll()
+            connections.removeAll()
             #expect(waiting.isReadable(within: 10_000))
             #expect(try await server.get("/v1/feeds/dan-cu").status == 200)
         }
