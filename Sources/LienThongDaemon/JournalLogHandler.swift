@@ -6,7 +6,8 @@ import LienThongCore
 ///
 /// Under systemd (`JOURNAL_STREAM` set) each line starts with its syslog priority, `<4>` for a warning, so
 /// that `journalctl -p` filters by level; journald adds the time itself. Elsewhere a line starts with the
-/// time and the level. Metadata follows the message as `key=value`, sorted; newlines never split a line.
+/// time and the level. Metadata follows the message as `key=value`, sorted. Message and values are escaped as
+/// ``Swift/String/terminalSafe``: a newline never splits a line and no control reaches a terminal.
 /// Callers must keep record contents, keys and tokens out of messages and metadata.
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
@@ -39,7 +40,7 @@ public struct JournalLogHandler: LogHandler {
     /// One event as written, newline included.
     static func line(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata, forJournal: Bool, now: Date) -> String {
         let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(quoted("\($0.value)"))" }
-        let text = ([oneLine(message)] + fields).joined(separator: " ")
+        let text = ([message.terminalSafe] + fields).joined(separator: " ")
         if forJournal { return "<\(priority(level))>\(label): \(text)\n" }
         return "\(now.formatted(.iso8601)) \(level) \(label): \(text)\n"
     }
@@ -56,14 +57,12 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
-    private static func oneLine(_ text: String) -> String {
-        String(text.map { $0.isNewline ? " " : $0 })
-    }
-
-    /// A metadata value as written: bare when it is one plain word, otherwise in double quotes.
+    /// A metadata value as written: bare when it is one plain word, otherwise in double quotes, escaped as
+    /// a ``Swift/String/terminalField`` with `"` as `\"`.
     private static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" }
-        return plain ? value : "\"" + oneLine(value).replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        let field = value.terminalField
+        let plain = !field.isEmpty && field.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" && $0 != "\\" }
+        return plain ? field : "\"" + field.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Serialises writes so that lines from different threads never interleave.

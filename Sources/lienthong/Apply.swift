@@ -63,13 +63,13 @@ struct Apply: ParsableCommand {
                     let result = try page.apply(to: store, rules: rules, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
                     // `after` is the peer's number: `after + 1` only when below `last`, so it cannot overflow.
                     let span = page.after < page.last ? "\(page.after + 1)…\(page.last)" : "nothing after \(page.after)"
-                    print("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined, \(result.held) held; cursor \(result.cursor)")
+                    printLine("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined, \(result.held) held; cursor \(result.cursor)")
                 } catch let rejection as PageRejection {
                     refused += 1
                     try store.write { transaction in
                         try transaction.quarantinePage(peer: peerID, rejection: rejection, raw: bytes)
                     }
-                    FileHandle.standardError.write(Data("lienthong: \(path): refused: \(rejection)\n".utf8))
+                    printDiagnostic("\(path): refused: \(rejection)")
                 }
             }
             if refused > 0 { throw ExitCode(1) }

@@ -24,7 +24,8 @@ struct Conflicts: ParsableCommand {
                 }
                 for record in try store.read({ try $0.openConflicts(dataset: filter) }) {
                     let state = record.awaitsReview ? "awaits review" : "decided by policy"
-                    print("\(record.version.dataset)\t\(record.version.id)\t\(record.siblingCount) siblings\t\(state)")
+                    let fields = ["\(record.version.dataset)", record.version.id, "\(record.siblingCount) siblings", state]
+                    print(fields.map(\.terminalField).joined(separator: "\t"))
                 }
             }
         }
@@ -45,10 +46,10 @@ struct Conflicts: ParsableCommand {
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {
                     throw Failure(exitCode: 1, "no record \(id.debugDescription) in \(dataset)")
                 }
-                print("\(dataset) \(id): \(siblings.count) siblings under policy \(policy)")
+                printLine("\(dataset) \(id.terminalField): \(siblings.count) siblings under policy \(policy)")
                 for sibling in resolution.siblings {
                     let mark = sibling == resolution.visible ? "visible" : "sibling"
-                    print("\(mark)\t\(sibling.json.serializedText)")
+                    print("\(mark)\t\(sibling.json.displayText)")
                 }
             }
         }
@@ -79,6 +80,12 @@ struct Conflicts: ParsableCommand {
                     guard let value = try? JSONValue(parsing: bytes), case .object = value else {
                         throw Failure(exitCode: 2, "\(path) is not one JSON object")
                     }
+                    // The rules every peer applies on receipt, so that the resolution can be served.
+                    do {
+                        try RecordVersion.checkData(value)
+                    } catch {
+                        throw Failure(exitCode: 2, "\(path): \(error)")
+                    }
                     return value
                 }
                 let version = try store.write { transaction in
@@ -101,7 +108,7 @@ struct Conflicts: ParsableCommand {
                     ]))
                     return version
                 }
-                print("\(dataset) \(id): resolved as \(version.vv.json.serializedText)")
+                printLine("\(dataset) \(id.terminalField): resolved as \(version.vv.json.displayText)")
             }
         }
     }

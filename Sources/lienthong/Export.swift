@@ -5,7 +5,10 @@ import LienThongStore
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print every visible record of a dataset, tombstones included, one JSON object a line, sorted by id.",
-        discussion: "Each line has exactly the keys id, data, deleted, origin, hlc, vv, conflict and siblings."
+        discussion: """
+            Each line has exactly the keys id, data, deleted, origin, hlc, vv, conflict and siblings. Characters
+            that act on a terminal (controls, DEL, C1 and bidirectional controls) are written as \\u escapes.
+            """
     )
 
     @OptionGroup var config: ConfigOption
@@ -18,7 +21,7 @@ struct Export: ParsableCommand {
             var buffer: [UInt8] = []
             try store.read { snapshot in
                 try snapshot.forEachVisibleRecord(dataset: dataset) { record in
-                    buffer += record.exportJSON.serialized()
+                    buffer += record.exportJSON.displaySerialized()
                     buffer.append(0x0A)
                     if buffer.count > 1 << 16 {
                         writeStandardOutput(buffer)

@@ -19,7 +19,7 @@ struct Get: ParsableCommand {
             guard let record = try store.read({ try $0.visibleRecord(dataset: dataset, id: id) }) else {
                 throw Failure(exitCode: 1, "no record \(id.debugDescription) in \(dataset)")
             }
-            writeStandardOutput(record.exportJSON.serialized() + [0x0A])
+            writeStandardOutput(record.exportJSON.displaySerialized() + [0x0A])
         }
     }
 }

@@ -74,27 +74,48 @@ struct Failure: Error, CustomStringConvertible {
 
     /// Prints the message and turns the failure into the exit code argument-parser understands.
     func report() -> ExitCode {
-        FileHandle.standardError.write(Data("lienthong: \(description)\n".utf8))
+        printDiagnostic(description)
         return ExitCode(exitCode)
     }
 }
 
+/// Writes `message` to stderr as one line, `lienthong: ` first, escaped as ``Swift/String/terminalSafe``: a
+/// message may quote a peer's strings, which must not act on the operator's terminal.
+func printDiagnostic(_ message: String) {
+    FileHandle.standardError.write(Data("lienthong: \(message.terminalSafe)\n".utf8))
+}
+
+/// Prints `line` to stdout as one line, escaped as ``Swift/String/terminalSafe``.
+func printLine(_ line: String) {
+    print(line.terminalSafe)
+}
+
 extension ParsableCommand {
-    /// Runs `body`, turning a ``Failure`` into its message and exit code.
+    /// Runs `body`, turning a ``Failure`` into its message and exit code; any other error but an exit code is
+    /// reported the same way, with exit code 1.
     func reportingFailures(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let failure as Failure {
-            throw failure.report()
+        } catch {
+            throw Self.reported(error)
         }
     }
 
-    /// Runs `body`, turning a ``Failure`` into its message and exit code.
+    /// Runs `body`, turning a ``Failure`` into its message and exit code; any other error but an exit code is
+    /// reported the same way, with exit code 1.
     func reportingFailures(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let failure as Failure {
-            throw failure.report()
+        } catch {
+            throw Self.reported(error)
+        }
+    }
+
+    private static func reported(_ error: any Error) -> any Error {
+        switch error {
+        case let failure as Failure: failure.report()
+        case let exit as ExitCode: exit
+        default: Failure(exitCode: 1, "\(error)").report()
         }
     }
 }
@@ -149,9 +170,11 @@ struct DatasetOption: ParsableArguments {
     }
 }
 
-/// Rows as columns padded to their widest cell, two spaces apart, with no trailing spaces.
+/// Rows as columns padded to their widest cell, two spaces apart, with no trailing spaces; each cell escaped as
+/// ``Swift/String/terminalField``, so that no cell can break the row or act on the terminal.
 func textTable(_ rows: [[String]]) -> String {
     guard let header = rows.first else { return "" }
+    let rows = rows.map { $0.map(\.terminalField) }
     let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
     return rows.map { cells in
         cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")

@@ -43,7 +43,7 @@ struct Put: ParsableCommand {
                 }
                 return count
             }
-            FileHandle.standardError.write(Data("lienthong: \(count) edits applied to \(dataset)\n".utf8))
+            printDiagnostic("\(count) edits applied to \(dataset)")
         }
     }
 }

@@ -41,7 +41,7 @@ struct Status: AsyncParsableCommand {
                 throw Failure(exitCode: 1, "cannot read the store: \(error)")
             }
             let now = Store.currentMilliseconds()
-            print(json ? report.json(now: now).serializedText : report.text(now: now))
+            print(json ? report.json(now: now).displayText : report.text(now: now))
         }
     }
 }

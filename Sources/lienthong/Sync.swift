@@ -62,7 +62,7 @@ struct Sync: AsyncParsableCommand {
             print(SyncProgress.table(results))
             let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
             if !failed.isEmpty {
-                for row in results { if let error = row.error { FileHandle.standardError.write(Data("lienthong: \(error)\n".utf8)) } }
+                for row in results { if let error = row.error { printDiagnostic("\(error)") } }
                 throw Failure(exitCode: 3, "sync failed for \(failed.joined(separator: ", "))")
             }
         }

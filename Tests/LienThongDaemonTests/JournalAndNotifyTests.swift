@@ -1,4 +1,5 @@
 import Foundation
+import LienThongCore
 @testable import LienThongDaemon
 import Logging
 import Testing
@@ -16,14 +17,16 @@ struct JournalLogHandlerTests {
         #expect(line == "<\(priority)>lienthong: pull failed dataset=dan-cu peer=bo-cong-an\n")
     }
 
-    @Test("one event is one line: newlines become spaces, values with spaces or quotes are quoted")
+    @Test("one event is one line: newlines and controls are escaped, values with spaces or quotes are quoted")
     func oneLine() {
         let line = JournalLogHandler.line(
-            level: .warning, label: "lienthong", message: "first\nsecond", metadata: ["error": "connect failed: \"refused\"\nagain"],
+            level: .warning, label: "lienthong", message: "first\nsecond\u{1B}[2J",
+            metadata: ["error": "connect failed: \"refused\"\nagain", "id": "a\u{202E}b\\t"],
             forJournal: false, now: Date(timeIntervalSince1970: 1_790_000_000)
         )
-        #expect(line == "2026-09-21T14:13:20Z warning lienthong: first second error=\"connect failed: \\\"refused\\\" again\"\n")
+        #expect(line == #"2026-09-21T14:13:20Z warning lienthong: first\nsecond\u{1B}[2J error="connect failed: \"refused\"\nagain" id="a\u{202E}b\\t""# + "\n")
         #expect(line.filter { $0 == "\n" }.count == 1)
+        #expect(!line.unicodeScalars.dropLast().contains { $0.controlsTerminal })
     }
 }
 

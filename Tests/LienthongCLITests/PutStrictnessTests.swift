@@ -62,4 +62,14 @@ struct PutStrictnessTests {
         #expect(outcome.stderr.contains("line 1"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("id length"), "\(outcome.stderr)")
     }
+
+    @Test("conflicts resolve --data refuses data one level deeper than a page can carry, before it touches the store")
+    func resolveDataDepth() throws {
+        let agency = try AgencyFolder()
+        let file = agency.scratch.path("deep.json")
+        try Self.nested(RecordVersion.maximumDataDepth + 1).write(toFile: file, atomically: true, encoding: .utf8)
+        let outcome = try agency.run(["conflicts", "--dataset", "ho-tich", "--data", file, "ks-1"], subcommand: "resolve")
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("deep.json") && outcome.stderr.contains("nested 62 deep"), "\(outcome.stderr)")
+    }
 }
