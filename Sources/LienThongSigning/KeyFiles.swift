@@ -90,15 +90,6 @@ public struct PrivateKeyFile: Sendable {
         guard status.st_mode & S_IFMT == S_IFREG else {
             throw KeyFileError("refusing the private key \(path): it is \(Self.kind(status.st_mode)), not a regular file")
         }
-        let mode = status.st_mode & 0o7777
-        if access == .ownerOnly, let exposure = Self.exposure(mode) {
-            throw KeyFileError(
-                "refusing the private key \(path): its mode \(Self.octal(mode)) lets \(exposure); chmod 600 \(path), or pass --insecure-key-permissions to load it anyway"
-            )
-        }
-        guard status.st_size <= Self.maximumBytes else {
-            throw KeyFileError("\(path) is larger than \(Self.maximumBytes) bytes: not a private key")
-        }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while bytes.count <= Self.maximumBytes {
@@ -110,12 +101,20 @@ public struct PrivateKeyFile: Sendable {
             }
             bytes += buffer[..<count]
         }
+        // Never more than the bound and one buffer is read, however large the file.
         guard bytes.count <= Self.maximumBytes else { throw KeyFileError("\(path) is larger than \(Self.maximumBytes) bytes: not a private key") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw KeyFileError("\(path) is not text") }
         do {
             key = try PrivateKey(pem: text)
         } catch {
+            // Before the mode: a public key given by mistake (readable by all, rightly) is named as what it is.
             throw KeyFileError("\(path) is not a private key: \(error)")
+        }
+        let mode = status.st_mode & 0o7777
+        if access == .ownerOnly, let exposure = Self.exposure(mode) {
+            throw KeyFileError(
+                "refusing the private key \(path): its mode \(Self.octal(mode)) lets \(exposure); chmod 600 \(path), or pass --insecure-key-permissions to load it anyway"
+            )
         }
         self.url = url
         self.mode = mode
