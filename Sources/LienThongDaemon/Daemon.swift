@@ -2,7 +2,7 @@ public import Foundation
 import Hummingbird
 import LienThongFeed
 import LienThongHTTP
-import LienThongSigning
+public import LienThongSigning
 import LienThongStore
 public import Logging
 import ServiceLifecycle
@@ -20,11 +20,15 @@ public enum Daemon {
     static let cancellationLimit: Duration = .seconds(2)
 
     /// Runs until SIGTERM or SIGINT. Fails before anything starts if the configuration, a key, the store or
-    /// the listener cannot be had.
-    public static func run(configurationURL: URL, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) async throws(DaemonError) {
+    /// the listener cannot be had. `keyAccess` says whether a signing key file its group or others may read
+    /// is loaded (with a warning), at the start and on every reload.
+    public static func run(
+        configurationURL: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()
+    ) async throws(DaemonError) {
         // Trapped first, so that a stop asked for while the daemon is still starting is a graceful one too.
         let terminations = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let plan = try DaemonPlan(contentsOf: configurationURL)
+        let plan = try DaemonPlan(contentsOf: configurationURL, keyAccess: keyAccess)
+        plan.logSigningKeyWarning(logger)
         let configuration = plan.configuration
         let store: Store
         do {
@@ -55,7 +59,7 @@ public enum Daemon {
         // Trapped before anything runs, so that a SIGHUP right after READY=1 reloads rather than kills.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reload = ReloadService(
-            configurationURL: configurationURL, signals: hangups, running: plan, publisher: publisher, scheduler: scheduler,
+            configurationURL: configurationURL, keyAccess: keyAccess, signals: hangups, running: plan, publisher: publisher, scheduler: scheduler,
             makePuller: makePuller, health: health, notifier: notifier, logger: logger
         )
         let application = publisher.application(
@@ -99,5 +103,15 @@ public enum Daemon {
             throw DaemonError(.startup, "stopped: \(error)")
         }
         logger.notice("stopped", metadata: ["agency": "\(configuration.agency)"])
+    }
+}
+
+extension DaemonPlan {
+    /// Logs the signing key's ``signingKeyWarning``, if any: the operator chose to load a key others may read.
+    func logSigningKeyWarning(_ logger: Logger) {
+        guard let signingKeyWarning else { return }
+        logger.warning("the signing key is readable by more than its owner; loaded because of --insecure-key-permissions", metadata: [
+            "key": "\(configuration.signingKeyURL.path)", "warning": "\(signingKeyWarning)",
+        ])
     }
 }

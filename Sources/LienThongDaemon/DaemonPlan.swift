@@ -11,6 +11,9 @@ public import LienThongSigning
 public struct DaemonPlan: Sendable {
     public let configuration: Configuration
     public let signingKey: PrivateKey
+    /// Why the signing key's file mode is unsafe, when its group or others may read it and the plan was read
+    /// with ``PrivateKeyFileAccess/groupOrOthersAllowed``; nil otherwise.
+    public let signingKeyWarning: String?
     public let publisherSettings: PublisherSettings
     /// Every (peer, dataset) this agency pulls, by peer and dataset.
     public let feeds: [ScheduledFeed]
@@ -19,21 +22,24 @@ public struct DaemonPlan: Sendable {
         PublisherConnectionLimits(maximum: configuration.connections.maximum, perAddress: configuration.connections.perAddress)
     }
 
-    /// Reads the configuration at `url` and every key it names.
-    public init(contentsOf url: URL) throws(DaemonError) {
+    /// Reads the configuration at `url` and every key it names. The signing key's file must be readable by its
+    /// owner only unless `keyAccess` allows more (`--insecure-key-permissions`).
+    public init(contentsOf url: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(DaemonError) {
         let configuration: Configuration
         do {
             configuration = try Configuration(contentsOf: url)
         } catch {
             throw DaemonError(.configuration, "\(error)")
         }
-        try self.init(configuration: configuration)
+        try self.init(configuration: configuration, keyAccess: keyAccess)
     }
 
-    public init(configuration: Configuration) throws(DaemonError) {
+    public init(configuration: Configuration, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(DaemonError) {
         self.configuration = configuration
         do {
-            signingKey = try PrivateKey(contentsOf: configuration.signingKeyURL)
+            let keyFile = try PrivateKeyFile(reading: configuration.signingKeyURL, access: keyAccess)
+            signingKey = keyFile.key
+            signingKeyWarning = keyFile.warning
         } catch {
             throw DaemonError(.key, "\(error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import LienThongFeed
+import LienThongSigning
 import LienThongStore
 import Logging
 import ServiceLifecycle
@@ -12,6 +13,7 @@ import UnixSignals
 /// logged and the one in force stays.
 final class ReloadService: Service {
     let configurationURL: URL
+    let keyAccess: PrivateKeyFileAccess
     let signals: UnixSignalsSequence
     let running: Locked<DaemonPlan>
     let publisher: Publisher
@@ -22,10 +24,11 @@ final class ReloadService: Service {
     let logger: Logger
 
     init(
-        configurationURL: URL, signals: UnixSignalsSequence, running: DaemonPlan, publisher: Publisher, scheduler: PullScheduler,
+        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: DaemonPlan, publisher: Publisher, scheduler: PullScheduler,
         makePuller: @escaping @Sendable (DaemonPlan) -> FeedPuller, health: HealthService, notifier: SystemdNotifier, logger: Logger
     ) {
         self.configurationURL = configurationURL
+        self.keyAccess = keyAccess
         self.signals = signals
         self.running = Locked(running)
         self.publisher = publisher
@@ -46,13 +49,15 @@ final class ReloadService: Service {
         notifier.reloading()
         logger.notice("reloading the configuration", metadata: ["config": "\(configurationURL.path)"])
         do throws(DaemonError) {
-            let plan = try DaemonPlan(contentsOf: configurationURL)
+            // The same rule for the signing key as at the start: a key made readable by others since is refused.
+            let plan = try DaemonPlan(contentsOf: configurationURL, keyAccess: keyAccess)
             try running.withLock { running throws(DaemonError) in
                 if let reason = plan.restartReason(replacing: running) {
                     throw DaemonError(.needsRestart, "\(reason): restart the service to apply it")
                 }
                 running = plan
             }
+            plan.logSigningKeyWarning(logger)
             publisher.update(plan.publisherSettings)
             scheduler.update(puller: makePuller(plan), feeds: plan.feeds)
             logger.notice("configuration reloaded", metadata: [

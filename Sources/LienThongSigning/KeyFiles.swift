@@ -1,7 +1,8 @@
 public import Foundation
 public import LienThongCore
 
-/// The files that hold an agency's key pair: `ID.key.pem` (PKCS#8, mode 0600), `ID.pub.pem` and `ID.jwk.json`.
+/// The files that hold an agency's key pair: `ID.key.pem` (PKCS#8, mode 0600), `ID.pub.pem` and `ID.jwk.json`
+/// (mode 0644).
 public struct AgencyKeyFiles: Sendable {
     public let agency: AgencyID
     public let directory: URL
@@ -17,15 +18,16 @@ public struct AgencyKeyFiles: Sendable {
 
     /// Writes all three files for `key`, creating the folder (mode 0700) if needed. Refuses, before writing
     /// anything, when any of them exists: a key that others have pinned must never be replaced by accident.
+    /// The private key gets mode 0600 and the public files 0644, exactly, whatever the umask.
     public func writeNew(_ key: PrivateKey) throws(KeyFileError) {
         let urls = [privateKeyURL, publicKeyURL, jwkURL]
         if let existing = urls.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             throw KeyFileError("\(existing.path) already exists; refusing to overwrite a key")
         }
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try CreatedFile.createFolder(atPath: directory.path)
         } catch {
-            throw KeyFileError("cannot create \(directory.path): \(error.localizedDescription)")
+            throw KeyFileError("\(error)")
         }
         let contents: [String]
         do {
@@ -36,39 +38,119 @@ public struct AgencyKeyFiles: Sendable {
         var written: [URL] = []
         for (url, text) in zip(urls, contents) {
             do {
-                try Self.createExclusively(url, contents: Array(text.utf8), mode: url == privateKeyURL ? 0o600 : 0o644)
+                let mode = url == privateKeyURL ? CreatedFile.ownerOnly : CreatedFile.readableByAll
+                try CreatedFile.create(atPath: url.path, mode: mode, contents: Array(text.utf8))
                 written.append(url)
             } catch {
                 // Leave no half-written key pair behind.
                 for url in written { try? FileManager.default.removeItem(at: url) }
-                throw error
+                throw KeyFileError("\(error)")
             }
         }
-    }
-
-    /// Creates a file that must not exist yet, with `mode` from the start so it is never readable by others.
-    private static func createExclusively(_ url: URL, contents: [UInt8], mode: mode_t) throws(KeyFileError) {
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw KeyFileError("cannot create \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var offset = 0
-        while offset < contents.count {
-            let count = contents[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { throw KeyFileError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-            offset += count
-        }
-        guard fsync(descriptor) == 0 else { throw KeyFileError("cannot sync \(url.path): \(String(cString: strerror(errno)))") }
     }
 }
 
 extension PrivateKey {
-    /// Reads a PKCS#8 PEM private key file.
+    /// Reads a PKCS#8 PEM private key file that only its owner may access; see ``PrivateKeyFile``.
     public init(contentsOf url: URL) throws(KeyFileError) {
-        let text = try readKeyFile(url)
+        self = try PrivateKeyFile(reading: url).key
+    }
+}
+
+/// Whether a private key file that its group or others may access is loaded.
+public enum PrivateKeyFileAccess: Sendable {
+    /// Refused unless only its owner may read, write or run it (`mode & 0o077 == 0`): the default.
+    case ownerOnly
+    /// Loaded anyway, with a ``PrivateKeyFile/warning``: only by the operator's explicit choice
+    /// (`--insecure-key-permissions`), for keys on a filesystem without POSIX modes.
+    case groupOrOthersAllowed
+}
+
+/// A private key read from its file, with the file's mode.
+///
+/// The file is opened once and its mode read from the open descriptor (`fstat`), so the file checked is
+/// the file read. It must be a regular file (a symbolic link to one is followed).
+public struct PrivateKeyFile: Sendable {
+    public let url: URL
+    public let key: PrivateKey
+    /// The file's permission bits (`st_mode & 0o7777`).
+    public let mode: mode_t
+
+    /// The most bytes a private key file may hold: a PEM key is a few hundred.
+    public static let maximumBytes = 65_536
+
+    public init(reading url: URL, access: PrivateKeyFileAccess = .ownerOnly) throws(KeyFileError) {
+        let path = url.path
+        // O_NONBLOCK: opening a named pipe must not wait for a writer before the type can be checked.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard descriptor >= 0 else { throw KeyFileError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw KeyFileError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw KeyFileError("refusing the private key \(path): it is \(Self.kind(status.st_mode)), not a regular file")
+        }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= Self.maximumBytes {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                throw KeyFileError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            bytes += buffer[..<count]
+        }
+        // Never more than the bound and one buffer is read, however large the file.
+        guard bytes.count <= Self.maximumBytes else { throw KeyFileError("\(path) is larger than \(Self.maximumBytes) bytes: not a private key") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw KeyFileError("\(path) is not text") }
         do {
-            try self.init(pem: text)
+            key = try PrivateKey(pem: text)
         } catch {
-            throw KeyFileError("\(url.path) is not a private key: \(error)")
+            // Before the mode: a public key given by mistake (readable by all, rightly) is named as what it is.
+            throw KeyFileError("\(path) is not a private key: \(error)")
+        }
+        let mode = status.st_mode & 0o7777
+        if access == .ownerOnly, let exposure = Self.exposure(mode) {
+            throw KeyFileError(
+                "refusing the private key \(path): its mode \(Self.octal(mode)) lets \(exposure); chmod 600 \(path), or pass --insecure-key-permissions to load it anyway"
+            )
+        }
+        self.url = url
+        self.mode = mode
+    }
+
+    /// A one-line warning when the file's group or others may access it (a file loaded under
+    /// ``PrivateKeyFileAccess/groupOrOthersAllowed``), else nil.
+    public var warning: String? {
+        Self.exposure(mode).map { "the private key \(url.path) has mode \(Self.octal(mode)), which lets \($0): anyone who can read it can sign as this agency" }
+    }
+
+    /// Who besides the owner may do what with a file of `mode`, such as "its group read it and others read it",
+    /// or nil when no one may.
+    private static func exposure(_ mode: mode_t) -> String? {
+        func rights(_ bits: mode_t) -> String {
+            [(mode_t(4), "read"), (2, "write"), (1, "execute")].filter { bits & $0.0 != 0 }.map(\.1).joined(separator: " and ") + " it"
+        }
+        let group = (mode >> 3) & 0o7
+        let others = mode & 0o7
+        let parts = (group != 0 ? ["its group \(rights(group))"] : []) + (others != 0 ? ["others \(rights(others))"] : [])
+        return parts.isEmpty ? nil : parts.joined(separator: " and ")
+    }
+
+    private static func octal(_ mode: mode_t) -> String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a named pipe"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "of another kind"
         }
     }
 }

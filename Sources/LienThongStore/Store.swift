@@ -8,7 +8,9 @@ public import LienThongMerge
 public struct Store: Sendable {
     private let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the store at `url` and brings its schema up to date.
+    /// Opens (creating if needed) the store at `url` and brings its schema up to date. A new store is created
+    /// with mode 0600 (and its folder, if missing, 0700) whatever the umask; SQLite gives the `-wal` and `-shm`
+    /// files the store's mode. An existing store keeps its mode.
     public init(openingAt url: URL) throws(StoreError) {
         var configuration = GRDB.Configuration()
         configuration.foreignKeysEnabled = true
@@ -19,8 +21,16 @@ public struct Store: Sendable {
             // FULL: a transaction that returned has reached the disk, so a cursor never outruns its records.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        do throws(CreatedFileError) {
+            try CreatedFile.createFolder(atPath: url.deletingLastPathComponent().path)
+            // SQLite would create the file with 0644; an empty file is an empty database to it.
+            try CreatedFile.create(atPath: url.path, mode: CreatedFile.ownerOnly)
+        } catch where error.alreadyExists {
+            // An existing store, or one another process is creating at this moment: its mode is its owner's.
+        } catch {
+            throw StoreError("\(error)")
+        }
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let pool = try DatabasePool(path: url.path, configuration: configuration)
             try Schema.migrator.migrate(pool)
             writer = pool

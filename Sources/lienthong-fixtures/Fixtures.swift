@@ -140,7 +140,8 @@ struct Fixtures: ParsableCommand {
             try files.writeNew(key)
             return key
         }
-        let key = try PrivateKey(contentsOf: files.privateKeyURL)
+        // Test-only keys, committed: git keeps no file mode but 0644 or 0755, so a fresh clone's are 0644.
+        let key = try PrivateKeyFile(reading: files.privateKeyURL, access: .groupOrOthersAllowed).key
         guard key.type == type else { throw FixtureError("\(files.privateKeyURL.path) is a \(key.type) key, expected \(type)") }
         guard try PublicKey(contentsOf: files.publicKeyURL) == key.publicKey, try PublicKey(contentsOf: files.jwkURL) == key.publicKey else {
             throw FixtureError("the public key files of \(agency) do not match \(files.privateKeyURL.path)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LienThongDaemon
+import LienThongSigning
 import Logging
 
 struct DaemonCommand: AsyncParsableCommand {
@@ -12,16 +13,20 @@ struct DaemonCommand: AsyncParsableCommand {
             jitter, backing off after failures. Speaks systemd's notify protocol when NOTIFY_SOCKET is set
             (READY, STATUS, WATCHDOG, RELOADING, STOPPING). SIGHUP re-reads the configuration; a bad one is logged
             and the one in force stays. SIGTERM or SIGINT stop it within 10 seconds, exit status 0. Logs go to
-            stderr, one line per event; LIENTHONG_LOG_LEVEL sets the level (default info).
+            stderr, one line per event; LIENTHONG_LOG_LEVEL sets the level (default info). The signing key file must be
+            readable by its owner only, at the start and on every reload, unless --insecure-key-permissions is given.
             """
     )
 
     @OptionGroup var config: ConfigOption
+    @OptionGroup var keyPermissions: KeyPermissionsOption
 
     func run() async throws {
         try await reportingFailures {
             do throws(DaemonError) {
-                try await Daemon.run(configurationURL: URL(fileURLWithPath: config.path), logger: Logger(label: "lienthong"))
+                try await Daemon.run(
+                    configurationURL: URL(fileURLWithPath: config.path), keyAccess: keyPermissions.access, logger: Logger(label: "lienthong")
+                )
             } catch {
                 throw Failure(exitCode: error.reason == .configuration || error.reason == .key ? 2 : 1, "\(error)")
             }

@@ -147,6 +147,37 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// `--insecure-key-permissions`, for every command that loads the agency's private key.
+struct KeyPermissionsOption: ParsableArguments {
+    @Flag(
+        help: """
+            Insecure: load a private key file that its group or others may read, with a warning; without it such a \
+            key is refused. Only for keys on a filesystem without POSIX modes (docs/SIGNING.md).
+            """
+    )
+    var insecureKeyPermissions = false
+
+    var access: PrivateKeyFileAccess { insecureKeyPermissions ? .groupOrOthersAllowed : .ownerOnly }
+
+    /// Reads the private key at `path` under this access; a refused or unreadable key is a failure (exit 2).
+    func loadKey(_ path: String) throws -> PrivateKey {
+        let file: PrivateKeyFile
+        do {
+            file = try PrivateKeyFile(reading: URL(fileURLWithPath: path), access: access)
+        } catch {
+            throw Failure(exitCode: 2, "\(error)")
+        }
+        warn(file.warning)
+        return file.key
+    }
+
+    /// Prints the key's warning, if any, as one line on stderr.
+    func warn(_ warning: String?) {
+        guard let warning else { return }
+        FileHandle.standardError.write(Data("lienthong: warning: \(warning) (loaded because of --insecure-key-permissions)\n".utf8))
+    }
+}
+
 /// `--dataset D`, which must be a dataset the configuration holds.
 struct DatasetOption: ParsableArguments {
     @Option(help: "The dataset.")

@@ -19,6 +19,7 @@ struct Sync: AsyncParsableCommand {
     )
 
     @OptionGroup var config: ConfigOption
+    @OptionGroup var keyPermissions: KeyPermissionsOption
     @Option(help: "Only this peer; repeat for several.") var peer: [String] = []
     @Option(help: "Only this dataset; repeat for several.") var dataset: [String] = []
     @Option(help: "Attempts per feed before it counts as failed.") var attempts = 3
@@ -32,10 +33,11 @@ struct Sync: AsyncParsableCommand {
             let (configuration, store) = try config.openStore()
             let plan: DaemonPlan
             do {
-                plan = try DaemonPlan(configuration: configuration)
+                plan = try DaemonPlan(configuration: configuration, keyAccess: keyPermissions.access)
             } catch {
                 throw Failure(exitCode: 2, "\(error)")
             }
+            keyPermissions.warn(plan.signingKeyWarning)
             let feeds = try selectedFeeds(plan)
             let client: HTTPClient
             do {

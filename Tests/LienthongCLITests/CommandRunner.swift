@@ -17,9 +17,22 @@ enum CommandRunner {
             .appending(path: "lienthong")
     }()
 
-    /// Runs `lienthong arguments…` with `stdin` as its input; output goes through files so neither stream can block.
+    /// Sets `process` to run `lienthong arguments…`; with `umask` (octal, such as "0077") through /bin/sh, which
+    /// sets it and then becomes lienthong (same process id).
+    static func prepare(_ process: Process, _ arguments: [String], umask: String?) {
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+    }
+
+    /// Runs `lienthong arguments…` with `stdin` as its input, under `umask` when given; output goes through
+    /// files so neither stream can block.
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data = Data()) throws -> Outcome {
+    static func run(_ arguments: [String], stdin: Data = Data(), umask: String? = nil) throws -> Outcome {
         let scratch = try ScratchFolder()
         let inputURL = scratch.url.appending(path: "stdin")
         let outputURL = scratch.url.appending(path: "stdout")
@@ -28,8 +41,7 @@ enum CommandRunner {
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        prepare(process, arguments, umask: umask)
         process.standardInput = try FileHandle(forReadingFrom: inputURL)
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)

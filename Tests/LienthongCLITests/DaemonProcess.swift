@@ -80,11 +80,14 @@ final class DaemonProcess {
     let process = Process()
     let stderrURL: URL
 
-    init(config: String, folder: URL, notifySocket: String? = nil, watchdogMicroseconds: Int? = nil) throws {
+    /// Starts `lienthong daemon --config config extraArguments…`, under `umask` when given.
+    init(
+        config: String, folder: URL, notifySocket: String? = nil, watchdogMicroseconds: Int? = nil, extraArguments: [String] = [],
+        umask: String? = nil
+    ) throws {
         stderrURL = folder.appending(path: "daemon-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = CommandRunner.binary
-        process.arguments = ["daemon", "--config", config]
+        CommandRunner.prepare(process, ["daemon", "--config", config] + extraArguments, umask: umask)
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notifySocket
         environment["WATCHDOG_USEC"] = watchdogMicroseconds.map(String.init)

@@ -97,7 +97,8 @@ final class RecordedReader {
     /// A puller for ubnd-ha-noi whose clock is fixed at the recorded instant, pulling `pageLimit` records a page.
     func puller(_ store: Store) throws -> FeedPuller {
         let configuration = try configuration()
-        let key = try PrivateKey(contentsOf: configuration.signingKeyURL)
+        // A committed test-only key: git checks it out 0644.
+        let key = try PrivateKeyFile(reading: configuration.signingKeyURL, access: .groupOrOthersAllowed).key
         return FeedPuller(
             agency: configuration.agency, client: FixtureServer.client, store: store,
             tokens: RequestTokenSigner(agency: configuration.agency, key: key), clockSkewSeconds: configuration.clockSkewSeconds,
@@ -546,7 +547,7 @@ struct FixtureReplaySetTests {
 
         // Each agency's private key is the one the others pin; bo-y-te signs with ES256, the others Ed25519.
         for (configuration, type) in [(reader, KeyType.ed25519), (police, .ed25519), (health, .p256)] {
-            let key = try PrivateKey(contentsOf: configuration.signingKeyURL)
+            let key = try PrivateKeyFile(reading: configuration.signingKeyURL, access: .groupOrOthersAllowed).key
             #expect(key.type == type)
             var pinnedBy: [AgencyID] = []
             for other in [reader, police, health] {

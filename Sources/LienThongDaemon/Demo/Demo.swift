@@ -31,6 +31,10 @@ public enum Demo {
         }
 
         let agencies = try DemoAgency.all(in: folder)
+        // Keys and stores: every folder the demo makes is for its user only (0700), as lienthong's own are.
+        for path in [folder.path] + agencies.map(\.folder.path) {
+            try CreatedFile.createFolder(atPath: path)
+        }
         try await timed("keys") {
             for agency in agencies {
                 try agency.makeKeys(sharingWith: agencies.filter { $0.id != agency.id })

@@ -34,18 +34,21 @@ struct DemoAgency: Sendable {
           ho-tich: { policy: manual }                        # civil status: a person reviews each conflict
         """
 
-    /// Writes this agency's key pair, and its public key into every other agency's `keys` folder.
+    /// Writes this agency's key pair, and its public key into every other agency's `keys` folder (mode 0700,
+    /// the public key 0644).
     func makeKeys(sharingWith others: [DemoAgency]) throws {
         let key = try PrivateKey.generate(keyType)
         try AgencyKeyFiles(agency: id, directory: keysFolder).writeNew(key)
         for other in others {
-            try FileManager.default.createDirectory(at: other.keysFolder, withIntermediateDirectories: true)
-            try key.publicKey.pemText.write(to: other.keysFolder.appending(path: "\(id).pub.pem"), atomically: true, encoding: .utf8)
+            try CreatedFile.createFolder(atPath: other.keysFolder.path)
+            try CreatedFile.create(
+                atPath: other.keysFolder.appending(path: "\(id).pub.pem").path, mode: CreatedFile.readableByAll, contents: Array(key.publicKey.pemText.utf8)
+            )
         }
     }
 
     /// Writes the configuration: listen on `port`, pull every dataset from each peer and share every dataset
-    /// with it. `peerPorts` gives each peer's publisher port.
+    /// with it. `peerPorts` gives each peer's publisher port. The file gets mode 0644: it holds no secret.
     func writeConfiguration(port: Int, peerPorts: [AgencyID: Int]) throws {
         var text = """
             # lienthong demo: \(id). Made by `lienthong demo`; the ports were those of that run.
@@ -68,7 +71,7 @@ struct DemoAgency: Sendable {
 
                 """
         }
-        try text.write(to: configURL, atomically: true, encoding: .utf8)
+        try CreatedFile.replace(atPath: configURL.path, mode: CreatedFile.readableByAll, contents: Array(text.utf8))
     }
 
     /// Seeds `count` synthetic records of this agency's dataset, in one transaction.

@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+public import Glibc
+#elseif canImport(Darwin)
+public import Darwin
+#endif
+
+/// Every file and folder lienthong creates gets its mode from here, exactly: `open` and `mkdir` mask the mode
+/// they are given with the caller's umask, so each new file or folder is set again with `fchmod` or `chmod`.
+/// What exists already keeps its mode: an operator's choice (a readers group, say) is never undone.
+public enum CreatedFile {
+    /// Secrets and personal data, readable by the owner only: private keys and the store (SQLite gives the
+    /// store's `-wal` and `-shm` files the store's own mode).
+    public static let ownerOnly: mode_t = 0o600
+    /// Files anyone may read: public keys, the demo's configurations.
+    public static let readableByAll: mode_t = 0o644
+    /// Folders lienthong creates: a key folder, the store's folder, the demo's folders.
+    public static let folder: mode_t = 0o700
+
+    /// Creates the file at `path`, which must not exist (`O_EXCL`), with exactly `mode`, writes `contents`
+    /// and syncs it. On a failure after the file was made, the file is removed again.
+    public static func create(atPath path: String, mode: mode_t, contents: [UInt8] = []) throws(CreatedFileError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw CreatedFileError(path: path, action: "create", code: errno) }
+        do throws(CreatedFileError) {
+            defer { close(descriptor) }
+            guard fchmod(descriptor, mode) == 0 else { throw CreatedFileError(path: path, action: "set the mode of", code: errno) }
+            var offset = 0
+            while offset < contents.count {
+                let count = contents[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                guard count > 0 else { throw CreatedFileError(path: path, action: "write", code: errno) }
+                offset += count
+            }
+            guard fsync(descriptor) == 0 else { throw CreatedFileError(path: path, action: "sync", code: errno) }
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// Writes `contents` to `path` with exactly `mode`, replacing whatever is there in one step: the bytes go to
+    /// a new file beside it, which is then renamed over `path`.
+    public static func replace(atPath path: String, mode: mode_t, contents: [UInt8]) throws(CreatedFileError) {
+        let temporary = "\(path).\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        try create(atPath: temporary, mode: mode, contents: contents)
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw CreatedFileError(path: path, action: "replace", code: code)
+        }
+    }
+
+    /// Creates the folder at `path` and each missing folder above it, each with exactly ``folder``; a folder
+    /// that exists already is left as it is.
+    public static func createFolder(atPath path: String) throws(CreatedFileError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += component
+            if mkdir(prefix, folder) == 0 {
+                guard chmod(prefix, folder) == 0 else { throw CreatedFileError(path: prefix, action: "set the mode of", code: errno) }
+            } else if errno != EEXIST {
+                throw CreatedFileError(path: prefix, action: "create", code: errno)
+            }
+            prefix += "/"
+        }
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw CreatedFileError(path: path, action: "create", code: errno) }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw CreatedFileError(path: path, action: "create", code: ENOTDIR) }
+    }
+}
+
+/// Why a file or folder could not be created, in one line naming it.
+public struct CreatedFileError: Error, CustomStringConvertible {
+    public let path: String
+    private let action: String
+    private let code: Int32
+
+    init(path: String, action: String, code: Int32) {
+        self.path = path
+        self.action = action
+        self.code = code
+    }
+
+    /// The file was not created because something is already at its path.
+    public var alreadyExists: Bool { code == EEXIST }
+
+    public var description: String { "cannot \(action) \(path): \(String(cString: strerror(code)))" }
+}
