@@ -7,7 +7,10 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lienthong-bench",
         abstract: "Measure lienthong beside the physical baseline in the same run.",
-        subcommands: [SigningBenchmark.self, StoreBenchmark.self, WorstPageBenchmark.self, SyncBenchmark.self, IdleBenchmark.self, ServeIdlePeers.self]
+        subcommands: [
+            SigningBenchmark.self, StoreBenchmark.self, WorstPageBenchmark.self, SyncBenchmark.self, IdleBenchmark.self, ServeIdlePeers.self,
+            HostileSyncBenchmark.self,
+        ]
     )
 }
 
