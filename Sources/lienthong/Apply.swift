@@ -34,6 +34,8 @@ struct Apply: ParsableCommand {
 
     func validate() throws {
         if pages.isEmpty { throw ValidationError("name at least one page") }
+        // In milliseconds it must fit the store's clock: up to the year 10000 is plenty for fixtures.
+        if let now, !(0...253_402_300_799).contains(now) { throw ValidationError("--now must be Unix seconds from 0 to 253402300799") }
     }
 
     func run() throws {

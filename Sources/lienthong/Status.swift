@@ -113,7 +113,8 @@ struct StatusReport {
         guard let pull, !pull.isHealthy else { return "-" }
         let failures = "\(pull.consecutiveFailures) failure\(pull.consecutiveFailures == 1 ? "" : "s")"
         guard let next = pull.nextAttemptAt else { return failures }
-        let seconds = max(0, (next - now + 999) / 1000)
+        // Rounded up; a stored time in the past (or any value the store holds) cannot overflow here.
+        let seconds = next > now ? 1 + (next - now - 1) / 1000 : 0
         return "\(failures), retry in \(seconds) s"
     }
 
