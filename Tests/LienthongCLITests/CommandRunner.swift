@@ -66,6 +66,36 @@ final class ScratchFolder: Sendable {
 
     func path(_ name: String) -> String { url.appending(path: name).path }
 
+    /// Makes key pairs for `agencies` with `keygen` into `keys/`.
+    func makeKeys(for agencies: [String] = ["bo-y-te", "bo-cong-an"]) throws {
+        for agency in agencies {
+            let keygen = try CommandRunner.run(["keygen", "--agency", agency, "--out", path("keys")])
+            #expect(keygen.status == 0, "\(keygen.stderr)")
+        }
+    }
+
+    /// ``makeKeys(for:)``, then writes bo-y-te's configuration as
+    /// `lienthong.yaml`: its store and key, `datasets` under policy lww, `topLevel` lines and, with `peerURL`,
+    /// bo-cong-an as a peer at that URL from which every dataset is pulled (with `peerSettings` added to its
+    /// entry). Returns the configuration's path.
+    func agency(
+        keysFor agencies: [String] = ["bo-y-te", "bo-cong-an"], datasets: [String] = ["dan-cu"], peerURL: String? = nil,
+        peerSettings: String = "", topLevel: String = ""
+    ) throws -> String {
+        try makeKeys(for: agencies)
+        var lines = ["agency: bo-y-te", "store: store.sqlite", "signing_key: keys/bo-y-te.key.pem"]
+        if !topLevel.isEmpty { lines.append(topLevel) }
+        lines.append("datasets:")
+        lines += datasets.map { "  \($0): { policy: lww }" }
+        if let peerURL {
+            lines.append("peers:")
+            lines.append("  bo-cong-an: { url: \"\(peerURL)\", keys: [keys/bo-cong-an.pub.pem], pull: [\(datasets.joined(separator: ", "))]\(peerSettings) }")
+        }
+        let config = path("lienthong.yaml")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 

@@ -7,22 +7,9 @@ struct HostilePeerCommandTests {
     @Test("a 429 with Retry-After: Int64.max neither traps the daemon nor its restart; the next attempt is due at the backoff cap")
     func hugeRetryAfter() async throws {
         let scratch = try ScratchFolder()
-        for agency in ["bo-y-te", "bo-cong-an"] {
-            #expect(try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")]).status == 0)
-        }
         let hostile = try LoopbackServer { _ in .response(status: 429, headers: [("Retry-After", "9223372036854775807")], body: []) }
-        let config = scratch.path("lienthong.yaml")
-        try """
-            agency: bo-y-te
-            store: state/store.sqlite
-            signing_key: keys/bo-y-te.key.pem
-            listen: "127.0.0.1:0"
-            datasets:
-              dan-cu: { policy: lww }
-            peers:
-              bo-cong-an: { url: "\(hostile.url)", keys: [keys/bo-cong-an.pub.pem], pull: [dan-cu], interval_seconds: 1 }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let stored = StoreFile(path: scratch.path("state/store.sqlite"))
+        let config = try scratch.agency(peerURL: hostile.url, peerSettings: ", interval_seconds: 1", topLevel: #"listen: "127.0.0.1:0""#)
+        let stored = StoreFile(path: scratch.path("store.sqlite"))
         for run in 1...2 {
             let daemon = try DaemonProcess(config: config, folder: scratch.url)
             if run == 1 {
@@ -43,15 +30,7 @@ struct HostilePeerCommandTests {
     @Test("put refuses a version over 1 MiB of canonical JSON with its line number, and applies nothing")
     func putTooLarge() throws {
         let scratch = try ScratchFolder()
-        #expect(try CommandRunner.run(["keygen", "--agency", "bo-y-te", "--out", scratch.path("keys")]).status == 0)
-        let config = scratch.path("lienthong.yaml")
-        try """
-            agency: bo-y-te
-            store: store.sqlite
-            signing_key: keys/bo-y-te.key.pem
-            datasets:
-              tiem-chung: { policy: lww }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try scratch.agency(keysFor: ["bo-y-te"], datasets: ["tiem-chung"])
         let fits = #"{"id":"tc-1","data":{"x":"\#(String(repeating: "a", count: 1_000_000))"}}"#
         let tooLarge = #"{"id":"tc-2","data":{"x":"\#(String(repeating: "a", count: 1_048_576))"}}"#
         let refused = try CommandRunner.run(["put", "--config", config, "--dataset", "tiem-chung"], stdin: Data((fits + "\n" + tooLarge + "\n").utf8))

@@ -9,20 +9,7 @@ struct InputLimitTests {
 
     /// An agency with one peer, whose pages `apply` may import.
     private static func agency(in scratch: ScratchFolder) throws -> String {
-        for agency in ["bo-y-te", "bo-cong-an"] {
-            #expect(try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")]).status == 0)
-        }
-        let config = scratch.path("lienthong.yaml")
-        try """
-            agency: bo-y-te
-            store: store.sqlite
-            signing_key: keys/bo-y-te.key.pem
-            datasets:
-              dan-cu: { policy: lww }
-            peers:
-              bo-cong-an: { url: "http://127.0.0.1:9", keys: [keys/bo-cong-an.pub.pem], pull: [dan-cu] }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        return config
+        try scratch.agency(peerURL: "http://127.0.0.1:9")
     }
 
     /// A file of `size` bytes: sparse beyond its first byte, so a huge one costs no disk.

@@ -19,14 +19,6 @@ func octal(_ mode: Int) -> String {
     return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }
 
-/// Keys for bo-y-te and bo-cong-an made by `keygen` in `scratch/keys`.
-private func makeKeys(in scratch: ScratchFolder) throws {
-    for agency in ["bo-y-te", "bo-cong-an"] {
-        let outcome = try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")])
-        #expect(outcome.status == 0, "\(outcome.stderr)")
-    }
-}
-
 /// bo-y-te's daemon configuration in `scratch`, pulling from a port where nothing listens: the daemon only starts,
 /// serves and reloads.
 private func writeIdleConfig(in scratch: ScratchFolder) throws -> String {
@@ -51,7 +43,7 @@ struct KeyPermissionCommandTests {
     /// `lienthong sign [flags…] --key K` of ``payload``, K being bo-y-te's key made by keygen in `scratch`, then
     /// set to `mode`. Returns the outcome and K.
     static func sign(keyMode mode: Int, flags: [String] = [], in scratch: ScratchFolder) throws -> (CommandRunner.Outcome, key: String) {
-        try makeKeys(in: scratch)
+        try scratch.makeKeys()
         let key = scratch.path("keys/bo-y-te.key.pem")
         try setFileMode(key, mode)
         return (try CommandRunner.run(["sign"] + flags + ["--key", key], stdin: Self.payload), key)
@@ -94,7 +86,7 @@ struct KeyPermissionCommandTests {
     @Test("sync refuses a 0644 or 0640 signing key before pulling; with --insecure-key-permissions it pulls and warns")
     func syncKeyPermissions() async throws {
         let scratch = try ScratchFolder()
-        try makeKeys(in: scratch)
+        try scratch.makeKeys()
         let publisher = try InTestAgency(
             try AgencyID("bo-cong-an"), keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an.sqlite"),
             sharing: try DatasetName("dan-cu"), with: try AgencyID("bo-y-te")
@@ -125,7 +117,7 @@ struct KeyPermissionCommandTests {
     @Test("the daemon refuses an open key at the start and on SIGHUP; with --insecure-key-permissions it warns at the start and on each reload")
     func daemonKeyPermissions() async throws {
         let scratch = try ScratchFolder()
-        try makeKeys(in: scratch)
+        try scratch.makeKeys()
         let key = scratch.path("keys/bo-y-te.key.pem")
         let config = try writeIdleConfig(in: scratch)
 
@@ -202,7 +194,7 @@ struct CreatedFileModeCommandTests {
     @Test("a new store, its -wal and -shm files are 0600 and its new folder 0700; an existing store keeps its mode", arguments: ["0000", "0022"])
     func storeModes(umask: String) async throws {
         let scratch = try ScratchFolder()
-        try makeKeys(in: scratch)
+        try scratch.makeKeys()
         let config = try writeIdleConfig(in: scratch)
         let store = scratch.path("state/store.sqlite")
         // The daemon holds the store open, so its -wal and -shm files exist while it runs.

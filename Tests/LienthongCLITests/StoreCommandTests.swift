@@ -12,10 +12,7 @@ final class AgencyFolder {
     var config: String { scratch.path("lienthong.yaml") }
 
     init() throws {
-        for agency in ["bo-y-te", "bo-cong-an"] {
-            let outcome = try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")])
-            #expect(outcome.status == 0, "\(outcome.stderr)")
-        }
+        try scratch.makeKeys()
         try Data("""
             agency: bo-y-te
             store: state/lienthong.sqlite

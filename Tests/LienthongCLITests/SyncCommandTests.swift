@@ -12,9 +12,7 @@ struct SyncCommandTests {
     @Test("pulls every feed until caught up, prints a summary, and exits 3 naming the peer that failed")
     func syncReportsFailures() async throws {
         let scratch = try ScratchFolder()
-        for agency in ["bo-y-te", "bo-cong-an", "so-tu-phap"] {
-            #expect(try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")]).status == 0)
-        }
+        try scratch.makeKeys(for: ["bo-y-te", "bo-cong-an", "so-tu-phap"])
         // bo-cong-an publishes 2,500 dan-cu records to bo-y-te; so-tu-phap's server is broken.
         let publisher = try InTestAgency(
             try AgencyID("bo-cong-an"), keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an/store.sqlite"),

@@ -69,21 +69,9 @@ struct TerminalEscapingTests {
     @Test("a publisher's error code with controls reaches sync's and status's output escaped")
     func hostileErrorCode() throws {
         let scratch = try ScratchFolder()
-        for agency in ["bo-y-te", "bo-cong-an"] {
-            #expect(try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.path("keys")]).status == 0)
-        }
         let body = Array(#"{"error":"\u001b]0;owned\u0007\u009b2J\u202e\n\tforged"}"#.utf8)
         let hostile = try LoopbackServer { _ in .response(status: 403, headers: [("Content-Type", "application/json")], body: body) }
-        let config = scratch.path("lienthong.yaml")
-        try """
-            agency: bo-y-te
-            store: state/store.sqlite
-            signing_key: keys/bo-y-te.key.pem
-            datasets:
-              dan-cu: { policy: lww }
-            peers:
-              bo-cong-an: { url: "\(hostile.url)", keys: [keys/bo-cong-an.pub.pem], pull: [dan-cu] }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try scratch.agency(peerURL: hostile.url)
         let sync = try CommandRunner.run(["sync", "--config", config])
         #expect(sync.status == 3)
         #expect(isSafeForTerminal(sync.stdoutText) && isSafeForTerminal(sync.stderr))
