@@ -69,8 +69,9 @@ extension RecordVersion {
 }
 
 extension Sequence<RecordVersion> {
-    /// The versions in canonical order, greatest (hlc, origin) first.
-    func rankedGreatestFirst() -> [RecordVersion] {
+    /// The versions in canonical order, greatest (hlc, origin) first (docs/MERGE.md): the order in which
+    /// every replica lists a record's siblings.
+    public func rankedGreatestFirst() -> [RecordVersion] {
         sorted { $0.ranksAbove($1) }
     }
 }

@@ -1,17 +1,5 @@
 public import LienThongCore
 
-/// How two version vectors relate.
-public enum CausalOrder: Sendable {
-    /// The same counters: both have seen the same edits.
-    case equal
-    /// Every counter is at most the other's, one is smaller: the other has seen all this one has.
-    case before
-    /// The other way round from ``before``.
-    case after
-    /// Each has seen an edit the other has not.
-    case concurrent
-}
-
 /// Counts, per agency, the edits of one record that a version has seen.
 ///
 /// An absent agency counts 0. Entries of 0 or less are dropped, so vectors with the same counts are
@@ -37,15 +25,6 @@ public struct VersionVector: Hashable, Sendable {
         // Every entry is positive, so a vector naming more agencies than `other` names one `other` lacks.
         guard counters.count <= other.counters.count else { return false }
         return counters.allSatisfy { agency, count in count <= other[agency] }
-    }
-
-    public func compare(_ other: VersionVector) -> CausalOrder {
-        switch (isCovered(by: other), other.isCovered(by: self)) {
-        case (true, true): .equal
-        case (true, false): .before
-        case (false, true): .after
-        case (false, false): .concurrent
-        }
     }
 
     /// The pointwise maximum: every edit that either vector has seen.

@@ -21,16 +21,29 @@ public struct PullStatus: Sendable, Equatable {
     static let select = """
         SELECT peer, dataset, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures, next_attempt_at FROM pull_status
         """
+}
+
+/// A row of `pull_status`: the GRDB record behind ``PullStatus``, which stays free of GRDB.
+struct PullStatusRecord: FetchableRecord {
+    enum Columns {
+        static let peer = Column("peer")
+        static let dataset = Column("dataset")
+        static let lastAttemptAt = Column("last_attempt_at")
+        static let lastSuccessAt = Column("last_success_at")
+        static let lastError = Column("last_error")
+        static let lastErrorAt = Column("last_error_at")
+        static let consecutiveFailures = Column("consecutive_failures")
+        static let nextAttemptAt = Column("next_attempt_at")
+    }
+
+    let status: PullStatus
 
     init(row: Row) throws {
-        peer = try AgencyID(row["peer"])
-        dataset = try DatasetName(row["dataset"])
-        lastAttemptAt = row["last_attempt_at"]
-        lastSuccessAt = row["last_success_at"]
-        lastError = row["last_error"]
-        lastErrorAt = row["last_error_at"]
-        consecutiveFailures = row["consecutive_failures"]
-        nextAttemptAt = row["next_attempt_at"]
+        status = PullStatus(
+            peer: try AgencyID(row[Columns.peer]), dataset: try DatasetName(row[Columns.dataset]), lastAttemptAt: row[Columns.lastAttemptAt],
+            lastSuccessAt: row[Columns.lastSuccessAt], lastError: row[Columns.lastError], lastErrorAt: row[Columns.lastErrorAt],
+            consecutiveFailures: row[Columns.consecutiveFailures], nextAttemptAt: row[Columns.nextAttemptAt]
+        )
     }
 }
 
@@ -67,13 +80,13 @@ extension StoreTransaction {
 extension StoreSnapshot {
     /// How pulling `peer`'s `dataset` last went, or nil if it never was pulled.
     public func pullStatus(peer: AgencyID, dataset: DatasetName) throws -> PullStatus? {
-        try Row.fetchOne(db, sql: "\(PullStatus.select) WHERE peer = ? AND dataset = ?", arguments: [peer.rawValue, dataset.rawValue])
-            .map(PullStatus.init(row:))
+        try PullStatusRecord.fetchOne(db, sql: "\(PullStatus.select) WHERE peer = ? AND dataset = ?", arguments: [peer.rawValue, dataset.rawValue])?
+            .status
     }
 
     /// Every feed's pull status, by peer and dataset.
     public func pullStatuses() throws -> [PullStatus] {
-        try Row.fetchAll(db, sql: "\(PullStatus.select) ORDER BY peer, dataset").map(PullStatus.init(row:))
+        try PullStatusRecord.fetchAll(db, sql: "\(PullStatus.select) ORDER BY peer, dataset").map(\.status)
     }
 
     /// How many records the store holds that are not deletions, over all datasets.

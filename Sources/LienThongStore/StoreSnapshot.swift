@@ -19,10 +19,9 @@ public struct StoreSnapshot {
         while let row = try rows.next() { try body(try VisibleRecord(row: row)) }
     }
 
-    /// The siblings of `(dataset, id)`, greatest `(hlc, origin)` first.
+    /// The siblings of `(dataset, id)` in canonical order, greatest `(hlc, origin)` first.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try StoredVersion.siblings(in: db, dataset: dataset, id: id).map(\.version)
-            .sorted { ($0.hlc, $0.origin.rawValue) > ($1.hlc, $1.origin.rawValue) }
+        try StoredVersion.siblings(in: db, dataset: dataset, id: id).map(\.version).rankedGreatestFirst()
     }
 
     /// The records with more than one sibling, by dataset and id; all datasets when `dataset` is nil.
@@ -41,17 +40,10 @@ public struct StoreSnapshot {
 
     /// What has been quarantined, oldest first.
     public func quarantined() throws -> [QuarantinedItem] {
-        try Row.fetchAll(db, sql: """
-            SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256, COALESCE(raw_bytes, length(CAST(raw AS BLOB))) AS size,
-                times_seen FROM quarantine ORDER BY seq
-            """)
-            .map { row in
-                QuarantinedItem(
-                    peer: row["peer"], dataset: row["dataset"], recordID: row["record_id"], reason: row["reason"],
-                    detail: row["detail"], raw: row["raw"], receivedAt: row["received_at"], rawSHA256: row["raw_sha256"],
-                    rawBytes: row["size"], timesSeen: row["times_seen"]
-                )
-            }
+        try QuarantineRecord.fetchAll(db, sql: """
+            SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256,
+                COALESCE(raw_bytes, length(CAST(raw AS BLOB))) AS raw_bytes, times_seen FROM quarantine ORDER BY seq
+            """).map(\.item)
     }
 
     /// Events in the audit log, oldest first.
@@ -99,10 +91,25 @@ public struct Cursor: Sendable, Equatable {
     public let updatedAt: Int64
 
     static func fetch(_ db: Database, peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
-        try Row.fetchOne(
+        try CursorRecord.fetchOne(
             db.cachedStatement(sql: "SELECT position, head, updated_at FROM cursor WHERE peer = ? AND dataset = ?"),
             arguments: [peer.rawValue, dataset.rawValue]
-        ).map { Cursor(position: $0["position"], head: $0["head"], updatedAt: $0["updated_at"]) }
+        )?.cursor
+    }
+}
+
+/// A row of `cursor`: the GRDB record behind ``Cursor``.
+struct CursorRecord: FetchableRecord {
+    enum Columns {
+        static let position = Column("position")
+        static let head = Column("head")
+        static let updatedAt = Column("updated_at")
+    }
+
+    let cursor: Cursor
+
+    init(row: Row) {
+        cursor = Cursor(position: row[Columns.position], head: row[Columns.head], updatedAt: row[Columns.updatedAt])
     }
 }
 
@@ -122,6 +129,33 @@ public struct QuarantinedItem: Sendable {
     public let rawBytes: Int64
     /// How many times the same page was refused; 1 for records.
     public let timesSeen: Int64
+}
+
+/// A row of `quarantine`, with `raw_bytes` computed for rows kept before migration v4: the GRDB record
+/// behind ``QuarantinedItem``.
+struct QuarantineRecord: FetchableRecord {
+    enum Columns {
+        static let peer = Column("peer")
+        static let dataset = Column("dataset")
+        static let recordID = Column("record_id")
+        static let reason = Column("reason")
+        static let detail = Column("detail")
+        static let raw = Column("raw")
+        static let receivedAt = Column("received_at")
+        static let rawSHA256 = Column("raw_sha256")
+        static let rawBytes = Column("raw_bytes")
+        static let timesSeen = Column("times_seen")
+    }
+
+    let item: QuarantinedItem
+
+    init(row: Row) {
+        item = QuarantinedItem(
+            peer: row[Columns.peer], dataset: row[Columns.dataset], recordID: row[Columns.recordID], reason: row[Columns.reason],
+            detail: row[Columns.detail], raw: row[Columns.raw], receivedAt: row[Columns.receivedAt], rawSHA256: row[Columns.rawSHA256],
+            rawBytes: row[Columns.rawBytes], timesSeen: row[Columns.timesSeen]
+        )
+    }
 }
 
 /// One line of the audit log.
