@@ -12,12 +12,21 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lienthong", targets: ["lienthong"]),
-        .library(name: "LienThongSigning", targets: ["LienThongSigning"]),
-        // For the fuzz targets in Fuzz/, a package of their own.
+        // One library per role. The fuzz targets in Fuzz/, a package of their own, use Core, Signing, Merge,
+        // Feed and Config.
         .library(name: "LienThongCore", targets: ["LienThongCore"]),
+        .library(name: "LienThongSigning", targets: ["LienThongSigning"]),
         .library(name: "LienThongMerge", targets: ["LienThongMerge"]),
-        .library(name: "LienThongFeed", targets: ["LienThongFeed"]),
         .library(name: "LienThongConfig", targets: ["LienThongConfig"]),
+        .library(name: "LienThongStore", targets: ["LienThongStore"]),
+        .library(name: "LienThongFeed", targets: ["LienThongFeed"]),
+        .library(name: "LienThongHTTP", targets: ["LienThongHTTP"]),
+        .library(name: "LienThongMetrics", targets: ["LienThongMetrics"]),
+        .library(name: "LienThongPublisher", targets: ["LienThongPublisher"]),
+        .library(name: "LienThongPoller", targets: ["LienThongPoller"]),
+        .library(name: "LienThongAgency", targets: ["LienThongAgency"]),
+        .library(name: "LienThongDaemon", targets: ["LienThongDaemon"]),
+        .library(name: "LienThongDemo", targets: ["LienThongDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,8 +59,6 @@ let package = Package(
         .target(name: "LienThongSigning", dependencies: ["LienThongCore", "CLibCrypto"], swiftSettings: strict),
         // Merge rules: version vectors, hybrid clocks, policies (pure: no I/O).
         .target(name: "LienThongMerge", dependencies: ["LienThongCore"], swiftSettings: strict),
-        // Seeded randomness and simulated histories, for tests only.
-        .target(name: "LienThongTestSupport", dependencies: ["LienThongMerge", "LienThongCore"], swiftSettings: strict),
         // The agency's configuration file.
         .target(
             name: "LienThongConfig",
@@ -64,32 +71,76 @@ let package = Package(
             dependencies: ["LienThongCore", "LienThongMerge", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        // Feed protocol v1: page checks and applying pages to the store.
+        // Feed protocol v1: pages, request tokens, and the page importer (verify, apply, quarantine, audit).
         .target(
             name: "LienThongFeed",
-            dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongHTTP",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore"],
             swiftSettings: strict
         ),
         // HTTP through libcurl.
         .target(name: "LienThongHTTP", dependencies: ["LienThongCore", "CCurl"], swiftSettings: strict),
-        // The long-lived service: publisher and poller schedules under swift-service-lifecycle, systemd's
-        // notify protocol, reloads on SIGHUP, and the three-agency demo.
+        // The metrics at /metrics, counted by the publisher and the poller of one agency together.
+        .target(
+            name: "LienThongMetrics",
+            dependencies: [
+                "LienThongCore", .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        // The publisher: the Hummingbird application, grants and field reduction, rate and connection limits.
+        .target(
+            name: "LienThongPublisher",
+            dependencies: [
+                "LienThongCore", "LienThongSigning", "LienThongStore", "LienThongFeed", "LienThongMetrics",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The poller: pulling peers' feeds through libcurl, backoff, the pull status it records.
+        .target(
+            name: "LienThongPoller",
+            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongMetrics", "LienThongHTTP"],
+            swiftSettings: strict
+        ),
+        // The plan built from a configuration: what the publisher serves, which feeds are pulled, the keys read.
+        .target(
+            name: "LienThongAgency",
+            dependencies: ["LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongHTTP", "LienThongPublisher", "LienThongPoller"],
+            swiftSettings: strict
+        ),
+        // The long-lived service: publisher and pull schedules under swift-service-lifecycle, systemd's notify
+        // protocol and watchdog, reloads on SIGHUP, the journal log handler.
         .target(
             name: "LienThongDaemon",
             dependencies: [
-                "LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP",
+                "LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongStore", "LienThongFeed", "LienThongHTTP", "LienThongMetrics",
+                "LienThongPublisher", "LienThongPoller", "LienThongAgency",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The three-agency demo (`lienthong demo`).
+        .target(
+            name: "LienThongDemo",
+            dependencies: [
+                "LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP",
+                "LienThongPublisher", "LienThongPoller", "LienThongAgency", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Seeded randomness, simulated histories, a scripted loopback server, and the feed fixtures (keys,
+        // agencies, pages, stores) the feed, publisher and poller tests share; for tests and benchmarks only.
+        .target(
+            name: "LienThongTestSupport",
+            dependencies: [
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP", "LienThongPublisher",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -98,7 +149,7 @@ let package = Package(
             name: "lienthong",
             dependencies: [
                 "LienThongCore", "LienThongSigning", "LienThongHTTP", "LienThongConfig", "LienThongStore", "LienThongMerge", "LienThongFeed",
-                "LienThongDaemon",
+                "LienThongPoller", "LienThongAgency", "LienThongDaemon", "LienThongDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -108,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "lienthong-fixtures",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed",
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongPublisher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -116,7 +167,8 @@ let package = Package(
         .executableTarget(
             name: "lienthong-bench",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP", "LienThongTestSupport",
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP", "LienThongPublisher",
+                "LienThongPoller", "LienThongTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,16 +198,33 @@ let package = Package(
         .testTarget(
             name: "LienThongFeedTests",
             dependencies: [
-                "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongHTTP",
-                "LienThongTestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
+            name: "LienThongPublisherTests",
+            dependencies: [
+                "LienThongPublisher", "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongHTTP",
+                "LienThongTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LienThongPollerTests",
+            dependencies: [
+                "LienThongPoller", "LienThongPublisher", "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore",
+                "LienThongHTTP", "LienThongTestSupport",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "LienThongAgencyTests", dependencies: ["LienThongAgency", "LienThongSigning", "LienThongCore"], swiftSettings: strict),
+        .testTarget(
             name: "LienthongCLITests",
             dependencies: [
                 "lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge", "LienThongStore", "LienThongTestSupport",
-                "LienThongHTTP", "LienThongConfig", "LienThongDaemon",
+                "LienThongHTTP", "LienThongConfig", "LienThongPublisher", "LienThongPoller", "LienThongDaemon",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -1,7 +1,11 @@
 public import Foundation
 import Hummingbird
+import LienThongAgency
 import LienThongFeed
 import LienThongHTTP
+import LienThongMetrics
+import LienThongPoller
+import LienThongPublisher
 public import LienThongSigning
 import LienThongStore
 public import Logging
@@ -27,7 +31,7 @@ public enum Daemon {
     ) async throws(DaemonError) {
         // Trapped first, so that a stop asked for while the daemon is still starting is a graceful one too.
         let terminations = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let plan = try DaemonPlan(contentsOf: configurationURL, keyAccess: keyAccess)
+        let plan = try AgencyPlan.reading(configurationURL, keyAccess: keyAccess)
         plan.logSigningKeyWarning(logger)
         let configuration = plan.configuration
         let store: Store
@@ -45,7 +49,7 @@ public enum Daemon {
         let metrics = FeedMetrics()
         // One budget for the whole process, kept across reloads (a new `prefetch_bytes` takes a restart).
         let prefetchBudget = PrefetchBudget(limitBytes: configuration.prefetchBytes)
-        let makePuller: @Sendable (DaemonPlan) -> FeedPuller = { plan in
+        let makePuller: @Sendable (AgencyPlan) -> FeedPuller = { plan in
             FeedPuller(
                 agency: plan.configuration.agency, client: client, store: store,
                 tokens: RequestTokenSigner(agency: plan.configuration.agency, key: plan.signingKey),
@@ -106,7 +110,7 @@ public enum Daemon {
     }
 }
 
-extension DaemonPlan {
+extension AgencyPlan {
     /// Logs the signing key's ``signingKeyWarning``, if any: the operator chose to load a key others may read.
     func logSigningKeyWarning(_ logger: Logger) {
         guard let signingKeyWarning else { return }

@@ -1,3 +1,7 @@
+import Foundation
+import LienThongAgency
+import LienThongSigning
+
 /// Why the daemon (or a reload of its configuration) could not go on, in one line that says what and why.
 public struct DaemonError: Error, CustomStringConvertible {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
@@ -22,5 +26,17 @@ public struct DaemonError: Error, CustomStringConvertible {
     init(_ reason: Reason, _ description: String) {
         self.reason = reason
         self.description = description
+    }
+}
+
+extension AgencyPlan {
+    /// Reads the plan from the configuration at `url`, failing with the plan's reason and words as a
+    /// ``DaemonError``.
+    static func reading(_ url: URL, keyAccess: PrivateKeyFileAccess) throws(DaemonError) -> AgencyPlan {
+        do {
+            return try AgencyPlan(contentsOf: url, keyAccess: keyAccess)
+        } catch {
+            throw DaemonError(error.reason == .key ? .key : .configuration, error.description)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LienThongAgency
 import LienThongConfig
 import LienThongHTTP
 import LienThongStore

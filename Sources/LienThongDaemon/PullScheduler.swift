@@ -1,5 +1,6 @@
 import Foundation
-public import LienThongFeed
+public import LienThongAgency
+public import LienThongPoller
 public import LienThongStore
 public import Logging
 import LienThongCore

@@ -1,5 +1,8 @@
 import Foundation
+import LienThongAgency
 import LienThongFeed
+import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import Logging
@@ -15,17 +18,17 @@ final class ReloadService: Service {
     let configurationURL: URL
     let keyAccess: PrivateKeyFileAccess
     let signals: UnixSignalsSequence
-    let running: Locked<DaemonPlan>
+    let running: Locked<AgencyPlan>
     let publisher: Publisher
     let scheduler: PullScheduler
-    let makePuller: @Sendable (DaemonPlan) -> FeedPuller
+    let makePuller: @Sendable (AgencyPlan) -> FeedPuller
     let health: HealthService
     let notifier: SystemdNotifier
     let logger: Logger
 
     init(
-        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: DaemonPlan, publisher: Publisher, scheduler: PullScheduler,
-        makePuller: @escaping @Sendable (DaemonPlan) -> FeedPuller, health: HealthService, notifier: SystemdNotifier, logger: Logger
+        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: AgencyPlan, publisher: Publisher, scheduler: PullScheduler,
+        makePuller: @escaping @Sendable (AgencyPlan) -> FeedPuller, health: HealthService, notifier: SystemdNotifier, logger: Logger
     ) {
         self.configurationURL = configurationURL
         self.keyAccess = keyAccess
@@ -50,7 +53,7 @@ final class ReloadService: Service {
         logger.notice("reloading the configuration", metadata: ["config": "\(configurationURL.path)"])
         do throws(DaemonError) {
             // The same rule for the signing key as at the start: a key made readable by others since is refused.
-            let plan = try DaemonPlan(contentsOf: configurationURL, keyAccess: keyAccess)
+            let plan = try AgencyPlan.reading(configurationURL, keyAccess: keyAccess)
             try running.withLock { running throws(DaemonError) in
                 if let reason = plan.restartReason(replacing: running) {
                     throw DaemonError(.needsRestart, "\(reason): restart the service to apply it")

@@ -1,7 +1,3 @@
-public import LienThongCore
-import LienThongSigning
-public import LienThongStore
-
 /// Why a feed page was refused. Nothing of a refused page is applied and the cursor stays.
 public struct PageRejection: Error, Equatable, CustomStringConvertible {
     /// The rule the page broke, for counting and tests.
@@ -34,15 +30,5 @@ public struct PageRejection: Error, Equatable, CustomStringConvertible {
     init(_ reason: Reason, _ description: String) {
         self.reason = reason
         self.description = description
-    }
-}
-
-extension StoreTransaction {
-    /// Quarantines a refused page's body (``RefusedBody``: its SHA-256, size and first 64 KiB) with the
-    /// rejection's reason, once per body and peer.
-    public func quarantinePage(peer: AgencyID, rejection: PageRejection, raw: [UInt8]) throws {
-        _ = try quarantinePage(
-            peer: peer, reason: rejection.reason.description, detail: rejection.description, body: RefusedBody(raw, sha256: try Digest.sha256Hex(raw))
-        )
     }
 }

@@ -34,7 +34,7 @@ public struct RequestTokenRejection: Error, Equatable, CustomStringConvertible {
     /// One line saying what was wrong. It never quotes the token or its claims, which are the requester's.
     public let description: String
 
-    init(_ reason: Reason, issuer: AgencyID? = nil, _ description: String) {
+    package init(_ reason: Reason, issuer: AgencyID? = nil, _ description: String) {
         self.reason = reason
         self.issuer = issuer
         self.description = description

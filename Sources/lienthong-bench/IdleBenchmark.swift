@@ -3,6 +3,8 @@ import Foundation
 import LienThongCore
 import LienThongFeed
 import LienThongHTTP
+import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import Logging
@@ -98,31 +100,22 @@ struct ServeIdlePeers: AsyncParsableCommand {
         let pollerKey = try PublicKey(contentsOf: folder.appending(path: "poller.pub.pem"))
         let store = try Store(openingAt: folder.appending(path: "peers.sqlite"))
         let dataset = try DatasetName("dan-cu")
-        let (ports, continuation) = AsyncStream.makeStream(of: (index: Int, port: Int).self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<count {
-                let key = try PrivateKey.generate(.ed25519)
-                try key.publicKey.pemText.write(to: folder.appending(path: "peer-\(index).pub.pem"), atomically: true, encoding: .utf8)
-                let publisher = Publisher(
-                    settings: PublisherSettings(
-                        agency: try AgencyID("peer-\(index)"), signingKey: key,
-                        peers: [try AgencyID("bo-y-te"): PublisherPeer(keys: [pollerKey], grants: [dataset: DatasetGrant(fields: nil)])],
-                        datasets: [dataset]
-                    ),
-                    store: store, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-                )
-                let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield((index, $0)) }
-                group.addTask { try await application.run() }
-            }
-            // Servers start in any order: list the ports by peer number.
-            var started: [Int: Int] = [:]
-            for await (index, port) in ports {
-                started[index] = port
-                if started.count == count { break }
-            }
-            let list = (0..<count).compactMap { started[$0] }.map(String.init).joined(separator: ",")
-            FileHandle.standardOutput.write(Data(("PORTS " + list + "\n").utf8))
-            try await group.waitForAll()
+        let publishers = try (0..<count).map { index in
+            let key = try PrivateKey.generate(.ed25519)
+            try key.publicKey.pemText.write(to: folder.appending(path: "peer-\(index).pub.pem"), atomically: true, encoding: .utf8)
+            return Publisher(
+                settings: PublisherSettings(
+                    agency: try AgencyID("peer-\(index)"), signingKey: key,
+                    peers: [try AgencyID("bo-y-te"): PublisherPeer(keys: [pollerKey], grants: [dataset: DatasetGrant(fields: nil)])],
+                    datasets: [dataset]
+                ),
+                store: store, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+            )
+        }
+        try await Publisher.serving(publishers) { ports in
+            FileHandle.standardOutput.write(Data(("PORTS " + ports.map(String.init).joined(separator: ",") + "\n").utf8))
+            // Served until the benchmark kills this process.
+            while true { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import LienThongCore
 import LienThongFeed
 import LienThongHTTP
+import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import Logging
@@ -50,16 +52,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             tokens: RequestTokenSigner(agency: pullerAgency, key: pullerKey), clockSkewSeconds: 300, pageLimit: Int64(pageSize)
         )
 
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-        let (summary, seconds) = try await withThrowingTaskGroup(of: (PullSummary, Double)?.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await application.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw BenchmarkFailure(description: "the publisher did not start") }
+        let (summary, seconds) = try await publisher.serving { port in
             let feed = PulledFeed(
                 peer: publisherAgency, baseURL: URL(string: "http://127.0.0.1:\(port)")!, dataset: dataset, policy: .lww,
                 keys: [publisherKey.publicKey], transfer: TransferOptions()
@@ -67,7 +60,6 @@ struct SyncBenchmark: AsyncParsableCommand {
             let start = ContinuousClock.now
             let summary = try await puller.pullUntilCaughtUp(feed)
             let elapsed = ContinuousClock.now - start
-            group.cancelAll()
             return (summary, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         let syncPeak = StoreBenchmark.peakMemoryMegabytes()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LienThongCore
 import LienThongFeed
+import LienThongPublisher
 import LienThongMerge
 import LienThongSigning
 

@@ -1,6 +1,7 @@
 import Foundation
 import LienThongCore
 import LienThongFeed
+import LienThongPublisher
 import LienThongMerge
 import LienThongSigning
 import LienThongStore

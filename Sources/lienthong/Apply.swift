@@ -6,7 +6,7 @@ import LienThongFeed
 import LienThongSigning
 import LienThongStore
 
-struct Apply: ParsableCommand {
+struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import signed feed pages offline, such as pages carried across an air gap.",
         discussion: """
@@ -38,8 +38,8 @@ struct Apply: ParsableCommand {
         if let now, !(0...253_402_300_799).contains(now) { throw ValidationError("--now must be Unix seconds from 0 to 253402300799") }
     }
 
-    func run() throws {
-        try reportingFailures {
+    func run() async throws {
+        try await reportingFailures {
             let (configuration, store) = try config.openStore()
             let peerID: AgencyID
             do {
@@ -51,6 +51,7 @@ struct Apply: ParsableCommand {
                 throw Failure(exitCode: 2, "\(peerID) is not a peer in \(configuration.fileURL.path)")
             }
             let verifier = JWSVerifier(keys: try settings.pinnedKeys(), requiredType: FeedPage.type)
+            let importer = PageImporter(store: store, clockSkewSeconds: configuration.clockSkewSeconds)
             var refused = 0
             for path in pages {
                 let bytes = try InputOption(file: path).readAll(limit: InputLimit.signedDocument, what: "a signed page")
@@ -59,18 +60,14 @@ struct Apply: ParsableCommand {
                     publisher: peerID, audience: configuration.agency, pulledDatasets: Set(settings.pull), now: now,
                     clockSkewSeconds: configuration.clockSkewSeconds, allowExpired: allowExpired
                 )
-                do {
-                    let page = try FeedPage(compact: Array(bytes.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expectation)
-                    let rules = configuration.mergeRules(for: page.dataset)
-                    let result = try page.apply(to: store, rules: rules, clockSkewSeconds: configuration.clockSkewSeconds, now: now)
+                do throws(PageImportError) {
+                    let (page, result) = try await importer.importPage(bytes, verifier: verifier, expected: expectation, rules: configuration.mergeRules(for:))
                     // `after` is the peer's number: `after + 1` only when below `last`, so it cannot overflow.
                     let span = page.after < page.last ? "\(page.after + 1)…\(page.last)" : "nothing after \(page.after)"
                     printLine("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined, \(result.held) held; cursor \(result.cursor)")
-                } catch let rejection as PageRejection {
+                } catch {
+                    guard error.reason == .refused, let rejection = error.rejection else { throw error }
                     refused += 1
-                    try store.write { transaction in
-                        try transaction.quarantinePage(peer: peerID, rejection: rejection, raw: bytes)
-                    }
                     printDiagnostic("\(path): refused: \(rejection)")
                 }
             }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LienThongDaemon
+import LienThongDemo
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,9 +29,9 @@ struct Demo: AsyncParsableCommand {
                 throw Failure(exitCode: 2, "\(folder.path) is not empty: give --keep a new or empty folder")
             }
             defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
-            let outcome: LienThongDaemon.Demo.Outcome
+            let outcome: LienThongDemo.Demo.Outcome
             do {
-                outcome = try await LienThongDaemon.Demo.run(records: records, folder: folder) { print($0) }
+                outcome = try await LienThongDemo.Demo.run(records: records, folder: folder) { print($0) }
             } catch {
                 throw Failure(exitCode: 1, "the demo failed: \(error)")
             }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LienThongConfig
 import LienThongCore
-import LienThongDaemon
+import LienThongAgency
 import LienThongStore
 
 struct Status: AsyncParsableCommand {

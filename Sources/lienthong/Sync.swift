@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import LienThongConfig
 import LienThongCore
-import LienThongDaemon
+import LienThongAgency
 import LienThongFeed
 import LienThongHTTP
+import LienThongPoller
 import LienThongSigning
 import LienThongStore
 
@@ -31,9 +32,9 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let (configuration, store) = try config.openStore()
-            let plan: DaemonPlan
+            let plan: AgencyPlan
             do {
-                plan = try DaemonPlan(configuration: configuration, keyAccess: keyPermissions.access)
+                plan = try AgencyPlan(configuration: configuration, keyAccess: keyPermissions.access)
             } catch {
                 throw Failure(exitCode: 2, "\(error)")
             }
@@ -104,7 +105,7 @@ struct Sync: AsyncParsableCommand {
     }
 
     /// The (peer, dataset) pairs to pull: all that the configuration pulls, narrowed by --peer and --dataset.
-    private func selectedFeeds(_ plan: DaemonPlan) throws -> [PulledFeed] {
+    private func selectedFeeds(_ plan: AgencyPlan) throws -> [PulledFeed] {
         let peers = try Set(peer.map { name in
             do { return try AgencyID(name) } catch { throw Failure(exitCode: 2, "\(error)") }
         })

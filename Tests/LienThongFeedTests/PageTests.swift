@@ -5,60 +5,8 @@ import LienThongFeed
 import LienThongMerge
 import LienThongSigning
 import LienThongStore
+import LienThongTestSupport
 import Testing
-
-let publisherKey = try! PrivateKey.generate(.ed25519)
-let strangerKey = try! PrivateKey.generate(.ed25519)
-let boCongAn = try! AgencyID("bo-cong-an")
-let boYTe = try! AgencyID("bo-y-te")
-let danCu = try! DatasetName("dan-cu")
-let now: Int64 = 1_790_000_000
-
-/// A record version as bo-cong-an publishes it.
-func record(_ id: String, edit: Int64 = 1, hlc: Int64 = (now - 10) * 1000, origin: AgencyID = boCongAn, data: JSONValue = .object(["ho_ten": .string("Trần Văn Bình")])) -> JSONValue {
-    RecordVersion(
-        dataset: danCu, id: id, origin: origin, hlc: HybridTimestamp(milliseconds: hlc, counter: 0), vv: VersionVector([origin: edit]),
-        deleted: false, data: data
-    ).json
-}
-
-/// A signed page; every field can be bent to test a rule.
-func page(
-    publisher: AgencyID = boCongAn, audience: AgencyID = boYTe, dataset: DatasetName = danCu, after: Int64 = 0, head: Int64? = nil,
-    issuedAt: Int64 = now, expiresAt: Int64 = now + 600, records: [(Int64, JSONValue)], key: PrivateKey = publisherKey,
-    edit: ((inout [String: JSONValue]) -> Void)? = nil
-) throws -> [UInt8] {
-    var payload = FeedPage.payload(
-        publisher: publisher, audience: audience, dataset: dataset, after: after, head: head ?? (records.last?.0 ?? after),
-        issuedAt: issuedAt, expiresAt: expiresAt, records: records.map { (seq: $0.0, version: $0.1) }
-    )
-    if let edit, case .object(var members) = payload {
-        edit(&members)
-        payload = .object(members)
-    }
-    return Array(try JWSSigner(key: key).sign(payload: payload.serialized(), type: FeedPage.type).utf8)
-}
-
-func expectation(after: Int64? = nil, allowExpired: Bool = false, limit: Int64 = FeedPage.maximumLimit) -> PageExpectation {
-    PageExpectation(
-        publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: after == nil ? nil : danCu, after: after, limit: limit,
-        now: now, clockSkewSeconds: 300, allowExpired: allowExpired
-    )
-}
-
-let verifier = JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type)
-
-final class TemporaryStore {
-    let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-feed-\(UUID().uuidString)")
-    var url: URL { folder.appending(path: "store.sqlite") }
-    let store: Store
-    init() throws { store = try Store(openingAt: folder.appending(path: "store.sqlite")) }
-    deinit { try? FileManager.default.removeItem(at: folder) }
-
-    func count(_ table: String) throws -> Int {
-        try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
-    }
-}
 
 @Suite("Feed pages: checks")
 struct PageCheckTests {

@@ -2,6 +2,8 @@ import Foundation
 import LienThongCore
 import LienThongFeed
 import LienThongHTTP
+import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import LienThongTestSupport
@@ -47,21 +49,6 @@ struct InTestAgency {
         }
     }
 
-    /// Runs `body` with the publisher serving on a free loopback port.
-    func serving(_ body: @Sendable (_ port: Int) async throws -> Void) async throws {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await application.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            try await body(port)
-            group.cancelAll()
-        }
-    }
 }
 
 /// The daemon's configuration for bo-y-te, which pulls dan-cu from bo-cong-an and shares tiem-chung with it.
@@ -110,7 +97,7 @@ struct DaemonTests {
             """
         let config = scratch.path("lienthong.yaml")
 
-        try await boCongAnAgency.serving { port in
+        try await boCongAnAgency.publisher.serving { port in
             try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh", extraPeer: brokenPeer).write(toFile: config, atomically: true, encoding: .utf8)
             let notify = try NotifySocket()
             let daemon = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path, watchdogMicroseconds: 1_000_000)
@@ -221,7 +208,7 @@ struct CrashSafetyTests {
         let store = StoreFile(path: scratch.path("state/store.sqlite"))
         let caughtUp = "SELECT position FROM cursor WHERE peer = 'bo-cong-an' AND dataset = 'dan-cu'"
 
-        try await publisher.serving { port in
+        try await publisher.publisher.serving { port in
             try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh").write(toFile: config, atomically: true, encoding: .utf8)
 
             // The uninterrupted run: its export is the reference, its duration bounds the moments to kill at.

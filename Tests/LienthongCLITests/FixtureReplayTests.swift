@@ -3,6 +3,7 @@ import LienThongConfig
 import LienThongCore
 import LienThongFeed
 import LienThongHTTP
+import LienThongPoller
 import LienThongSigning
 import LienThongStore
 import LienThongTestSupport

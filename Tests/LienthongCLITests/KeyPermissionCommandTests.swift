@@ -1,5 +1,6 @@
 import Foundation
 import LienThongCore
+import LienThongPublisher
 import LienThongTestSupport
 import Testing
 
@@ -93,7 +94,7 @@ struct KeyPermissionCommandTests {
         )
         try await publisher.seed(try DatasetName("dan-cu"), count: 5, prefix: "cd")
         let key = scratch.path("keys/bo-y-te.key.pem")
-        try await publisher.serving { port in
+        try await publisher.publisher.serving { port in
             let config = scratch.path("lienthong.yaml")
             try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh").write(toFile: config, atomically: true, encoding: .utf8)
             for mode in [0o644, 0o640] {

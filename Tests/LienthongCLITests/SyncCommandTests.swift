@@ -1,5 +1,6 @@
 import Foundation
 import LienThongCore
+import LienThongPublisher
 import LienThongFeed
 import LienThongSigning
 import LienThongStore
@@ -21,7 +22,7 @@ struct SyncCommandTests {
         try await publisher.seed(try DatasetName("dan-cu"), count: 2500, prefix: "cd")
         let broken = try LoopbackServer { _ in .response(status: 500, headers: [], body: []) }
 
-        try await publisher.serving { port in
+        try await publisher.publisher.serving { port in
             let config = scratch.path("lienthong.yaml")
             try Data("""
                 agency: bo-y-te

@@ -1,7 +1,9 @@
 public import Foundation
 public import LienThongCore
+public import LienThongFeed
 public import LienThongHTTP
 public import LienThongMerge
+public import LienThongMetrics
 public import LienThongSigning
 public import LienThongStore
 
@@ -64,6 +66,7 @@ public struct FeedPuller: Sendable {
     public let agency: AgencyID
     private let client: HTTPClient
     private let store: Store
+    private let importer: PageImporter
     private let tokens: RequestTokenSigner
     private let clockSkewSeconds: Int64
     private let pageLimit: Int64
@@ -83,6 +86,7 @@ public struct FeedPuller: Sendable {
         self.agency = agency
         self.client = client
         self.store = store
+        importer = PageImporter(store: store, clockSkewSeconds: clockSkewSeconds)
         self.tokens = tokens
         self.clockSkewSeconds = clockSkewSeconds
         self.pageLimit = pageLimit
@@ -166,14 +170,13 @@ public struct FeedPuller: Sendable {
                     request(after, ahead: true)
                 }
                 let application: PageApplication
-                do {
-                    application = try await page.apply(
-                        to: store, rules: MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits),
-                        clockSkewSeconds: clockSkewSeconds, now: now)
-                } catch let rejection as PageRejection {
-                    return .failure(await quarantined(feed, rejection, raw: raw, after: page.after))
+                do throws(PageImportError) {
+                    application = try await importer.apply(
+                        page, raw: raw, rules: MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits),
+                        now: now
+                    )
                 } catch {
-                    return .failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(page.after): \(error)"))
+                    return .failure(pullError(feed, error, after: page.after))
                 }
                 let behind = max(0, page.head - application.cursor)
                 metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
@@ -195,15 +198,6 @@ public struct FeedPuller: Sendable {
             }
         }
         return try result.get()
-    }
-
-    /// ``quarantine(_:_:raw:after:)`` that returns the error to report either way.
-    private func quarantined(_ feed: PulledFeed, _ rejection: PageRejection, raw: [UInt8], after: Int64) async -> PullError {
-        do {
-            return try await quarantine(feed, rejection, raw: raw, after: after)
-        } catch {
-            return error
-        }
     }
 
     /// How many pages are asked for ahead of the one being applied.
@@ -269,23 +263,25 @@ public struct FeedPuller: Sendable {
             limit: limit, now: now, clockSkewSeconds: clockSkewSeconds
         )
         do {
-            let page = try FeedPage(compact: Array(response.body.trimmingASCIIWhiteSpace()), verifier: feed.verifier, expected: expectation)
+            let page = try await importer.verify(response.body, verifier: feed.verifier, expected: expectation)
             if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: feed, after: after) }
             return .page(page, raw: response.body, now: now)
         } catch {
-            throw try await quarantine(feed, error, raw: response.body, after: after)
+            throw pullError(feed, error, after: after)
         }
     }
 
-    /// Keeps a refused page with its reason, counts it, and returns the error to throw.
-    private func quarantine(_ feed: PulledFeed, _ rejection: PageRejection, raw: [UInt8], after: Int64) async throws(PullError) -> PullError {
-        metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer)
-        // Hashed before the write, so that a large body does not lengthen the write lock.
-        let body = try await local(feed) { RefusedBody(raw, sha256: try Digest.sha256Hex(raw)) }
-        _ = try await local(feed) {
-            try await store.write { try $0.quarantinePage(peer: feed.peer, reason: rejection.reason.description, detail: rejection.description, body: body) }
+    /// The error to report for the page after `after` that was not imported; a refused page is counted.
+    private func pullError(_ feed: PulledFeed, _ error: PageImportError, after: Int64) -> PullError {
+        if let rejection = error.rejection { metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer) }
+        switch error.reason {
+        case .refused:
+            return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(error.rejection.map { "\($0)" } ?? "")")
+        case .storeFailed:
+            return PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(after): \(error)")
+        default:
+            return PullError(peer: feed.peer, dataset: feed.dataset, .local, "\(error)")
         }
-        return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(rejection)")
     }
 
     /// The request target of a feed page, under the peer's base path: exactly what the token's `htu` names.

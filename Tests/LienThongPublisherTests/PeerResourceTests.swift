@@ -1,6 +1,8 @@
 import Foundation
 import LienThongCore
 import LienThongFeed
+import LienThongPublisher
+import LienThongTestSupport
 import Logging
 import Synchronization
 import Testing

@@ -1,5 +1,5 @@
-public import LienThongFeed
 public import LienThongStore
+import LienThongCore
 
 extension FeedPuller {
     /// Pulls `feed` until caught up and notes the outcome in the store's pull status, which
@@ -39,15 +39,5 @@ extension Result {
     var failure: Failure? {
         if case .failure(let error) = self { return error }
         return nil
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down, saturated at the ends of Int64.
-    var milliseconds: Int64 {
-        let (whole, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
-        guard !overflow else { return components.seconds < 0 ? Int64.min : Int64.max }
-        let (sum, overflowed) = whole.addingReportingOverflow(components.attoseconds / 1_000_000_000_000_000)
-        return overflowed ? Int64.max : sum
     }
 }

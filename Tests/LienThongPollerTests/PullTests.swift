@@ -3,28 +3,12 @@ import LienThongCore
 import LienThongFeed
 import LienThongHTTP
 import LienThongMerge
+import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import LienThongTestSupport
 import Testing
-
-/// Runs a publisher application on an ephemeral loopback port for the duration of `body`.
-func serving<Result: Sendable>(_ publisher: Publisher, _ body: @Sendable (Int) async throws -> Result) async throws -> Result {
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let application = publisher.application(host: "127.0.0.1", port: 0) { continuation.yield($0) }
-    return try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask {
-            defer { continuation.finish() }
-            try await application.run()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw PublisherDidNotStart() }
-        let result = try await body(port)
-        group.cancelAll()
-        return result
-    }
-}
 
 /// A feed of `peer` at `port`, checked against `key`.
 func pulledFeed(peer: AgencyID, port: Int, dataset: DatasetName, key: PrivateKey, transfer: TransferOptions = TransferOptions()) -> PulledFeed {
@@ -60,8 +44,8 @@ struct TwoAgencyTests {
         )
         let policeStoreHandle = policeStore.store
         let healthStoreHandle = healthStore.store
-        try await serving(police) { policePort in
-            try await serving(health) { healthPort in
+        try await police.serving { policePort in
+            try await health.serving { healthPort in
                 let healthPuller = FeedPuller(agency: boYTe, client: testClient, store: healthStoreHandle, tokens: boYTeSigner,
                                               clockSkewSeconds: 300, pageLimit: 2)
                 let policePuller = FeedPuller(agency: boCongAn, client: testClient, store: policeStoreHandle,

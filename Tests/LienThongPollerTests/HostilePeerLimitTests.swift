@@ -1,8 +1,10 @@
 import Foundation
 import LienThongCore
-@testable import LienThongFeed
+import LienThongFeed
 import LienThongHTTP
 import LienThongMerge
+@testable import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import LienThongTestSupport
@@ -211,7 +213,7 @@ struct PageByteBoundTests {
             }
         }
         let publisher = Publisher(settings: publisherSettings(), store: source.store, logger: quietLogger)
-        try await serving(publisher) { port in
+        try await publisher.serving { port in
             for target in ["/v1/feeds/dan-cu?after=0&limit=10000"] {
                 let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: target, now: wallClock())
                 let reply = try await httpGet(port: port, target: target, headers: [("Authorization", "Bearer \(token)")])

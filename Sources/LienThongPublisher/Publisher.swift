@@ -1,4 +1,6 @@
 public import Hummingbird
+import LienThongFeed
+public import LienThongMetrics
 import HummingbirdCore
 public import LienThongStore
 public import Logging

@@ -1,5 +1,7 @@
-@testable import LienThongFeed
 import LienThongCore
+import LienThongFeed
+@testable import LienThongPublisher
+import LienThongTestSupport
 import Testing
 
 /// The parts of the publisher that real loopback HTTP cannot reach.

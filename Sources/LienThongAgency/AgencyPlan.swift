@@ -1,14 +1,15 @@
 public import Foundation
 public import LienThongConfig
 public import LienThongCore
-public import LienThongFeed
 import LienThongHTTP
+public import LienThongPoller
+public import LienThongPublisher
 public import LienThongSigning
 
-/// Everything the daemon derives from one configuration, with every key file read: what the publisher
-/// serves and which feeds are pulled how often. A plan is built whole or not at all, so that a bad new
-/// configuration never half-replaces a good one.
-public struct DaemonPlan: Sendable {
+/// Everything an agency derives from one configuration, with every key file read: what its publisher
+/// serves and which feeds it pulls how often. The daemon, `lienthong sync` and the demo run from it. A plan
+/// is built whole or not at all, so that a bad new configuration never half-replaces a good one.
+public struct AgencyPlan: Sendable {
     public let configuration: Configuration
     public let signingKey: PrivateKey
     /// Why the signing key's file mode is unsafe, when its group or others may read it and the plan was read
@@ -24,24 +25,24 @@ public struct DaemonPlan: Sendable {
 
     /// Reads the configuration at `url` and every key it names. The signing key's file must be readable by its
     /// owner only unless `keyAccess` allows more (`--insecure-key-permissions`).
-    public init(contentsOf url: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(DaemonError) {
+    public init(contentsOf url: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(AgencyPlanError) {
         let configuration: Configuration
         do {
             configuration = try Configuration(contentsOf: url)
         } catch {
-            throw DaemonError(.configuration, "\(error)")
+            throw AgencyPlanError(.configuration, "\(error)")
         }
         try self.init(configuration: configuration, keyAccess: keyAccess)
     }
 
-    public init(configuration: Configuration, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(DaemonError) {
+    public init(configuration: Configuration, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(AgencyPlanError) {
         self.configuration = configuration
         do {
             let keyFile = try PrivateKeyFile(reading: configuration.signingKeyURL, access: keyAccess)
             signingKey = keyFile.key
             signingKeyWarning = keyFile.warning
         } catch {
-            throw DaemonError(.key, "\(error)")
+            throw AgencyPlanError(.key, "\(error)")
         }
         var peers: [AgencyID: PublisherPeer] = [:]
         var feeds: [ScheduledFeed] = []
@@ -72,7 +73,7 @@ public struct DaemonPlan: Sendable {
 
     /// Why `self` cannot replace `running` without a restart, or nil when it can: the agency, the store
     /// and the listener are fixed for the life of the process.
-    public func restartReason(replacing running: DaemonPlan) -> String? {
+    public func restartReason(replacing running: AgencyPlan) -> String? {
         if configuration.agency != running.configuration.agency { return "agency changed from \(running.configuration.agency)" }
         if configuration.storeURL.standardizedFileURL != running.configuration.storeURL.standardizedFileURL { return "store changed" }
         if configuration.listen != running.configuration.listen { return "listen changed from \(running.configuration.listen)" }
@@ -112,15 +113,36 @@ public struct FeedKey: Hashable, Sendable, Comparable, CustomStringConvertible {
 
 extension PeerSettings {
     /// The public keys pinned for this peer, read from their files.
-    public func readPinnedKeys() throws(DaemonError) -> [PublicKey] {
+    public func readPinnedKeys() throws(AgencyPlanError) -> [PublicKey] {
         var keys: [PublicKey] = []
         for url in keyURLs {
             do {
                 keys.append(try PublicKey(contentsOf: url))
             } catch {
-                throw DaemonError(.key, "\(error)")
+                throw AgencyPlanError(.key, "\(error)")
             }
         }
         return keys
+    }
+}
+
+/// Why a plan could not be built from a configuration, in one line that says what and why.
+public struct AgencyPlanError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// The configuration file is missing or wrong.
+        public static let configuration = Reason("configuration")
+        /// A key file named by the configuration cannot be read.
+        public static let key = Reason("key")
+    }
+
+    public let reason: Reason
+    public let description: String
+
+    init(_ reason: Reason, _ description: String) {
+        self.reason = reason
+        self.description = description
     }
 }

@@ -1,4 +1,5 @@
 import LienThongCore
+import LienThongFeed
 
 /// The query of a feed request, `after` and `limit`, read strictly: a parameter this version does not
 /// know, one given twice, or a value that is not a plain decimal integer in range is a bad request, so

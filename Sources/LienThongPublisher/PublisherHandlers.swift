@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import Hummingbird
 import LienThongCore
+import LienThongFeed
+import LienThongMetrics
 import LienThongSigning
 import LienThongStore
 import Logging

@@ -1,8 +1,10 @@
 import LienThongCore
 import LienThongFeed
 import LienThongMerge
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
+import LienThongTestSupport
 import Testing
 
 @Suite("Publisher: refusals")

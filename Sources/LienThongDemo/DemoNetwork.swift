@@ -1,20 +1,22 @@
 import Foundation
+import LienThongAgency
 import LienThongCore
 import LienThongFeed
 import LienThongHTTP
 import LienThongMerge
+import LienThongPoller
 import LienThongSigning
 import LienThongStore
 
 /// The demo's three agencies wired together: each one's puller, feeds and store.
 struct DemoNetwork: Sendable {
     let agencies: [DemoAgency]
-    let plans: [AgencyID: DaemonPlan]
+    let plans: [AgencyID: AgencyPlan]
     let stores: [AgencyID: Store]
     let pullers: [AgencyID: FeedPuller]
     let client: HTTPClient
 
-    init(agencies: [DemoAgency], plans: [AgencyID: DaemonPlan], stores: [AgencyID: Store]) throws {
+    init(agencies: [DemoAgency], plans: [AgencyID: AgencyPlan], stores: [AgencyID: Store]) throws {
         self.agencies = agencies
         self.plans = plans
         self.stores = stores
@@ -147,14 +149,13 @@ struct DemoNetwork: Sendable {
         let expectation = PageExpectation(
             publisher: publisher.id, audience: reader.id, pulledDatasets: [feed.dataset], now: now, clockSkewSeconds: plan.configuration.clockSkewSeconds
         )
+        let importer = PageImporter(store: try requireValue(stores[reader.id]), clockSkewSeconds: plan.configuration.clockSkewSeconds)
         do {
-            _ = try FeedPage(compact: tampered, verifier: feed.verifier, expected: expectation)
+            _ = try await importer.importPage(tampered, verifier: feed.verifier, expected: expectation, rules: plan.configuration.mergeRules(for:))
             return "ACCEPTED, which must never happen"
         } catch {
-            try await requireValue(stores[reader.id]).write { transaction in
-                try transaction.quarantinePage(peer: publisher.id, rejection: error, raw: tampered)
-            }
-            return "bo-y-te refused a page of bo-cong-an's \(feed.dataset) with one signature bit flipped (\(error.reason)); nothing of it applied, the page kept in quarantine."
+            guard error.reason == .refused, let rejection = error.rejection else { throw error }
+            return "bo-y-te refused a page of bo-cong-an's \(feed.dataset) with one signature bit flipped (\(rejection.reason)); nothing of it applied, the page kept in quarantine."
         }
     }
 

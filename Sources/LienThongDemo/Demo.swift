@@ -1,9 +1,10 @@
 public import Foundation
-import Hummingbird
+import LienThongAgency
 import LienThongConfig
 import LienThongCore
 import LienThongFeed
 import LienThongHTTP
+import LienThongPublisher
 import LienThongMerge
 import LienThongSigning
 import LienThongStore
@@ -52,32 +53,20 @@ public enum Demo {
         var stores: [AgencyID: Store] = [:]
         var publishers: [AgencyID: Publisher] = [:]
         for agency in agencies {
-            let plan = try DaemonPlan(contentsOf: agency.configURL)
+            let plan = try AgencyPlan(contentsOf: agency.configURL)
             let store = try Store(openingAt: plan.configuration.storeURL)
             stores[agency.id] = store
             publishers[agency.id] = Publisher(settings: plan.publisherSettings, store: store, logger: Logger(label: "demo") { _ in SwiftLogNoOpLogHandler() })
         }
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: (AgencyID, Int).self)
-        return try await withThrowingTaskGroup(of: Void.self) { servers in
-            for agency in agencies {
-                let application = try requireValue(publishers[agency.id]).application(host: "127.0.0.1", port: 0) { port in
-                    portContinuation.yield((agency.id, port))
-                }
-                servers.addTask { try await application.run() }
-            }
-            var ports: [AgencyID: Int] = [:]
-            for await (agency, port) in portStream {
-                ports[agency] = port
-                if ports.count == agencies.count { break }
-            }
-            defer { servers.cancelAll() }
-            var plans: [AgencyID: DaemonPlan] = [:]
+        return try await Publisher.serving(try agencies.map { try requireValue(publishers[$0.id]) }) { servedPorts in
+            let ports = Dictionary(uniqueKeysWithValues: zip(agencies.map(\.id), servedPorts))
+            var plans: [AgencyID: AgencyPlan] = [:]
             for agency in agencies {
                 try agency.writeConfiguration(
                     port: try requireValue(ports[agency.id]),
                     peerPorts: ports.filter { $0.key != agency.id }
                 )
-                plans[agency.id] = try DaemonPlan(contentsOf: agency.configURL)
+                plans[agency.id] = try AgencyPlan(contentsOf: agency.configURL)
             }
             let network = try DemoNetwork(agencies: agencies, plans: plans, stores: stores)
 

@@ -1,5 +1,6 @@
 public import LienThongCore
 public import LienThongSigning
+import LienThongFeed
 
 /// What the publisher serves, and to whom. A ``Publisher`` takes new settings at any time
 /// (``Publisher/update(_:)``); each request reads the settings current when it arrives.

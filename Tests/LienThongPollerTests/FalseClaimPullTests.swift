@@ -3,6 +3,8 @@ import LienThongCore
 import LienThongFeed
 import LienThongHTTP
 import LienThongMerge
+import LienThongPoller
+import LienThongPublisher
 import LienThongSigning
 import LienThongStore
 import LienThongTestSupport
@@ -43,7 +45,7 @@ struct FalseClaimPullTests {
             transfer: TransferOptions(), directSources: [boCongAn]
         )
         let visible = { @Sendable in try await receiverStore.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") }?.version }
-        try await serving(owner) { port in
+        try await owner.serving { port in
             let fromOwner = PulledFeed(
                 peer: boCongAn, baseURL: URL(string: "http://127.0.0.1:\(port)")!, dataset: danCu, policy: policy,
                 keys: [publisherKey.publicKey], transfer: TransferOptions(), directSources: [soTuPhap]

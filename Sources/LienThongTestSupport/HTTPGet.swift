@@ -1,21 +1,21 @@
 import Foundation
-import LienThongHTTP
+public import LienThongHTTP
 
 /// One HTTP response as a test sees it.
-struct HTTPReply {
-    let status: Int
+public struct HTTPReply: Sendable {
+    public let status: Int
     /// Header names in lower case.
-    let headers: [String: String]
-    let body: [UInt8]
+    public let headers: [String: String]
+    public let body: [UInt8]
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// The libcurl client the tests share, as the poller uses it.
-let testClient = try! HTTPClient()
+public let testClient = try! HTTPClient()
 
 /// A GET over loopback through lienthong's libcurl client, with the request target sent exactly as given.
-func httpGet(port: Int, target: String, headers: [(String, String)] = []) async throws -> HTTPReply {
+public func httpGet(port: Int, target: String, headers: [(String, String)] = []) async throws -> HTTPReply {
     var options = TransferOptions()
     options.totalTimeout = .seconds(20)
     let response = try await testClient.get(HTTPRequest(

@@ -1,0 +1,96 @@
+public import LienThongCore
+public import LienThongMerge
+public import LienThongSigning
+public import LienThongStore
+
+/// The one way a peer's page reaches the store, whether pulled, imported offline (`lienthong apply`) or
+/// shown refused in the demo: the page is verified against the publisher's pinned keys and every page rule,
+/// then applied with its cursor in one transaction; a page refused at either step is kept in quarantine
+/// with its reason, once per body. Both steps write their audit event ("page applied", "page refused").
+///
+/// The two steps are apart for the poller, which verifies pages as they arrive and applies them in order.
+public struct PageImporter: Sendable {
+    public let store: Store
+    /// How far the publisher's clock may run ahead of this one (record and page times).
+    public let clockSkewSeconds: Int64
+
+    public init(store: Store, clockSkewSeconds: Int64) {
+        self.store = store
+        self.clockSkewSeconds = clockSkewSeconds
+    }
+
+    /// Verifies `raw`, a signed page as received (surrounding white space is ignored), against `expected`.
+    /// A refused page is quarantined under `expected.publisher`.
+    public func verify(_ raw: [UInt8], verifier: JWSVerifier, expected: PageExpectation) async throws(PageImportError) -> FeedPage {
+        do {
+            return try FeedPage(compact: Array(raw.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expected)
+        } catch {
+            throw await quarantine(raw, refusedBy: error, peer: expected.publisher)
+        }
+    }
+
+    /// Applies a verified `page` under `rules` at `now` (Unix seconds); `raw` is its body as received, kept
+    /// in quarantine if the store refuses the page (a publisher's rollback).
+    public func apply(_ page: FeedPage, raw: [UInt8], rules: MergeRules, now: Int64) async throws(PageImportError) -> PageApplication {
+        do {
+            return try await page.apply(to: store, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now)
+        } catch let rejection as PageRejection {
+            throw await quarantine(raw, refusedBy: rejection, peer: page.publisher)
+        } catch {
+            throw PageImportError(.storeFailed, underlying: error)
+        }
+    }
+
+    /// ``verify(_:verifier:expected:)`` then ``apply(_:raw:rules:now:)`` at `expected.now`, under the rules
+    /// `rules` gives for the page's dataset.
+    public func importPage(
+        _ raw: [UInt8], verifier: JWSVerifier, expected: PageExpectation, rules: (DatasetName) -> MergeRules
+    ) async throws(PageImportError) -> (page: FeedPage, application: PageApplication) {
+        let page = try await verify(raw, verifier: verifier, expected: expected)
+        return (page, try await apply(page, raw: raw, rules: rules(page.dataset), now: expected.now))
+    }
+
+    /// Keeps a refused page's body with the rejection, and gives the error to throw.
+    private func quarantine(_ raw: [UInt8], refusedBy rejection: PageRejection, peer: AgencyID) async -> PageImportError {
+        do {
+            // Hashed before the write, so that a large body does not lengthen the write lock.
+            let body = RefusedBody(raw, sha256: try Digest.sha256Hex(raw))
+            _ = try await store.write { try $0.quarantinePage(peer: peer, reason: rejection.reason.description, detail: rejection.description, body: body) }
+            return PageImportError(.refused, rejection: rejection)
+        } catch {
+            return PageImportError(.quarantineFailed, rejection: rejection, underlying: error)
+        }
+    }
+}
+
+/// Why a page was not imported. Nothing of it was applied and the cursor stays.
+public struct PageImportError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// The page broke a rule (``rejection``) and is kept in quarantine.
+        public static let refused = Reason("refused")
+        /// The page broke a rule (``rejection``), and keeping it in quarantine failed (``underlying``).
+        public static let quarantineFailed = Reason("quarantine failed")
+        /// The store failed while applying the page (``underlying``).
+        public static let storeFailed = Reason("store failed")
+    }
+
+    public let reason: Reason
+    /// The rule the page broke, unless the store failed first.
+    public let rejection: PageRejection?
+    /// What failed here: the store, or hashing the body.
+    public let underlying: (any Error)?
+
+    init(_ reason: Reason, rejection: PageRejection? = nil, underlying: (any Error)? = nil) {
+        self.reason = reason
+        self.rejection = rejection
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        if let underlying { return "\(underlying)" }
+        return rejection.map { "page refused: \($0)" } ?? "\(reason)"
+    }
+}

@@ -1,0 +1,104 @@
+public import Foundation
+import GRDB
+public import LienThongCore
+public import LienThongFeed
+public import LienThongMerge
+public import LienThongPublisher
+public import LienThongSigning
+public import LienThongStore
+public import Logging
+
+// The feed tests' agencies: bo-cong-an publishes (its key is `publisherKey`); bo-y-te and so-tu-phap pull.
+public let publisherKey = try! PrivateKey.generate(.ed25519)
+public let strangerKey = try! PrivateKey.generate(.ed25519)
+public let requesterKey = try! PrivateKey.generate(.ed25519)
+public let soTuPhapKey = try! PrivateKey.generate(.p256)
+public let boCongAn = try! AgencyID("bo-cong-an")
+public let boYTe = try! AgencyID("bo-y-te")
+public let soTuPhap = try! AgencyID("so-tu-phap")
+public let danCu = try! DatasetName("dan-cu")
+public let hoTich = try! DatasetName("ho-tich")
+/// The fixed time the page checks are tested at, in Unix seconds.
+public let now: Int64 = 1_790_000_000
+/// What bo-y-te may see of dan-cu: not `so_cccd`.
+public let grantedFields = ["ho_ten", "ngay_sinh"]
+/// A value of the field bo-y-te is not granted: it must never reach bo-y-te.
+public let withheldValue = "001090000123"
+public let boYTeSigner = RequestTokenSigner(agency: boYTe, key: requesterKey)
+public let quietLogger = Logger(label: "lienthong-test") { _ in SwiftLogNoOpLogHandler() }
+public let verifier = JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type)
+
+public func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+/// A record version as bo-cong-an publishes it.
+public func record(_ id: String, edit: Int64 = 1, hlc: Int64 = (now - 10) * 1000, origin: AgencyID = boCongAn, data: JSONValue = .object(["ho_ten": .string("Trần Văn Bình")])) -> JSONValue {
+    RecordVersion(
+        dataset: danCu, id: id, origin: origin, hlc: HybridTimestamp(milliseconds: hlc, counter: 0), vv: VersionVector([origin: edit]),
+        deleted: false, data: data
+    ).json
+}
+
+/// A signed page; every field can be bent to test a rule.
+public func page(
+    publisher: AgencyID = boCongAn, audience: AgencyID = boYTe, dataset: DatasetName = danCu, after: Int64 = 0, head: Int64? = nil,
+    issuedAt: Int64 = now, expiresAt: Int64 = now + 600, records: [(Int64, JSONValue)], key: PrivateKey = publisherKey,
+    edit: ((inout [String: JSONValue]) -> Void)? = nil
+) throws -> [UInt8] {
+    var payload = FeedPage.payload(
+        publisher: publisher, audience: audience, dataset: dataset, after: after, head: head ?? (records.last?.0 ?? after),
+        issuedAt: issuedAt, expiresAt: expiresAt, records: records.map { (seq: $0.0, version: $0.1) }
+    )
+    if let edit, case .object(var members) = payload {
+        edit(&members)
+        payload = .object(members)
+    }
+    return Array(try JWSSigner(key: key).sign(payload: payload.serialized(), type: FeedPage.type).utf8)
+}
+
+public func expectation(after: Int64? = nil, allowExpired: Bool = false, limit: Int64 = FeedPage.maximumLimit) -> PageExpectation {
+    PageExpectation(
+        publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: after == nil ? nil : danCu, after: after, limit: limit,
+        now: now, clockSkewSeconds: 300, allowExpired: allowExpired
+    )
+}
+
+/// A store in a fresh folder on disk, removed afterwards.
+public final class TemporaryStore {
+    public let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-feed-\(UUID().uuidString)")
+    public var url: URL { folder.appending(path: "store.sqlite") }
+    public let store: Store
+    public init() throws { store = try Store(openingAt: folder.appending(path: "store.sqlite")) }
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    public func count(_ table: String) throws -> Int {
+        try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
+    }
+}
+
+/// dan-cu shared with bo-y-te (two fields), ho-tich with so-tu-phap (every field).
+public func publisherSettings(rateLimit: PublisherRateLimit? = nil) -> PublisherSettings {
+    PublisherSettings(
+        agency: boCongAn, signingKey: publisherKey,
+        peers: [
+            boYTe: PublisherPeer(keys: [requesterKey.publicKey], grants: [danCu: DatasetGrant(fields: grantedFields)]),
+            soTuPhap: PublisherPeer(keys: [soTuPhapKey.publicKey], grants: [hoTich: DatasetGrant(fields: nil)]),
+        ],
+        datasets: [danCu, hoTich], clockSkewSeconds: 300, pageLifetimeSeconds: 300, rateLimit: rateLimit
+    )
+}
+
+/// Three dan-cu records and one ho-tich record, authored by bo-cong-an.
+public func seedOwnFeed(_ store: Store) throws {
+    try store.write { transaction in
+        for (index, name) in ["Nguyễn Thị Lan", "Trần Văn Bình", "Lê Minh Châu"].enumerated() {
+            let data: JSONValue = .object([
+                "ho_ten": .string(name), "ngay_sinh": .string("1990-01-0\(index + 1)"),
+                "so_cccd": .string(index == 0 ? withheldValue : "00109000099\(index)"),
+            ])
+            try transaction.edit(dataset: danCu, id: "cd-00\(index + 1)", agency: boCongAn, deleted: false, data: data, policy: .lww)
+        }
+        try transaction.edit(
+            dataset: hoTich, id: "ks-001", agency: boCongAn, deleted: false, data: .object(["so_giay": .string("KS-1")]), policy: .lww
+        )
+    }
+}
