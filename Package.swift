@@ -44,13 +44,13 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // Pure value types shared by every layer: strict JSON, base64url, identifiers.
+        // Pure value types shared by every layer: strict JSON, base64url, identifiers, Unix time and the clock.
         .target(name: "LienThongCore", swiftSettings: strict),
         // JWS and agency keys, with OpenSSL's libcrypto behind them.
         .target(name: "LienThongSigning", dependencies: ["LienThongCore", "CLibCrypto"], swiftSettings: strict),
         // Merge rules: version vectors, hybrid clocks, policies (pure: no I/O).
         .target(name: "LienThongMerge", dependencies: ["LienThongCore"], swiftSettings: strict),
-        // Seeded randomness and simulated histories, for tests only.
+        // Seeded randomness, simulated histories and a manual clock, for tests only.
         .target(name: "LienThongTestSupport", dependencies: ["LienThongMerge", "LienThongCore"], swiftSettings: strict),
         // The agency's configuration file.
         .target(
@@ -133,7 +133,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LienThongDaemonTests",
-            dependencies: ["LienThongDaemon", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LienThongDaemon", "LienThongCore", "LienThongFeed", "LienThongHTTP", "LienThongStore", "LienThongTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongTestSupport"], swiftSettings: strict),

@@ -18,14 +18,14 @@ final class ReloadService: Service {
     let running: Locked<DaemonPlan>
     let publisher: Publisher
     let scheduler: PullScheduler
-    let makePuller: @Sendable (DaemonPlan) -> FeedPuller
+    let makePull: @Sendable (DaemonPlan) -> PullScheduler.Pull
     let health: HealthService
     let notifier: SystemdNotifier
     let logger: Logger
 
     init(
         configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: DaemonPlan, publisher: Publisher, scheduler: PullScheduler,
-        makePuller: @escaping @Sendable (DaemonPlan) -> FeedPuller, health: HealthService, notifier: SystemdNotifier, logger: Logger
+        makePull: @escaping @Sendable (DaemonPlan) -> PullScheduler.Pull, health: HealthService, notifier: SystemdNotifier, logger: Logger
     ) {
         self.configurationURL = configurationURL
         self.keyAccess = keyAccess
@@ -33,7 +33,7 @@ final class ReloadService: Service {
         self.running = Locked(running)
         self.publisher = publisher
         self.scheduler = scheduler
-        self.makePuller = makePuller
+        self.makePull = makePull
         self.health = health
         self.notifier = notifier
         self.logger = logger
@@ -59,7 +59,7 @@ final class ReloadService: Service {
             }
             plan.logSigningKeyWarning(logger)
             publisher.update(plan.publisherSettings)
-            scheduler.update(puller: makePuller(plan), feeds: plan.feeds)
+            scheduler.update(feeds: plan.feeds, pull: makePull(plan))
             logger.notice("configuration reloaded", metadata: [
                 "peers": "\(plan.configuration.peers.count)", "feeds": "\(plan.feeds.count)", "datasets": "\(plan.configuration.datasets.count)",
             ])
