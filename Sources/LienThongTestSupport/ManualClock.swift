@@ -98,9 +98,10 @@ public final class ManualClock: UnixClock {
 
     /// Returns once the deadlines of the sleepers (earliest first) satisfy `condition`: the way for a test to
     /// know that the code under test has reached its wait. Throws ``ManualClockTimeout`` if that has not
-    /// happened after `timeout` of real time, which only a failing test waits for.
+    /// happened after `timeout` of real time, which only a failing test waits for; the default is generous
+    /// because beside a whole suite on two cores a task may wait seconds for a thread.
     public func waitForSleepers(
-        timeout: Duration = .seconds(5), where condition: @escaping @Sendable (_ deadlines: [UnixTime]) -> Bool
+        timeout: Duration = .seconds(30), where condition: @escaping @Sendable (_ deadlines: [UnixTime]) -> Bool
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.watch(condition) }
