@@ -53,7 +53,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // Pure value types shared by every layer: strict JSON, base64url, identifiers.
+        // Pure value types shared by every layer: strict JSON, base64url, identifiers, Unix time and the clock.
         .target(name: "LienThongCore", swiftSettings: strict),
         // JWS and agency keys, with OpenSSL's libcrypto behind them.
         .target(name: "LienThongSigning", dependencies: ["LienThongCore", "CLibCrypto"], swiftSettings: strict),
@@ -185,7 +185,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LienThongDaemonTests",
-            dependencies: ["LienThongDaemon", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LienThongDaemon", "LienThongAgency", "LienThongPoller", "LienThongCore", "LienThongFeed", "LienThongHTTP", "LienThongStore",
+                "LienThongTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongTestSupport"], swiftSettings: strict),

@@ -49,22 +49,23 @@ public enum Daemon {
         let metrics = FeedMetrics()
         // One budget for the whole process, kept across reloads (a new `prefetch_bytes` takes a restart).
         let prefetchBudget = PrefetchBudget(limitBytes: configuration.prefetchBytes)
-        let makePuller: @Sendable (AgencyPlan) -> FeedPuller = { plan in
-            FeedPuller(
+        let makePull: @Sendable (AgencyPlan) -> PullScheduler.Pull = { plan in
+            let puller = FeedPuller(
                 agency: plan.configuration.agency, client: client, store: store,
                 tokens: RequestTokenSigner(agency: plan.configuration.agency, key: plan.signingKey),
                 clockSkewSeconds: plan.configuration.clockSkewSeconds, metrics: metrics, prefetchBudget: prefetchBudget
             )
+            return PullScheduler.recordingStatus(puller, store: store)
         }
         let publisher = Publisher(settings: plan.publisherSettings, store: store, metrics: metrics, logger: logger)
-        let scheduler = PullScheduler(puller: makePuller(plan), feeds: plan.feeds, store: store, logger: logger)
+        let scheduler = PullScheduler(feeds: plan.feeds, store: store, clock: SystemClock(), logger: logger, pull: makePull(plan))
         let listener = ListenerAddress(host: configuration.listen.host)
         let health = HealthService(store: store, scheduler: scheduler, client: client, notifier: notifier, listener: listener, logger: logger)
         // Trapped before anything runs, so that a SIGHUP right after READY=1 reloads rather than kills.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reload = ReloadService(
             configurationURL: configurationURL, keyAccess: keyAccess, signals: hangups, running: plan, publisher: publisher, scheduler: scheduler,
-            makePuller: makePuller, health: health, notifier: notifier, logger: logger
+            makePull: makePull, health: health, notifier: notifier, logger: logger
         )
         let application = publisher.application(
             host: configuration.listen.host, port: configuration.listen.port, connectionLimits: plan.connectionLimits
@@ -75,14 +76,11 @@ public enum Daemon {
             ])
             notifier.ready(status: try? await health.statusLine())
         }
-        let pulls = ClosureService {
-            try await cancelWhenGracefulShutdown { await scheduler.run() }
-        }
         // Shutdown goes in reverse order: health (STOPPING=1), reloads, pulls (cancelled: the page being
         // applied commits or rolls back), and last the publisher, which finishes the requests in flight.
         var group = ServiceGroupConfiguration(
             services: [
-                .init(service: application, serviceName: "publisher"), .init(service: pulls, serviceName: "pulls"),
+                .init(service: application, serviceName: "publisher"), .init(service: scheduler, serviceName: "pulls"),
                 .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
             ],
             logger: logger

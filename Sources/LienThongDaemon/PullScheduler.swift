@@ -1,76 +1,97 @@
 import Foundation
 public import LienThongAgency
+public import LienThongCore
 public import LienThongPoller
 public import LienThongStore
 public import Logging
-import LienThongCore
+public import ServiceLifecycle
 
 /// Pulls every configured feed on its own schedule: at the peer's interval with ±10% jitter after a
 /// success, with capped exponential backoff (and the peer's `Retry-After`) after a failure.
 ///
-/// The feeds can be replaced while it runs (``update(puller:feeds:)``): a pull in flight finishes with the
-/// settings it started with; a feed no longer configured stops after it; a new one starts at once.
-public final class PullScheduler: Sendable {
+/// The feeds can be replaced while it runs (``update(feeds:pull:)``): a pull in flight finishes with the
+/// settings it started with; a feed no longer configured stops after it; a new one starts at once; a
+/// changed interval counts from the end of the last pull. A graceful shutdown (or cancelling ``run()``)
+/// cancels the pulls in flight — the page being applied commits or rolls back — and ends the waits at once.
+///
+/// Time comes from the injected clock and the network from the injected ``Pull``, so that all of this is
+/// tested with a manual clock and no peer (`Tests/LienThongDaemonTests/PullSchedulerTests.swift`).
+public final class PullScheduler: Service {
+    /// Pulls one feed once; in the daemon ``recordingStatus(_:store:)``.
+    public typealias Pull = @Sendable (_ attempt: PullAttempt) async -> Result<PullSummary, PullError>
+
+    /// What wakes a feed's loop from its wait. Each feed has a stream of them that keeps only the newest:
+    /// reloads that come while it pulls add up to one look at the new settings.
+    private enum WakeUp: Sendable {
+        /// The configuration was reloaded.
+        case reloaded
+        /// A wait until this deadline ended; a later wait may have replaced it.
+        case due(UnixTime)
+    }
+
     private struct Loop {
-        /// Resumes the loop's nap early, after a reload.
-        var waker: CheckedContinuation<Void, Never>?
-        /// A reload happened while the loop was not napping: its next nap returns at once.
-        var wakePending = false
+        let wake: AsyncStream<WakeUp>.Continuation
         /// When the pull in flight started or last applied a page; nil between pulls.
-        var lastProgress: ContinuousClock.Instant?
+        var lastProgress: UnixTime?
     }
 
     private struct State {
-        var puller: FeedPuller
+        var pull: Pull
         var feeds: [FeedKey: ScheduledFeed]
         var loops: [FeedKey: Loop] = [:]
 
-        /// The feeds configured that have no loop yet, now marked as having one.
-        mutating func claimUnscheduled() -> [FeedKey] {
-            let keys = feeds.keys.filter { loops[$0] == nil }.sorted()
-            for key in keys { loops[key] = Loop() }
-            return keys
+        /// The feeds configured that have no loop yet, now marked as having one, each with its wake-ups.
+        mutating func claimUnscheduled() -> [(FeedKey, AsyncStream<WakeUp>, AsyncStream<WakeUp>.Continuation)] {
+            feeds.keys.filter { loops[$0] == nil }.sorted().map { key in
+                let (wakeUps, wake) = AsyncStream.makeStream(of: WakeUp.self, bufferingPolicy: .bufferingNewest(1))
+                loops[key] = Loop(wake: wake)
+                return (key, wakeUps, wake)
+            }
         }
     }
 
     private let state: Locked<State>
+    /// Tells ``run()`` to start the loops of feeds that have none.
     private let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
     private let store: Store
+    private let clock: any UnixClock
     private let backoff: Backoff
+    private let jitter: @Sendable () -> Double
     private let logger: Logger
 
-    public init(puller: FeedPuller, feeds: [ScheduledFeed], store: Store, backoff: Backoff = Backoff(base: .seconds(5), cap: .seconds(900)), logger: Logger) {
-        state = Locked(State(puller: puller, feeds: Dictionary(feeds.map { ($0.key, $0) }) { $1 }))
+    /// `store` holds the pull status, whose stored next attempt after a failure is kept across restarts (cut
+    /// to the backoff's cap). `jitter` gives a number in 0...1 for each random choice: where in the start
+    /// spread, in the interval's ±10% and in the backoff's range a wait falls; tests fix it.
+    public init(
+        feeds: [ScheduledFeed], store: Store, clock: any UnixClock, backoff: Backoff = Backoff(base: .seconds(5), cap: .seconds(900)),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, logger: Logger, pull: @escaping Pull
+    ) {
+        state = Locked(State(pull: pull, feeds: Self.byKey(feeds)))
         (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         changed.yield()
         self.store = store
+        self.clock = clock
         self.backoff = backoff
+        self.jitter = jitter
         self.logger = logger
     }
 
-    /// Replaces the puller and the feeds; every napping loop wakes to look at its new settings.
-    public func update(puller: FeedPuller, feeds: [ScheduledFeed]) {
-        let wakers = state.withLock { state in
-            state.puller = puller
-            state.feeds = Dictionary(feeds.map { ($0.key, $0) }) { $1 }
-            return state.loops.keys.compactMap { key -> CheckedContinuation<Void, Never>? in
-                guard let waker = state.loops[key]?.waker else {
-                    state.loops[key]?.wakePending = true
-                    return nil
-                }
-                state.loops[key]?.waker = nil
-                return waker
-            }
+    /// Replaces the feeds and the pull; every waiting loop wakes to look at its new settings.
+    public func update(feeds: [ScheduledFeed], pull: @escaping Pull) {
+        let wakes = state.withLock { state in
+            state.pull = pull
+            state.feeds = Self.byKey(feeds)
+            return state.loops.values.map(\.wake)
         }
-        for waker in wakers { waker.resume() }
+        for wake in wakes { wake.yield(.reloaded) }
         changed.yield()
     }
 
     /// The feeds whose pull has been in flight for longer than `limit` without applying a page: a sign
     /// that the daemon is stuck, which the watchdog reports by staying silent.
     public func stalledFeeds(limit: Duration) -> [FeedKey] {
-        let now = ContinuousClock.now
+        let now = clock.now
         return state.withLock { state in
             state.loops.filter { _, loop in loop.lastProgress.map { now - $0 > limit } ?? false }.keys.sorted()
         }
@@ -79,12 +100,14 @@ public final class PullScheduler: Sendable {
     /// The feeds configured now.
     public var feeds: [ScheduledFeed] { state.withLock { $0.feeds.values.sorted { $0.key < $1.key } } }
 
-    /// Runs every feed's loop until the task is cancelled.
+    /// Runs every feed's loop until a graceful shutdown or cancellation.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            for await _ in changes {
-                for key in state.withLock({ $0.claimUnscheduled() }) {
-                    group.addTask { await self.loop(key) }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for await _ in self.changes {
+                    for (key, wakeUps, wake) in self.state.withLock({ $0.claimUnscheduled() }) {
+                        group.addTask { await self.loop(key, wakeUps: wakeUps, wake: wake) }
+                    }
                 }
             }
         }
@@ -92,44 +115,53 @@ public final class PullScheduler: Sendable {
 
     // MARK: - One feed
 
-    private func loop(_ key: FeedKey) async {
+    private func loop(_ key: FeedKey, wakeUps: AsyncStream<WakeUp>, wake: AsyncStream<WakeUp>.Continuation) async {
+        var wakeUps = wakeUps.makeAsyncIterator()
         var failures = 0
-        var lastFinished = ContinuousClock.now
+        var lastFinished = clock.now
         // A short random start, at most a tenth of the interval and a second, spreads the first pulls.
         let spread = min(current(key)?.0.interval ?? .seconds(1), .seconds(10)) / 10
-        var due = ContinuousClock.now + spread * Double.random(in: 0..<1)
+        var due = clock.now + spread * jitter()
         if let previous = try? await store.read({ try $0.pullStatus(peer: key.peer, dataset: key.dataset) }),
             let next = previous.nextAttemptAt, !previous.isHealthy
         {
-            // Keep a failing peer's backoff across restarts rather than hammering it at once.
+            // Keep a failing peer's backoff across restarts rather than hammering it at once. The stored time
+            // may come from an older release that kept a peer's Retry-After uncapped.
             failures = previous.consecutiveFailures
-            // The stored time may come from an older release that kept a peer's Retry-After uncapped.
-            let (wait, overflow) = next.subtractingReportingOverflow(Store.currentMilliseconds())
-            let resume = overflow ? backoff.cap : min(Duration.milliseconds(max(0, wait)), backoff.cap)
-            due = max(due, ContinuousClock.now + resume)
+            let resume = min(max(UnixTime(milliseconds: next) - clock.now, .zero), backoff.cap)
+            due = max(due, clock.now + resume)
         }
-        while !Task.isCancelled {
-            guard let (scheduled, puller) = current(key) else { break }
-            if ContinuousClock.now < due {
-                if await nap(key, until: due), failures == 0 {
-                    // Woken by a reload: the interval may have changed.
-                    due = min(due, lastFinished + scheduled.interval)
+        attempts: while !Task.isCancelled {
+            guard let (scheduled, pull) = current(key) else { break }
+            if clock.now < due {
+                switch await wait(until: due, wakeUps: &wakeUps, wake: wake) {
+                case nil:
+                    break attempts
+                case .reloaded:
+                    // The interval may have changed; a reload never puts off a pull, nor cuts a backoff short.
+                    if failures == 0, let interval = current(key)?.0.interval { due = min(due, lastFinished + interval) }
+                    continue
+                case .due(let deadline) where deadline == due:
+                    // The wait ended: the pull is due, even if a step of the wall clock says otherwise.
+                    break
+                case .due:
+                    continue  // A wait since replaced.
                 }
-                continue
             }
-            setProgress(key, .now)
-            var delay = Duration.zero
-            let result = await puller.pullRecordingStatus(scheduled.feed, store: store, retryIn: { error in
-                delay = backoff.delay(afterFailures: failures + 1, retryAfter: error.retryAfter)
-                return delay
-            }) { _ in self.setProgress(key, .now) }
+            setProgress(key, clock.now)
+            // One draw per attempt, so that the wait the pull status shows is the one the loop keeps.
+            let unit = jitter()
+            let retryIn: @Sendable (Duration?) -> Duration = { [backoff, failures] retryAfter in
+                backoff.delay(afterFailures: failures + 1, retryAfter: retryAfter, unit: unit)
+            }
+            let result = await pull(PullAttempt(feed: scheduled, retryIn: retryIn) { self.setProgress(key, self.clock.now) })
             setProgress(key, nil)
             guard !Task.isCancelled else { break }
-            lastFinished = .now
+            lastFinished = clock.now
             switch result {
             case .success(let summary):
                 failures = 0
-                due = lastFinished + scheduled.interval * Double.random(in: 0.9...1.1)
+                due = lastFinished + scheduled.interval * (1 + 0.2 * (jitter() - 0.5))
                 if summary.pages > 0 {
                     logger.info("pulled", metadata: Self.metadata(key, [
                         "pages": "\(summary.pages)", "applied": "\(summary.applied)", "already": "\(summary.redundant)",
@@ -139,6 +171,7 @@ public final class PullScheduler: Sendable {
                     logger.debug("unchanged", metadata: Self.metadata(key, ["cursor": "\(summary.cursor)"]))
                 }
             case .failure(let error):
+                let delay = retryIn(error.retryAfter)
                 failures += 1
                 due = lastFinished + delay
                 logger.warning("pull failed", metadata: Self.metadata(key, [
@@ -151,57 +184,72 @@ public final class PullScheduler: Sendable {
             state.loops[key] = nil
             return state.feeds[key] != nil
         }
+        wake.finish()
         if restart, !Task.isCancelled { changed.yield() }
     }
 
-    private func current(_ key: FeedKey) -> (ScheduledFeed, FeedPuller)? {
-        state.withLock { state in state.feeds[key].map { ($0, state.puller) } }
-    }
-
-    private func setProgress(_ key: FeedKey, _ instant: ContinuousClock.Instant?) {
-        state.withLock { $0.loops[key]?.lastProgress = instant }
-    }
-
-    /// Sleeps until `deadline`. Returns true when a reload woke it first, false at the deadline or when
-    /// the task is cancelled.
-    private func nap(_ key: FeedKey, until deadline: ContinuousClock.Instant) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return false
-            }
-            group.addTask { await self.waitForWake(key) }
-            let woken = await group.next() ?? false
-            group.cancelAll()
-            return woken && !Task.isCancelled
-        }
-    }
-
-    /// Waits for ``update(puller:feeds:)`` to wake this loop; returns false if cancelled first.
-    private func waitForWake(_ key: FeedKey) async -> Bool {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    guard state.loops[key] != nil, !Task.isCancelled, state.loops[key]?.wakePending == false else {
-                        state.loops[key]?.wakePending = false
-                        return true
-                    }
-                    state.loops[key]?.waker = continuation
-                    return false
+    /// Waits for `deadline` on the clock or for a reload, whichever comes first; nil once the task is
+    /// cancelled. The clock's wait is the one cancelled when the reload wins, never the stream's: a
+    /// cancelled `next()` would end the stream for good.
+    private func wait(
+        until deadline: UnixTime, wakeUps: inout AsyncStream<WakeUp>.Iterator, wake: AsyncStream<WakeUp>.Continuation
+    ) async -> WakeUp? {
+        await withDiscardingTaskGroup { timer in
+            timer.addTask { [clock] in
+                do {
+                    try await clock.sleep(until: deadline)
+                    wake.yield(.due(deadline))
+                } catch {
+                    // Cancelled: the reload came first, or the scheduler is stopping.
                 }
-                if resumeNow { continuation.resume() }
             }
-            return !Task.isCancelled
-        } onCancel: {
-            let waker = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.loops[key]?.waker = nil }
-                return state.loops[key]?.waker
-            }
-            waker?.resume()
+            let wakeUp = await wakeUps.next()
+            timer.cancelAll()
+            return Task.isCancelled ? nil : wakeUp
         }
+    }
+
+    private func current(_ key: FeedKey) -> (ScheduledFeed, Pull)? {
+        state.withLock { state in state.feeds[key].map { ($0, state.pull) } }
+    }
+
+    private func setProgress(_ key: FeedKey, _ time: UnixTime?) {
+        state.withLock { $0.loops[key]?.lastProgress = time }
+    }
+
+    private static func byKey(_ feeds: [ScheduledFeed]) -> [FeedKey: ScheduledFeed] {
+        Dictionary(feeds.map { ($0.key, $0) }) { $1 }
     }
 
     private static func metadata(_ key: FeedKey, _ extra: Logger.Metadata) -> Logger.Metadata {
         extra.merging(["peer": "\(key.peer)", "dataset": "\(key.dataset)"]) { $1 }
+    }
+}
+
+/// One pull the scheduler asks for.
+public struct PullAttempt: Sendable {
+    public let feed: ScheduledFeed
+    /// The wait before the next attempt should this one fail, given the `Retry-After` the peer sent (if any):
+    /// the backoff after one more failure, at most its cap. The scheduler waits exactly this long.
+    public let retryIn: @Sendable (_ retryAfter: Duration?) -> Duration
+    /// Tells the scheduler that the pull applied a page: a pull making progress is not stalled.
+    public let progressed: @Sendable () -> Void
+
+    public init(feed: ScheduledFeed, retryIn: @escaping @Sendable (Duration?) -> Duration, progressed: @escaping @Sendable () -> Void) {
+        self.feed = feed
+        self.retryIn = retryIn
+        self.progressed = progressed
+    }
+}
+
+extension PullScheduler {
+    /// The daemon's pull: `puller` pulls the feed until caught up and notes the outcome, with the next
+    /// attempt after a failure, in `store`'s pull status.
+    public static func recordingStatus(_ puller: FeedPuller, store: Store) -> Pull {
+        { attempt in
+            await puller.pullRecordingStatus(attempt.feed.feed, store: store, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
+                attempt.progressed()
+            }
+        }
     }
 }

@@ -21,14 +21,14 @@ final class ReloadService: Service {
     let running: Locked<AgencyPlan>
     let publisher: Publisher
     let scheduler: PullScheduler
-    let makePuller: @Sendable (AgencyPlan) -> FeedPuller
+    let makePull: @Sendable (AgencyPlan) -> PullScheduler.Pull
     let health: HealthService
     let notifier: SystemdNotifier
     let logger: Logger
 
     init(
         configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: AgencyPlan, publisher: Publisher, scheduler: PullScheduler,
-        makePuller: @escaping @Sendable (AgencyPlan) -> FeedPuller, health: HealthService, notifier: SystemdNotifier, logger: Logger
+        makePull: @escaping @Sendable (AgencyPlan) -> PullScheduler.Pull, health: HealthService, notifier: SystemdNotifier, logger: Logger
     ) {
         self.configurationURL = configurationURL
         self.keyAccess = keyAccess
@@ -36,7 +36,7 @@ final class ReloadService: Service {
         self.running = Locked(running)
         self.publisher = publisher
         self.scheduler = scheduler
-        self.makePuller = makePuller
+        self.makePull = makePull
         self.health = health
         self.notifier = notifier
         self.logger = logger
@@ -62,7 +62,7 @@ final class ReloadService: Service {
             }
             plan.logSigningKeyWarning(logger)
             publisher.update(plan.publisherSettings)
-            scheduler.update(puller: makePuller(plan), feeds: plan.feeds)
+            scheduler.update(feeds: plan.feeds, pull: makePull(plan))
             logger.notice("configuration reloaded", metadata: [
                 "peers": "\(plan.configuration.peers.count)", "feeds": "\(plan.feeds.count)", "datasets": "\(plan.configuration.datasets.count)",
             ])
