@@ -78,7 +78,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // HTTP through libcurl.
-        .target(name: "LienThongHTTP", dependencies: ["LienThongCore", "CCurl"], swiftSettings: strict),
+        .target(
+            name: "LienThongHTTP",
+            dependencies: ["LienThongCore", "CCurl", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
         // The metrics at /metrics, counted by the publisher and the poller of one agency together.
         .target(
             name: "LienThongMetrics",

@@ -77,9 +77,11 @@ public enum Daemon {
             notifier.ready(status: try? await health.statusLine())
         }
         // Shutdown goes in reverse order: health (STOPPING=1), reloads, pulls (cancelled: the page being
-        // applied commits or rolls back), and last the publisher, which finishes the requests in flight.
+        // applied commits or rolls back), the publisher, which finishes the requests in flight, and last the
+        // HTTP client that the pulls and the health check used.
         var group = ServiceGroupConfiguration(
             services: [
+                .init(service: client, serviceName: "http client"),
                 .init(service: application, serviceName: "publisher"), .init(service: scheduler, serviceName: "pulls"),
                 .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
             ],

@@ -68,52 +68,54 @@ public enum Demo {
                 )
                 plans[agency.id] = try AgencyPlan(contentsOf: agency.configURL)
             }
-            let network = try DemoNetwork(agencies: agencies, plans: plans, stores: stores)
+            return try await withHTTPClient { client in
+                let network = try DemoNetwork(agencies: agencies, plans: plans, stores: stores, client: client)
 
-            try await timed("seed") {
-                for agency in agencies {
-                    let policy = try requireValue(plans[agency.id]?.configuration.policy(for: agency.dataset))
-                    try await agency.seed(try requireValue(stores[agency.id]), count: records, policy: policy)
-                }
-            }
-            say("\nSeeded \(records) records in each agency's own dataset (\(records * agencies.count) in all).")
-
-            let first = try await timed("first sync") { try await network.pullRound() }
-            say("\nFirst sync, every agency pulling every dataset from both peers (records applied per link):")
-            first.describe(say)
-
-            let edited = try await timed("concurrent edits") { try await network.makeConcurrentEdits(count: max(3, min(100, records / 100))) }
-            say("\nConcurrent edits of the same records, before anyone pulls:")
-            for edit in edited { say("  \(edit)") }
-
-            var pages = first.pages
-            var rounds = 0
-            try await timed("second sync") {
-                while rounds < 4 {
-                    rounds += 1
-                    let round = try await network.pullRound()
-                    pages += round.pages
-                    if rounds == 1 {
-                        say("\nSecond sync (the edits travel):")
-                        round.describe(say)
+                try await timed("seed") {
+                    for agency in agencies {
+                        let policy = try requireValue(plans[agency.id]?.configuration.policy(for: agency.dataset))
+                        try await agency.seed(try requireValue(stores[agency.id]), count: records, policy: policy)
                     }
-                    if round.applied == 0 { break }
                 }
+                say("\nSeeded \(records) records in each agency's own dataset (\(records * agencies.count) in all).")
+
+                let first = try await timed("first sync") { try await network.pullRound() }
+                say("\nFirst sync, every agency pulling every dataset from both peers (records applied per link):")
+                first.describe(say)
+
+                let edited = try await timed("concurrent edits") { try await network.makeConcurrentEdits(count: max(3, min(100, records / 100))) }
+                say("\nConcurrent edits of the same records, before anyone pulls:")
+                for edit in edited { say("  \(edit)") }
+
+                var pages = first.pages
+                var rounds = 0
+                try await timed("second sync") {
+                    while rounds < 4 {
+                        rounds += 1
+                        let round = try await network.pullRound()
+                        pages += round.pages
+                        if rounds == 1 {
+                            say("\nSecond sync (the edits travel):")
+                            round.describe(say)
+                        }
+                        if round.applied == 0 { break }
+                    }
+                }
+
+                say("\nConflicts found, and how each policy resolved them (as seen by every agency):")
+                for line in try await network.describeConflicts() { say("  \(line)") }
+
+                let refusal = try await timed("tampered page") { try await network.tamperedPage() }
+                say("\nA tampered page: \(refusal)")
+
+                let verdict = try await timed("convergence check") { try await network.convergence() }
+                say("\nConvergence of the three stores:")
+                for line in verdict.lines { say("  \(line)") }
+
+                say("\n\(pages) pages pulled, every one verified against its publisher's pinned key (plus the tampered one, refused).")
+                say("Timings: " + timings.map { "\($0.0) \(Self.text($0.1))" }.joined(separator: ", ") + "; total \(Self.text(ContinuousClock.now - started)).")
+                return Outcome(converged: verdict.converged)
             }
-
-            say("\nConflicts found, and how each policy resolved them (as seen by every agency):")
-            for line in try await network.describeConflicts() { say("  \(line)") }
-
-            let refusal = try await timed("tampered page") { try await network.tamperedPage() }
-            say("\nA tampered page: \(refusal)")
-
-            let verdict = try await timed("convergence check") { try await network.convergence() }
-            say("\nConvergence of the three stores:")
-            for line in verdict.lines { say("  \(line)") }
-
-            say("\n\(pages) pages pulled, every one verified against its publisher's pinned key (plus the tampered one, refused).")
-            say("Timings: " + timings.map { "\($0.0) \(Self.text($0.1))" }.joined(separator: ", ") + "; total \(Self.text(ContinuousClock.now - started)).")
-            return Outcome(converged: verdict.converged)
         }
     }
 

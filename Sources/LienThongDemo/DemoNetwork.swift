@@ -16,11 +16,11 @@ struct DemoNetwork: Sendable {
     let pullers: [AgencyID: FeedPuller]
     let client: HTTPClient
 
-    init(agencies: [DemoAgency], plans: [AgencyID: AgencyPlan], stores: [AgencyID: Store]) throws {
+    /// `client` must run while the network is used (``withHTTPClient(_:)``).
+    init(agencies: [DemoAgency], plans: [AgencyID: AgencyPlan], stores: [AgencyID: Store], client: HTTPClient) throws {
         self.agencies = agencies
         self.plans = plans
         self.stores = stores
-        let client = try HTTPClient()
         self.client = client
         pullers = try Dictionary(uniqueKeysWithValues: agencies.map { agency in
             let plan = try requireValue(plans[agency.id])

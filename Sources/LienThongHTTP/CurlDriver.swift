@@ -2,12 +2,13 @@ internal import CCurl
 import Foundation
 import LienThongCore
 
-/// One thread that drives every transfer of a client through a libcurl multi handle, so that no transfer
-/// ever blocks Swift's cooperative pool and one slow peer never holds up the others.
+/// The thread that drives every transfer of a client through a libcurl multi handle, for as long as
+/// ``run()`` runs, so that no transfer ever blocks Swift's cooperative pool and one slow peer never holds
+/// up the others.
 ///
 /// The multi handle and the transfers in it belong to the driver thread alone. Callers hand transfers over
 /// through a mutex-protected inbox and wake the thread with `curl_multi_wakeup`; the thread completes each
-/// caller's continuation when its transfer ends.
+/// caller's continuation when its transfer ends. Transfers handed over before ``run()`` wait in the inbox.
 final class CurlDriver: Sendable {
     /// A transfer handed to the driver with the continuation waiting for it.
     private struct Submission: @unchecked Sendable {
@@ -17,10 +18,16 @@ final class CurlDriver: Sendable {
         let continuation: CheckedContinuation<HTTPResponse, any Error>
     }
 
+    /// Where the driver is in its one life: not started, driving on its thread, or done.
+    private enum Phase {
+        case idle, running, finished
+    }
+
     private struct Inbox {
         var submissions: [Submission] = []
         var cancellations: [ObjectIdentifier] = []
         var stopping = false
+        var phase = Phase.idle
     }
 
     /// Sendable wrapper for the multi handle's address; only the driver thread calls libcurl with it,
@@ -31,16 +38,45 @@ final class CurlDriver: Sendable {
 
     private let multi: MultiHandle
     private let inbox = Locked(Inbox())
-    private let finished = Locked(false)
 
     init() throws(HTTPError) {
         guard CurlRuntime.initialized, let pointer = curl_multi_init() else {
             throw HTTPError(.other, "libcurl could not make a multi handle")
         }
         multi = MultiHandle(pointer: pointer)
-        let thread = Thread { [self] in run() }
-        thread.name = "lienthong-curl"
-        thread.start()
+    }
+
+    deinit {
+        let phase = inbox.withLock { $0.phase }
+        // A client that ran has ended its run (the run holds it); one that never ran still owns its handle.
+        assert(phase != .running, "an HTTPClient was released while it ran")
+        if phase == .idle { curl_multi_cleanup(multi.pointer) }
+    }
+
+    /// Drives transfers on a thread of its own until ``stop()``, and returns once the thread has let go of
+    /// the multi handle. A second call returns at once.
+    func run() async {
+        let starts = inbox.withLock { inbox in
+            guard inbox.phase == .idle else { return false }
+            inbox.phase = .running
+            return true
+        }
+        guard starts else { return }
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                drive()
+                inbox.withLock { $0.phase = .finished }
+                finished.resume()
+            }
+            thread.name = "lienthong-curl"
+            thread.start()
+        }
+    }
+
+    /// Ends ``run()``: transfers still running end with `shutDown`, and later ones are refused.
+    func stop() {
+        inbox.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi.pointer)
     }
 
     /// Runs `transfer` and returns its response; cancelling the calling task cancels the transfer.
@@ -66,15 +102,7 @@ final class CurlDriver: Sendable {
         }
     }
 
-    /// Stops the thread: transfers still running end with `shutDown`. Returns once the thread has let go
-    /// of the multi handle.
-    func shutdown() {
-        inbox.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi.pointer)
-        while !finished.withLock({ $0 }) { usleep(1000) }
-    }
-
-    private func run() {
+    private func drive() {
         var active: [UnsafeMutableRawPointer: Submission] = [:]
         while true {
             let (submissions, cancellations, stopping) = inbox.withLock { inbox in
@@ -115,7 +143,6 @@ final class CurlDriver: Sendable {
             curl_multi_poll(multi.pointer, nil, 0, 1000, nil)
         }
         curl_multi_cleanup(multi.pointer)
-        finished.withLock { $0 = true }
     }
 
     private func end(_ handle: UnsafeMutableRawPointer, in active: inout [UnsafeMutableRawPointer: Submission], with result: Result<HTTPResponse, HTTPError>) {

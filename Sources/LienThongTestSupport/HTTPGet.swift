@@ -11,8 +11,15 @@ public struct HTTPReply: Sendable {
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// The libcurl client the tests share, as the poller uses it.
-public let testClient = try! HTTPClient()
+/// The libcurl client the tests share, as the poller uses it, running for the whole test process.
+public let testClient: HTTPClient = runningForTheProcess(try! HTTPClient())
+
+/// `client`, running until the process ends. Tests and benchmarks only: a service runs its client in its service group,
+/// a command in ``withHTTPClient(_:)``; a test process has no scope that outlives every test.
+public func runningForTheProcess(_ client: HTTPClient) -> HTTPClient {
+    Task.detached { await client.run() }
+    return client
+}
 
 /// A GET over loopback through lienthong's libcurl client, with the request target sent exactly as given.
 public func httpGet(port: Int, target: String, headers: [(String, String)] = []) async throws -> HTTPReply {

@@ -7,6 +7,7 @@ import LienThongPoller
 import LienThongPublisher
 import LienThongSigning
 import LienThongStore
+import LienThongTestSupport
 import Logging
 
 /// What polling many peers whose feeds do not change costs: CPU time per minute and memory of the poller,
@@ -44,7 +45,7 @@ struct IdleBenchmark: AsyncParsableCommand {
         let dataset = try DatasetName("dan-cu")
         let store = try Store(openingAt: folder.appending(path: "poller.sqlite"))
         let puller = FeedPuller(
-            agency: pollerAgency, client: try HTTPClient(), store: store,
+            agency: pollerAgency, client: runningForTheProcess(try HTTPClient()), store: store,
             tokens: RequestTokenSigner(agency: pollerAgency, key: pollerKey), clockSkewSeconds: 300
         )
         var feeds: [PulledFeed] = []

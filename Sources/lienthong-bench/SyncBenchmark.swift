@@ -7,6 +7,7 @@ import LienThongPoller
 import LienThongPublisher
 import LienThongSigning
 import LienThongStore
+import LienThongTestSupport
 import Logging
 
 /// An initial sync between two agencies over loopback (a real publisher, the libcurl poller, two on-disk
@@ -48,7 +49,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         )
         let pullerStore = try Store(openingAt: workFolder.appending(path: "puller.sqlite"))
         let puller = FeedPuller(
-            agency: pullerAgency, client: try HTTPClient(), store: pullerStore,
+            agency: pullerAgency, client: runningForTheProcess(try HTTPClient()), store: pullerStore,
             tokens: RequestTokenSigner(agency: pullerAgency, key: pullerKey), clockSkewSeconds: 300, pageLimit: Int64(pageSize)
         )
 

@@ -40,33 +40,33 @@ struct Sync: AsyncParsableCommand {
             }
             keyPermissions.warn(plan.signingKeyWarning)
             let feeds = try selectedFeeds(plan)
-            let client: HTTPClient
             do {
-                client = try HTTPClient()
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
-            let puller = FeedPuller(
-                agency: configuration.agency, client: client, store: store,
-                tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds,
-                prefetchBudget: PrefetchBudget(limitBytes: configuration.prefetchBytes)
-            )
-            let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
-            let attempts = attempts
-            let results = await withTaskGroup(of: SyncProgress.Row.self) { group in
-                for feed in feeds {
-                    group.addTask { await Self.pull(feed, with: puller, store: store, attempts: attempts, progress: progress) }
+                try await withHTTPClient { client in
+                    let puller = FeedPuller(
+                        agency: configuration.agency, client: client, store: store,
+                        tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds,
+                        prefetchBudget: PrefetchBudget(limitBytes: configuration.prefetchBytes)
+                    )
+                    let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
+                    let attempts = attempts
+                    let results = await withTaskGroup(of: SyncProgress.Row.self) { group in
+                        for feed in feeds {
+                            group.addTask { await Self.pull(feed, with: puller, store: store, attempts: attempts, progress: progress) }
+                        }
+                        var rows: [SyncProgress.Row] = []
+                        for await row in group { rows.append(row) }
+                        return rows.sorted { ($0.feed.peer, $0.feed.dataset) < ($1.feed.peer, $1.feed.dataset) }
+                    }
+                    progress.finish()
+                    print(SyncProgress.table(results))
+                    let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
+                    if !failed.isEmpty {
+                        for row in results { if let error = row.error { printDiagnostic("\(error)") } }
+                        throw Failure(exitCode: 3, "sync failed for \(failed.joined(separator: ", "))")
+                    }
                 }
-                var rows: [SyncProgress.Row] = []
-                for await row in group { rows.append(row) }
-                return rows.sorted { ($0.feed.peer, $0.feed.dataset) < ($1.feed.peer, $1.feed.dataset) }
-            }
-            progress.finish()
-            print(SyncProgress.table(results))
-            let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
-            if !failed.isEmpty {
-                for row in results { if let error = row.error { printDiagnostic("\(error)") } }
-                throw Failure(exitCode: 3, "sync failed for \(failed.joined(separator: ", "))")
+            } catch let error as HTTPError {
+                throw Failure(exitCode: 2, "\(error)")
             }
         }
     }

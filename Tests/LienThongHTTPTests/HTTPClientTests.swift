@@ -6,7 +6,7 @@ import Testing
 /// The libcurl client against a real server on loopback that misbehaves on request.
 @Suite("HTTP client over libcurl")
 struct HTTPClientTests {
-    let client = try! HTTPClient()
+    let client = runningForTheProcess(try! HTTPClient())
 
     @Test("a GET returns status, headers and body, and sends the request's headers")
     func simpleGet() async throws {
@@ -134,5 +134,46 @@ struct HTTPClientTests {
             return
         }
         #expect((error as? HTTPError)?.reason == .cancelled, "\(error)")
+    }
+}
+
+@Suite("HTTP client as a service")
+struct HTTPClientServiceTests {
+    @Test("a GET made before run() waits for it; shutdown ends a transfer in flight and refuses later ones")
+    func lifecycle() async throws {
+        let fast = try LoopbackServer { _ in .response(status: 200, headers: [], body: Array("ok".utf8)) }
+        let slow = try LoopbackServer { _ in .drip(status: 200, body: [UInt8](repeating: 1, count: 1000), chunk: 1, interval: .milliseconds(100)) }
+        let client = try HTTPClient()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Asked for before the client runs: it waits, then completes once run() starts.
+            let early = Task { try await client.get(HTTPRequest(url: fast.url + "/")) }
+            try await Task.sleep(for: .milliseconds(200))
+            group.addTask { await client.run() }
+            #expect(try await early.value.body == Array("ok".utf8))
+
+            let inFlight = Task { try await client.get(HTTPRequest(url: slow.url + "/")) }
+            try await Task.sleep(for: .milliseconds(300))
+            client.shutdown()
+            // run() returns once the driver thread has let go of its handle.
+            try await group.next()
+            let ended = await #expect(throws: HTTPError.self) { try await inFlight.value }
+            #expect(ended?.reason == .shutDown)
+            let refused = await #expect(throws: HTTPError.self) { try await client.get(HTTPRequest(url: fast.url + "/")) }
+            #expect(refused?.reason == .shutDown)
+        }
+    }
+
+    @Test("withHTTPClient runs a client for its body and shuts it down after, on success and on a throw")
+    func scoped() async throws {
+        let fast = try LoopbackServer { _ in .response(status: 204, headers: [], body: []) }
+        let (escaped, status) = try await withHTTPClient { client in
+            (client, try await client.get(HTTPRequest(url: fast.url + "/")).status)
+        }
+        #expect(status == 204)
+        let refused = await #expect(throws: HTTPError.self) { try await escaped.get(HTTPRequest(url: fast.url + "/")) }
+        #expect(refused?.reason == .shutDown)
+        await #expect(throws: CancellationError.self) {
+            try await withHTTPClient { _ in throw CancellationError() }
+        }
     }
 }

@@ -130,7 +130,7 @@ struct DaemonTests {
             #expect(text.stdoutText.contains("retry in"), "\(text.stdoutText)")
 
             // bo-cong-an pulls tiem-chung from the daemon: only the granted field.
-            let client = try HTTPClient()
+            let client = testClient
             let boCongAnPuller = FeedPuller(
                 agency: boCongAn, client: client, store: boCongAnAgency.store,
                 tokens: RequestTokenSigner(agency: boCongAn, key: boCongAnAgency.key), clockSkewSeconds: 300

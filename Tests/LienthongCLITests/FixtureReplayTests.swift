@@ -122,7 +122,7 @@ final class RecordedReader {
 /// Serves recorded pages on loopback: `/v1/feeds/{dataset}?after=N&limit=2` answers the file recorded for N,
 /// exactly as a publisher sends it; anything else is 404. It does not check request tokens.
 final class FixtureServer: Sendable {
-    static let client = try! HTTPClient()
+    static let client = runningForTheProcess(try! HTTPClient())
 
     struct Served: Sendable, Equatable {
         let target: String
