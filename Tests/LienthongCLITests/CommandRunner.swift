@@ -30,10 +30,9 @@ enum CommandRunner {
     }
 
     /// Runs `lienthong arguments…` with `stdin` as its input, under `umask` when given; output goes through
-    /// files so neither stream can block. Waits for the child without holding a thread: a test that blocked
-    /// in `waitUntilExit` would hold one of the cooperative threads that every other test's services need.
+    /// files so neither stream can block.
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data = Data(), umask: String? = nil) async throws -> Outcome {
+    static func run(_ arguments: [String], stdin: Data = Data(), umask: String? = nil) throws -> Outcome {
         let scratch = try ScratchFolder()
         let inputURL = scratch.url.appending(path: "stdin")
         let outputURL = scratch.url.appending(path: "stdout")
@@ -46,10 +45,8 @@ enum CommandRunner {
         process.standardInput = try FileHandle(forReadingFrom: inputURL)
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
+        try process.run()
+        process.waitUntilExit()
         return Outcome(
             status: process.terminationStatus,
             stdout: try Data(contentsOf: outputURL),
@@ -70,9 +67,9 @@ final class ScratchFolder: Sendable {
     func path(_ name: String) -> String { url.appending(path: name).path }
 
     /// Makes key pairs for `agencies` with `keygen` into `keys/`.
-    func makeKeys(for agencies: [String] = ["bo-y-te", "bo-cong-an"]) async throws {
+    func makeKeys(for agencies: [String] = ["bo-y-te", "bo-cong-an"]) throws {
         for agency in agencies {
-            let keygen = try await CommandRunner.run(["keygen", "--agency", agency, "--out", path("keys")])
+            let keygen = try CommandRunner.run(["keygen", "--agency", agency, "--out", path("keys")])
             #expect(keygen.status == 0, "\(keygen.stderr)")
         }
     }
@@ -84,8 +81,8 @@ final class ScratchFolder: Sendable {
     func agency(
         keysFor agencies: [String] = ["bo-y-te", "bo-cong-an"], datasets: [String] = ["dan-cu"], peerURL: String? = nil,
         peerSettings: String = "", topLevel: String = ""
-    ) async throws -> String {
-        try await makeKeys(for: agencies)
+    ) throws -> String {
+        try makeKeys(for: agencies)
         var lines = ["agency: bo-y-te", "store: store.sqlite", "signing_key: keys/bo-y-te.key.pem"]
         if !topLevel.isEmpty { lines.append(topLevel) }
         lines.append("datasets:")
@@ -102,3 +99,29 @@ final class ScratchFolder: Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
+extension CommandRunner {
+    /// Like ``run(_:stdin:)``, but waits for the child without holding a thread, for tests that serve HTTP
+    /// to the child from this process.
+    static func runAsync(_ arguments: [String]) async throws -> Outcome {
+        let scratch = try ScratchFolder()
+        let outputURL = scratch.url.appending(path: "stdout")
+        let errorURL = scratch.url.appending(path: "stderr")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
+        process.standardError = try FileHandle(forWritingTo: errorURL)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return Outcome(
+            status: process.terminationStatus,
+            stdout: try Data(contentsOf: outputURL),
+            stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
+        )
+    }
+}

@@ -79,7 +79,7 @@ struct DaemonTests {
     @Test("becomes ready, syncs, applies a changed grant on SIGHUP, keeps its configuration on a bad one, exits 0 on SIGTERM")
     func lifecycle() async throws {
         let scratch = try ScratchFolder()
-        try await scratch.makeKeys(for: ["bo-y-te", "bo-cong-an", "so-tu-phap"])
+        try scratch.makeKeys(for: ["bo-y-te", "bo-cong-an", "so-tu-phap"])
         let keys = scratch.url.appending(path: "keys")
         let boCongAnAgency = try InTestAgency(boCongAn, keys: keys, store: scratch.url.appending(path: "bo-cong-an.sqlite"), sharing: danCu, with: boYTe)
         try await boCongAnAgency.seed(danCu, count: 300, prefix: "cd")
@@ -114,7 +114,7 @@ struct DaemonTests {
             #expect(try await notify.waitFor { $0.contains("WATCHDOG=1") } != nil)
 
             // `status` reads the store while the daemon runs.
-            let status = try await CommandRunner.run(["status", "--config", config, "--json"])
+            let status = try CommandRunner.run(["status", "--config", config, "--json"])
             #expect(status.status == 0, "\(status.stderr)")
             let report = try JSONValue(parsing: Array(status.stdout))
             let feeds = try #require(report["feeds"]?.arrayValue)
@@ -125,7 +125,7 @@ struct DaemonTests {
             #expect(failing["last_error"]?.stringValue?.contains("publisher answered 503") == true, "\(failing)")
             #expect((failing["consecutive_failures"]?.int64Value ?? 0) >= 1)
             #expect(failing["next_attempt_at"]?.stringValue != nil)
-            let text = try await CommandRunner.run(["status", "--config", config])
+            let text = try CommandRunner.run(["status", "--config", config])
             #expect(text.stdoutText.contains("bo-cong-an  dan-cu"), "\(text.stdoutText)")
             #expect(text.stdoutText.contains("retry in"), "\(text.stdoutText)")
 
@@ -179,10 +179,10 @@ struct DaemonTests {
     }
 
     @Test("a configuration that cannot be used stops the daemon at once with exit status 2")
-    func badConfiguration() async throws {
+    func badConfiguration() throws {
         let scratch = try ScratchFolder()
         try "agency: bo-y-te\n".write(toFile: scratch.path("lienthong.yaml"), atomically: true, encoding: .utf8)
-        let outcome = try await CommandRunner.run(["daemon", "--config", scratch.path("lienthong.yaml")])
+        let outcome = try CommandRunner.run(["daemon", "--config", scratch.path("lienthong.yaml")])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("store: missing"), "\(outcome.stderr)")
     }
@@ -199,7 +199,7 @@ struct CrashSafetyTests {
     @Test("SIGKILL during the initial sync never loses, duplicates or corrupts a record")
     func killedDuringInitialSync() async throws {
         let scratch = try ScratchFolder()
-        try await scratch.makeKeys()
+        try scratch.makeKeys()
         let publisher = try InTestAgency(
             boCongAn, keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an.sqlite"), sharing: danCu, with: boYTe
         )
@@ -220,7 +220,7 @@ struct CrashSafetyTests {
             #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil)
             reference.send(SIGTERM)
             #expect(try await reference.waitForExit(.seconds(10)) == 0)
-            let expected = try await CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
+            let expected = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
             #expect(expected.split(separator: "\n").count == Self.records)
 
             var generator = SeededGenerator(seed: 2026)
@@ -251,7 +251,7 @@ struct CrashSafetyTests {
                 let applied = try store.scalar("SELECT SUM(json_extract(detail, '$.applied')) FROM audit_log WHERE event = 'page applied'", as: Int64.self)
                 #expect(applied == Int64(Self.records), "round \(round)")
                 #expect(try store.scalar("SELECT COUNT(*) FROM history", as: Int64.self) == 0, "round \(round)")
-                let export = try await CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
+                let export = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
                 #expect(export == expected, "round \(round): the export differs from the uninterrupted run's")
             }
             // Most kills must land mid-sync, or the test proves little.

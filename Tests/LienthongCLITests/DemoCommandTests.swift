@@ -5,10 +5,10 @@ import Testing
 @Suite("lienthong demo")
 struct DemoCommandTests {
     @Test("three agencies converge, every policy meets its conflicts, a tampered page is refused; --keep leaves a usable setup")
-    func demoConverges() async throws {
+    func demoConverges() throws {
         let scratch = try ScratchFolder()
         let kept = scratch.path("demo")
-        let demo = try await CommandRunner.run(["demo", "--records", "40", "--keep", kept])
+        let demo = try CommandRunner.run(["demo", "--records", "40", "--keep", kept])
         #expect(demo.status == 0, "\(demo.stderr)\n\(demo.stdoutText)")
         let output = demo.stdoutText
         for dataset in ["dan-cu", "tiem-chung", "ho-tich"] {
@@ -23,19 +23,19 @@ struct DemoCommandTests {
 
         // What was kept works with the other commands.
         let config = "\(kept)/ubnd-ha-noi/lienthong.yaml"
-        let status = try await CommandRunner.run(["status", "--config", config, "--json"])
+        let status = try CommandRunner.run(["status", "--config", config, "--json"])
         #expect(status.status == 0, "\(status.stderr)")
         let report = try JSONValue(parsing: Array(status.stdout))
         let feeds = try #require(report["feeds"]?.arrayValue)
         #expect(feeds.count == 6)
         #expect(feeds.allSatisfy { $0["lag"] == .integer(0) && $0["last_success"]?.stringValue != nil }, "\(status.stdoutText)")
-        let conflicts = try await CommandRunner.run(["conflicts", "list", "--config", config])
+        let conflicts = try CommandRunner.run(["conflicts", "list", "--config", config])
         #expect(conflicts.stdoutText.split(separator: "\n").count == 9, "\(conflicts.stdoutText)")
-        let export = try await CommandRunner.run(["export", "--config", config, "--dataset", "tiem-chung"])
+        let export = try CommandRunner.run(["export", "--config", config, "--dataset", "tiem-chung"])
         #expect(export.stdoutText.split(separator: "\n").count == 40)
 
         // A folder that is not empty is never overwritten.
-        let again = try await CommandRunner.run(["demo", "--records", "1", "--keep", kept])
+        let again = try CommandRunner.run(["demo", "--records", "1", "--keep", kept])
         #expect(again.status == 2)
         #expect(again.stderr.contains("is not empty"))
     }

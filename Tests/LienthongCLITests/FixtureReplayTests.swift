@@ -83,14 +83,14 @@ final class RecordedReader {
     }
 
     /// `lienthong apply --config C --peer P --now FIXED PAGE…` with the recorded pages.
-    func apply(peer: AgencyID, _ pages: [String], now: Int64? = RecordedFeeds.now) async throws -> CommandRunner.Outcome {
+    func apply(peer: AgencyID, _ pages: [String], now: Int64? = RecordedFeeds.now) throws -> CommandRunner.Outcome {
         let clock = now.map { ["--now", String($0)] } ?? []
-        return try await CommandRunner.run(["apply", "--config", config, "--peer", peer.rawValue] + clock + pages.map { RecordedFeeds.url($0).path })
+        return try CommandRunner.run(["apply", "--config", config, "--peer", peer.rawValue] + clock + pages.map { RecordedFeeds.url($0).path })
     }
 
     /// What `lienthong export` prints for `dataset`.
-    func export(_ dataset: String) async throws -> Data {
-        let outcome = try await CommandRunner.run(["export", "--config", config, "--dataset", dataset])
+    func export(_ dataset: String) throws -> Data {
+        let outcome = try CommandRunner.run(["export", "--config", config, "--dataset", dataset])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         return outcome.stdout
     }
@@ -261,16 +261,16 @@ struct QuarantinedRecord: Sendable, CustomTestStringConvertible {
 enum ReaderChecks {
     /// The state after the whole of a good feed: cursor at head, nothing quarantined, one audit line a page,
     /// and the export recorded beside the pages.
-    static func goodFeed(_ feed: GoodFeed, reader: RecordedReader, store: Store) async throws {
+    static func goodFeed(_ feed: GoodFeed, reader: RecordedReader, store: Store) throws {
         let dataset = try DatasetName(feed.dataset)
-        let cursor = try await #require(try store.read { try $0.cursor(peer: feed.peer, dataset: dataset) })
+        let cursor = try #require(try store.read { try $0.cursor(peer: feed.peer, dataset: dataset) })
         #expect(cursor.position == feed.head && cursor.head == feed.head && cursor.updatedAt == RecordedFeeds.now * 1000)
-        await #expect(try store.read { try $0.quarantined() }.isEmpty)
-        let audit = try await store.read { try $0.auditEvents() }
+        #expect(try store.read { try $0.quarantined() }.isEmpty)
+        let audit = try store.read { try $0.auditEvents() }
         #expect(audit.map(\.event) == Array(repeating: "page applied", count: feed.pages.count))
         #expect(audit.allSatisfy { $0.peer == feed.peer.rawValue && $0.dataset == feed.dataset && $0.at == RecordedFeeds.now * 1000 })
         #expect(try audit.map { try JSONValue(parsing: $0.detail) } == feed.auditDetails)
-        let export = try await reader.export(feed.dataset)
+        let export = try reader.export(feed.dataset)
         #expect(export == (try RecordedFeeds.data(feed.export)), "the export was:\n\(String(decoding: export, as: UTF8.self))")
 
         // What the export says, stated here rather than only recorded: a moved citizen, a withdrawn dose,
@@ -294,11 +294,11 @@ enum ReaderChecks {
 
     /// The state after a refused page: the good dan-cu feed applied or nothing, then one quarantined page whose
     /// raw text is the file, a `page refused` audit line, and the cursor and records as they were.
-    static func refused(_ row: RefusedPage, reason: String, reader: RecordedReader, store: Store) async throws {
+    static func refused(_ row: RefusedPage, reason: String, reader: RecordedReader, store: Store) throws {
         let danCu = try DatasetName("dan-cu")
-        let cursor = try await store.read { try $0.cursor(peer: RecordedFeeds.boCongAn, dataset: danCu) }
-        let quarantined = try await store.read { try $0.quarantined() }
-        let audit = try await store.read { try $0.auditEvents() }
+        let cursor = try store.read { try $0.cursor(peer: RecordedFeeds.boCongAn, dataset: danCu) }
+        let quarantined = try store.read { try $0.quarantined() }
+        let audit = try store.read { try $0.auditEvents() }
         let item = try #require(quarantined.last)
         #expect(quarantined.count == 1)
         #expect(item.peer == "bo-cong-an" && item.dataset == nil && item.recordID == nil)
@@ -310,25 +310,25 @@ enum ReaderChecks {
         if row.afterGoodFeed {
             #expect(cursor?.position == 5 && cursor?.head == 5)
             #expect(audit.map(\.event) == ["page applied", "page applied", "page applied", "page refused"])
-            #expect(try await reader.export("dan-cu") == (try RecordedFeeds.data(GoodFeed.danCu.export)))
+            #expect(try reader.export("dan-cu") == (try RecordedFeeds.data(GoodFeed.danCu.export)))
         } else {
             #expect(cursor == nil)
             #expect(audit.map(\.event) == ["page refused"])
-            #expect(try await reader.export("dan-cu").isEmpty)
+            #expect(try reader.export("dan-cu").isEmpty)
         }
     }
 
     /// The state after a continuation with one bad record: that record quarantined with its reason, the
     /// other applied, the cursor at 7.
-    static func quarantinedRecord(_ row: QuarantinedRecord, reader: RecordedReader, store: Store) async throws {
+    static func quarantinedRecord(_ row: QuarantinedRecord, reader: RecordedReader, store: Store) throws {
         let danCu = try DatasetName("dan-cu")
         let records = try RecordedFeeds.records(row.path)
         try #require(records.count == 2)
         #expect(records[0]["id"] == .string(row.quarantinedID) && records[1]["id"] == .string(row.appliedID))
 
-        let cursor = try await #require(try store.read { try $0.cursor(peer: RecordedFeeds.boCongAn, dataset: danCu) })
+        let cursor = try #require(try store.read { try $0.cursor(peer: RecordedFeeds.boCongAn, dataset: danCu) })
         #expect(cursor.position == 7 && cursor.head == 7 && cursor.updatedAt == RecordedFeeds.now * 1000)
-        let quarantined = try await store.read { try $0.quarantined() }
+        let quarantined = try store.read { try $0.quarantined() }
         #expect(quarantined.count == 1)
         let item = try #require(quarantined.first)
         #expect(item.peer == "bo-cong-an" && item.dataset == "dan-cu" && item.recordID == row.quarantinedID && item.reason == row.reason)
@@ -339,7 +339,7 @@ enum ReaderChecks {
         #expect(try JSONValue(parsing: item.raw) == .object(sent))
         #expect(!item.detail.contains(row.quarantinedID) && !item.detail.contains("ho_ten"), "\(item.detail)")
 
-        let audit = try await store.read { try $0.auditEvents() }
+        let audit = try store.read { try $0.auditEvents() }
         let tail = row.reason == "equivocation" ? ["equivocation", "page applied"] : ["page applied"]
         #expect(audit.map(\.event) == ["page applied", "page applied", "page applied"] + tail)
         if row.reason == "equivocation" {
@@ -353,7 +353,7 @@ enum ReaderChecks {
         ]))
 
         // The export: the good feed's, then the honest record (its id sorts last), never the refused one.
-        let export = try await reader.export("dan-cu")
+        let export = try reader.export("dan-cu")
         let expected = try RecordedFeeds.data(GoodFeed.danCu.export)
         #expect(export.prefix(expected.count) == expected, "the export was:\n\(String(decoding: export, as: UTF8.self))")
         let added = try JSONValue(parsing: String(decoding: export.dropFirst(expected.count), as: UTF8.self).trimmingCharacters(in: .newlines))
@@ -388,7 +388,7 @@ struct FixtureReplayPullTests {
         #expect(Set(server.served.map(\.target)) == Set(feed.pages.map { FixtureServer.target(feed.dataset, after: $0.after) }))
         #expect(server.served.count == feed.pages.count)
         #expect(server.served.allSatisfy { $0.status == 200 && $0.bearer })
-        try await ReaderChecks.goodFeed(feed, reader: reader, store: store)
+        try ReaderChecks.goodFeed(feed, reader: reader, store: store)
     }
 
     @Test("a page refused whole: the pull fails with the page's reason, and nothing of it applies", arguments: RefusedPage.all)
@@ -407,7 +407,7 @@ struct FixtureReplayPullTests {
         #expect(error.reason == .pageRejected && error.peer == RecordedFeeds.boCongAn && error.dataset.rawValue == "dan-cu")
         #expect(error.description.contains("page after \(row.servedAt) refused: \(row.pulled.message)"), "\(error)")
         #expect(server.served.last?.target == FixtureServer.target("dan-cu", after: row.servedAt))
-        try await ReaderChecks.refused(row, reason: row.pulled.reason, reader: reader, store: store)
+        try ReaderChecks.refused(row, reason: row.pulled.reason, reader: reader, store: store)
     }
 
     @Test("a continuation with one bad record: that record is quarantined, the other applies", arguments: QuarantinedRecord.all)
@@ -423,7 +423,7 @@ struct FixtureReplayPullTests {
         let summary = try await puller.pullUntilCaughtUp(feed)
         #expect(summary.pages == 1 && summary.applied == 1 && summary.redundant == 0 && summary.quarantined == 1)
         #expect(summary.cursor == 7 && summary.head == 7)
-        try await ReaderChecks.quarantinedRecord(row, reader: reader, store: store)
+        try ReaderChecks.quarantinedRecord(row, reader: reader, store: store)
     }
 
     @Test("the restored publisher's first page is never asked for: from cursor 5 the poller asks after=5 and meets the rollback")
@@ -455,74 +455,74 @@ struct FixtureReplayPullTests {
 @Suite("Recorded feeds imported with lienthong apply --now")
 struct FixtureReplayApplyTests {
     @Test("a good feed applies page by page as listed, and the reader exports what was recorded", arguments: [GoodFeed.danCu, GoodFeed.tiemChung])
-    func goodFeed(_ feed: GoodFeed) async throws {
+    func goodFeed(_ feed: GoodFeed) throws {
         let reader = try RecordedReader()
-        let outcome = try await reader.apply(peer: feed.peer, feed.pages.map(\.path))
+        let outcome = try reader.apply(peer: feed.peer, feed.pages.map(\.path))
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let expected = feed.pages.map { page in
             "\(RecordedFeeds.url(page.path).path): \(feed.dataset) \(page.after + 1)…\(page.last): \(page.applied) applied, 0 already here, 0 quarantined, 0 held; cursor \(page.last)"
         }
         #expect(outcome.stdoutText.split(separator: "\n").map(String.init) == expected)
-        try await ReaderChecks.goodFeed(feed, reader: reader, store: try reader.store())
+        try ReaderChecks.goodFeed(feed, reader: reader, store: try reader.store())
     }
 
     @Test("a page refused whole: apply exits 1 naming the page and its reason, and nothing of it applies", arguments: RefusedPage.all)
-    func refusedPage(_ row: RefusedPage) async throws {
+    func refusedPage(_ row: RefusedPage) throws {
         let reader = try RecordedReader()
         if row.afterGoodFeed {
-            await #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
+            #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
         }
-        let outcome = try await reader.apply(peer: RecordedFeeds.boCongAn, [row.path])
+        let outcome = try reader.apply(peer: RecordedFeeds.boCongAn, [row.path])
         #expect(outcome.status == 1)
         #expect(outcome.stdout.isEmpty)
         #expect(outcome.stderr.contains("\(RecordedFeeds.url(row.path).path): refused: \(row.applied.message)"), "\(outcome.stderr)")
-        try await ReaderChecks.refused(row, reason: row.applied.reason, reader: reader, store: try reader.store())
+        try ReaderChecks.refused(row, reason: row.applied.reason, reader: reader, store: try reader.store())
     }
 
     @Test("a continuation with one bad record: apply exits 0, that record is quarantined, the other applies", arguments: QuarantinedRecord.all)
-    func quarantinedRecord(_ row: QuarantinedRecord) async throws {
+    func quarantinedRecord(_ row: QuarantinedRecord) throws {
         let reader = try RecordedReader()
-        await #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
-        let outcome = try await reader.apply(peer: RecordedFeeds.boCongAn, [row.path])
+        #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
+        let outcome = try reader.apply(peer: RecordedFeeds.boCongAn, [row.path])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdoutText == "\(RecordedFeeds.url(row.path).path): dan-cu 6…7: 1 applied, 0 already here, 1 quarantined, 0 held; cursor 7\n")
-        try await ReaderChecks.quarantinedRecord(row, reader: reader, store: try reader.store())
+        try ReaderChecks.quarantinedRecord(row, reader: reader, store: try reader.store())
     }
 
     @Test("the restored publisher's first page, applied after the good feed, is a rollback; to a fresh reader it is valid")
-    func rollbackFirstPage() async throws {
+    func rollbackFirstPage() throws {
         let reader = try RecordedReader()
-        await #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
-        let outcome = try await reader.apply(peer: RecordedFeeds.boCongAn, ["tampered/rollback/after-0.jws"])
+        #expect(try reader.apply(peer: RecordedFeeds.boCongAn, GoodFeed.danCu.pages.map(\.path)).status == 0)
+        let outcome = try reader.apply(peer: RecordedFeeds.boCongAn, ["tampered/rollback/after-0.jws"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("refused: bo-cong-an reports head 2 for dan-cu, below the 5 already applied"), "\(outcome.stderr)")
         let store = try reader.store()
-        let quarantined = try await store.read { try $0.quarantined() }
+        let quarantined = try store.read { try $0.quarantined() }
         #expect(quarantined.map(\.reason) == ["page: rollback"])
         #expect(quarantined.first?.raw == (try RecordedFeeds.text("tampered/rollback/after-0.jws")))
-        await #expect(try store.read { try $0.cursor(peer: RecordedFeeds.boCongAn, dataset: DatasetName("dan-cu")) }?.position == 5)
-        await #expect(try store.read { try $0.auditEvents() }.map(\.event) == ["page applied", "page applied", "page applied", "page refused"])
-        await #expect(try reader.export("dan-cu") == (try RecordedFeeds.data(GoodFeed.danCu.export)))
+        #expect(try store.read { try $0.cursor(peer: RecordedFeeds.boCongAn, dataset: DatasetName("dan-cu")) }?.position == 5)
+        #expect(try store.read { try $0.auditEvents() }.map(\.event) == ["page applied", "page applied", "page applied", "page refused"])
+        #expect(try reader.export("dan-cu") == (try RecordedFeeds.data(GoodFeed.danCu.export)))
 
         let fresh = try RecordedReader()
-        let alone = try await fresh.apply(peer: RecordedFeeds.boCongAn, ["tampered/rollback/after-0.jws"])
+        let alone = try fresh.apply(peer: RecordedFeeds.boCongAn, ["tampered/rollback/after-0.jws"])
         #expect(alone.status == 0, "\(alone.stderr)")
         #expect(alone.stdoutText.hasSuffix(": dan-cu 1…2: 2 applied, 0 already here, 0 quarantined, 0 held; cursor 2\n"), "\(alone.stdoutText)")
     }
 
     @Test("at the wall clock the recorded pages have long expired: the fixed clock is what makes them replayable")
-    func wallClockRefusesThem() async throws {
+    func wallClockRefusesThem() throws {
         let wallClock = Int64(Date().timeIntervalSince1970)
         try #require(wallClock > RecordedFeeds.now + 600, "this machine's clock is before the recorded pages expired")
         let reader = try RecordedReader()
-        let outcome = try await reader.apply(peer: RecordedFeeds.boCongAn, ["bo-cong-an/dan-cu/after-0.jws"], now: nil)
+        let outcome = try reader.apply(peer: RecordedFeeds.boCongAn, ["bo-cong-an/dan-cu/after-0.jws"], now: nil)
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("refused: page expired at \(RecordedFeeds.now + 300)"), "\(outcome.stderr)")
         // And a clock before they were issued (beyond the skew) sees them as issued in the future.
-        let early = try await reader.apply(peer: RecordedFeeds.boCongAn, ["bo-cong-an/dan-cu/after-0.jws"], now: RecordedFeeds.now - 301)
+        let early = try reader.apply(peer: RecordedFeeds.boCongAn, ["bo-cong-an/dan-cu/after-0.jws"], now: RecordedFeeds.now - 301)
         #expect(early.status == 1)
         #expect(early.stderr.contains("refused: page is issued 301 s in the future"), "\(early.stderr)")
-        await #expect(try reader.export("dan-cu").isEmpty)
+        #expect(try reader.export("dan-cu").isEmpty)
     }
 }
 

@@ -8,7 +8,7 @@ struct HostilePeerCommandTests {
     func hugeRetryAfter() async throws {
         let scratch = try ScratchFolder()
         let hostile = try LoopbackServer { _ in .response(status: 429, headers: [("Retry-After", "9223372036854775807")], body: []) }
-        let config = try await scratch.agency(peerURL: hostile.url, peerSettings: ", interval_seconds: 1", topLevel: #"listen: "127.0.0.1:0""#)
+        let config = try scratch.agency(peerURL: hostile.url, peerSettings: ", interval_seconds: 1", topLevel: #"listen: "127.0.0.1:0""#)
         let stored = StoreFile(path: scratch.path("store.sqlite"))
         for run in 1...2 {
             let daemon = try DaemonProcess(config: config, folder: scratch.url)
@@ -28,17 +28,17 @@ struct HostilePeerCommandTests {
     }
 
     @Test("put refuses a version over 1 MiB of canonical JSON with its line number, and applies nothing")
-    func putTooLarge() async throws {
+    func putTooLarge() throws {
         let scratch = try ScratchFolder()
-        let config = try await scratch.agency(keysFor: ["bo-y-te"], datasets: ["tiem-chung"])
+        let config = try scratch.agency(keysFor: ["bo-y-te"], datasets: ["tiem-chung"])
         let fits = #"{"id":"tc-1","data":{"x":"\#(String(repeating: "a", count: 1_000_000))"}}"#
         let tooLarge = #"{"id":"tc-2","data":{"x":"\#(String(repeating: "a", count: 1_048_576))"}}"#
-        let refused = try await CommandRunner.run(["put", "--config", config, "--dataset", "tiem-chung"], stdin: Data((fits + "\n" + tooLarge + "\n").utf8))
+        let refused = try CommandRunner.run(["put", "--config", config, "--dataset", "tiem-chung"], stdin: Data((fits + "\n" + tooLarge + "\n").utf8))
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("line 2: record is"), "\(refused.stderr)")
         #expect(refused.stderr.contains("more than 1048576"), "\(refused.stderr)")
-        #expect(try await CommandRunner.run(["get", "--config", config, "--dataset", "tiem-chung", "tc-1"]).status == 1)
-        let accepted = try await CommandRunner.run(["put", "--config", config, "--dataset", "tiem-chung"], stdin: Data((fits + "\n").utf8))
+        #expect(try CommandRunner.run(["get", "--config", config, "--dataset", "tiem-chung", "tc-1"]).status == 1)
+        let accepted = try CommandRunner.run(["put", "--config", config, "--dataset", "tiem-chung"], stdin: Data((fits + "\n").utf8))
         #expect(accepted.status == 0, "\(accepted.stderr)")
     }
 }

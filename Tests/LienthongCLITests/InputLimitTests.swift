@@ -8,8 +8,8 @@ struct InputLimitTests {
     static let signedDocumentLimit = FeedPage.maximumSignedBytes + 4096
 
     /// An agency with one peer, whose pages `apply` may import.
-    private static func agency(in scratch: ScratchFolder) async throws -> String {
-        try await scratch.agency(peerURL: "http://127.0.0.1:9")
+    private static func agency(in scratch: ScratchFolder) throws -> String {
+        try scratch.agency(peerURL: "http://127.0.0.1:9")
     }
 
     /// A file of `size` bytes: sparse beyond its first byte, so a huge one costs no disk.
@@ -25,12 +25,12 @@ struct InputLimitTests {
         (size: signedDocumentLimit + 1, refusedForSize: true),
         (size: 400 << 20, refusedForSize: true),
     ])
-    func applyBound(size: Int, refusedForSize: Bool) async throws {
+    func applyBound(size: Int, refusedForSize: Bool) throws {
         let scratch = try ScratchFolder()
-        let config = try await Self.agency(in: scratch)
+        let config = try Self.agency(in: scratch)
         let page = scratch.path("page.jws")
         try Self.file(page, size: size)
-        let outcome = try await CommandRunner.run(["apply", "--config", config, "--peer", "bo-cong-an", page])
+        let outcome = try CommandRunner.run(["apply", "--config", config, "--peer", "bo-cong-an", page])
         let sizeMessage = "is larger than \(Self.signedDocumentLimit) bytes, the most a signed page may take"
         if refusedForSize {
             #expect(outcome.status == 2)

@@ -43,43 +43,43 @@ struct KeyPermissionCommandTests {
 
     /// `lienthong sign [flags…] --key K` of ``payload``, K being bo-y-te's key made by keygen in `scratch`, then
     /// set to `mode`. Returns the outcome and K.
-    static func sign(keyMode mode: Int, flags: [String] = [], in scratch: ScratchFolder) async throws -> (CommandRunner.Outcome, key: String) {
-        try await scratch.makeKeys()
+    static func sign(keyMode mode: Int, flags: [String] = [], in scratch: ScratchFolder) throws -> (CommandRunner.Outcome, key: String) {
+        try scratch.makeKeys()
         let key = scratch.path("keys/bo-y-te.key.pem")
         try setFileMode(key, mode)
-        return (try await CommandRunner.run(["sign"] + flags + ["--key", key], stdin: Self.payload), key)
+        return (try CommandRunner.run(["sign"] + flags + ["--key", key], stdin: Self.payload), key)
     }
 
     @Test("sign refuses a key file its group or others may access, naming the file and its mode", arguments: [0o644, 0o640, 0o604, 0o660, 0o620, 0o610, 0o601])
-    func signRefusesOpenKey(mode: Int) async throws {
-        let (signed, key) = try await Self.sign(keyMode: mode, in: try ScratchFolder())
+    func signRefusesOpenKey(mode: Int) throws {
+        let (signed, key) = try Self.sign(keyMode: mode, in: try ScratchFolder())
         Self.expectRefused(signed, key: key, mode: mode)
         #expect(signed.stdout.isEmpty)
     }
 
     @Test("sign accepts a key file only its owner may read", arguments: [0o600, 0o400])
-    func signAcceptsOwnerOnly(mode: Int) async throws {
-        let (signed, _) = try await Self.sign(keyMode: mode, in: try ScratchFolder())
+    func signAcceptsOwnerOnly(mode: Int) throws {
+        let (signed, _) = try Self.sign(keyMode: mode, in: try ScratchFolder())
         #expect(signed.status == 0, "\(signed.stderr)")
         #expect(signed.stderr.isEmpty, "\(signed.stderr)")
     }
 
     @Test("sign --insecure-key-permissions loads a 0644 key, signs, and warns on stderr that others can read it")
-    func signInsecureWarns() async throws {
+    func signInsecureWarns() throws {
         let scratch = try ScratchFolder()
-        let (signed, key) = try await Self.sign(keyMode: 0o644, flags: ["--insecure-key-permissions"], in: scratch)
+        let (signed, key) = try Self.sign(keyMode: 0o644, flags: ["--insecure-key-permissions"], in: scratch)
         #expect(signed.status == 0, "\(signed.stderr)")
         #expect(signed.stderr.hasPrefix("lienthong: warning: the private key \(key) has mode 0644"), "\(signed.stderr)")
         #expect(signed.stderr.contains("others read it"), "\(signed.stderr)")
-        let verified = try await CommandRunner.run(["verify", "--key", scratch.path("keys/bo-y-te.pub.pem")], stdin: signed.stdout)
+        let verified = try CommandRunner.run(["verify", "--key", scratch.path("keys/bo-y-te.pub.pem")], stdin: signed.stdout)
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stdout == Self.payload)
     }
 
     @Test("sign refuses a key path that is not a regular file")
-    func signRefusesFolder() async throws {
+    func signRefusesFolder() throws {
         let scratch = try ScratchFolder()
-        let signed = try await CommandRunner.run(["sign", "--insecure-key-permissions", "--key", scratch.url.path], stdin: Self.payload)
+        let signed = try CommandRunner.run(["sign", "--insecure-key-permissions", "--key", scratch.url.path], stdin: Self.payload)
         #expect(signed.status == 2)
         #expect(signed.stderr.contains("refusing the private key \(scratch.url.path): it is a directory, not a regular file"), "\(signed.stderr)")
     }
@@ -87,7 +87,7 @@ struct KeyPermissionCommandTests {
     @Test("sync refuses a 0644 or 0640 signing key before pulling; with --insecure-key-permissions it pulls and warns")
     func syncKeyPermissions() async throws {
         let scratch = try ScratchFolder()
-        try await scratch.makeKeys()
+        try scratch.makeKeys()
         let publisher = try InTestAgency(
             try AgencyID("bo-cong-an"), keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an.sqlite"),
             sharing: try DatasetName("dan-cu"), with: try AgencyID("bo-y-te")
@@ -99,17 +99,17 @@ struct KeyPermissionCommandTests {
             try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh").write(toFile: config, atomically: true, encoding: .utf8)
             for mode in [0o644, 0o640] {
                 try setFileMode(key, mode)
-                Self.expectRefused(try await CommandRunner.run(["sync", "--config", config]), key: key, mode: mode)
+                Self.expectRefused(try await CommandRunner.runAsync(["sync", "--config", config]), key: key, mode: mode)
             }
-            #expect(try await CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdout.isEmpty, "nothing was pulled")
+            #expect(try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdout.isEmpty, "nothing was pulled")
 
-            let insecure = try await CommandRunner.run(["sync", "--config", config, "--insecure-key-permissions"])
+            let insecure = try await CommandRunner.runAsync(["sync", "--config", config, "--insecure-key-permissions"])
             #expect(insecure.status == 0, "\(insecure.stderr)")
             #expect(insecure.stderr.contains("lienthong: warning: the private key \(key) has mode 0640"), "\(insecure.stderr)")
-            #expect(try await CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText.split(separator: "\n").count == 5)
+            #expect(try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText.split(separator: "\n").count == 5)
 
             try setFileMode(key, 0o600)
-            let strict = try await CommandRunner.run(["sync", "--config", config])
+            let strict = try await CommandRunner.runAsync(["sync", "--config", config])
             #expect(strict.status == 0, "\(strict.stderr)")
             #expect(!strict.stderr.contains("warning"), "\(strict.stderr)")
         }
@@ -118,12 +118,12 @@ struct KeyPermissionCommandTests {
     @Test("the daemon refuses an open key at the start and on SIGHUP; with --insecure-key-permissions it warns at the start and on each reload")
     func daemonKeyPermissions() async throws {
         let scratch = try ScratchFolder()
-        try await scratch.makeKeys()
+        try scratch.makeKeys()
         let key = scratch.path("keys/bo-y-te.key.pem")
         let config = try writeIdleConfig(in: scratch)
 
         try setFileMode(key, 0o644)
-        Self.expectRefused(try await CommandRunner.run(["daemon", "--config", config]), key: key, mode: 0o644)
+        Self.expectRefused(try CommandRunner.run(["daemon", "--config", config]), key: key, mode: 0o644)
 
         // Started with a good key, which then becomes readable by others: the reload is refused, the daemon runs on.
         try setFileMode(key, 0o600)
@@ -160,8 +160,8 @@ struct KeyPermissionCommandTests {
         arguments: [("sign", true), ("sync", true), ("daemon", true), ("keygen", false), ("verify", false), ("put", false), ("get", false),
                     ("export", false), ("apply", false), ("status", false), ("demo", false)]
     )
-    func helpNamesTheFlag(command: String, takesFlag: Bool) async throws {
-        let help = try await CommandRunner.run([command, "--help"])
+    func helpNamesTheFlag(command: String, takesFlag: Bool) throws {
+        let help = try CommandRunner.run([command, "--help"])
         #expect(help.status == 0)
         #expect(help.stdoutText.contains("--insecure-key-permissions") == takesFlag, "\(help.stdoutText)")
         if takesFlag { #expect(help.stdoutText.contains("insecure"), "\(help.stdoutText)") }
@@ -180,10 +180,10 @@ struct KeyPermissionCommandTests {
 @Suite("Every file lienthong creates gets its mode exactly, whatever the umask (issue 9, row 17)", .serialized)
 struct CreatedFileModeCommandTests {
     @Test("keygen: the private key 0600, the public files 0644, each folder it creates 0700", arguments: ["0000", "0022", "0077", "0277"])
-    func keygenModes(umask: String) async throws {
+    func keygenModes(umask: String) throws {
         let scratch = try ScratchFolder()
         let folder = scratch.path("new/keys")
-        let outcome = try await CommandRunner.run(["keygen", "--agency", "bo-y-te", "--out", folder], umask: umask)
+        let outcome = try CommandRunner.run(["keygen", "--agency", "bo-y-te", "--out", folder], umask: umask)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(try fileMode(scratch.path("new")) == 0o700)
         #expect(try fileMode(folder) == 0o700)
@@ -195,7 +195,7 @@ struct CreatedFileModeCommandTests {
     @Test("a new store, its -wal and -shm files are 0600 and its new folder 0700; an existing store keeps its mode", arguments: ["0000", "0022"])
     func storeModes(umask: String) async throws {
         let scratch = try ScratchFolder()
-        try await scratch.makeKeys()
+        try scratch.makeKeys()
         let config = try writeIdleConfig(in: scratch)
         let store = scratch.path("state/store.sqlite")
         // The daemon holds the store open, so its -wal and -shm files exist while it runs.
@@ -215,10 +215,10 @@ struct CreatedFileModeCommandTests {
     }
 
     @Test("demo --keep: every folder 0700, private keys and stores 0600, public keys and configurations 0644")
-    func demoModes() async throws {
+    func demoModes() throws {
         let scratch = try ScratchFolder()
         let kept = scratch.path("demo")
-        let demo = try await CommandRunner.run(["demo", "--records", "1", "--keep", kept], umask: "0000")
+        let demo = try CommandRunner.run(["demo", "--records", "1", "--keep", kept], umask: "0000")
         #expect(demo.status == 0, "\(demo.stderr)")
         var seen: [String: Int] = [:]
         let walker = try #require(FileManager.default.enumerator(atPath: kept))

@@ -5,10 +5,10 @@ import Testing
 @Suite("lienthong keygen")
 struct KeygenCommandTests {
     @Test("writes the three files, the private one readable by its owner only, and prints the kid", arguments: ["Ed25519", "ES256"])
-    func writesKeyFiles(alg: String) async throws {
+    func writesKeyFiles(alg: String) throws {
         let scratch = try ScratchFolder()
         let folder = scratch.path("keys")
-        let outcome = try await CommandRunner.run(["keygen", "--agency", "bo-y-te", "--alg", alg, "--out", folder])
+        let outcome = try CommandRunner.run(["keygen", "--agency", "bo-y-te", "--alg", alg, "--out", folder])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let kid = outcome.stdoutText.trimmingCharacters(in: .newlines)
 
@@ -24,30 +24,30 @@ struct KeygenCommandTests {
     }
 
     @Test("refuses to overwrite an existing key and leaves it as it was")
-    func refusesOverwrite() async throws {
+    func refusesOverwrite() throws {
         let scratch = try ScratchFolder()
-        let first = try await CommandRunner.run(["keygen", "--agency", "bo-cong-an", "--out", scratch.path("keys")])
+        let first = try CommandRunner.run(["keygen", "--agency", "bo-cong-an", "--out", scratch.path("keys")])
         #expect(first.status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: scratch.path("keys/bo-cong-an.key.pem")))
-        let second = try await CommandRunner.run(["keygen", "--agency", "bo-cong-an", "--out", scratch.path("keys")])
+        let second = try CommandRunner.run(["keygen", "--agency", "bo-cong-an", "--out", scratch.path("keys")])
         #expect(second.status == 2)
         #expect(second.stderr.contains("already exists"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.path("keys/bo-cong-an.key.pem"))) == before)
     }
 
     @Test("refuses when only the public file is left over, writing nothing")
-    func refusesPartialLeftovers() async throws {
+    func refusesPartialLeftovers() throws {
         let scratch = try ScratchFolder()
         try Data("old".utf8).write(to: URL(fileURLWithPath: scratch.path("ubnd-ha-noi.jwk.json")))
-        let outcome = try await CommandRunner.run(["keygen", "--agency", "ubnd-ha-noi", "--out", scratch.url.path])
+        let outcome = try CommandRunner.run(["keygen", "--agency", "ubnd-ha-noi", "--out", scratch.url.path])
         #expect(outcome.status == 2)
         #expect(!FileManager.default.fileExists(atPath: scratch.path("ubnd-ha-noi.key.pem")))
     }
 
     @Test("an agency id that could escape the folder or break the naming rule is refused", arguments: ["../etc", "Bo-Y-Te", "1abc", "", "bo_y_te"])
-    func refusesBadAgency(agency: String) async throws {
+    func refusesBadAgency(agency: String) throws {
         let scratch = try ScratchFolder()
-        let outcome = try await CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.url.path])
+        let outcome = try CommandRunner.run(["keygen", "--agency", agency, "--out", scratch.url.path])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("agency id"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)

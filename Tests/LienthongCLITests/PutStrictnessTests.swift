@@ -13,18 +13,18 @@ struct PutStrictnessTests {
     }
 
     @Test("data nested to the limit is accepted and a page carrying it verifies; one level more is refused with the line and the rule")
-    func dataDepth() async throws {
-        let agency = try await AgencyFolder()
+    func dataDepth() throws {
+        let agency = try AgencyFolder()
         let limit = RecordVersion.maximumDataDepth
         #expect(limit == 61)
-        let refused = try await agency.run(["put", "--dataset", "tiem-chung"], stdin: """
+        let refused = try agency.run(["put", "--dataset", "tiem-chung"], stdin: """
             {"id":"ok","data":\(Self.nested(limit))}
             {"id":"deep","data":\(Self.nested(limit + 1))}
             """)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("line 2"), "\(refused.stderr)")
         #expect(refused.stderr.contains("data too deep"), "\(refused.stderr)")
-        let accepted = try await agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"ok\",\"data\":\(Self.nested(limit))}\n")
+        let accepted = try agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"ok\",\"data\":\(Self.nested(limit))}\n")
         #expect(accepted.status == 0, "\(accepted.stderr)")
 
         // The page nesting: data at the limit fits a signed page that a peer reads; one level more does not.
@@ -55,20 +55,20 @@ struct PutStrictnessTests {
     }
 
     @Test("ids outside 1 to 256 characters are refused with the line and the rule", arguments: ["", String(repeating: "x", count: 257)])
-    func idLength(id: String) async throws {
-        let agency = try await AgencyFolder()
-        let outcome = try await agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"\(id)\",\"data\":{}}\n")
+    func idLength(id: String) throws {
+        let agency = try AgencyFolder()
+        let outcome = try agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"\(id)\",\"data\":{}}\n")
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("line 1"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("id length"), "\(outcome.stderr)")
     }
 
     @Test("conflicts resolve --data refuses data one level deeper than a page can carry, before it touches the store")
-    func resolveDataDepth() async throws {
-        let agency = try await AgencyFolder()
+    func resolveDataDepth() throws {
+        let agency = try AgencyFolder()
         let file = agency.scratch.path("deep.json")
         try Self.nested(RecordVersion.maximumDataDepth + 1).write(toFile: file, atomically: true, encoding: .utf8)
-        let outcome = try await agency.run(["conflicts", "--dataset", "ho-tich", "--data", file, "ks-1"], subcommand: "resolve")
+        let outcome = try agency.run(["conflicts", "--dataset", "ho-tich", "--data", file, "ks-1"], subcommand: "resolve")
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("deep.json") && outcome.stderr.contains("nested 62 deep"), "\(outcome.stderr)")
     }

@@ -6,10 +6,10 @@ struct SignVerifyCommandTests {
     /// A folder with keys for two agencies, made by the command itself.
     final class Agencies {
         let scratch: ScratchFolder
-        init() async throws {
+        init() throws {
             scratch = try ScratchFolder()
             for (agency, alg) in [("bo-y-te", "Ed25519"), ("bo-cong-an", "ES256")] {
-                let outcome = try await CommandRunner.run(["keygen", "--agency", agency, "--alg", alg, "--out", scratch.url.path])
+                let outcome = try CommandRunner.run(["keygen", "--agency", agency, "--alg", alg, "--out", scratch.url.path])
                 #expect(outcome.status == 0, "\(outcome.stderr)")
             }
         }
@@ -20,16 +20,16 @@ struct SignVerifyCommandTests {
     static let payload = Data(#"{"ma_dinh_danh":"001099012345","vaccine":"COVID-19","ngay_tiem":"2021-08-01"}"#.utf8 + [0x0A])
 
     @Test("a signed file verifies and its payload comes back byte for byte", arguments: ["bo-y-te", "bo-cong-an"])
-    func roundTrip(agency: String) async throws {
-        let agencies = try await Agencies()
+    func roundTrip(agency: String) throws {
+        let agencies = try Agencies()
         let file = agencies.scratch.path("payload.json")
         try Self.payload.write(to: URL(fileURLWithPath: file))
-        let signed = try await CommandRunner.run(["sign", "--key", agencies.privateKey(agency), "--typ", "lienthong-page", file])
+        let signed = try CommandRunner.run(["sign", "--key", agencies.privateKey(agency), "--typ", "lienthong-page", file])
         #expect(signed.status == 0, "\(signed.stderr)")
         #expect(signed.stdoutText.hasSuffix("\n"))
 
         // The JWS on stdin, with the trailing newline `sign` printed; both keys pinned, as during rotation.
-        let verified = try await CommandRunner.run(
+        let verified = try CommandRunner.run(
             ["verify", "--key", agencies.publicKey("bo-y-te"), "--key", agencies.publicKey("bo-cong-an"), "--typ", "lienthong-page", "-"],
             stdin: signed.stdout
         )
@@ -39,13 +39,13 @@ struct SignVerifyCommandTests {
     }
 
     @Test("payload from stdin when no file is named")
-    func signFromStdin() async throws {
-        let agencies = try await Agencies()
-        let signed = try await CommandRunner.run(["sign", "--key", agencies.privateKey("bo-y-te")], stdin: Self.payload)
+    func signFromStdin() throws {
+        let agencies = try Agencies()
+        let signed = try CommandRunner.run(["sign", "--key", agencies.privateKey("bo-y-te")], stdin: Self.payload)
         #expect(signed.status == 0)
         let jwsFile = agencies.scratch.path("page.jws")
         try signed.stdout.write(to: URL(fileURLWithPath: jwsFile))
-        let verified = try await CommandRunner.run(["verify", "--key", agencies.publicKey("bo-y-te"), jwsFile])
+        let verified = try CommandRunner.run(["verify", "--key", agencies.publicKey("bo-y-te"), jwsFile])
         #expect(verified.stdout == Self.payload)
     }
 
@@ -95,11 +95,11 @@ struct SignVerifyCommandTests {
     ]
 
     @Test("failures print one line saying why and exit 1 for a bad JWS, 2 for unreadable input", arguments: failures)
-    func failure(_ failure: Failure) async throws {
-        let agencies = try await Agencies()
-        let signed = try await CommandRunner.run(["sign", "--key", agencies.privateKey("bo-y-te")], stdin: Self.payload)
+    func failure(_ failure: Failure) throws {
+        let agencies = try Agencies()
+        let signed = try CommandRunner.run(["sign", "--key", agencies.privateKey("bo-y-te")], stdin: Self.payload)
         let (arguments, stdin) = try failure.arguments(agencies, signed.stdoutText)
-        let outcome = try await CommandRunner.run(arguments, stdin: stdin)
+        let outcome = try CommandRunner.run(arguments, stdin: stdin)
         #expect(outcome.status == failure.status, "\(outcome.stderr)")
         #expect(outcome.stderr.contains(failure.message), "\(outcome.stderr)")
         #expect(outcome.stderr.filter { $0 == "\n" }.count == 1, "\(outcome.stderr)")
@@ -110,8 +110,8 @@ struct SignVerifyCommandTests {
 @Suite("lienthong --version and --help")
 struct HelpCommandTests {
     @Test("--version names lienthong and the OpenSSL and libcurl it runs with")
-    func version() async throws {
-        let outcome = try await CommandRunner.run(["--version"])
+    func version() throws {
+        let outcome = try CommandRunner.run(["--version"])
         #expect(outcome.status == 0)
         #expect(outcome.stdoutText.hasPrefix("lienthong "))
         #expect(outcome.stdoutText.contains("OpenSSL 3"))
@@ -119,8 +119,8 @@ struct HelpCommandTests {
     }
 
     @Test("every command has --help", arguments: [[], ["keygen"], ["sign"], ["verify"]])
-    func help(command: [String]) async throws {
-        let outcome = try await CommandRunner.run(command + ["--help"])
+    func help(command: [String]) throws {
+        let outcome = try CommandRunner.run(command + ["--help"])
         #expect(outcome.status == 0)
         #expect(outcome.stdoutText.contains("USAGE:"))
     }

@@ -11,8 +11,8 @@ final class AgencyFolder {
     let scratch = try! ScratchFolder()
     var config: String { scratch.path("lienthong.yaml") }
 
-    init() async throws {
-        try await scratch.makeKeys()
+    init() throws {
+        try scratch.makeKeys()
         try Data("""
             agency: bo-y-te
             store: state/lienthong.sqlite
@@ -30,12 +30,12 @@ final class AgencyFolder {
             """.utf8).write(to: URL(fileURLWithPath: config))
     }
 
-    func run(_ arguments: [String], stdin: String = "") async throws -> CommandRunner.Outcome {
-        try await CommandRunner.run(Array(arguments.prefix(1)) + ["--config", config] + arguments.dropFirst(), stdin: Data(stdin.utf8))
+    func run(_ arguments: [String], stdin: String = "") throws -> CommandRunner.Outcome {
+        try CommandRunner.run(Array(arguments.prefix(1)) + ["--config", config] + arguments.dropFirst(), stdin: Data(stdin.utf8))
     }
 
-    func run(_ arguments: [String], subcommand: String) async throws -> CommandRunner.Outcome {
-        try await CommandRunner.run([arguments[0], subcommand, "--config", config] + arguments.dropFirst())
+    func run(_ arguments: [String], subcommand: String) throws -> CommandRunner.Outcome {
+        try CommandRunner.run([arguments[0], subcommand, "--config", config] + arguments.dropFirst())
     }
 
     /// A page of `dataset` published by bo-cong-an for bo-y-te, written to a file.
@@ -64,9 +64,9 @@ final class AgencyFolder {
 @Suite("lienthong put, get and export")
 struct StoreCommandTests {
     @Test("put applies each line as a local edit; get and export show the visible records")
-    func putGetExport() async throws {
-        let agency = try await AgencyFolder()
-        let put = try await agency.run(["put", "--dataset", "tiem-chung"], stdin: """
+    func putGetExport() throws {
+        let agency = try AgencyFolder()
+        let put = try agency.run(["put", "--dataset", "tiem-chung"], stdin: """
             {"id":"cd-2","data":{"vaccine":"Vero Cell","ngay_tiem":"2021-09-01"}}
             {"id":"cd-1","data":{"vaccine":"AstraZeneca"}}
 
@@ -75,14 +75,14 @@ struct StoreCommandTests {
             """)
         #expect(put.status == 0, "\(put.stderr)")
 
-        let get = try await agency.run(["get", "--dataset", "tiem-chung", "cd-2"])
+        let get = try agency.run(["get", "--dataset", "tiem-chung", "cd-2"])
         #expect(get.status == 0)
         let record = try JSONValue(parsing: get.stdoutText.trimmingCharacters(in: .newlines))
         #expect(record["data"]?["vaccine"] == .string("Vero Cell"))
         #expect(record["origin"] == .string("bo-y-te"))
         #expect(record["vv"] == .object(["bo-y-te": .integer(1)]))
 
-        let export = try await agency.run(["export", "--dataset", "tiem-chung"])
+        let export = try agency.run(["export", "--dataset", "tiem-chung"])
         #expect(export.status == 0)
         let lines = export.stdoutText.split(separator: "\n").map { try! JSONValue(parsing: String($0)) }
         #expect(lines.map { $0["id"]?.stringValue } == ["cd-1", "cd-2", "cd-3"])
@@ -94,9 +94,9 @@ struct StoreCommandTests {
     }
 
     @Test("get of an absent record exits 1")
-    func getAbsent() async throws {
-        let agency = try await AgencyFolder()
-        let get = try await agency.run(["get", "--dataset", "tiem-chung", "none"])
+    func getAbsent() throws {
+        let agency = try AgencyFolder()
+        let get = try agency.run(["get", "--dataset", "tiem-chung", "none"])
         #expect(get.status == 1)
         #expect(get.stderr.contains("no record"))
     }
@@ -105,23 +105,23 @@ struct StoreCommandTests {
         #"{"id":"a","data":[1]}"#, #"{"id":"","data":{}}"#, #"{"id":"a"}"#, #"{"id":"a","data":{},"colour":1}"#, "not json",
         #"{"id":"a","deleted":true,"data":{}}"#,
     ])
-    func badLine(line: String) async throws {
-        let agency = try await AgencyFolder()
-        let put = try await agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"ok\",\"data\":{}}\n\(line)\n")
+    func badLine(line: String) throws {
+        let agency = try AgencyFolder()
+        let put = try agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"ok\",\"data\":{}}\n\(line)\n")
         #expect(put.status == 2)
         #expect(put.stderr.contains("line 2"), "\(put.stderr)")
         #expect(put.stderr.contains("nothing was applied"))
-        #expect(try await agency.run(["export", "--dataset", "tiem-chung"]).stdout.isEmpty)
+        #expect(try agency.run(["export", "--dataset", "tiem-chung"]).stdout.isEmpty)
     }
 
     @Test("a dataset the configuration does not hold, or a bad configuration, exits 2 naming it")
-    func badDatasetOrConfig() async throws {
-        let agency = try await AgencyFolder()
-        let unknown = try await agency.run(["export", "--dataset", "thue"])
+    func badDatasetOrConfig() throws {
+        let agency = try AgencyFolder()
+        let unknown = try agency.run(["export", "--dataset", "thue"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("thue"))
         try Data("agency: bo-y-te\nstore: s\nsigning_key: k\ncolour: blue\n".utf8).write(to: URL(fileURLWithPath: agency.config))
-        let bad = try await agency.run(["export", "--dataset", "tiem-chung"])
+        let bad = try agency.run(["export", "--dataset", "tiem-chung"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("colour"))
         #expect(bad.stderr.contains("unknown key"))
@@ -131,8 +131,8 @@ struct StoreCommandTests {
 @Suite("lienthong apply and conflicts")
 struct ApplyCommandTests {
     @Test("signed pages apply offline in any order; a tampered or expired page is refused alone")
-    func applyPages() async throws {
-        let agency = try await AgencyFolder()
+    func applyPages() throws {
+        let agency = try AgencyFolder()
         let second = try agency.page("2.jws", dataset: "dan-cu", after: 2, records: [(3, "c", 1)])
         let first = try agency.page("1.jws", dataset: "dan-cu", records: [(1, "a", 1), (2, "b", 1)])
         let tampered = agency.scratch.path("tampered.jws")
@@ -141,46 +141,46 @@ struct ApplyCommandTests {
         try bytes.write(to: URL(fileURLWithPath: tampered))
         let expired = try agency.page("old.jws", dataset: "dan-cu", after: 2, records: [(3, "c", 1)], expired: true)
 
-        let outcome = try await agency.run(["apply", "--peer", "bo-cong-an", second, tampered, first, expired])
+        let outcome = try agency.run(["apply", "--peer", "bo-cong-an", second, tampered, first, expired])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("tampered.jws: refused"))
         #expect(outcome.stderr.contains("old.jws: refused: page expired"))
-        let ids = try await agency.run(["export", "--dataset", "dan-cu"]).stdoutText.split(separator: "\n")
+        let ids = try agency.run(["export", "--dataset", "dan-cu"]).stdoutText.split(separator: "\n")
             .compactMap { try? JSONValue(parsing: String($0))["id"]?.stringValue }
         #expect(ids == ["a", "b", "c"])
 
         // Across an air gap an expired page may still be read; this one continues the cursor, which moves to 3.
-        let again = try await agency.run(["apply", "--peer", "bo-cong-an", "--allow-expired", expired])
+        let again = try agency.run(["apply", "--peer", "bo-cong-an", "--allow-expired", expired])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdoutText.contains("0 applied, 1 already here, 0 quarantined, 0 held; cursor 3"), "\(again.stdoutText)")
 
         // A page whose head is below the cursor is a rollback by the publisher.
         let rolledBack = try agency.page("rollback.jws", dataset: "dan-cu", records: [(1, "a", 1)])
-        let refused = try await agency.run(["apply", "--peer", "bo-cong-an", rolledBack])
+        let refused = try agency.run(["apply", "--peer", "bo-cong-an", rolledBack])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("below the 3 already applied"), "\(refused.stderr)")
     }
 
     @Test("a concurrent local edit makes a conflict; manual review lists it, shows it and resolves it")
-    func conflicts() async throws {
-        let agency = try await AgencyFolder()
-        #expect(try await agency.run(["apply", "--peer", "bo-cong-an", try agency.page("p.jws", dataset: "ho-tich", records: [(1, "ks-1", 1)])]).status == 0)
-        #expect(try await agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-2","data":{"noi_sinh":"Huế"}}"#).status == 0)
+    func conflicts() throws {
+        let agency = try AgencyFolder()
+        #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("p.jws", dataset: "ho-tich", records: [(1, "ks-1", 1)])]).status == 0)
+        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-2","data":{"noi_sinh":"Huế"}}"#).status == 0)
         // A second version of ks-1 from the publisher, made without seeing bo-y-te's edit below: concurrent.
-        #expect(try await agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-1","data":{"noi_sinh":"Hà Nội"}}"#).status == 0)
-        #expect(try await agency.run(["apply", "--peer", "bo-cong-an", try agency.page("q.jws", dataset: "ho-tich", after: 1, records: [(2, "ks-1", 2)])]).status == 0)
+        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-1","data":{"noi_sinh":"Hà Nội"}}"#).status == 0)
+        #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("q.jws", dataset: "ho-tich", after: 1, records: [(2, "ks-1", 2)])]).status == 0)
 
-        let list = try await agency.run(["conflicts", "--dataset", "ho-tich"], subcommand: "list")
+        let list = try agency.run(["conflicts", "--dataset", "ho-tich"], subcommand: "list")
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdoutText == "ho-tich\tks-1\t2 siblings\tawaits review\n")
-        let show = try await agency.run(["conflicts", "--dataset", "ho-tich", "ks-1"], subcommand: "show")
+        let show = try agency.run(["conflicts", "--dataset", "ho-tich", "ks-1"], subcommand: "show")
         #expect(show.stdoutText.contains("bo-cong-an") && show.stdoutText.contains("bo-y-te"))
         #expect(show.stdoutText.split(separator: "\n").count == 3)
 
-        let resolve = try await agency.run(["conflicts", "--dataset", "ho-tich", "--pick", "bo-cong-an", "ks-1"], subcommand: "resolve")
+        let resolve = try agency.run(["conflicts", "--dataset", "ho-tich", "--pick", "bo-cong-an", "ks-1"], subcommand: "resolve")
         #expect(resolve.status == 0, "\(resolve.stderr)")
-        #expect(try await agency.run(["conflicts"], subcommand: "list").stdout.isEmpty)
-        let record = try JSONValue(parsing: try await agency.run(["get", "--dataset", "ho-tich", "ks-1"]).stdoutText.trimmingCharacters(in: .newlines))
+        #expect(try agency.run(["conflicts"], subcommand: "list").stdout.isEmpty)
+        let record = try JSONValue(parsing: try agency.run(["get", "--dataset", "ho-tich", "ks-1"]).stdoutText.trimmingCharacters(in: .newlines))
         #expect(record["data"]?["lan"] == .integer(2))
         #expect(record["origin"] == .string("bo-y-te"))
         // bo-y-te's own concurrent edit was its first; the resolution is its second.

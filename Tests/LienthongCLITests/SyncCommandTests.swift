@@ -13,7 +13,7 @@ struct SyncCommandTests {
     @Test("pulls every feed until caught up, prints a summary, and exits 3 naming the peer that failed")
     func syncReportsFailures() async throws {
         let scratch = try ScratchFolder()
-        try await scratch.makeKeys(for: ["bo-y-te", "bo-cong-an", "so-tu-phap"])
+        try scratch.makeKeys(for: ["bo-y-te", "bo-cong-an", "so-tu-phap"])
         // bo-cong-an publishes 2,500 dan-cu records to bo-y-te; so-tu-phap's server is broken.
         let publisher = try InTestAgency(
             try AgencyID("bo-cong-an"), keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an/store.sqlite"),
@@ -37,7 +37,7 @@ struct SyncCommandTests {
 
                 """.utf8).write(to: URL(fileURLWithPath: config))
 
-            let failing = try await CommandRunner.run(["sync", "--config", config, "--attempts", "1"])
+            let failing = try await CommandRunner.runAsync(["sync", "--config", config, "--attempts", "1"])
             #expect(failing.status == 3, "\(failing.stderr)")
             #expect(failing.stderr.contains("sync failed for so-tu-phap"), "\(failing.stderr)")
             #expect(failing.stderr.contains("publisher answered 500"), "\(failing.stderr)")
@@ -46,11 +46,11 @@ struct SyncCommandTests {
             #expect(table.contains { $0.first == "bo-cong-an" && $0.contains("2500") && $0.contains("2500/2500") && $0.last == "ok" }, "\(failing.stdoutText)")
             #expect(table.contains { $0.first == "so-tu-phap" && $0.contains("failed:") }, "\(failing.stdoutText)")
 
-            let export = try await CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"])
+            let export = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"])
             #expect(export.stdoutText.split(separator: "\n").count == 2500)
 
             // Only the healthy peer: everything succeeds.
-            let healthy = try await CommandRunner.run(["sync", "--config", config, "--peer", "bo-cong-an"])
+            let healthy = try await CommandRunner.runAsync(["sync", "--config", config, "--peer", "bo-cong-an"])
             #expect(healthy.status == 0, "\(healthy.stderr)")
         }
     }

@@ -18,16 +18,16 @@ struct TerminalEscapingTests {
     ]
 
     @Test("conflicts list, show and resolve, get, export and error messages print no control and cannot forge a row")
-    func hostileRecordIDs() async throws {
-        let agency = try await AgencyFolder()
+    func hostileRecordIDs() throws {
+        let agency = try AgencyFolder()
         let ids = Self.hostileIDs
         let edits = ids.map { JSONValue.object(["id": .string($0), "data": .object(["noi_sinh": .string("Huế")])]).serializedText }
-        #expect(try await agency.run(["put", "--dataset", "ho-tich"], stdin: edits.joined(separator: "\n")).status == 0)
+        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: edits.joined(separator: "\n")).status == 0)
         let page = try agency.page("p.jws", dataset: "ho-tich", records: ids.enumerated().map { (Int64($0.offset + 1), $0.element, 1) })
-        let applied = try await agency.run(["apply", "--peer", "bo-cong-an", page])
+        let applied = try agency.run(["apply", "--peer", "bo-cong-an", page])
         #expect(applied.status == 0, "\(applied.stderr)")
 
-        let list = try await agency.run(["conflicts"], subcommand: "list")
+        let list = try agency.run(["conflicts"], subcommand: "list")
         #expect(list.status == 0, "\(list.stderr)")
         #expect(isSafeForTerminal(list.stdoutText))
         let rows = list.stdoutText.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
@@ -38,28 +38,28 @@ struct TerminalEscapingTests {
         #expect(list.stdoutText.contains(#"\u{1B}]0;owned\u{7}"#) && list.stdoutText.contains(#"back\\tslash"#))
 
         for id in ids {
-            let show = try await agency.run(["conflicts", "--dataset", "ho-tich", id], subcommand: "show")
+            let show = try agency.run(["conflicts", "--dataset", "ho-tich", id], subcommand: "show")
             #expect(show.status == 0, "\(show.stderr)")
             #expect(isSafeForTerminal(show.stdoutText))
             #expect(show.stdoutText.split(separator: "\n").count == 3)
 
             // get and export print JSON that means the same id, with the controls as \u escapes.
-            let get = try await agency.run(["get", "--dataset", "ho-tich", id])
+            let get = try agency.run(["get", "--dataset", "ho-tich", id])
             #expect(isSafeForTerminal(get.stdoutText))
             #expect(try JSONValue(parsing: get.stdout)["id"] == .string(id))
         }
-        let export = try await agency.run(["export", "--dataset", "ho-tich"])
+        let export = try agency.run(["export", "--dataset", "ho-tich"])
         #expect(isSafeForTerminal(export.stdoutText))
         let exported = try export.stdoutText.split(separator: "\n").map { try JSONValue(parsing: String($0))["id"]?.stringValue }
         #expect(Set(exported.compactMap { $0 }) == Set(ids))
 
-        let resolve = try await agency.run(["conflicts", "--dataset", "ho-tich", "--pick", "bo-cong-an", ids[4]], subcommand: "resolve")
+        let resolve = try agency.run(["conflicts", "--dataset", "ho-tich", "--pick", "bo-cong-an", ids[4]], subcommand: "resolve")
         #expect(resolve.status == 0, "\(resolve.stderr)")
         #expect(isSafeForTerminal(resolve.stdoutText))
         #expect(resolve.stdoutText.split(separator: "\n").count == 1)
 
         // An error message that quotes an id: one line, escaped.
-        let absent = try await agency.run(["get", "--dataset", "ho-tich", "\u{1B}[31mnone\nlienthong: forged"])
+        let absent = try agency.run(["get", "--dataset", "ho-tich", "\u{1B}[31mnone\nlienthong: forged"])
         #expect(absent.status == 1)
         #expect(isSafeForTerminal(absent.stderr))
         #expect(absent.stderr.split(separator: "\n").count == 1)
@@ -67,22 +67,22 @@ struct TerminalEscapingTests {
     }
 
     @Test("a publisher's error code with controls reaches sync's and status's output escaped")
-    func hostileErrorCode() async throws {
+    func hostileErrorCode() throws {
         let scratch = try ScratchFolder()
         let body = Array(#"{"error":"\u001b]0;owned\u0007\u009b2J\u202e\n\tforged"}"#.utf8)
         let hostile = try LoopbackServer { _ in .response(status: 403, headers: [("Content-Type", "application/json")], body: body) }
-        let config = try await scratch.agency(peerURL: hostile.url)
-        let sync = try await CommandRunner.run(["sync", "--config", config])
+        let config = try scratch.agency(peerURL: hostile.url)
+        let sync = try CommandRunner.run(["sync", "--config", config])
         #expect(sync.status == 3)
         #expect(isSafeForTerminal(sync.stdoutText) && isSafeForTerminal(sync.stderr))
         #expect(sync.stderr.contains("403"), "\(sync.stderr)")
         #expect(sync.stderr.split(separator: "\n").count == 2, "\(sync.stderr)")
 
-        let status = try await CommandRunner.run(["status", "--config", config])
+        let status = try CommandRunner.run(["status", "--config", config])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(isSafeForTerminal(status.stdoutText))
         #expect(status.stdoutText.contains("403"), "\(status.stdoutText)")
-        let json = try await CommandRunner.run(["status", "--config", config, "--json"])
+        let json = try CommandRunner.run(["status", "--config", config, "--json"])
         #expect(isSafeForTerminal(json.stdoutText))
         let lastError = try JSONValue(parsing: json.stdout)["feeds"]?.arrayValue?.first?["last_error"]?.stringValue
         #expect(lastError?.contains("403") == true)
