@@ -35,8 +35,7 @@ struct HostileSyncBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-hostile-\(UUID().uuidString)")
-        print("in \(folder.path)")
-        defer { if ProcessInfo.processInfo.environment["LIENTHONG_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: folder) } }
+        defer { try? FileManager.default.removeItem(at: folder) }
         let publisherKey = try PrivateKey.generate(.ed25519)
         try AgencyKeyFiles(agency: Self.puller, directory: folder.appending(path: "keys")).writeNew(try PrivateKey.generate(.ed25519))
         try publisherKey.publicKey.pemText.write(to: folder.appending(path: "keys/bo-cong-an.pub.pem"), atomically: true, encoding: .utf8)
