@@ -49,6 +49,22 @@ public enum CreatedFile {
         }
     }
 
+    /// Gives each existing file in `companions` the permission bits of the file at `path`, so that files made
+    /// alongside it by someone else (SQLite's `-wal` and `-shm`, left by a process that ended without closing
+    /// the store) follow the operator's choice for `path` rather than the mode they were once made with.
+    /// A companion that is missing, or that belongs to another user, is left as it is.
+    public static func matchMode(ofCompanions companions: [String], to path: String) {
+        var original = stat()
+        guard stat(path, &original) == 0 else { return }
+        let wanted = original.st_mode & 0o7777
+        for companion in companions {
+            var status = stat()
+            guard stat(companion, &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+                  status.st_mode & 0o7777 != wanted, status.st_uid == geteuid() else { continue }
+            chmod(companion, wanted)
+        }
+    }
+
     /// Creates the folder at `path` and each missing folder above it, each with exactly ``folder``; a folder
     /// that exists already is left as it is.
     public static func createFolder(atPath path: String) throws(CreatedFileError) {

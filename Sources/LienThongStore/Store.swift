@@ -10,7 +10,8 @@ public struct Store: Sendable {
 
     /// Opens (creating if needed) the store at `url` and brings its schema up to date. A new store is created
     /// with mode 0600 (and its folder, if missing, 0700) whatever the umask; SQLite gives the `-wal` and `-shm`
-    /// files the store's mode. An existing store keeps its mode.
+    /// files the store's mode, and `-wal` and `-shm` files left from an earlier run are given it again. An
+    /// existing store keeps its mode.
     public init(openingAt url: URL) throws(StoreError) {
         var configuration = GRDB.Configuration()
         configuration.foreignKeysEnabled = true
@@ -30,6 +31,7 @@ public struct Store: Sendable {
         } catch {
             throw StoreError("\(error)")
         }
+        CreatedFile.matchMode(ofCompanions: [url.path + "-wal", url.path + "-shm"], to: url.path)
         do {
             let pool = try DatabasePool(path: url.path, configuration: configuration)
             try Schema.migrator.migrate(pool)
