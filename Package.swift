@@ -163,8 +163,8 @@ let package = Package(
         .executableTarget(
             name: "lienthong-fixtures",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongPublisher",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongPublisher", "LienThongHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

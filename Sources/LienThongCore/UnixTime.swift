@@ -96,3 +96,19 @@ public struct SystemClock: UnixClock {
         try await Task.sleep(for: wait)
     }
 }
+
+/// A clock stopped at one moment: what `lienthong apply --now` and the fixtures tool check recorded pages at,
+/// so that their outcome never depends on the day they run. A sleep past that moment lasts until cancelled.
+public struct FixedClock: UnixClock {
+    public let now: UnixTime
+
+    public init(_ now: UnixTime) {
+        self.now = now
+    }
+
+    public func sleep(until deadline: UnixTime) async throws {
+        guard deadline > now else { return }
+        // The deadline never comes: wait, without holding a thread, until the task is cancelled.
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}

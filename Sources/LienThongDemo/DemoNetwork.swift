@@ -135,7 +135,7 @@ struct DemoNetwork: Sendable {
         let plan = try requireValue(plans[reader.id])
         let feed = try requireValue(plan.feeds.first { $0.feed.peer == publisher.id && $0.feed.dataset == publisher.dataset }?.feed)
         let path = "/v1/feeds/\(feed.dataset)?after=0&limit=10"
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = try requireValue(stores[reader.id]).clock.now
         let token = try RequestTokenSigner(agency: reader.id, key: plan.signingKey).token(audience: publisher.id, pathAndQuery: path, now: now)
         let response = try await client.get(HTTPRequest(
             url: feed.baseURL.absoluteString + path, headers: [(name: "Authorization", value: "Bearer \(token)")]

@@ -50,15 +50,15 @@ public struct PageExpectation: Sendable {
     public let after: Int64?
     /// The `limit` asked for.
     public let limit: Int64
-    /// Now, in Unix seconds, and how far the two clocks may disagree.
-    public let now: Int64
+    /// Now, and how far the two clocks may disagree (pages count whole seconds).
+    public let now: UnixTime
     public let clockSkewSeconds: Int64
     /// Whether an expired page may still be read (offline transfers across an air gap).
     public let allowExpired: Bool
 
     public init(
         publisher: AgencyID, audience: AgencyID, pulledDatasets: Set<DatasetName>, dataset: DatasetName? = nil, after: Int64? = nil,
-        limit: Int64 = FeedPage.maximumLimit, now: Int64, clockSkewSeconds: Int64, allowExpired: Bool = false
+        limit: Int64 = FeedPage.maximumLimit, now: UnixTime, clockSkewSeconds: Int64, allowExpired: Bool = false
     ) {
         self.publisher = publisher
         self.audience = audience
@@ -136,8 +136,9 @@ extension FeedPage {
             throw PageRejection(.sequence, "page's last is \(last) but its records end at \(records.last?.seq ?? after)")
         }
         guard last <= head else { throw PageRejection(.lastAfterHead, "page's last \(last) is beyond the publisher's head \(head)") }
-        guard issuedAt <= expected.now + expected.clockSkewSeconds else {
-            let (ahead, overflow) = issuedAt.subtractingReportingOverflow(expected.now)
+        let now = expected.now.seconds
+        guard issuedAt <= now + expected.clockSkewSeconds else {
+            let (ahead, overflow) = issuedAt.subtractingReportingOverflow(now)
             throw PageRejection(.issuedInFuture, "page is issued \(overflow ? "more than \(Int64.max)" : "\(ahead)") s in the future")
         }
         // A peer's numbers may be anything a 64-bit integer holds: no arithmetic on them may overflow.
@@ -145,8 +146,8 @@ extension FeedPage {
         guard !overflow, lifetime >= 0, lifetime <= Self.maximumLifetimeSeconds else {
             throw PageRejection(.lifetime, "page is valid from \(issuedAt) to \(expiresAt), not for 0 to \(Self.maximumLifetimeSeconds) s")
         }
-        guard expected.allowExpired || expected.now - expected.clockSkewSeconds <= expiresAt else {
-            throw PageRejection(.expired, "page expired at \(expiresAt), now is \(expected.now)")
+        guard expected.allowExpired || now - expected.clockSkewSeconds <= expiresAt else {
+            throw PageRejection(.expired, "page expired at \(expiresAt), now is \(now)")
         }
         self.records = records
     }

@@ -1,4 +1,4 @@
-import LienThongCore
+public import LienThongCore
 public import LienThongMerge
 public import LienThongStore
 
@@ -21,16 +21,16 @@ extension FeedPage {
     /// versions held for claims about the publisher that are still false are quarantined. The cursor moves to `last` only when the page continues it (`after` at or before the
     /// cursor), so pages may arrive in any order. A `head` below the cursor is a rollback by the
     /// publisher: the page is refused.
-    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
-        try store.write(now: now * 1000) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
+    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
+        try store.write(at: now) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
     }
 
     /// ``apply(to:rules:clockSkewSeconds:now:)`` without holding the calling thread while SQLite writes.
-    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: Int64) async throws -> PageApplication {
-        try await store.write(now: now * 1000) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
+    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) async throws -> PageApplication {
+        try await store.write(at: now) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
     }
 
-    private func apply(in transaction: StoreTransaction, rules: MergeRules, clockSkewSeconds: Int64, now: Int64) throws -> PageApplication {
+    private func apply(in transaction: StoreTransaction, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
         let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
         if let cursor, head < cursor.position {
             throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
@@ -40,7 +40,7 @@ extension FeedPage {
             let version: RecordVersion
             do {
                 version = try RecordVersion(
-                    json: json, dataset: dataset, publisher: publisher, nowMilliseconds: now * 1000, clockSkewSeconds: clockSkewSeconds
+                    json: json, dataset: dataset, publisher: publisher, now: now, clockSkewSeconds: clockSkewSeconds
                 )
             } catch {
                 try transaction.quarantine(

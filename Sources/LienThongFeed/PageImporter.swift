@@ -25,17 +25,17 @@ public struct PageImporter: Sendable {
         do {
             return try FeedPage(compact: Array(raw.trimmingASCIIWhiteSpace()), verifier: verifier, expected: expected)
         } catch {
-            throw await quarantine(raw, refusedBy: error, peer: expected.publisher)
+            throw await quarantine(raw, refusedBy: error, peer: expected.publisher, at: expected.now)
         }
     }
 
-    /// Applies a verified `page` under `rules` at `now` (Unix seconds); `raw` is its body as received, kept
-    /// in quarantine if the store refuses the page (a publisher's rollback).
-    public func apply(_ page: FeedPage, raw: [UInt8], rules: MergeRules, now: Int64) async throws(PageImportError) -> PageApplication {
+    /// Applies a verified `page` under `rules` at `now`; `raw` is its body as received, kept in quarantine
+    /// if the store refuses the page (a publisher's rollback).
+    public func apply(_ page: FeedPage, raw: [UInt8], rules: MergeRules, now: UnixTime) async throws(PageImportError) -> PageApplication {
         do {
             return try await page.apply(to: store, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now)
         } catch let rejection as PageRejection {
-            throw await quarantine(raw, refusedBy: rejection, peer: page.publisher)
+            throw await quarantine(raw, refusedBy: rejection, peer: page.publisher, at: now)
         } catch {
             throw PageImportError(.storeFailed, underlying: error)
         }
@@ -50,12 +50,12 @@ public struct PageImporter: Sendable {
         return (page, try await apply(page, raw: raw, rules: rules(page.dataset), now: expected.now))
     }
 
-    /// Keeps a refused page's body with the rejection, and gives the error to throw.
-    private func quarantine(_ raw: [UInt8], refusedBy rejection: PageRejection, peer: AgencyID) async -> PageImportError {
+    /// Keeps a refused page's body with the rejection, at the time it was checked, and gives the error to throw.
+    private func quarantine(_ raw: [UInt8], refusedBy rejection: PageRejection, peer: AgencyID, at now: UnixTime) async -> PageImportError {
         do {
             // Hashed before the write, so that a large body does not lengthen the write lock.
             let body = RefusedBody(raw, sha256: try Digest.sha256Hex(raw))
-            _ = try await store.write { try $0.quarantinePage(peer: peer, reason: rejection.reason.description, detail: rejection.description, body: body) }
+            _ = try await store.write(at: now) { try $0.quarantinePage(peer: peer, reason: rejection.reason.description, detail: rejection.description, body: body) }
             return PageImportError(.refused, rejection: rejection)
         } catch {
             return PageImportError(.quarantineFailed, rejection: rejection, underlying: error)

@@ -26,10 +26,12 @@ public struct RequestTokenSigner: Sendable {
     }
 
     /// A token for one `GET` of `pathAndQuery` (the request target exactly as it will be sent, such as
-    /// `/v1/feeds/dan-cu?after=0&limit=1000`) from `audience`, issued at `now` (Unix seconds).
-    public func token(audience: AgencyID, pathAndQuery: String, now: Int64, method: String = "GET") throws(JWSSigningError) -> String {
+    /// `/v1/feeds/dan-cu?after=0&limit=1000`) from `audience`, issued at `now` (in whole seconds, as tokens count).
+    public func token(audience: AgencyID, pathAndQuery: String, now: UnixTime, method: String = "GET") throws(JWSSigningError) -> String {
+        let issuedAt = now.seconds
         let payload: JSONValue = .object([
-            "iss": .string(agency.rawValue), "aud": .string(audience.rawValue), "iat": .integer(now), "exp": .integer(now + lifetimeSeconds),
+            // A time in seconds is at most Int64.max / 1000, so adding a lifetime of minutes cannot overflow.
+            "iss": .string(agency.rawValue), "aud": .string(audience.rawValue), "iat": .integer(issuedAt), "exp": .integer(issuedAt + lifetimeSeconds),
             "jti": .string(Self.randomJTI()), "htm": .string(method), "htu": .string(pathAndQuery),
         ])
         return try signer.sign(json: payload, type: RequestToken.type)

@@ -13,9 +13,9 @@ public import LienThongSigning
 public final class RequestTokenVerifier: Sendable {
     public let audience: AgencyID
     public let clockSkewSeconds: Int64
-    /// The Unix second the publisher started: tokens issued before it are refused, because the replay
-    /// memory of an earlier process is gone.
-    public let startedAt: Int64
+    /// When the publisher started: tokens issued before its second are refused, because the replay memory
+    /// of an earlier process is gone.
+    public let startedAt: UnixTime
     private let peers: [AgencyID: Set<PublicKey>]
     private let jws: JWSVerifier
     private let replayCache: ReplayCache
@@ -25,9 +25,9 @@ public final class RequestTokenVerifier: Sendable {
     public static let defaultReplayCapacityPerIssuer = 20_000
 
     /// A verifier for tokens addressed to `audience` by the agencies in `peers`, each with its pinned keys,
-    /// in a publisher that started at `startedAt` (Unix seconds).
+    /// in a publisher that started at `startedAt`.
     public convenience init(
-        audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, startedAt: Int64,
+        audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, startedAt: UnixTime,
         replayCapacityPerIssuer: Int = defaultReplayCapacityPerIssuer
     ) {
         self.init(
@@ -36,7 +36,7 @@ public final class RequestTokenVerifier: Sendable {
         )
     }
 
-    private init(audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, startedAt: Int64, replayCache: ReplayCache) {
+    private init(audience: AgencyID, peers: [AgencyID: [PublicKey]], clockSkewSeconds: Int64, startedAt: UnixTime, replayCache: ReplayCache) {
         self.audience = audience
         self.clockSkewSeconds = clockSkewSeconds
         self.startedAt = startedAt
@@ -52,7 +52,7 @@ public final class RequestTokenVerifier: Sendable {
     }
 
     /// ``check(_:method:pathAndQuery:now:)`` then ``accept(_:now:)``: for callers with no admission of their own.
-    public func verify(_ token: String, method: String, pathAndQuery: String, now: Int64) throws(RequestTokenRejection) -> AgencyID {
+    public func verify(_ token: String, method: String, pathAndQuery: String, now: UnixTime) throws(RequestTokenRejection) -> AgencyID {
         let checked = try check(token, method: method, pathAndQuery: pathAndQuery, now: now)
         try accept(checked, now: now)
         return checked.issuer
@@ -60,8 +60,8 @@ public final class RequestTokenVerifier: Sendable {
 
     /// Remembers a checked token until its `exp`; refuses it if it was accepted meanwhile [`replayed`] or
     /// its issuer's share of the replay memory is full of live tokens [`replay cache full`].
-    public func accept(_ token: CheckedRequestToken, now: Int64) throws(RequestTokenRejection) {
-        switch replayCache.remember(issuer: token.issuer, jti: token.jti, expiresAt: token.expiresAt, now: now) {
+    public func accept(_ token: CheckedRequestToken, now: UnixTime) throws(RequestTokenRejection) {
+        switch replayCache.remember(issuer: token.issuer, jti: token.jti, expiresAt: token.expiresAt, now: now.seconds) {
         case .remembered:
             return
         case .replayed:
@@ -72,9 +72,12 @@ public final class RequestTokenVerifier: Sendable {
     }
 
     /// Checks `token` for a request of `method` on `pathAndQuery` (the request target exactly as received,
-    /// percent-encoding untouched) at `now` (Unix seconds), without remembering it: a token already accepted
+    /// percent-encoding untouched) at `now`, without remembering it: a token already accepted
     /// is refused, but this one is not accepted until ``accept(_:now:)``.
-    public func check(_ token: String, method: String, pathAndQuery: String, now: Int64) throws(RequestTokenRejection) -> CheckedRequestToken {
+    public func check(_ token: String, method: String, pathAndQuery: String, now time: UnixTime) throws(RequestTokenRejection) -> CheckedRequestToken {
+        // Tokens count whole seconds.
+        let now = time.seconds
+        let startedAt = self.startedAt.seconds
         let verified: VerifiedJWS
         do {
             verified = try jws.verify(token)

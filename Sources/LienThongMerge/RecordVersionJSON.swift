@@ -48,14 +48,14 @@ extension RecordVersion {
     /// Members are checked in the order id, origin, hlc, vv, deleted, data, then the size, and the first
     /// broken rule is thrown: the caller quarantines this record and applies the rest of the page.
     public init(
-        json: JSONValue, dataset: DatasetName, publisher: AgencyID, nowMilliseconds: Int64, clockSkewSeconds: Int64
+        json: JSONValue, dataset: DatasetName, publisher: AgencyID, now: UnixTime, clockSkewSeconds: Int64
     ) throws(RecordRuleViolation) {
         guard let members = json.objectValue else {
             throw RecordRuleViolation(.malformed, "record is \(json.kindName), not a JSON object")
         }
         let id = try Self.readID(members)
         let origin = try Self.readOrigin(members, publisher: publisher)
-        let hlc = try Self.readHLC(members, nowMilliseconds: nowMilliseconds, clockSkewSeconds: clockSkewSeconds)
+        let hlc = try Self.readHLC(members, now: now, clockSkewSeconds: clockSkewSeconds)
         let vv = try Self.readVersionVector(members, origin: origin)
         let deletedValue = try Self.member("deleted", of: members)
         guard let deleted = deletedValue.boolValue else {
@@ -106,15 +106,16 @@ extension RecordVersion {
     }
 
     private static func readHLC(
-        _ members: [String: JSONValue], nowMilliseconds: Int64, clockSkewSeconds: Int64
+        _ members: [String: JSONValue], now: UnixTime, clockSkewSeconds: Int64
     ) throws(RecordRuleViolation) -> HybridTimestamp {
         guard let parts = try member("hlc", of: members).arrayValue, parts.count == 2,
             let milliseconds = parts[0].int64Value, let counter = parts[1].int64Value, milliseconds >= 0, counter >= 0
         else { throw RecordRuleViolation(.malformed, "record hlc is not two non-negative integers") }
-        guard milliseconds <= nowMilliseconds + clockSkewSeconds * 1000 else {
+        let stamped = UnixTime(milliseconds: milliseconds)
+        guard stamped <= now + .seconds(clockSkewSeconds) else {
             throw RecordRuleViolation(
                 .hlcTooFarInFuture,
-                "record hlc is \(milliseconds - nowMilliseconds) ms ahead of this clock, more than the \(clockSkewSeconds) s skew allowed"
+                "record hlc is \((stamped - now).milliseconds) ms ahead of this clock, more than the \(clockSkewSeconds) s skew allowed"
             )
         }
         return HybridTimestamp(milliseconds: milliseconds, counter: counter)

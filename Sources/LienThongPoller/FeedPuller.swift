@@ -71,17 +71,17 @@ public struct FeedPuller: Sendable {
     private let clockSkewSeconds: Int64
     private let pageLimit: Int64
     private let metrics: FeedMetrics
-    private let clock: @Sendable () -> Int64
+    let clock: any UnixClock
     private let prefetchBudget: PrefetchBudget
     private let memory = FeedMemory()
 
-    /// `clock` gives now in Unix seconds, for request tokens and page checks; tests replaying recorded
-    /// feeds fix it. `prefetchBudget` bounds the pages fetched ahead: give every puller of one process the
+    /// `clock` gives now, for request tokens, page checks and the store; tests replaying recorded feeds fix
+    /// it. `prefetchBudget` bounds the pages fetched ahead: give every puller of one process the
     /// same one.
     public init(
         agency: AgencyID, client: HTTPClient, store: Store, tokens: RequestTokenSigner, clockSkewSeconds: Int64,
         pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics(), prefetchBudget: PrefetchBudget = PrefetchBudget(),
-        clock: @escaping @Sendable () -> Int64 = FeedPuller.systemClock
+        clock: any UnixClock = SystemClock()
     ) {
         self.agency = agency
         self.client = client
@@ -98,9 +98,6 @@ public struct FeedPuller: Sendable {
     /// How many ETags this puller and its copies remember, and their bytes: bounded by
     /// ``FeedMemory/maximumEntityTags`` and ``FeedMemory/maximumEntityTagBytes``.
     public var entityTagMemory: (count: Int, bytes: Int) { memory.entityTagUsage }
-
-    /// The wall clock in Unix seconds.
-    public static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970.rounded(.down)) }
 
     /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
     ///
@@ -154,7 +151,7 @@ public struct FeedPuller: Sendable {
                 }
                 let page: FeedPage
                 let raw: [UInt8]
-                let now: Int64
+                let now: UnixTime
                 switch fetched {
                 case .failure(let error): return .failure(error)
                 case .success(.caughtUp):
@@ -215,7 +212,7 @@ public struct FeedPuller: Sendable {
     /// One response of a feed, checked.
     private enum Fetched: Sendable {
         /// A page that passed every check, its body as received, and the time it was checked at.
-        case page(FeedPage, raw: [UInt8], now: Int64)
+        case page(FeedPage, raw: [UInt8], now: UnixTime)
         /// 304, or no page asked for.
         case caughtUp
 
@@ -234,10 +231,10 @@ public struct FeedPuller: Sendable {
     private func fetch(_ feed: PulledFeed, after: Int64) async throws(PullError) -> Fetched {
         var limit = pageLimit
         var response: HTTPResponse
-        var now: Int64
+        var now: UnixTime
         while true {
             let path = feedPath(feed, after: after, limit: limit)
-            now = clock()
+            now = clock.now
             let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
             var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
             if let tag = memory.entityTag(for: feed, after: after) { headers.append((name: "If-None-Match", value: tag)) }
@@ -329,7 +326,7 @@ final class FeedMemory: Sendable {
     static let maximumEntityTags = 4096
 
     private let tags = Locked<[String: (after: Int64, tag: String)]>([:])
-    private let behindSince = Locked<[String: Int64]>([:])
+    private let behindSince = Locked<[String: UnixTime]>([:])
 
     /// How many ETags are held, and their bytes.
     var entityTagUsage: (count: Int, bytes: Int) { tags.withLock { ($0.count, $0.values.reduce(0) { $0 + $1.tag.utf8.count }) } }
@@ -354,7 +351,7 @@ final class FeedMemory: Sendable {
     private static func key(_ feed: PulledFeed) -> String { "\(feed.peer)/\(feed.dataset)" }
 
     /// Seconds the feed has been behind its publisher: 0 once caught up.
-    func secondsBehind(_ feed: PulledFeed, caughtUp: Bool, now: Int64) -> Int64 {
+    func secondsBehind(_ feed: PulledFeed, caughtUp: Bool, now: UnixTime) -> Int64 {
         let key = Self.key(feed)
         return behindSince.withLock { since in
             if caughtUp {
@@ -363,7 +360,7 @@ final class FeedMemory: Sendable {
             }
             let start = since[key] ?? now
             since[key] = start
-            return now - start
+            return (now - start).components.seconds
         }
     }
 }

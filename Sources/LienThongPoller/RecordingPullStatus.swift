@@ -17,16 +17,13 @@ extension FeedPuller {
         guard !Task.isCancelled else { return result }
         let retryDelay = result.failure.flatMap(retryIn)
         // Best effort: a store that cannot take the note fails the pull itself too, which is reported.
-        _ = try? await store.write { transaction in
+        _ = try? await store.write(at: clock.now) { transaction in
             switch result {
             case .success:
                 try transaction.recordPullSuccess(peer: feed.peer, dataset: feed.dataset)
             case .failure(let error):
-                // The delay comes from the peer's Retry-After too: the sum saturates rather than trap.
-                let due = retryDelay.map { delay in
-                    let (sum, overflow) = transaction.now.addingReportingOverflow(delay.milliseconds)
-                    return overflow ? Int64.max : sum
-                }
+                // The delay comes from the peer's Retry-After too: UnixTime's sum saturates rather than trap.
+                let due = retryDelay.map { (transaction.now + $0).milliseconds }
                 try transaction.recordPullFailure(peer: feed.peer, dataset: feed.dataset, reason: error.description, nextAttemptAt: due)
             }
         }

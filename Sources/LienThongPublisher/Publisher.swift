@@ -6,7 +6,7 @@ public import LienThongStore
 public import Logging
 import Foundation
 import LienThongSigning
-import LienThongCore
+public import LienThongCore
 
 /// The publisher of protocol v1 (docs/PROTOCOL.md): serves this agency's own feed, as signed pages
 /// addressed to each requester and reduced to what it is granted, over HTTP with Hummingbird.
@@ -20,16 +20,18 @@ public struct Publisher: Sendable {
     private let logger: Logger
     private let rateLimiter = RateLimiter()
     private let refusalLog: RefusalLog
+    private let clock: any UnixClock
 
     /// A publisher of `store`'s own feed. `metrics` is shared with the poller so that `/metrics` shows both.
-    /// Request tokens issued before `startedAt` (Unix seconds; default now) are refused, since the memory of
-    /// the tokens an earlier process accepted is gone. Refused tokens are logged as one summary line per
-    /// `refusalLogInterval` at most.
+    /// `clock` stamps pages and checks request tokens. Tokens issued before `startedAt` (default: the clock's
+    /// now) are refused, since the memory of the tokens an earlier process accepted is gone. Refused tokens
+    /// are logged as one summary line per `refusalLogInterval` at most.
     public init(
         settings: PublisherSettings, store: Store, metrics: FeedMetrics = FeedMetrics(), logger: Logger,
-        startedAt: Int64? = nil, refusalLogInterval: Duration = .seconds(10)
+        clock: any UnixClock = SystemClock(), startedAt: UnixTime? = nil, refusalLogInterval: Duration = .seconds(10)
     ) {
-        state = PublisherState(settings, startedAt: startedAt ?? Int64(Date().timeIntervalSince1970.rounded(.down)))
+        state = PublisherState(settings, startedAt: startedAt ?? clock.now)
+        self.clock = clock
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -54,7 +56,7 @@ public struct Publisher: Sendable {
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let handlers = PublisherHandlers(
-            state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter, refusalLog: refusalLog
+            state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter, refusalLog: refusalLog, clock: clock
         )
         let router = Router(context: PublisherRequestContext.self)
         router.add(middleware: PublisherErrorMiddleware())
@@ -103,7 +105,7 @@ final class PublisherState: Sendable {
 
     private let box: Locked<Current>
 
-    init(_ settings: PublisherSettings, startedAt: Int64) {
+    init(_ settings: PublisherSettings, startedAt: UnixTime) {
         let verifier = RequestTokenVerifier(
             audience: settings.agency, peers: settings.peers.mapValues(\.keys), clockSkewSeconds: settings.clockSkewSeconds,
             startedAt: startedAt

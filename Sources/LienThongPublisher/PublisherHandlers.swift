@@ -17,6 +17,7 @@ struct PublisherHandlers: Sendable {
     let logger: Logger
     let rateLimiter: RateLimiter
     let refusalLog: RefusalLog
+    let clock: any UnixClock
 
     /// How long a client is asked to wait when the store cannot answer.
     static let storeRetryAfterSeconds: Int64 = 5
@@ -41,13 +42,13 @@ struct PublisherHandlers: Sendable {
 
     func datasets(_ request: Request) async throws -> Response {
         let current = state.current
-        let now = Self.now()
+        let now = clock.now
         let requester = try admit(request, current, now: now)
         guard request.uri.query == nil else { throw PublisherError.badRequest("the dataset list takes no query parameters") }
         let granted = current.settings.datasets.filter { current.settings.grant($0, to: requester) != nil }
         let heads = try await readStore { snapshot in try granted.map { ($0, try snapshot.ownFeedHead(dataset: $0)) } }
         let payload = DatasetList.payload(
-            publisher: current.settings.agency, audience: requester, issuedAt: now, expiresAt: now + Self.lifetime(current.settings),
+            publisher: current.settings.agency, audience: requester, issuedAt: now.seconds, expiresAt: now.seconds + Self.lifetime(current.settings),
             datasets: heads.map { (name: $0.0, head: $0.1) }
         )
         let compact = try current.signer.sign(json: payload, type: DatasetList.type)
@@ -57,7 +58,7 @@ struct PublisherHandlers: Sendable {
 
     func feed(_ request: Request, dataset name: String?) async throws -> Response {
         let current = state.current
-        let now = Self.now()
+        let now = clock.now
         let requester = try admit(request, current, now: now)
         let query = try FeedQuery(request.uri.query)
         guard let name, let dataset = try? DatasetName(name), current.settings.datasets.contains(dataset) else {
@@ -85,8 +86,8 @@ struct PublisherHandlers: Sendable {
             return Response(status: .notModified, headers: [.eTag: tag.value, .cacheControl: "no-store"])
         }
         let payload = FeedPage.payloadBytes(
-            publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now,
-            expiresAt: now + Self.lifetime(current.settings), records: records
+            publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now.seconds,
+            expiresAt: now.seconds + Self.lifetime(current.settings), records: records
         )
         let compact = try current.signer.sign(trustedObject: payload, type: FeedPage.type)
         let last = records.last?.seq ?? query.after
@@ -98,7 +99,7 @@ struct PublisherHandlers: Sendable {
             throw PublisherError.internalError
         }
         // No page leaves unaudited: if the audit line cannot be written, the request fails.
-        try await writeStore { transaction in
+        try await writeStore(at: now) { transaction in
             try transaction.audit("page served", peer: requester, dataset: dataset, detail: .object([
                 "after": .integer(query.after), "last": .integer(last), "head": .integer(head), "records": .integer(records.count),
             ]))
@@ -115,7 +116,7 @@ struct PublisherHandlers: Sendable {
     // MARK: - Admission
 
     /// Refuses a request with a body, checks its request token and the requester's rate; returns the requester.
-    private func admit(_ request: Request, _ current: PublisherState.Current, now: Int64) throws(PublisherError) -> AgencyID {
+    private func admit(_ request: Request, _ current: PublisherState.Current, now: UnixTime) throws(PublisherError) -> AgencyID {
         if request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0 {
             throw .payloadTooLarge("requests carry no body")
         }
@@ -175,9 +176,9 @@ struct PublisherHandlers: Sendable {
         }
     }
 
-    private func writeStore(_ body: @escaping @Sendable (StoreTransaction) throws -> Void) async throws(PublisherError) {
+    private func writeStore(at now: UnixTime, _ body: @escaping @Sendable (StoreTransaction) throws -> Void) async throws(PublisherError) {
         do {
-            try await Self.offCooperativePool { [store] in try store.write(body) }
+            try await Self.offCooperativePool { [store] in try store.write(at: now, body) }
         } catch {
             logger.error("cannot write the audit log", metadata: ["error.type": "\(type(of: error))"])
             throw .unavailable("the publisher cannot write its audit log now", retryAfter: Self.storeRetryAfterSeconds)
@@ -191,8 +192,6 @@ struct PublisherHandlers: Sendable {
             DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
         }
     }
-
-    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) }
 
     /// The validity of what is signed: the configured page lifetime, kept within what a reader accepts.
     private static func lifetime(_ settings: PublisherSettings) -> Int64 {

@@ -54,7 +54,7 @@ extension StoreTransaction {
             INSERT INTO pull_status (peer, dataset, last_attempt_at, last_success_at, consecutive_failures) VALUES (?1, ?2, ?3, ?3, 0)
             ON CONFLICT (peer, dataset) DO UPDATE SET
                 last_attempt_at = ?3, last_success_at = ?3, consecutive_failures = 0, next_attempt_at = NULL
-            """, arguments: [peer.rawValue, dataset.rawValue, now])
+            """, arguments: [peer.rawValue, dataset.rawValue, nowMilliseconds])
     }
 
     /// Notes that a pull of `peer`'s `dataset` failed now for `reason` (one line, no record contents), and
@@ -67,7 +67,7 @@ extension StoreTransaction {
                 VALUES (?1, ?2, ?3, ?4, ?3, 1, ?5)
             ON CONFLICT (peer, dataset) DO UPDATE SET
                 last_attempt_at = ?3, last_error = ?4, last_error_at = ?3, consecutive_failures = consecutive_failures + 1, next_attempt_at = ?5
-            """, arguments: [peer.rawValue, dataset.rawValue, now, reason, nextAttemptAt])
+            """, arguments: [peer.rawValue, dataset.rawValue, nowMilliseconds, reason, nextAttemptAt])
         return try pullStatus(peer: peer, dataset: dataset)?.consecutiveFailures ?? 1
     }
 

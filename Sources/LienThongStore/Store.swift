@@ -7,12 +7,17 @@ public import LienThongMerge
 /// programs read through the `visible_records` view (docs/STORE.md).
 public struct Store: Sendable {
     private let writer: any DatabaseWriter
+    /// Where the time of a write comes from.
+    public let clock: any UnixClock
 
     /// Opens (creating if needed) the store at `url` and brings its schema up to date. A new store is created
     /// with mode 0600 (and its folder, if missing, 0700) whatever the umask; SQLite gives the `-wal` and `-shm`
     /// files the store's mode, and `-wal` and `-shm` files left from an earlier run are given it again. An
     /// existing store keeps its mode.
-    public init(openingAt url: URL) throws(StoreError) {
+    /// Every write happens at `clock`'s time unless given one (``write(at:_:)``); tests and the fixtures
+    /// tool fix it.
+    public init(openingAt url: URL, clock: any UnixClock = SystemClock()) throws(StoreError) {
+        self.clock = clock
         var configuration = GRDB.Configuration()
         configuration.foreignKeysEnabled = true
         // Other programs (and lienthong's own commands) open the store while the daemon writes, and the first
@@ -41,10 +46,11 @@ public struct Store: Sendable {
         }
     }
 
-    /// Runs `body` in one write transaction happening at `now` (milliseconds since the Unix epoch):
+    /// Runs `body` in one write transaction happening at `time` (the store's clock's now if nil):
     /// everything it does is kept, or, if it throws, none of it.
-    public func write<Result>(now: Int64 = Store.currentMilliseconds(), _ body: (StoreTransaction) throws -> Result) throws -> Result {
-        try writer.write { db in
+    public func write<Result>(at time: UnixTime? = nil, _ body: (StoreTransaction) throws -> Result) throws -> Result {
+        let now = time ?? clock.now
+        return try writer.write { db in
             let transaction = try StoreTransaction(db, now: now)
             let result = try body(transaction)
             try transaction.finish()
@@ -52,12 +58,13 @@ public struct Store: Sendable {
         }
     }
 
-    /// ``write(now:_:)`` without holding the calling thread: the transaction runs on the store's own
+    /// ``write(at:_:)`` without holding the calling thread: the transaction runs on the store's own
     /// queue while the task waits.
     public func write<Result: Sendable>(
-        now: Int64 = Store.currentMilliseconds(), _ body: @escaping @Sendable (StoreTransaction) throws -> Result
+        at time: UnixTime? = nil, _ body: @escaping @Sendable (StoreTransaction) throws -> Result
     ) async throws -> Result {
-        try await writer.write { db in
+        let now = time ?? clock.now
+        return try await writer.write { db in
             let transaction = try StoreTransaction(db, now: now)
             let result = try body(transaction)
             try transaction.finish()
@@ -72,9 +79,6 @@ public struct Store: Sendable {
 
     /// How long an operation waits for another connection's lock before it fails.
     public static let busyTimeoutSeconds: Double = 10
-
-    /// The wall clock in milliseconds since the Unix epoch.
-    public static func currentMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// Runs `body` on a consistent snapshot of the store.
     public func read<Result>(_ body: (StoreSnapshot) throws -> Result) throws -> Result {

@@ -2,11 +2,13 @@ import GRDB
 public import LienThongCore
 public import LienThongMerge
 
-/// The operations of one write transaction. It lives only inside ``Store/write(now:_:)``.
+/// The operations of one write transaction. It lives only inside ``Store/write(at:_:)``.
 public final class StoreTransaction {
     let db: Database
-    /// Milliseconds since the Unix epoch at which this transaction happens.
-    public let now: Int64
+    /// When this transaction happens.
+    public let now: UnixTime
+    /// ``now`` as the store keeps times: milliseconds since the Unix epoch.
+    let nowMilliseconds: Int64
     private var clock: HybridClock
     private let clockAtStart: HybridClock
     private var ownFeedHeads: [DatasetName: Int64] = [:]
@@ -15,9 +17,10 @@ public final class StoreTransaction {
     private var authoredCache: [RecordKey: [AgencyID: Int64]] = [:]
     private var heldCounts: [FeedKey: Int] = [:]
 
-    init(_ db: Database, now: Int64) throws {
+    init(_ db: Database, now: UnixTime) throws {
         self.db = db
         self.now = now
+        nowMilliseconds = now.milliseconds
         let saved = try Row.fetchOne(db, sql: "SELECT hlc_ms, hlc_counter FROM clock WHERE singleton = 1")
         clock = HybridClock(last: saved.map { HybridTimestamp(milliseconds: $0["hlc_ms"], counter: $0["hlc_counter"]) }
             ?? HybridTimestamp(milliseconds: 0, counter: 0))
@@ -41,7 +44,7 @@ public final class StoreTransaction {
     public func edit(dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy) throws
         -> RecordVersion
     {
-        let hlc = clock.tick(physicalMilliseconds: now)
+        let hlc = clock.tick(physicalMilliseconds: nowMilliseconds)
         var version = Merge.localEdit(siblings: [], dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data)
         if try !insertIfNew(version, source: "local") {
             let current = try storedSiblings(RecordKey(dataset: dataset, id: id))
@@ -49,7 +52,7 @@ public final class StoreTransaction {
                 siblings: current.map(\.version), dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data
             )
             try replaceSiblings(
-                current: current, displaced: current.map(\.version), adding: StoredVersion(version: version, source: "local", receivedAt: now),
+                current: current, displaced: current.map(\.version), adding: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds),
                 remaining: [version], policy: policy
             )
         }
@@ -113,7 +116,7 @@ public final class StoreTransaction {
     /// a version held before the page that caught up was fetched, and still claiming more of `peer`'s edits
     /// than `peer` has published, is quarantined. Returns how many were.
     public func feedCaughtUp(peer: AgencyID, dataset: DatasetName, rules: MergeRules) throws -> Int {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldClaiming), arguments: [dataset.rawValue, peer.rawValue, now])
+        let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldClaiming), arguments: [dataset.rawValue, peer.rawValue, nowMilliseconds])
         var quarantined = 0
         for row in rows {
             let held = try StoredVersion(row: row)
@@ -176,7 +179,7 @@ public final class StoreTransaction {
             }
             clock.observe(version.hlc)
             try replaceSiblings(
-                current: current, displaced: displaced, adding: StoredVersion(version: version, source: source, receivedAt: now),
+                current: current, displaced: displaced, adding: StoredVersion(version: version, source: source, receivedAt: nowMilliseconds),
                 remaining: remaining, policy: rules.policy
             )
             return .applied
@@ -224,7 +227,7 @@ public final class StoreTransaction {
             return .refused
         }
         heldCounts[feed] = count + 1
-        try db.cachedStatement(sql: SQL.insertHeld).execute(arguments: VersionColumns.arguments(version) + [peer.rawValue, now])
+        try db.cachedStatement(sql: SQL.insertHeld).execute(arguments: VersionColumns.arguments(version) + [peer.rawValue, nowMilliseconds])
         let seq = db.lastInsertedRowID
         for agency in agencies {
             try db.cachedStatement(sql: SQL.insertHeldClaim).execute(arguments: [version.dataset.rawValue, agency.rawValue, seq])
@@ -258,9 +261,9 @@ public final class StoreTransaction {
     private func insertIfNew(_ version: RecordVersion, source: String) throws -> Bool {
         let key = RecordKey(version)
         guard siblingCache[key] == nil else { return false }
-        try db.cachedStatement(sql: SQL.insertNewRecord).execute(arguments: VersionColumns.arguments(version) + [source, now])
+        try db.cachedStatement(sql: SQL.insertNewRecord).execute(arguments: VersionColumns.arguments(version) + [source, nowMilliseconds])
         guard db.changesCount == 1 else { return false }
-        siblingCache[key] = [StoredVersion(version: version, source: source, receivedAt: now)]
+        siblingCache[key] = [StoredVersion(version: version, source: source, receivedAt: nowMilliseconds)]
         return true
     }
 
@@ -281,7 +284,7 @@ public final class StoreTransaction {
         let all = current + [new]
         for old in current where displaced.contains(old.version) {
             try db.cachedStatement(sql: SQL.insertHistory)
-                .execute(arguments: VersionColumns.arguments(old.version) + [old.source, old.receivedAt, now])
+                .execute(arguments: VersionColumns.arguments(old.version) + [old.source, old.receivedAt, nowMilliseconds])
         }
         let dataset = new.version.dataset.rawValue
         let id = new.version.id
@@ -321,19 +324,19 @@ public final class StoreTransaction {
         try db.cachedStatement(sql: """
             INSERT INTO cursor (peer, dataset, position, head, updated_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (peer, dataset) DO UPDATE SET position = excluded.position, head = excluded.head, updated_at = excluded.updated_at
-            """).execute(arguments: [peer.rawValue, dataset.rawValue, position, head, now])
+            """).execute(arguments: [peer.rawValue, dataset.rawValue, position, head, nowMilliseconds])
     }
 
     /// Keeps something refused from a peer, exactly as it came, with the reason.
     public func quarantine(peer: AgencyID, dataset: DatasetName?, recordID: String?, reason: String, detail: String, raw: String) throws {
         try db.cachedStatement(sql: "INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [now, peer.rawValue, dataset?.rawValue, recordID, reason, detail, raw])
+            .execute(arguments: [nowMilliseconds, peer.rawValue, dataset?.rawValue, recordID, reason, detail, raw])
     }
 
     /// Writes one event to the audit log. `detail` must not hold record contents.
     public func audit(_ event: String, peer: AgencyID?, dataset: DatasetName?, detail: JSONValue) throws {
         try db.cachedStatement(sql: "INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [now, event, peer?.rawValue, dataset?.rawValue, detail.serializedText])
+            .execute(arguments: [nowMilliseconds, event, peer?.rawValue, dataset?.rawValue, detail.serializedText])
     }
 }
 
@@ -364,13 +367,13 @@ extension StoreTransaction {
     public func quarantinePage(peer: AgencyID, reason: String, detail: String, body: RefusedBody) throws -> Bool {
         try db.cachedStatement(sql: """
             UPDATE quarantine SET times_seen = times_seen + 1, last_seen_at = ? WHERE peer = ? AND raw_sha256 = ?
-            """).execute(arguments: [now, peer.rawValue, body.sha256])
+            """).execute(arguments: [nowMilliseconds, peer.rawValue, body.sha256])
         guard db.changesCount == 0 else { return false }
         try db.cachedStatement(sql: """
             INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw, raw_sha256, raw_bytes, last_seen_at)
                 VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                now, peer.rawValue, "page: \(reason)", detail, String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, now,
+                nowMilliseconds, peer.rawValue, "page: \(reason)", detail, String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, nowMilliseconds,
             ])
         try audit("page refused", peer: peer, dataset: nil, detail: .object([
             "reason": .string(reason), "detail": .string(detail), "sha256": .string(body.sha256), "bytes": .integer(Int64(body.size)),

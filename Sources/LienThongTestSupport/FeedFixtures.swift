@@ -18,8 +18,10 @@ public let boYTe = try! AgencyID("bo-y-te")
 public let soTuPhap = try! AgencyID("so-tu-phap")
 public let danCu = try! DatasetName("dan-cu")
 public let hoTich = try! DatasetName("ho-tich")
-/// The fixed time the page checks are tested at, in Unix seconds.
+/// The fixed time the page checks are tested at, in Unix seconds, as pages and tokens count it.
 public let now: Int64 = 1_790_000_000
+/// ``now`` as the clock gives it.
+public let fixedNow = UnixTime(seconds: now)
 /// What bo-y-te may see of dan-cu: not `so_cccd`.
 public let grantedFields = ["ho_ten", "ngay_sinh"]
 /// A value of the field bo-y-te is not granted: it must never reach bo-y-te.
@@ -28,7 +30,11 @@ public let boYTeSigner = RequestTokenSigner(agency: boYTe, key: requesterKey)
 public let quietLogger = Logger(label: "lienthong-test") { _ in SwiftLogNoOpLogHandler() }
 public let verifier = JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type)
 
-public func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970) }
+/// The system clock's now in whole Unix seconds, as pages and tokens count it.
+public func wallClock() -> Int64 { SystemClock().now.seconds }
+
+/// The system clock's now.
+public func wallTime() -> UnixTime { SystemClock().now }
 
 /// A record version as bo-cong-an publishes it.
 public func record(_ id: String, edit: Int64 = 1, hlc: Int64 = (now - 10) * 1000, origin: AgencyID = boCongAn, data: JSONValue = .object(["ho_ten": .string("Trần Văn Bình")])) -> JSONValue {
@@ -58,7 +64,7 @@ public func page(
 public func expectation(after: Int64? = nil, allowExpired: Bool = false, limit: Int64 = FeedPage.maximumLimit) -> PageExpectation {
     PageExpectation(
         publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: after == nil ? nil : danCu, after: after, limit: limit,
-        now: now, clockSkewSeconds: 300, allowExpired: allowExpired
+        now: fixedNow, clockSkewSeconds: 300, allowExpired: allowExpired
     )
 }
 

@@ -84,7 +84,8 @@ struct StoreBenchmark: ParsableCommand {
         let key = try PrivateKey.generate(.ed25519)
         let verifier = JWSVerifier(keys: [key.publicKey], requiredType: FeedPage.type)
         let store = try Store(openingAt: workFolder.appending(path: "lienthong.sqlite"))
-        let now = Store.currentMilliseconds() / 1000
+        let time = store.clock.now
+        let now = time.seconds
         var applySeconds = 0.0
         for page in 0..<pages {
             let range = page * pageSize..<min(records, (page + 1) * pageSize)
@@ -96,10 +97,10 @@ struct StoreBenchmark: ParsableCommand {
             let compact = try JWSSigner(key: key).sign(json: payload, type: FeedPage.type)
             let verified = try FeedPage(
                 compact: Array(compact.utf8), verifier: verifier,
-                expected: PageExpectation(publisher: publisher, audience: audience, pulledDatasets: [dataset], now: now, clockSkewSeconds: 300)
+                expected: PageExpectation(publisher: publisher, audience: audience, pulledDatasets: [dataset], now: time, clockSkewSeconds: 300)
             )
             applySeconds += try timed { _ = try verified.apply(
-                    to: store, rules: MergeRules(policy: .lww, receiver: audience, directSources: [publisher]), clockSkewSeconds: 300, now: now
+                    to: store, rules: MergeRules(policy: .lww, receiver: audience, directSources: [publisher]), clockSkewSeconds: 300, now: time
                 ) }
         }
         return (Double(records) / plainSeconds, Double(records) / applySeconds)

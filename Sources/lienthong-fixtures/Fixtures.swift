@@ -7,7 +7,7 @@ import LienThongMerge
 import LienThongSigning
 
 @main
-struct Fixtures: ParsableCommand {
+struct Fixtures: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lienthong-fixtures",
         abstract: "Write the recorded feeds of fixtures/feeds from fixed test-only keys and a fixed clock.",
@@ -29,7 +29,7 @@ struct Fixtures: ParsableCommand {
     @Flag(help: "Make the test keys that OUT/keys lacks. Without it a missing key is an error.")
     var createMissingKeys = false
 
-    func run() throws {
+    func run() async throws {
         let output = OutputFolder(root: URL(fileURLWithPath: out))
         // Made here first, so that only keys/ gets the private mode the key writer gives new folders.
         try FileManager.default.createDirectory(at: output.root, withIntermediateDirectories: true)
@@ -43,30 +43,33 @@ struct Fixtures: ParsableCommand {
 
         let scratch = FileManager.default.temporaryDirectory.appending(path: "lienthong-fixtures-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let police = try RecordedPublisher(
+        let everything = DatasetGrant(fields: nil)
+        // bo-y-te pulls dan-cu too, so that a page addressed to it can be recorded (tampered/wrong-audience).
+        let police = try FixturePublisher(
             agency: World.boCongAn, key: keys[World.boCongAn]!, dataset: World.danCu, policy: .authority(owner: World.boCongAn),
-            grant: DatasetGrant(fields: nil), edits: World.danCuEdits, storeURL: scratch.appending(path: "bo-cong-an.sqlite")
+            readers: [World.ubndHaNoi: (keys[World.ubndHaNoi]!.publicKey, everything), World.boYTe: (keys[World.boYTe]!.publicKey, everything)],
+            edits: World.danCuEdits, storeURL: scratch.appending(path: "bo-cong-an.sqlite")
         )
-        let health = try RecordedPublisher(
+        let health = try FixturePublisher(
             agency: World.boYTe, key: keys[World.boYTe]!, dataset: World.tiemChung, policy: .lww,
-            grant: DatasetGrant(fields: World.tiemChungFields), edits: World.tiemChungEdits, storeURL: scratch.appending(path: "bo-y-te.sqlite")
+            readers: [World.ubndHaNoi: (keys[World.ubndHaNoi]!.publicKey, DatasetGrant(fields: World.tiemChungFields))],
+            edits: World.tiemChungEdits, storeURL: scratch.appending(path: "bo-y-te.sqlite")
         )
 
         // The good feeds, page after page, and what the reader holds once it has applied them.
         var firstPoliceBytes: [UInt8] = []
         for publisher in [police, health] {
             let verifier = JWSVerifier(keys: [keys[publisher.agency]!.publicKey], requiredType: FeedPage.type)
-            for after in stride(from: Int64(0), to: try publisher.head(), by: Int(World.pageLimit)) {
-                let bytes = try output.writePage(
-                    "\(publisher.agency)/\(publisher.dataset)/after-\(after).jws", try publisher.page(after: after, audience: World.ubndHaNoi),
-                    verifier: verifier
-                )
+            let positions = Array(stride(from: Int64(0), to: try publisher.head(), by: Int(World.pageLimit)))
+            let pages = try await publisher.pages(after: positions, to: World.ubndHaNoi, readerKey: keys[World.ubndHaNoi]!)
+            for (after, page) in zip(positions, pages) {
+                let bytes = try output.writePage("\(publisher.agency)/\(publisher.dataset)/after-\(after).jws", page, verifier: verifier)
                 if publisher.agency == World.boCongAn, after == 0 { firstPoliceBytes = bytes }
             }
             try output.write("expected/\(publisher.dataset).jsonl", try publisher.expectedExport())
         }
 
-        try writeTampered(police: police, policeKey: keys[World.boCongAn]!, firstPage: firstPoliceBytes, scratch: scratch, output: output)
+        try await writeTampered(police: police, keys: keys, firstPage: firstPoliceBytes, scratch: scratch, output: output)
 
         for path in output.files { print(path) }
         let stray = output.stray()
@@ -77,22 +80,27 @@ struct Fixtures: ParsableCommand {
     }
 
     /// bo-cong-an's dan-cu feed bent one way per folder under tampered/.
-    private func writeTampered(police: RecordedPublisher, policeKey: PrivateKey, firstPage: [UInt8], scratch: URL, output: OutputFolder) throws {
+    private func writeTampered(police: FixturePublisher, keys: [AgencyID: PrivateKey], firstPage: [UInt8], scratch: URL, output: OutputFolder) async throws {
+        let policeKey = keys[World.boCongAn]!
+        let readerKey = keys[World.ubndHaNoi]!
         let verifier = JWSVerifier(keys: [policeKey.publicKey], requiredType: FeedPage.type)
 
         // The first page with one bit of its signature flipped.
         try output.write("tampered/signature-flipped/after-0.jws", try Self.flippingSignatureBit(firstPage))
 
         // The first page as bo-cong-an serves it to bo-y-te: validly signed, addressed to another agency.
-        try output.writePage("tampered/wrong-audience/after-0.jws", try police.page(after: 0, audience: World.boYTe), verifier: verifier)
+        let toHealth = try await police.pages(after: [0], to: World.boYTe, readerKey: keys[World.boYTe]!)
+        try output.writePage("tampered/wrong-audience/after-0.jws", toHealth[0], verifier: verifier)
 
         // bo-cong-an restored a backup holding only its first two versions: head 2, where the reader has seen 5.
-        let restored = try RecordedPublisher(
+        let restored = try FixturePublisher(
             agency: World.boCongAn, key: policeKey, dataset: World.danCu, policy: .authority(owner: World.boCongAn),
-            grant: DatasetGrant(fields: nil), edits: World.danCuEdits.prefix(2), storeURL: scratch.appending(path: "bo-cong-an-restored.sqlite")
+            readers: [World.ubndHaNoi: (readerKey.publicKey, DatasetGrant(fields: nil))],
+            edits: World.danCuEdits.prefix(2), storeURL: scratch.appending(path: "bo-cong-an-restored.sqlite")
         )
-        try output.writePage("tampered/rollback/after-0.jws", try restored.page(after: 0, audience: World.ubndHaNoi), verifier: verifier)
-        try output.writePage("tampered/rollback/after-5.jws", try restored.page(after: 5, audience: World.ubndHaNoi), verifier: verifier)
+        let rolledBack = try await restored.pages(after: [0, 5], to: World.ubndHaNoi, readerKey: readerKey)
+        try output.writePage("tampered/rollback/after-0.jws", rolledBack[0], verifier: verifier)
+        try output.writePage("tampered/rollback/after-5.jws", rolledBack[1], verifier: verifier)
 
         // Continuations of the good feed (after 5, head 7): one bad record, then an honest one.
         let danCuHead = try police.head()

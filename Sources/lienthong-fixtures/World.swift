@@ -8,6 +8,8 @@ import LienThongSigning
 enum World {
     /// 2026-01-01T00:00:00Z in Unix seconds: pages are issued at this instant, and readers replay them at it.
     static let now: Int64 = 1_767_225_600
+    /// The publishers' clock, stopped at ``now``.
+    static let clock = FixedClock(UnixTime(seconds: now))
     /// How long a recorded page is valid for, as a publisher serves it by default.
     static let pageLifetimeSeconds: Int64 = 300
     /// The reader's allowed clock skew (`clock_skew_seconds` in its configuration).

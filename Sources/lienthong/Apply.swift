@@ -41,21 +41,17 @@ struct Apply: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let (configuration, store) = try config.openStore()
-            let peerID: AgencyID
-            do {
-                peerID = try AgencyID(peer)
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
+            let peerID = try AgencyID(peer)
             guard let settings = configuration.peers[peerID] else {
-                throw Failure(exitCode: 2, "\(peerID) is not a peer in \(configuration.fileURL.path)")
+                throw Failure.unusable("\(peerID) is not a peer in \(configuration.fileURL.path)")
             }
-            let verifier = JWSVerifier(keys: try settings.pinnedKeys(), requiredType: FeedPage.type)
+            let verifier = JWSVerifier(keys: try settings.readPinnedKeys(), requiredType: FeedPage.type)
             let importer = PageImporter(store: store, clockSkewSeconds: configuration.clockSkewSeconds)
+            let clock: any UnixClock = self.now.map { FixedClock(UnixTime(seconds: $0)) } ?? store.clock
             var refused = 0
             for path in pages {
                 let bytes = try InputOption(file: path).readAll(limit: InputLimit.signedDocument, what: "a signed page")
-                let now = self.now ?? Store.currentMilliseconds() / 1000
+                let now = clock.now
                 let expectation = PageExpectation(
                     publisher: peerID, audience: configuration.agency, pulledDatasets: Set(settings.pull), now: now,
                     clockSkewSeconds: configuration.clockSkewSeconds, allowExpired: allowExpired

@@ -23,14 +23,9 @@ struct Status: AsyncParsableCommand {
         try await reportingFailures {
             let configuration = try config.load()
             guard FileManager.default.fileExists(atPath: configuration.storeURL.path) else {
-                throw Failure(exitCode: 2, "no store at \(configuration.storeURL.path) yet: nothing has run with this configuration")
+                throw Failure.unusable("no store at \(configuration.storeURL.path) yet: nothing has run with this configuration")
             }
-            let store: Store
-            do {
-                store = try Store(openingAt: configuration.storeURL)
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
+            let store = try Store(openingAt: configuration.storeURL)
             let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
                 settings.pull.sorted().map { FeedKey(peer: peer, dataset: $0) }
             }
@@ -38,9 +33,9 @@ struct Status: AsyncParsableCommand {
             do {
                 report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
             } catch {
-                throw Failure(exitCode: 1, "cannot read the store: \(error)")
+                throw Failure.refused("cannot read the store: \(error)")
             }
-            let now = Store.currentMilliseconds()
+            let now = store.clock.now.milliseconds
             print(json ? report.json(now: now).displayText : report.text(now: now))
         }
     }

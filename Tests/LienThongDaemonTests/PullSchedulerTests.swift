@@ -218,7 +218,7 @@ struct PullSchedulerBackoffTests {
     func restart(stored: StoredAttempt) async throws {
         let fixture = try SchedulerFixture()
         let next = stored.nextAttemptAt(fixture.start)
-        try await fixture.store.write(now: fixture.start.milliseconds) { transaction in
+        try await fixture.store.write(at: fixture.start) { transaction in
             for _ in 1...3 { try transaction.recordPullFailure(peer: boCongAn, dataset: danCu, reason: "503", nextAttemptAt: next) }
         }
         let scheduler = fixture.scheduler([scheduled(boCongAn, every: .seconds(60))], jitter: 1, pull: fixture.standIn { _ in refusal(boCongAn) })

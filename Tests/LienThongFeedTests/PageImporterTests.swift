@@ -48,7 +48,7 @@ struct PageImporterTests {
         // Asked for nothing in particular (offline), a page of head 1 passes every page check.
         let rolledBack = try page(records: [(1, record("a"))])
         let checked = try await importer.verify(rolledBack, verifier: verifier, expected: expectation())
-        let error = await #expect(throws: PageImportError.self) { try await importer.apply(checked, raw: rolledBack, rules: rules, now: now) }
+        let error = await #expect(throws: PageImportError.self) { try await importer.apply(checked, raw: rolledBack, rules: rules, now: fixedNow) }
         #expect(error?.reason == .refused)
         #expect(error?.rejection?.reason == .rollback)
         #expect(try await temporary.store.read { try $0.quarantined() }.map(\.reason) == ["page: rollback"])

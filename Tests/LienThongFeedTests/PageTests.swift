@@ -69,7 +69,7 @@ struct PageCheckTests {
 struct PageApplyTests {
     func apply(_ bytes: [UInt8], to temporary: TemporaryStore, policy: MergePolicy = .lww) throws -> PageApplication {
         try FeedPage(compact: bytes, verifier: verifier, expected: expectation()).apply(
-            to: temporary.store, rules: MergeRules(policy: policy, receiver: boYTe, directSources: [boCongAn]), clockSkewSeconds: 300, now: now
+            to: temporary.store, rules: MergeRules(policy: policy, receiver: boYTe, directSources: [boCongAn]), clockSkewSeconds: 300, now: fixedNow
         )
     }
 

@@ -9,17 +9,17 @@ struct RequestTokenTests {
     let now = wallClock()
     let verifier = RequestTokenVerifier(
         audience: boCongAn, peers: [boYTe: [requesterKey.publicKey], soTuPhap: [soTuPhapKey.publicKey]], clockSkewSeconds: 300,
-        startedAt: wallClock() - 1000
+        startedAt: UnixTime(seconds: wallClock() - 1000)
     )
 
     @Test("a token that breaks a rule is refused with its reason", arguments: TokenRow.all.filter { $0.reason != .missing })
     func refused(row: TokenRow) throws {
         let token = try #require(try row.make(now))
         if row.usedBefore {
-            #expect(try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: now) == boYTe)
+            #expect(try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) == boYTe)
         }
         let error = #expect(throws: RequestTokenRejection.self) {
-            try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: now)
+            try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now))
         }
         #expect(error?.reason == row.reason, "\(String(describing: error))")
         #expect(error.map { !$0.description.contains(token) } ?? false)
@@ -29,10 +29,10 @@ struct RequestTokenTests {
     func signerAndVerifierAgree() throws {
         let signer = RequestTokenSigner(agency: boYTe, key: requesterKey, lifetimeSeconds: 1000)
         #expect(signer.lifetimeSeconds == RequestToken.maximumLifetimeSeconds)
-        let first = try signer.token(audience: boCongAn, pathAndQuery: tokenTarget, now: now)
-        let second = try signer.token(audience: boCongAn, pathAndQuery: tokenTarget, now: now)
-        #expect(try verifier.verify(first, method: "GET", pathAndQuery: tokenTarget, now: now) == boYTe)
-        #expect(try verifier.verify(second, method: "GET", pathAndQuery: tokenTarget, now: now) == boYTe)
+        let first = try signer.token(audience: boCongAn, pathAndQuery: tokenTarget, now: UnixTime(seconds: now))
+        let second = try signer.token(audience: boCongAn, pathAndQuery: tokenTarget, now: UnixTime(seconds: now))
+        #expect(try verifier.verify(first, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) == boYTe)
+        #expect(try verifier.verify(second, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) == boYTe)
         let claims = try JWSVerifier(keys: [requesterKey.publicKey], requiredType: RequestToken.type).verify(first).payloadJSON
         #expect(claims["exp"]?.int64Value == now + 300)
         let jti = try #require(claims["jti"]?.stringValue)
@@ -43,24 +43,24 @@ struct RequestTokenTests {
     @Test("a verifier made from another keeps its memory of used tokens")
     func reconfiguredVerifierRemembers() throws {
         let token = try handMadeToken(now: now)
-        #expect(try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: now) == boYTe)
+        #expect(try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) == boYTe)
         let reloaded = verifier.reconfigured(audience: boCongAn, peers: [boYTe: [requesterKey.publicKey]], clockSkewSeconds: 60)
-        let error = #expect(throws: RequestTokenRejection.self) { try reloaded.verify(token, method: "GET", pathAndQuery: tokenTarget, now: now) }
+        let error = #expect(throws: RequestTokenRejection.self) { try reloaded.verify(token, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) }
         #expect(error?.reason == .replayed)
     }
 
     @Test("when the replay cache is full of live tokens, new ones wait; expired ones make room")
     func boundedReplayCache() throws {
         let small = RequestTokenVerifier(
-            audience: boCongAn, peers: [boYTe: [requesterKey.publicKey]], clockSkewSeconds: 300, startedAt: now, replayCapacityPerIssuer: 2
+            audience: boCongAn, peers: [boYTe: [requesterKey.publicKey]], clockSkewSeconds: 300, startedAt: UnixTime(seconds: now), replayCapacityPerIssuer: 2
         )
-        for _ in 0..<2 { _ = try small.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: now) }
+        for _ in 0..<2 { _ = try small.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) }
         let error = #expect(throws: RequestTokenRejection.self) {
-            try small.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: now)
+            try small.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now))
         }
         #expect(error?.reason == .replayCacheFull)
         let later = now + 61
-        #expect(try small.verify(try handMadeToken(now: later), method: "GET", pathAndQuery: tokenTarget, now: later) == boYTe)
+        #expect(try small.verify(try handMadeToken(now: later), method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: later)) == boYTe)
         #expect(small.rememberedTokenCount == 1)
     }
 }

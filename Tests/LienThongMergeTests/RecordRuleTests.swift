@@ -21,7 +21,7 @@ struct RecordRuleTests {
     ]
 
     static func read(_ json: JSONValue) throws(RecordRuleViolation) -> RecordVersion {
-        try RecordVersion(json: json, dataset: Fixture.dataset, publisher: publisher, nowMilliseconds: now, clockSkewSeconds: skewSeconds)
+        try RecordVersion(json: json, dataset: Fixture.dataset, publisher: publisher, now: UnixTime(milliseconds: now), clockSkewSeconds: skewSeconds)
     }
 
     struct Row: Sendable, CustomTestStringConvertible {

@@ -215,13 +215,13 @@ struct PageByteBoundTests {
         let publisher = Publisher(settings: publisherSettings(), store: source.store, logger: quietLogger)
         try await publisher.serving { port in
             for target in ["/v1/feeds/dan-cu?after=0&limit=10000"] {
-                let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: target, now: wallClock())
+                let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: target, now: wallTime())
                 let reply = try await httpGet(port: port, target: target, headers: [("Authorization", "Bearer \(token)")])
                 #expect(reply.status == 200)
                 #expect(reply.body.count <= FeedPage.maximumSignedBytes, "\(reply.body.count) bytes")
                 let page = try FeedPage(
                     compact: reply.body, verifier: JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type),
-                    expected: PageExpectation(publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], now: wallClock(), clockSkewSeconds: 300)
+                    expected: PageExpectation(publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], now: wallTime(), clockSkewSeconds: 300)
                 )
                 #expect(page.records.count >= 1 && page.records.count < 9)
             }
@@ -271,7 +271,7 @@ struct LargeRecordTests {
         let base = largeVersion("cd-1", bytes: 0).json.serialized().count
         let json = largeVersion("cd-1", bytes: RecordVersion.maximumCanonicalBytes - base + extra).json
         #expect(json.serialized().count == RecordVersion.maximumCanonicalBytes + extra)
-        let read = { try RecordVersion(json: json, dataset: danCu, publisher: boCongAn, nowMilliseconds: wallClock() * 1000, clockSkewSeconds: 300) }
+        let read = { try RecordVersion(json: json, dataset: danCu, publisher: boCongAn, now: wallTime(), clockSkewSeconds: 300) }
         if extra == 0 {
             _ = try read()
         } else {

@@ -102,18 +102,18 @@ struct PeerResourceTests {
         let now = wallClock()
         let verifier = RequestTokenVerifier(
             audience: boCongAn, peers: [boYTe: [requesterKey.publicKey], soTuPhap: [soTuPhapKey.publicKey]], clockSkewSeconds: 300,
-            startedAt: now - 10, replayCapacityPerIssuer: 3
+            startedAt: UnixTime(seconds: now - 10), replayCapacityPerIssuer: 3
         )
         // At the limit: three live tokens of bo-y-te are remembered.
-        for _ in 0..<3 { #expect(try verifier.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: now) == boYTe) }
+        for _ in 0..<3 { #expect(try verifier.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) == boYTe) }
         // Past it: bo-y-te's fourth waits, so-tu-phap's tokens are still taken.
         let error = #expect(throws: RequestTokenRejection.self) {
-            try verifier.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: now)
+            try verifier.verify(try handMadeToken(now: now), method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now))
         }
         #expect(error?.reason == .replayCacheFull)
         for _ in 0..<3 {
             let token = try handMadeToken(now: now, key: soTuPhapKey) { $0["iss"] = .string(soTuPhap.rawValue) }
-            #expect(try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: now) == soTuPhap)
+            #expect(try verifier.verify(token, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now)) == soTuPhap)
         }
         #expect(verifier.rememberedTokenCount == 6)
     }
@@ -124,7 +124,7 @@ struct PeerResourceTests {
         let limited = publisherSettings(rateLimit: PublisherRateLimit(requestsPerSecond: 0.01, burst: 1))
         try await withPublisher(settings: limited) { server in
             #expect(try await server.get("/v1/datasets").status == 200)
-            let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: "/v1/datasets", now: wallClock())
+            let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: "/v1/datasets", now: wallTime())
             let headers = [("Authorization", "Bearer \(token)")]
             #expect(try await httpGet(port: server.port, target: "/v1/datasets", headers: headers).status == 429)
             // A peer with a rate of its own overrides the default; the same token now goes through once.
@@ -199,7 +199,7 @@ struct PeerResourceTests {
         // Valid for the longest lifetime, so that a slow machine (a sanitizer build) cannot expire it first.
         let token = try handMadeToken(target: "/v1/datasets", now: now - 5) { $0["exp"] = .integer(now - 5 + RequestToken.maximumLifetimeSeconds) }
         let headers = [("Authorization", "Bearer \(token)")]
-        try await withPublisher(store: store, startedAt: now - 10) { server async throws in
+        try await withPublisher(store: store, startedAt: UnixTime(seconds: now - 10)) { server async throws in
             #expect(try await httpGet(port: server.port, target: "/v1/datasets", headers: headers).status == 200)
         }
         try await withPublisher(store: store) { server in

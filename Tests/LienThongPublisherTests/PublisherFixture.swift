@@ -18,7 +18,7 @@ struct PublisherUnderTest {
     func get(_ target: String, as signer: RequestTokenSigner? = boYTeSigner, headers: [(String, String)] = []) async throws -> HTTPReply {
         var headers = headers
         if let signer {
-            headers.append(("Authorization", "Bearer " + (try signer.token(audience: boCongAn, pathAndQuery: target, now: wallClock()))))
+            headers.append(("Authorization", "Bearer " + (try signer.token(audience: boCongAn, pathAndQuery: target, now: wallTime()))))
         }
         return try await httpGet(port: port, target: target, headers: headers)
     }
@@ -27,7 +27,7 @@ struct PublisherUnderTest {
 /// Runs `body` against a publisher started for it, and stops the publisher afterwards.
 func withPublisher(
     settings: PublisherSettings = publisherSettings(), logger: Logger = quietLogger, refusalLogInterval: Duration = .seconds(10),
-    connectionLimits: PublisherConnectionLimits = .default, store: TemporaryStore? = nil, startedAt: Int64? = nil,
+    connectionLimits: PublisherConnectionLimits = .default, store: TemporaryStore? = nil, startedAt: UnixTime? = nil,
     _ body: (PublisherUnderTest) async throws -> Void
 ) async throws {
     let temporary: TemporaryStore

@@ -95,7 +95,7 @@ struct PublisherRefusalTests {
 struct PublisherPageTests {
     func expectation(after: Int64, limit: Int64) -> PageExpectation {
         PageExpectation(
-            publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: danCu, after: after, limit: limit, now: wallClock(),
+            publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: danCu, after: after, limit: limit, now: wallTime(),
             clockSkewSeconds: 300
         )
     }
@@ -129,7 +129,7 @@ struct PublisherPageTests {
             let requesterStore = try TemporaryStore()
             let applied = try await page.apply(
                 to: requesterStore.store, rules: MergeRules(policy: .lww, receiver: boYTe, directSources: [page.publisher]), clockSkewSeconds: 300,
-                now: wallClock()
+                now: wallTime()
             )
             #expect(applied.applied == 2)
             #expect(try await requesterStore.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-001") }?.version.data["so_cccd"] == nil)
@@ -185,7 +185,7 @@ struct PublisherPageTests {
     @Test("new settings apply to the next request, and tokens used before stay used")
     func reload() async throws {
         try await withPublisher { server in
-            let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: "/v1/datasets", now: wallClock())
+            let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: "/v1/datasets", now: wallTime())
             let headers = [("Authorization", "Bearer \(token)")]
             #expect(try await httpGet(port: server.port, target: "/v1/datasets", headers: headers).status == 200)
 

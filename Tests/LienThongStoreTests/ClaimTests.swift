@@ -17,16 +17,16 @@ struct ClaimTests {
         let owner1 = version("r1", origin: boCongAn, hlc: 1_000, vv: [boCongAn: 1], data: .object(["v": .string("owner 1")]))
         let forged = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: Self.largest, ubnd: 1], data: .object(["v": .string("forged")]))
         let owner2 = version("r1", origin: boCongAn, hlc: 3_000, vv: [boCongAn: 2], data: .object(["v": .string("owner 2")]))
-        try temporary.store.write(now: 10_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
             let outcome1 = try tx.receive(owner1, from: boCongAn, rules: Self.health)
             #expect(outcome1 == .applied)
         }
-        try temporary.store.write(now: 11_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 11_000)) { tx in
             let outcome2 = try tx.receive(forged, from: ubnd, rules: Self.health)
             #expect(outcome2 == .held)
         }
         #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version == owner1)
-        try temporary.store.write(now: 12_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 12_000)) { tx in
             // Before claims were checked, the forged vector covered this correction: it was dropped as redundant.
             let outcome3 = try tx.receive(owner2, from: boCongAn, rules: Self.health)
             #expect(outcome3 == .applied)
@@ -46,13 +46,13 @@ struct ClaimTests {
     func caughtUpBeforeHoldDoesNotCount() throws {
         let temporary = try TemporaryStore()
         let early = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: 1, ubnd: 1])
-        try temporary.store.write(now: 11_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 11_000)) { tx in
             let outcome4 = try tx.receive(early, from: ubnd, rules: Self.health)
             #expect(outcome4 == .held)
             #expect(try tx.feedCaughtUp(peer: boCongAn, dataset: dataset, rules: Self.health) == 0)
         }
         // The owner's version arrives later: the claim was true, the version is released and merged.
-        try temporary.store.write(now: 12_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 12_000)) { tx in
             let outcome5 = try tx.receive(version("r1", origin: boCongAn, hlc: 1_000, vv: [boCongAn: 1]), from: boCongAn, rules: Self.health)
             #expect(outcome5 == .applied)
         }
@@ -65,7 +65,7 @@ struct ClaimTests {
         let temporary = try TemporaryStore()
         let owner = version("r1", origin: boCongAn, hlc: 1_000, vv: [boCongAn: 1])
         let city = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: 1, ubnd: 1], data: .object(["v": .integer(2)]))
-        try temporary.store.write(now: 10_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
             // Delivered before the owner's version it saw: held, then released when that version arrives.
             let outcome6 = try tx.receive(city, from: ubnd, rules: Self.health)
             #expect(outcome6 == .held)
@@ -81,7 +81,7 @@ struct ClaimTests {
         let temporary = try TemporaryStore()
         let stranger = try AgencyID("so-xay-dung")
         let claim = version("r1", origin: ubnd, hlc: 2_000, vv: [stranger: 5, ubnd: 1])
-        try temporary.store.write(now: 10_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
             let outcome8 = try tx.receive(claim, from: ubnd, rules: Self.health)
             #expect(outcome8 == .applied)
         }
@@ -91,11 +91,11 @@ struct ClaimTests {
     func ownerIsNotLockedOut() throws {
         let temporary = try TemporaryStore()
         let owner = MergeRules(policy: .authority(owner: boCongAn), receiver: boCongAn, directSources: [ubnd])
-        try temporary.store.write(now: 10_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boCongAn, deleted: false, data: .object(["v": .integer(1)]), policy: owner.policy)
         }
         let forged = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: Self.largest, ubnd: 1])
-        let next = try temporary.store.write(now: 11_000) { tx in
+        let next = try temporary.store.write(at: UnixTime(milliseconds: 11_000)) { tx in
             let outcome9 = try tx.receive(forged, from: ubnd, rules: owner)
             #expect(outcome9 == .refused)
             return try tx.edit(dataset: dataset, id: "r1", agency: boCongAn, deleted: false, data: .object(["v": .integer(2)]), policy: owner.policy)

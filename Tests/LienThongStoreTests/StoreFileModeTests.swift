@@ -12,7 +12,7 @@ struct StoreFileModeTests {
     @Test("a new store is 0600 in a new 0700 folder, and SQLite gives its -wal and -shm files the same mode")
     func newStore() throws {
         let temporary = try TemporaryStore()
-        try temporary.store.write(now: 1_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
         let path = temporary.url.path
@@ -31,7 +31,7 @@ struct StoreFileModeTests {
         do { _ = try Store(openingAt: url) }
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: url.path)
         let store = try Store(openingAt: url)
-        try store.write(now: 1_000) { tx in
+        try store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
         #expect(try mode(url.path) == 0o640)

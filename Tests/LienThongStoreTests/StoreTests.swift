@@ -56,12 +56,12 @@ struct LocalEditTests {
     @Test("an edit becomes the visible record and joins the own feed; the next one moves it to history")
     func editsAndHistory() throws {
         let temporary = try TemporaryStore()
-        let first = try temporary.store.write(now: 1_000) { tx in
+        let first = try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object(["a": .integer(1)]), policy: .lww)
         }
         #expect(first.vv == VersionVector([boYTe: 1]))
         #expect(first.hlc == HybridTimestamp(milliseconds: 1_000, counter: 0))
-        let second = try temporary.store.write(now: 1_000) { tx in
+        let second = try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object(["a": .integer(2)]), policy: .lww)
         }
         #expect(second.vv == VersionVector([boYTe: 2]))
@@ -80,11 +80,11 @@ struct LocalEditTests {
     @Test("the clock never runs backwards, even when the wall clock does or the store is reopened")
     func clockSurvivesReopen() throws {
         let temporary = try TemporaryStore()
-        try temporary.store.write(now: 5_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 5_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
         let reopened = try Store(openingAt: temporary.url)
-        let later = try reopened.write(now: 4_000) { tx in
+        let later = try reopened.write(at: UnixTime(milliseconds: 4_000)) { tx in
             try tx.edit(dataset: dataset, id: "r2", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
         #expect(later.hlc > HybridTimestamp(milliseconds: 5_000, counter: 0))
@@ -93,10 +93,10 @@ struct LocalEditTests {
     @Test("the clock advances past every stamp received")
     func clockObservesReceived() throws {
         let temporary = try TemporaryStore()
-        try temporary.store.write(now: 1_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.receive(version("r1", origin: boCongAn, hlc: 9_000, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
         }
-        let edit = try temporary.store.write(now: 1_000) { tx in
+        let edit = try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
         #expect(edit.hlc > HybridTimestamp(milliseconds: 9_000, counter: 0))
@@ -241,7 +241,7 @@ struct SharedViewTests {
     @Test("other programs read visible_records with plain SQL while lienthong writes")
     func visibleRecordsView() throws {
         let temporary = try TemporaryStore()
-        try temporary.store.write(now: 7_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 7_000)) { tx in
             try tx.edit(dataset: dataset, id: "cd-1", agency: boYTe, deleted: false, data: .object(["ten": .string("Lê Thị Mai")]), policy: .lww)
             try tx.receive(version("cd-2", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
             try tx.receive(version("cd-2", origin: ubnd, hlc: 2, vv: [ubnd: 1]), from: ubnd, rules: rules(.lww))
@@ -292,7 +292,7 @@ struct OwnFeedTextTests {
     func splicedRecordsMatch() throws {
         let temporary = try TemporaryStore()
         let ids = ["cd-1", "a \"quoted\" id\\with\nbreaks", "Nguyễn/Ω"]
-        try temporary.store.write(now: 3_000) { tx in
+        try temporary.store.write(at: UnixTime(milliseconds: 3_000)) { tx in
             for (index, id) in ids.enumerated() {
                 try tx.edit(dataset: dataset, id: id, agency: boYTe, deleted: index == 2, data: .object([
                     "ho_ten": .string("Lê \"Văn\" \(index)"), "so": .number("1.50e+3"), "danh_sach": .array([.null, .bool(true)]),
@@ -322,14 +322,14 @@ struct PullStatusTests {
         let dataset = try DatasetName("dan-cu")
         #expect(try store.read { try $0.pullStatus(peer: peer, dataset: dataset) } == nil)
 
-        let failures = try store.write(now: 1_000) { try $0.recordPullFailure(peer: peer, dataset: dataset, reason: "publisher answered 503", nextAttemptAt: 6_000) }
+        let failures = try store.write(at: UnixTime(milliseconds: 1_000)) { try $0.recordPullFailure(peer: peer, dataset: dataset, reason: "publisher answered 503", nextAttemptAt: 6_000) }
         #expect(failures == 1)
-        #expect(try store.write(now: 7_000) { try $0.recordPullFailure(peer: peer, dataset: dataset, reason: "timed out", nextAttemptAt: nil) } == 2)
+        #expect(try store.write(at: UnixTime(milliseconds: 7_000)) { try $0.recordPullFailure(peer: peer, dataset: dataset, reason: "timed out", nextAttemptAt: nil) } == 2)
         let failing = try #require(try store.read { try $0.pullStatus(peer: peer, dataset: dataset) })
         #expect(!failing.isHealthy && failing.consecutiveFailures == 2 && failing.lastError == "timed out" && failing.lastErrorAt == 7_000)
         #expect(failing.nextAttemptAt == nil && failing.lastSuccessAt == nil && failing.lastAttemptAt == 7_000)
 
-        try store.write(now: 9_000) { try $0.recordPullSuccess(peer: peer, dataset: dataset) }
+        try store.write(at: UnixTime(milliseconds: 9_000)) { try $0.recordPullSuccess(peer: peer, dataset: dataset) }
         let healthy = try #require(try store.read { try $0.pullStatuses() }.first)
         #expect(healthy.isHealthy && healthy.lastSuccessAt == 9_000 && healthy.nextAttemptAt == nil)
         #expect(healthy.lastError == "timed out" && healthy.lastErrorAt == 7_000)

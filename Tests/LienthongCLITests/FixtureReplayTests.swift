@@ -103,7 +103,7 @@ final class RecordedReader {
         return FeedPuller(
             agency: configuration.agency, client: FixtureServer.client, store: store,
             tokens: RequestTokenSigner(agency: configuration.agency, key: key), clockSkewSeconds: configuration.clockSkewSeconds,
-            pageLimit: RecordedFeeds.pageLimit, clock: { RecordedFeeds.now }
+            pageLimit: RecordedFeeds.pageLimit, clock: FixedClock(UnixTime(seconds: RecordedFeeds.now))
         )
     }
 

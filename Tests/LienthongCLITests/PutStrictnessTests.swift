@@ -42,7 +42,7 @@ struct PutStrictnessTests {
                 issuedAt: now, expiresAt: now + 60, records: [(seq: 1, version: version.json)]
             )
             let expectation = PageExpectation(
-                publisher: publisher, audience: try AgencyID("bo-cong-an"), pulledDatasets: [try DatasetName("tiem-chung")], now: now,
+                publisher: publisher, audience: try AgencyID("bo-cong-an"), pulledDatasets: [try DatasetName("tiem-chung")], now: UnixTime(seconds: now),
                 clockSkewSeconds: 300
             )
             // One level more cannot even be signed: the signer reads the payload as a peer would.

@@ -10,7 +10,7 @@ import LienThongSigning
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = Fuzz.bytes(data, size)
-    let now: Int64 = 1_767_225_600
+    let now = UnixTime(seconds: 1_767_225_600)
     let expected = PageExpectation(
         publisher: FuzzKeys.publisher, audience: FuzzKeys.reader, pulledDatasets: [FuzzKeys.dataset], now: now, clockSkewSeconds: 300
     )
@@ -21,7 +21,7 @@ public func fuzzPage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     else { return 0 }
     for (_, json) in page.records {
         _ = try? RecordVersion(
-            json: json, dataset: page.dataset, publisher: page.publisher, nowMilliseconds: now * 1000, clockSkewSeconds: 300
+            json: json, dataset: page.dataset, publisher: page.publisher, now: now, clockSkewSeconds: 300
         )
     }
     return 0
