@@ -74,8 +74,11 @@ public final class LoopbackServer: @unchecked Sendable {
         while true {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else {
-                if errno == EINTR { continue }
-                return
+                // Only a closed listener ends the loop; a connection aborted before it was accepted, or a
+                // moment without descriptors or memory on a busy machine, must not stop the server.
+                if errno == EBADF || errno == EINVAL || errno == ENOTSOCK { return }
+                if errno != EINTR { Thread.sleep(forTimeInterval: 0.01) }
+                continue
             }
             let thread = Thread { [self] in serve(connection) }
             thread.start()
@@ -116,6 +119,7 @@ public final class LoopbackServer: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0, errno == EINTR { continue }
             guard written > 0 else { return false }
             offset += written
         }
@@ -128,6 +132,8 @@ public final class LoopbackServer: @unchecked Sendable {
         let end = Array("\r\n\r\n".utf8)
         while received.count < 65536 {
             let count = recv(connection, &buffer, buffer.count, 0)
+            // A signal (SIGCHLD from a test's child process, say) interrupts the wait; it is not the end.
+            if count < 0, errno == EINTR { continue }
             guard count > 0 else { return nil }
             received += buffer[0..<count]
             // Anything but plain-text HTTP (a TLS handshake, say) is dropped at once.

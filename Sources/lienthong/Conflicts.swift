@@ -20,7 +20,7 @@ struct Conflicts: ParsableCommand {
             try reportingFailures {
                 let (_, store) = try config.openStore()
                 let filter = try dataset.map { name in
-                    do { return try DatasetName(name) } catch { throw Failure(exitCode: 2, "\(error)") }
+                    try DatasetName(name)
                 }
                 for record in try store.read({ try $0.openConflicts(dataset: filter) }) {
                     let state = record.awaitsReview ? "awaits review" : "decided by policy"
@@ -44,7 +44,7 @@ struct Conflicts: ParsableCommand {
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let siblings = try store.read { try $0.siblings(dataset: dataset, id: id) }
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {
-                    throw Failure(exitCode: 1, "no record \(id.debugDescription) in \(dataset)")
+                    throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
                 }
                 printLine("\(dataset) \(id.terminalField): \(siblings.count) siblings under policy \(policy)")
                 for sibling in resolution.siblings {
@@ -78,23 +78,23 @@ struct Conflicts: ParsableCommand {
                 let replacement = try data.map { path in
                     let bytes = try InputOption(file: path).readAll(limit: InputLimit.recordData, what: "a record's data")
                     guard let value = try? JSONValue(parsing: bytes), case .object = value else {
-                        throw Failure(exitCode: 2, "\(path) is not one JSON object")
+                        throw Failure.unusable("\(path) is not one JSON object")
                     }
                     // The rules every peer applies on receipt, so that the resolution can be served.
                     do {
                         try RecordVersion.checkData(value)
                     } catch {
-                        throw Failure(exitCode: 2, "\(path): \(error)")
+                        throw Failure.unusable("\(path): \(error)")
                     }
                     return value
                 }
                 let version = try store.write { transaction in
                     let siblings = try transaction.siblings(dataset: dataset, id: id)
-                    guard siblings.count > 1 else { throw Failure(exitCode: 1, "\(dataset) \(id.debugDescription) has no open conflict") }
+                    guard siblings.count > 1 else { throw Failure.refused("\(dataset) \(id.debugDescription) has no open conflict") }
                     let (deleted, content): (Bool, JSONValue)
                     if let pick {
                         guard let chosen = siblings.first(where: { $0.origin.rawValue == pick }) else {
-                            throw Failure(exitCode: 2, "no sibling of \(id.debugDescription) comes from \(pick.debugDescription)")
+                            throw Failure.unusable("no sibling of \(id.debugDescription) comes from \(pick.debugDescription)")
                         }
                         (deleted, content) = (chosen.deleted, chosen.data)
                     } else {

@@ -23,13 +23,9 @@ struct DaemonCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            do throws(DaemonError) {
-                try await Daemon.run(
-                    configurationURL: URL(fileURLWithPath: config.path), keyAccess: keyPermissions.access, logger: Logger(label: "lienthong")
-                )
-            } catch {
-                throw Failure(exitCode: error.reason == .configuration || error.reason == .key ? 2 : 1, "\(error)")
-            }
+            try await Daemon.run(
+                configurationURL: URL(fileURLWithPath: config.path), keyAccess: keyPermissions.access, logger: Logger(label: "lienthong")
+            )
         }
     }
 }

@@ -26,19 +26,19 @@ struct Demo: AsyncParsableCommand {
             let folder = keep.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appending(path: "lienthong-demo-\(UUID().uuidString)")
             if let existing = try? FileManager.default.contentsOfDirectory(atPath: folder.path), !existing.isEmpty {
-                throw Failure(exitCode: 2, "\(folder.path) is not empty: give --keep a new or empty folder")
+                throw Failure.unusable("\(folder.path) is not empty: give --keep a new or empty folder")
             }
             defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
             let outcome: LienThongDemo.Demo.Outcome
             do {
                 outcome = try await LienThongDemo.Demo.run(records: records, folder: folder) { print($0) }
             } catch {
-                throw Failure(exitCode: 1, "the demo failed: \(error)")
+                throw Failure.refused("the demo failed: \(error)")
             }
             if let keep {
                 print("\nKept in \(keep): try `lienthong status --config \(keep)/bo-y-te/lienthong.yaml`, `export` and `conflicts list` likewise.")
             }
-            guard outcome.converged else { throw Failure(exitCode: 1, "the stores did not converge") }
+            guard outcome.converged else { throw Failure.refused("the stores did not converge") }
         }
     }
 }

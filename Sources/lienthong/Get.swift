@@ -17,7 +17,7 @@ struct Get: ParsableCommand {
             let (configuration, store) = try config.openStore()
             let (dataset, _) = try dataset.resolve(in: configuration)
             guard let record = try store.read({ try $0.visibleRecord(dataset: dataset, id: id) }) else {
-                throw Failure(exitCode: 1, "no record \(id.debugDescription) in \(dataset)")
+                throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
             }
             writeStandardOutput(record.exportJSON.displaySerialized() + [0x0A])
         }

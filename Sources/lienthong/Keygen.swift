@@ -40,11 +40,7 @@ struct Keygen: ParsableCommand {
         try reportingFailures {
             let files = AgencyKeyFiles(agency: try AgencyID(agency), directory: URL(fileURLWithPath: out))
             let key = try PrivateKey.generate(alg.keyType)
-            do {
-                try files.writeNew(key)
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
+            try files.writeNew(key)
             Logger(label: "lienthong.keygen").info(
                 "wrote agency key pair",
                 metadata: ["agency": "\(agency)", "kid": "\(key.publicKey.keyID)", "folder": "\(files.directory.path)"]

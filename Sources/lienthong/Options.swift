@@ -29,7 +29,7 @@ struct InputOption: ParsableArguments {
             do {
                 handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
             } catch {
-                throw Failure(exitCode: 2, "cannot read \(file): \(error.localizedDescription)")
+                throw Failure.unusable("cannot read \(file): \(error.localizedDescription)")
             }
         } else {
             handle = .standardInput
@@ -41,12 +41,12 @@ struct InputOption: ParsableArguments {
             do {
                 chunk = try handle.read(upToCount: min(1 << 20, limit + 1 - bytes.count))
             } catch {
-                throw Failure(exitCode: 2, "cannot read \(name): \(error.localizedDescription)")
+                throw Failure.unusable("cannot read \(name): \(error.localizedDescription)")
             }
             guard let chunk, !chunk.isEmpty else { return bytes }
             bytes += chunk
         }
-        throw Failure(exitCode: 2, "\(name) is larger than \(limit) bytes, the most \(what) may take")
+        throw Failure.unusable("\(name) is larger than \(limit) bytes, the most \(what) may take")
     }
 }
 
@@ -62,23 +62,6 @@ enum InputLimit {
     static let recordData = RecordVersion.maximumCanonicalBytes
 }
 
-/// A failure that the command reports as one line on stderr before exiting with its code.
-struct Failure: Error, CustomStringConvertible {
-    let exitCode: Int32
-    let description: String
-
-    init(exitCode: Int32, _ description: String) {
-        self.exitCode = exitCode
-        self.description = description
-    }
-
-    /// Prints the message and turns the failure into the exit code argument-parser understands.
-    func report() -> ExitCode {
-        printDiagnostic(description)
-        return ExitCode(exitCode)
-    }
-}
-
 /// Writes `message` to stderr as one line, `lienthong: ` first, escaped as ``Swift/String/terminalSafe``: a
 /// message may quote a peer's strings, which must not act on the operator's terminal.
 func printDiagnostic(_ message: String) {
@@ -90,36 +73,6 @@ func printLine(_ line: String) {
     print(line.terminalSafe)
 }
 
-extension ParsableCommand {
-    /// Runs `body`, turning a ``Failure`` into its message and exit code; any other error but an exit code is
-    /// reported the same way, with exit code 1.
-    func reportingFailures(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch {
-            throw Self.reported(error)
-        }
-    }
-
-    /// Runs `body`, turning a ``Failure`` into its message and exit code; any other error but an exit code is
-    /// reported the same way, with exit code 1.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch {
-            throw Self.reported(error)
-        }
-    }
-
-    private static func reported(_ error: any Error) -> any Error {
-        switch error {
-        case let failure as Failure: failure.report()
-        case let exit as ExitCode: exit
-        default: Failure(exitCode: 1, "\(error)").report()
-        }
-    }
-}
-
 /// `--config FILE`, else `LIENTHONG_CONFIG`, else /etc/lienthong/lienthong.yaml.
 struct ConfigOption: ParsableArguments {
     @Option(help: ArgumentHelp("The configuration file (default: $LIENTHONG_CONFIG or \(Configuration.defaultPath)).", valueName: "FILE"))
@@ -129,21 +82,13 @@ struct ConfigOption: ParsableArguments {
 
     /// Reads the configuration; a bad one is a failure that exits 2.
     func load() throws -> Configuration {
-        do {
-            return try Configuration(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw Failure(exitCode: 2, "\(error)")
-        }
+        try Configuration(contentsOf: URL(fileURLWithPath: path))
     }
 
     /// Reads the configuration and opens its store.
     func openStore() throws -> (Configuration, Store) {
         let configuration = try load()
-        do {
-            return (configuration, try Store(openingAt: configuration.storeURL))
-        } catch {
-            throw Failure(exitCode: 2, "\(error)")
-        }
+        return (configuration, try Store(openingAt: configuration.storeURL))
     }
 }
 
@@ -161,12 +106,7 @@ struct KeyPermissionsOption: ParsableArguments {
 
     /// Reads the private key at `path` under this access; a refused or unreadable key is a failure (exit 2).
     func loadKey(_ path: String) throws -> PrivateKey {
-        let file: PrivateKeyFile
-        do {
-            file = try PrivateKeyFile(reading: URL(fileURLWithPath: path), access: access)
-        } catch {
-            throw Failure(exitCode: 2, "\(error)")
-        }
+        let file = try PrivateKeyFile(reading: URL(fileURLWithPath: path), access: access)
         warn(file.warning)
         return file.key
     }
@@ -195,7 +135,7 @@ struct DatasetOption: ParsableArguments {
     func resolve(in configuration: Configuration) throws -> (DatasetName, MergePolicy) {
         let name = try DatasetName(dataset)
         guard let policy = configuration.policy(for: name) else {
-            throw Failure(exitCode: 2, "dataset \(name) is not listed under datasets in \(configuration.fileURL.path)")
+            throw Failure.unusable("dataset \(name) is not listed under datasets in \(configuration.fileURL.path)")
         }
         return (name, policy)
     }
@@ -216,15 +156,4 @@ func textTable(_ rows: [[String]]) -> String {
 /// Writes bytes to standard output.
 func writeStandardOutput(_ bytes: [UInt8]) {
     FileHandle.standardOutput.write(Data(bytes))
-}
-
-extension PeerSettings {
-    /// The public keys pinned for this peer, read from their files; an unreadable one is a failure (exit 2).
-    func pinnedKeys() throws -> [PublicKey] {
-        do {
-            return try readPinnedKeys()
-        } catch {
-            throw Failure(exitCode: 2, "\(error)")
-        }
-    }
 }

@@ -34,12 +34,12 @@ struct Put: ParsableCommand {
                         do {
                             try version.checkSize()
                         } catch {
-                            throw Failure(exitCode: 2, "line \(edit.line): \(error); nothing was applied")
+                            throw Failure.unusable("line \(edit.line): \(error); nothing was applied")
                         }
                         count += 1
                     }
                 } catch let problem as LocalEditLines.LineError {
-                    throw Failure(exitCode: 2, "\(problem); nothing was applied")
+                    throw Failure.unusable("\(problem); nothing was applied")
                 }
                 return count
             }

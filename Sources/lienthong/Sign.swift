@@ -22,11 +22,7 @@ struct Sign: ParsableCommand {
         try reportingFailures {
             let privateKey = try keyPermissions.loadKey(key)
             let payload = try input.readAll(limit: InputLimit.payload, what: "a payload")
-            do {
-                print(try JWSSigner(key: privateKey).sign(payload: payload, type: typ))
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
+            print(try JWSSigner(key: privateKey).sign(payload: payload, type: typ))
         }
     }
 }

@@ -32,16 +32,10 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let (configuration, store) = try config.openStore()
-            let plan: AgencyPlan
-            do {
-                plan = try AgencyPlan(configuration: configuration, keyAccess: keyPermissions.access)
-            } catch {
-                throw Failure(exitCode: 2, "\(error)")
-            }
+            let plan = try AgencyPlan(configuration: configuration, keyAccess: keyPermissions.access)
             keyPermissions.warn(plan.signingKeyWarning)
             let feeds = try selectedFeeds(plan)
-            do {
-                try await withHTTPClient { client in
+            try await withHTTPClient { client in
                     let puller = FeedPuller(
                         agency: configuration.agency, client: client, store: store,
                         tokens: RequestTokenSigner(agency: configuration.agency, key: plan.signingKey), clockSkewSeconds: configuration.clockSkewSeconds,
@@ -49,11 +43,13 @@ struct Sync: AsyncParsableCommand {
                     )
                     let progress = SyncProgress(live: isatty(STDERR_FILENO) == 1)
                     let attempts = attempts
-                    let results = await withTaskGroup(of: SyncProgress.Row.self) { group in
+                    let results = await withTaskGroup(of: RetriedPull.self) { group in
                         for feed in feeds {
-                            group.addTask { await Self.pull(feed, with: puller, store: store, attempts: attempts, progress: progress) }
+                            group.addTask {
+                                await puller.pullRetrying(feed, store: store, attempts: attempts, backoff: Self.backoff) { page in progress.update(page) }
+                            }
                         }
-                        var rows: [SyncProgress.Row] = []
+                        var rows: [RetriedPull] = []
                         for await row in group { rows.append(row) }
                         return rows.sorted { ($0.feed.peer, $0.feed.dataset) < ($1.feed.peer, $1.feed.dataset) }
                     }
@@ -62,76 +58,32 @@ struct Sync: AsyncParsableCommand {
                     let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
                     if !failed.isEmpty {
                         for row in results { if let error = row.error { printDiagnostic("\(error)") } }
-                        throw Failure(exitCode: 3, "sync failed for \(failed.joined(separator: ", "))")
+                        throw Failure.peersFailed("sync failed for \(failed.joined(separator: ", "))")
                     }
                 }
-            } catch let error as HTTPError {
-                throw Failure(exitCode: 2, "\(error)")
-            }
         }
     }
 
-    /// Pulls one feed, retrying with backoff, and notes each attempt's outcome in the store for `status`;
-    /// a peer that asks to wait longer than the backoff cap fails now.
-    private static func pull(_ feed: PulledFeed, with puller: FeedPuller, store: Store, attempts: Int, progress: SyncProgress) async -> SyncProgress.Row {
-        let backoff = Backoff(base: .seconds(1), cap: .seconds(30))
-        let start = ContinuousClock.now
-        var lastError: PullError?
-        var total = PullSummary()
-        for attempt in 1...attempts {
-            var delay: Duration?
-            let result = await puller.pullRecordingStatus(feed, store: store, retryIn: { error in
-                let wait = backoff.delay(afterFailures: attempt, retryAfter: error.retryAfter)
-                let patient = (error.retryAfter ?? .zero) <= backoff.cap
-                delay = attempt < attempts && error.reason != .pageRejected && patient ? wait : nil
-                return delay
-            }) { page in progress.update(page, since: start) }
-            switch result {
-            case .success(let summary):
-                total.pages += summary.pages
-                total.applied += summary.applied
-                total.redundant += summary.redundant
-                total.quarantined += summary.quarantined
-                total.cursor = summary.cursor
-                total.head = summary.head
-                return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: nil)
-            case .failure(let error):
-                lastError = error
-                guard let delay else { return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: lastError) }
-                try? await Task.sleep(for: delay)
-            }
-        }
-        return SyncProgress.Row(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: lastError)
-    }
+    /// How long a one-shot sync waits between attempts at one feed: a peer asking for longer fails now.
+    private static let backoff = Backoff(base: .seconds(1), cap: .seconds(30))
 
     /// The (peer, dataset) pairs to pull: all that the configuration pulls, narrowed by --peer and --dataset.
     private func selectedFeeds(_ plan: AgencyPlan) throws -> [PulledFeed] {
-        let peers = try Set(peer.map { name in
-            do { return try AgencyID(name) } catch { throw Failure(exitCode: 2, "\(error)") }
-        })
-        let datasets = try Set(dataset.map { name in
-            do { return try DatasetName(name) } catch { throw Failure(exitCode: 2, "\(error)") }
-        })
+        let peers = try Set(peer.map(AgencyID.init))
+        let datasets = try Set(dataset.map(DatasetName.init))
         if let unknown = peers.first(where: { plan.configuration.peers[$0] == nil }) {
-            throw Failure(exitCode: 2, "\(unknown) is not a peer in \(plan.configuration.fileURL.path)")
+            throw Failure.unusable("\(unknown) is not a peer in \(plan.configuration.fileURL.path)")
         }
         let feeds = plan.feeds.map(\.feed).filter { feed in
             (peers.isEmpty || peers.contains(feed.peer)) && (datasets.isEmpty || datasets.contains(feed.dataset))
         }
-        if feeds.isEmpty { throw Failure(exitCode: 2, "no feed to pull: the configuration pulls nothing that matches") }
+        if feeds.isEmpty { throw Failure.unusable("no feed to pull: the configuration pulls nothing that matches") }
         return feeds
     }
 }
 
 /// Live progress on a terminal (one line, redrawn) and the closing table.
 final class SyncProgress: Sendable {
-    struct Row: Sendable {
-        let feed: PulledFeed
-        let summary: PullSummary
-        let elapsed: Duration
-        let error: PullError?
-    }
-
     private struct Line {
         var records = 0
         var pages = 0
@@ -139,13 +91,14 @@ final class SyncProgress: Sendable {
     }
 
     private let live: Bool
+    private let start = ContinuousClock.now
     private let lines = Locked<[String: Line]>([:])
 
     init(live: Bool) {
         self.live = live
     }
 
-    func update(_ page: PulledPage, since start: ContinuousClock.Instant) {
+    func update(_ page: PulledPage) {
         guard live else { return }
         let text = lines.withLock { lines in
             var line = lines[page.feed] ?? Line()
@@ -164,7 +117,7 @@ final class SyncProgress: Sendable {
         if live { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 
-    static func table(_ rows: [Row]) -> String {
+    static func table(_ rows: [RetriedPull]) -> String {
         let header = ["peer", "dataset", "pages", "applied", "already", "quarantined", "records/s", "cursor/head", "result"]
         let body = rows.map { row -> [String] in
             let records = row.summary.applied + row.summary.redundant + row.summary.quarantined

@@ -29,25 +29,18 @@ struct Verify: ParsableCommand {
         try reportingFailures {
             var keys: [PublicKey] = []
             for path in key {
-                do {
-                    keys.append(try PublicKey(contentsOf: URL(fileURLWithPath: path)))
-                } catch {
-                    throw Failure(exitCode: 2, "\(error)")
-                }
+                keys.append(try PublicKey(contentsOf: URL(fileURLWithPath: path)))
             }
             let compact = Array(try input.readAll(limit: InputLimit.signedDocument, what: "a signed document").trimmingASCIIWhiteSpace())
-            do {
-                let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
-                if isatty(STDOUT_FILENO) == 1 {
-                    // On a terminal the payload is text for a person: each line escaped, so that a peer's document
-                    // cannot act on the terminal. Into a pipe or a file it goes byte for byte.
-                    let lines = verified.payload.split(separator: 0x0A, omittingEmptySubsequences: false)
-                    writeStandardOutput(Array(lines.map { String(decoding: $0, as: UTF8.self).terminalSafe }.joined(separator: "\n").utf8))
-                } else {
-                    writeStandardOutput(verified.payload)
-                }
-            } catch {
-                throw Failure(exitCode: 1, "\(error)")
+            // A refusal is a JWSError: exit 1.
+            let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
+            if isatty(STDOUT_FILENO) == 1 {
+                // On a terminal the payload is text for a person: each line escaped, so that a peer's document
+                // cannot act on the terminal. Into a pipe or a file it goes byte for byte.
+                let lines = verified.payload.split(separator: 0x0A, omittingEmptySubsequences: false)
+                writeStandardOutput(Array(lines.map { String(decoding: $0, as: UTF8.self).terminalSafe }.joined(separator: "\n").utf8))
+            } else {
+                writeStandardOutput(verified.payload)
             }
         }
     }
