@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Already in the graph through Hummingbird; named so the publisher can bound connections per address.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        // Child processes in tests and benchmarks, started with a clean signal mask.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C bindings: only what Swift cannot import itself.
@@ -145,6 +147,7 @@ let package = Package(
             dependencies: [
                 "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP", "LienThongPublisher",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strict
         ),
@@ -181,7 +184,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LienThongCoreTests", dependencies: ["LienThongCore"], swiftSettings: strict),
-        .testTarget(name: "LienThongSigningTests", dependencies: ["LienThongSigning", "LienThongCore"], swiftSettings: strict),
+        .testTarget(name: "LienThongSigningTests", dependencies: ["LienThongSigning", "LienThongCore", "LienThongTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LienThongMergeTests",
             dependencies: ["LienThongMerge", "LienThongTestSupport", "LienThongCore"],

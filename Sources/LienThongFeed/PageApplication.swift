@@ -44,7 +44,7 @@ extension FeedPage {
                 )
             } catch {
                 try transaction.quarantine(
-                    peer: publisher, dataset: dataset, recordID: json["id"]?.stringValue, reason: error.reason.description,
+                    peer: publisher, dataset: dataset, recordID: json["id"]?.stringValue, reason: .recordRule(error.reason),
                     detail: error.description, raw: json.serializedText
                 )
                 result.quarantined += 1

@@ -55,7 +55,7 @@ public struct PageImporter: Sendable {
         do {
             // Hashed before the write, so that a large body does not lengthen the write lock.
             let body = RefusedBody(raw, sha256: try Digest.sha256Hex(raw))
-            _ = try await store.write(at: now) { try $0.quarantinePage(peer: peer, reason: rejection.reason.description, detail: rejection.description, body: body) }
+            _ = try await store.write(at: now) { try $0.quarantinePage(peer: peer, refusedBy: rejection.reason, detail: rejection.description, body: body) }
             return PageImportError(.refused, rejection: rejection)
         } catch {
             return PageImportError(.quarantineFailed, rejection: rejection, underlying: error)

@@ -34,7 +34,7 @@ public struct Store: Sendable {
         } catch where error.alreadyExists {
             // An existing store, or one another process is creating at this moment: its mode is its owner's.
         } catch {
-            throw StoreError("\(error)")
+            throw StoreError(.createFile, doing: "create the store at \(url.path)", underlying: error)
         }
         CreatedFile.matchMode(ofCompanions: [url.path + "-wal", url.path + "-shm"], to: url.path)
         do {
@@ -42,19 +42,19 @@ public struct Store: Sendable {
             try Schema.migrator.migrate(pool)
             writer = pool
         } catch {
-            throw .sqlite("open the store at \(url.path)", error)
+            throw StoreError(.open, doing: "open the store at \(url.path)", underlying: error)
         }
     }
 
     /// Runs `body` in one write transaction happening at `time` (the store's clock's now if nil):
-    /// everything it does is kept, or, if it throws, none of it.
+    /// everything it does is kept, or, if it throws, none of it. SQLite's errors come as a ``StoreError``;
+    /// what `body` throws itself comes as it is.
     public func write<Result>(at time: UnixTime? = nil, _ body: (StoreTransaction) throws -> Result) throws -> Result {
         let now = time ?? clock.now
-        return try writer.write { db in
-            let transaction = try StoreTransaction(db, now: now)
-            let result = try body(transaction)
-            try transaction.finish()
-            return result
+        do {
+            return try writer.write { db in try Self.transaction(db, at: now, body) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .write)
         }
     }
 
@@ -64,17 +64,28 @@ public struct Store: Sendable {
         at time: UnixTime? = nil, _ body: @escaping @Sendable (StoreTransaction) throws -> Result
     ) async throws -> Result {
         let now = time ?? clock.now
-        return try await writer.write { db in
-            let transaction = try StoreTransaction(db, now: now)
-            let result = try body(transaction)
-            try transaction.finish()
-            return result
+        do {
+            return try await writer.write { db in try Self.transaction(db, at: now, body) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .write)
         }
     }
 
     /// ``read(_:)`` without holding the calling thread.
     public func read<Result: Sendable>(_ body: @escaping @Sendable (StoreSnapshot) throws -> Result) async throws -> Result {
-        try await writer.read { db in try body(StoreSnapshot(db: db)) }
+        do {
+            return try await writer.read { db in try body(StoreSnapshot(db: db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .read)
+        }
+    }
+
+    /// Runs `body` as one transaction at `now` inside a GRDB write, then saves what outlives it.
+    private static func transaction<Result>(_ db: Database, at now: UnixTime, _ body: (StoreTransaction) throws -> Result) throws -> Result {
+        let transaction = try StoreTransaction(db, now: now)
+        let result = try body(transaction)
+        try transaction.finish()
+        return result
     }
 
     /// How long an operation waits for another connection's lock before it fails.
@@ -82,6 +93,18 @@ public struct Store: Sendable {
 
     /// Runs `body` on a consistent snapshot of the store.
     public func read<Result>(_ body: (StoreSnapshot) throws -> Result) throws -> Result {
-        try writer.read { db in try body(StoreSnapshot(db: db)) }
+        do {
+            return try writer.read { db in try body(StoreSnapshot(db: db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .read)
+        }
+    }
+}
+
+extension StoreError {
+    /// SQLite's `error` met while reading or writing: ``Code/busy`` when a lock was held too long.
+    init(_ error: DatabaseError, _ code: Code) {
+        let busy = error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+        self.init(busy ? .busy : code, doing: code == .read ? "read the store" : "write to the store", underlying: error)
     }
 }

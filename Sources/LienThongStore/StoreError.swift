@@ -1,8 +1,33 @@
-/// Why the store could not do what was asked, in one line.
+/// Why the store could not do what was asked, in one line: what it was doing, and SQLite's (or the file
+/// system's) own error, kept as ``underlying`` for callers that look deeper.
 public struct StoreError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
+    /// What failed. A closed set: callers decide by it (a command's exit status, a retry).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
 
-    /// Wraps a failure from SQLite with what the store was doing.
-    static func sqlite(_ doing: String, _ error: any Error) -> StoreError { StoreError("cannot \(doing): \(error)") }
+        /// The store's file or folder could not be made with its mode.
+        public static let createFile = Code("create file")
+        /// The store could not be opened, or its schema brought up to date.
+        public static let open = Code("open")
+        /// Another connection held a lock for longer than ``Store/busyTimeoutSeconds``: trying again later may work.
+        public static let busy = Code("busy")
+        /// A read failed.
+        public static let read = Code("read")
+        /// A write transaction failed and was rolled back: none of it is kept.
+        public static let write = Code("write")
+    }
+
+    public let code: Code
+    /// The error SQLite or the file system gave.
+    public let underlying: any Error
+    private let doing: String
+
+    init(_ code: Code, doing: String, underlying: any Error) {
+        self.code = code
+        self.doing = doing
+        self.underlying = underlying
+    }
+
+    public var description: String { "cannot \(doing): \(underlying)" }
 }

@@ -92,13 +92,13 @@ public final class StoreTransaction {
     @discardableResult
     public func receive(_ version: RecordVersion, from peer: AgencyID, rules: MergeRules) throws -> ReceiveResult {
         if let reason = rules.limits.refusal(ofSiblings: [version], receiver: rules.receiver) {
-            try refuse(version, from: peer, reason: "limit", detail: reason)
+            try refuse(version, from: peer, reason: .limit, detail: reason)
             return .refused
         }
         let key = RecordKey(version)
         let claims = Merge.checkClaims(of: version, authored: try authoredCounters(key), rules: rules)
         if case .falseAboutReceiver(let claimed, let made) = claims {
-            try refuse(version, from: peer, reason: "false claim", detail: "\(version.origin) claims \(claimed) edits by this agency, which made \(made)")
+            try refuse(version, from: peer, reason: .falseClaim, detail: "\(version.origin) claims \(claimed) edits by this agency, which made \(made)")
             return .refused
         }
         let raised = try noteAuthored(version, key)
@@ -126,7 +126,7 @@ public final class StoreTransaction {
                 try forgetHeld(seq: seq, held)
                 let claimed = held.version.vv[peer]
                 try quarantine(
-                    peer: try AgencyID(held.source), dataset: dataset, recordID: held.version.id, reason: "false claim",
+                    peer: try AgencyID(held.source), dataset: dataset, recordID: held.version.id, reason: .falseClaim,
                     detail: "\(held.version.origin) claims \(claimed) edits by \(peer), whose feed is caught up without them",
                     raw: held.version.json.serializedText
                 )
@@ -164,7 +164,7 @@ public final class StoreTransaction {
             return .redundant
         case .equivocation(let existing):
             try quarantine(
-                peer: peer, dataset: version.dataset, recordID: version.id, reason: "equivocation",
+                peer: peer, dataset: version.dataset, recordID: version.id, reason: .equivocation,
                 detail: "\(version.origin) sent different contents under version vector \(existing.vv.json.serializedText)",
                 raw: version.json.serializedText
             )
@@ -174,7 +174,7 @@ public final class StoreTransaction {
             return .equivocation
         case .accepted(let remaining, let displaced):
             if let reason = rules.limits.refusal(ofSiblings: remaining, receiver: rules.receiver) {
-                try refuse(version, from: peer, reason: "limit", detail: reason)
+                try refuse(version, from: peer, reason: .limit, detail: reason)
                 return .refused
             }
             clock.observe(version.hlc)
@@ -187,7 +187,7 @@ public final class StoreTransaction {
     }
 
     /// Quarantines a received version with its reason.
-    private func refuse(_ version: RecordVersion, from peer: AgencyID, reason: String, detail: String) throws {
+    private func refuse(_ version: RecordVersion, from peer: AgencyID, reason: QuarantineReason, detail: String) throws {
         try quarantine(peer: peer, dataset: version.dataset, recordID: version.id, reason: reason, detail: detail, raw: version.json.serializedText)
     }
 
@@ -223,7 +223,7 @@ public final class StoreTransaction {
         let count = try heldCounts[feed]
             ?? Int.fetchOne(db.cachedStatement(sql: SQL.countHeld), arguments: [peer.rawValue, version.dataset.rawValue]) ?? 0
         guard count < Self.maximumHeldPerFeed else {
-            try refuse(version, from: peer, reason: "limit", detail: "\(peer) already has \(count) versions held for unconfirmed claims in \(version.dataset)")
+            try refuse(version, from: peer, reason: .limit, detail: "\(peer) already has \(count) versions held for unconfirmed claims in \(version.dataset)")
             return .refused
         }
         heldCounts[feed] = count + 1
@@ -328,9 +328,9 @@ public final class StoreTransaction {
     }
 
     /// Keeps something refused from a peer, exactly as it came, with the reason.
-    public func quarantine(peer: AgencyID, dataset: DatasetName?, recordID: String?, reason: String, detail: String, raw: String) throws {
+    public func quarantine(peer: AgencyID, dataset: DatasetName?, recordID: String?, reason: QuarantineReason, detail: String, raw: String) throws {
         try db.cachedStatement(sql: "INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [nowMilliseconds, peer.rawValue, dataset?.rawValue, recordID, reason, detail, raw])
+            .execute(arguments: [nowMilliseconds, peer.rawValue, dataset?.rawValue, recordID, reason.description, detail, raw])
     }
 
     /// Writes one event to the audit log. `detail` must not hold record contents.
@@ -360,11 +360,12 @@ public struct RefusedBody: Sendable {
 }
 
 extension StoreTransaction {
-    /// Keeps a refused page — its digest, size and first 64 KiB — with the reason, and audits the refusal.
+    /// Keeps a page refused by the page check `check` — its digest, size and first 64 KiB — with the reason
+    /// ``QuarantineReason/page(refusedBy:)``, and audits the refusal.
     /// The same body from the same peer is kept once: refused again, only its count and last time change.
     /// Returns whether the page was new.
     @discardableResult
-    public func quarantinePage(peer: AgencyID, reason: String, detail: String, body: RefusedBody) throws -> Bool {
+    public func quarantinePage(peer: AgencyID, refusedBy check: some CustomStringConvertible, detail: String, body: RefusedBody) throws -> Bool {
         try db.cachedStatement(sql: """
             UPDATE quarantine SET times_seen = times_seen + 1, last_seen_at = ? WHERE peer = ? AND raw_sha256 = ?
             """).execute(arguments: [nowMilliseconds, peer.rawValue, body.sha256])
@@ -373,10 +374,10 @@ extension StoreTransaction {
             INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw, raw_sha256, raw_bytes, last_seen_at)
                 VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                nowMilliseconds, peer.rawValue, "page: \(reason)", detail, String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, nowMilliseconds,
+                nowMilliseconds, peer.rawValue, QuarantineReason.page(refusedBy: check).description, detail, String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, nowMilliseconds,
             ])
         try audit("page refused", peer: peer, dataset: nil, detail: .object([
-            "reason": .string(reason), "detail": .string(detail), "sha256": .string(body.sha256), "bytes": .integer(Int64(body.size)),
+            "reason": .string(check.description), "detail": .string(detail), "sha256": .string(body.sha256), "bytes": .integer(Int64(body.size)),
         ]))
         return true
     }

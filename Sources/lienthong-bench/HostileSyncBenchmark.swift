@@ -61,7 +61,7 @@ struct HostileSyncBenchmark: AsyncParsableCommand {
                 peers:
                   bo-cong-an: { url: "\(server.url)", keys: [../keys/bo-cong-an.pub.pem], pull: [dan-cu] }
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let outcome = try ChildProcess.run(binary, ["sync", "--config", config.path, "--attempts", "1"], log: run.appending(path: "sync.log"))
+            let outcome = try await TimedChild.run(binary, ["sync", "--config", config.path, "--attempts", "1"], log: run.appending(path: "sync.log"))
             let peak = Double(outcome.peakResidentKiB) / 1024
             if peer == .honest { honestPeak = peak }
             let ratio = honestPeak.map { String(format: "%.1f", peak / $0) } ?? "-"
@@ -122,7 +122,7 @@ struct HostileSyncBenchmark: AsyncParsableCommand {
 /// A child process run to its end under GNU time, for its peak resident memory. The process's own `wait4`
 /// figure would not do: a child spawned with `posix_spawn` shares this process's memory until it execs, and
 /// Linux counts that in the child's peak.
-enum ChildProcess {
+enum TimedChild {
     struct Outcome {
         let status: Int32
         let seconds: Double
@@ -131,30 +131,22 @@ enum ChildProcess {
 
     static let time = URL(fileURLWithPath: "/usr/bin/time")
 
-    /// Runs `executable` with `arguments`, stdout and stderr to `log`, and waits for it.
-    static func run(_ executable: URL, _ arguments: [String], log: URL) throws -> Outcome {
+    /// Runs `executable` with `arguments` to its end, writes its stdout and stderr to `log`, and reads its peak.
+    static func run(_ executable: URL, _ arguments: [String], log: URL) async throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: time.path) else {
             throw BenchmarkFailure(description: "\(time.path) is missing: install Debian's time package")
         }
         let figures = log.deletingPathExtension().appendingPathExtension("rss")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
-        let child = Process()
-        child.executableURL = time
-        child.arguments = ["-f", "%M", "-o", figures.path, executable.path] + arguments
-        child.standardOutput = output
-        child.standardError = output
         let start = ContinuousClock.now
-        try child.run()
-        child.waitUntilExit()
+        let child = try await runChild(time.path, ["-f", "%M", "-o", figures.path, executable.path] + arguments)
         let elapsed = ContinuousClock.now - start
+        try Data(child.standardOutput + Array(child.standardError.utf8)).write(to: log)
         let text = try String(contentsOf: figures, encoding: .utf8)
         guard let kibibytes = text.split(separator: "\n").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else {
             throw BenchmarkFailure(description: "GNU time wrote no peak memory: \(text)")
         }
         return Outcome(
-            status: child.terminationStatus, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            status: child.status, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             peakResidentKiB: kibibytes
         )
     }

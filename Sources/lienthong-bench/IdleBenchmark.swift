@@ -30,18 +30,18 @@ struct IdleBenchmark: AsyncParsableCommand {
         let pollerKey = try PrivateKey.generate(.ed25519)
         try pollerKey.publicKey.pemText.write(to: folder.appending(path: "poller.pub.pem"), atomically: true, encoding: .utf8)
 
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["serve-idle-peers", "--count", String(peers), "--folder", folder.path]
-        let output = Pipe()
-        child.standardOutput = output
-        try child.run()
-        defer { child.terminate() }
-        guard let line = String(data: output.fileHandleForReading.availableDataLine(), encoding: .utf8), line.hasPrefix("PORTS ") else {
-            throw BenchmarkFailure(description: "the peers did not start")
+        try await withChild(
+            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path,
+            ["serve-idle-peers", "--count", String(peers), "--folder", folder.path]
+        ) { nextLine in
+            guard let line = try await nextLine(), line.hasPrefix("PORTS ") else { throw BenchmarkFailure(description: "the peers did not start") }
+            let ports = line.dropFirst(6).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            try await measure(ports: ports, folder: folder, pollerAgency: pollerAgency, pollerKey: pollerKey)
         }
-        let ports = line.dropFirst(6).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
 
+    /// Polls the peers at `ports` for the benchmark's time and prints what it cost.
+    private func measure(ports: [Int], folder: URL, pollerAgency: AgencyID, pollerKey: PrivateKey) async throws {
         let dataset = try DatasetName("dan-cu")
         let store = try Store(openingAt: folder.appending(path: "poller.sqlite"))
         let puller = FeedPuller(
@@ -117,18 +117,6 @@ struct ServeIdlePeers: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(("PORTS " + ports.map(String.init).joined(separator: ",") + "\n").utf8))
             // Served until the benchmark kills this process.
             while true { try await Task.sleep(for: .seconds(3600)) }
-        }
-    }
-}
-
-extension FileHandle {
-    /// Reads up to the first newline.
-    fileprivate func availableDataLine() -> Data {
-        var line = Data()
-        while true {
-            let byte = readData(ofLength: 1)
-            if byte.isEmpty || byte == Data([0x0A]) { return line }
-            line.append(byte)
         }
     }
 }

@@ -1,11 +1,12 @@
 import Foundation
+import LienThongTestSupport
 
 /// Runs `openssl speed` and reads the figures it prints.
 enum OpenSSLSpeed {
     /// Verifications per second for each algorithm row of `openssl speed ALGORITHM…`, keyed by the
     /// name in its parentheses (`Ed25519`, `nistp256`).
-    static func verifyRates(_ algorithms: [String], seconds: Int) throws -> [String: Double] {
-        let output = try run(["speed", "-seconds", String(seconds)] + algorithms)
+    static func verifyRates(_ algorithms: [String], seconds: Int) async throws -> [String: Double] {
+        let output = try await run(["speed", "-seconds", String(seconds)] + algorithms)
         var rates: [String: Double] = [:]
         for line in output.split(separator: "\n") {
             guard let open = line.firstIndex(of: "("), let close = line.firstIndex(of: ")"), open < close,
@@ -17,8 +18,8 @@ enum OpenSSLSpeed {
     }
 
     /// Bytes per second that `openssl speed -evp DIGEST` hashes in blocks of `bytes`.
-    static func digestRate(_ digest: String, bytes: Int, seconds: Int) throws -> Double {
-        let output = try run(["speed", "-seconds", String(seconds), "-bytes", String(bytes), "-evp", digest])
+    static func digestRate(_ digest: String, bytes: Int, seconds: Int) async throws -> Double {
+        let output = try await run(["speed", "-seconds", String(seconds), "-bytes", String(bytes), "-evp", digest])
         // The last line reads like "sha256   1234567.89k": thousands of bytes per second.
         guard let last = output.split(separator: "\n").last, let figure = last.split(separator: " ").last,
             figure.hasSuffix("k"), let thousands = Double(figure.dropLast())
@@ -26,28 +27,13 @@ enum OpenSSLSpeed {
         return thousands * 1000
     }
 
-    private static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        // `openssl speed` times itself with SIGALRM. This thread belongs to Swift's concurrency pool, which
-        // blocks signals, and a child inherits the mask: unblock SIGALRM around the spawn, or the child
-        // never hears its alarm and runs forever.
-        var alarm = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&alarm)
-        sigaddset(&alarm, SIGALRM)
-        pthread_sigmask(SIG_UNBLOCK, &alarm, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BenchmarkFailure(description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+    /// `openssl ARGUMENTS…`'s standard output. swift-subprocess starts it with a clean signal mask, so it hears
+    /// the SIGALRM it times itself with although this task runs on a thread that blocks signals.
+    private static func run(_ arguments: [String]) async throws -> String {
+        let outcome = try await runChild("/usr/bin/openssl", arguments)
+        guard outcome.status == 0 else {
+            throw BenchmarkFailure(description: "openssl \(arguments.joined(separator: " ")) exited \(outcome.status)")
         }
-        return text
+        return outcome.standardOutputText
     }
 }

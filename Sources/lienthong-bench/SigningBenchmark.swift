@@ -4,7 +4,7 @@ import LienThongCore
 import LienThongSigning
 
 /// Verifications per second through lienthong's wrapper, beside `openssl speed` in the same run.
-struct SigningBenchmark: ParsableCommand {
+struct SigningBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signing",
         abstract: "Ed25519 and ES256 verification rates on 1 KiB and 64 KiB payloads, beside openssl speed."
@@ -13,9 +13,9 @@ struct SigningBenchmark: ParsableCommand {
     @Option(help: "Seconds to spend on each measurement.")
     var seconds = 3
 
-    func run() throws {
+    func run() async throws {
         print("Measuring openssl speed (\(seconds) s per figure)…")
-        let baseline = try OpenSSLSpeed.verifyRates(["ed25519", "ecdsap256"], seconds: seconds)
+        let baseline = try await OpenSSLSpeed.verifyRates(["ed25519", "ecdsap256"], seconds: seconds)
         let rows: [(KeyType, String, String)] = [(.ed25519, "Ed25519", "sha512"), (.p256, "nistp256", "sha256")]
         print("""
 
@@ -42,7 +42,7 @@ struct SigningBenchmark: ParsableCommand {
 
                 let keyRate = try measure(seconds: Double(seconds)) { publicKey.isValidSignature(signature, for: signingInput) }
                 let jwsRate = try measure(seconds: Double(seconds)) { (try? verifier.verify(compact)) != nil }
-                let hashRate = try OpenSSLSpeed.digestRate(digest, bytes: signingInput.count, seconds: 1)
+                let hashRate = try await OpenSSLSpeed.digestRate(digest, bytes: signingInput.count, seconds: 1)
                 let hashedBaseline = 1 / (1 / opensslRate + Double(signingInput.count) / hashRate)
                 print(pad([
                     type.signingAlgorithm.rawValue, "\(size / 1024) KiB", format(keyRate), format(jwsRate), format(opensslRate),

@@ -1,6 +1,7 @@
 import Foundation
 import LienThongCore
 import LienThongSigning
+import LienThongTestSupport
 import Testing
 
 /// JWS and keys made by implementations other than lienthong.
@@ -33,11 +34,11 @@ struct InteropTests {
 
     /// The `openssl` command line checks lienthong's signatures, and lienthong checks its.
     @Test("the openssl command line and lienthong verify each other's Ed25519 signatures", .enabled(if: OpenSSLTool.isPresent))
-    func opensslEd25519() throws {
+    func opensslEd25519() async throws {
         let folder = try OpenSSLTool.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let keyFile = folder.appending(path: "key.pem")
-        try OpenSSLTool.run(["genpkey", "-algorithm", "ed25519", "-out", keyFile.path])
+        try await OpenSSLTool.run(["genpkey", "-algorithm", "ed25519", "-out", keyFile.path])
         let key = try PrivateKey(contentsOf: keyFile)
 
         let ours = try JWSSigner(key: key).sign(payload: Array(#"{"from":"lienthong"}"#.utf8))
@@ -46,23 +47,23 @@ struct InteropTests {
         let signature = folder.appending(path: "signature")
         try Data("\(parts[0]).\(parts[1])".utf8).write(to: input)
         try Data(try Base64URL.decode(parts[2])).write(to: signature)
-        try OpenSSLTool.run(["pkeyutl", "-verify", "-rawin", "-inkey", keyFile.path, "-in", input.path, "-sigfile", signature.path])
+        try await OpenSSLTool.run(["pkeyutl", "-verify", "-rawin", "-inkey", keyFile.path, "-in", input.path, "-sigfile", signature.path])
 
         let header = Base64URL.encode(Array(#"{"alg":"Ed25519","kid":"\#(key.publicKey.keyID)"}"#.utf8))
         let theirsInput = header + "." + Base64URL.encode(Array(#"{"from":"openssl"}"#.utf8))
         try Data(theirsInput.utf8).write(to: input)
-        try OpenSSLTool.run(["pkeyutl", "-sign", "-rawin", "-inkey", keyFile.path, "-in", input.path, "-out", signature.path])
+        try await OpenSSLTool.run(["pkeyutl", "-sign", "-rawin", "-inkey", keyFile.path, "-in", input.path, "-out", signature.path])
         let theirs = theirsInput + "." + Base64URL.encode(Array(try Data(contentsOf: signature)))
         let verified = try JWSVerifier(keys: [key.publicKey]).verify(theirs)
         #expect(verified.payloadJSON["from"] == .string("openssl"))
     }
 
     @Test("the openssl command line and lienthong verify each other's ES256 signatures", .enabled(if: OpenSSLTool.isPresent))
-    func opensslES256() throws {
+    func opensslES256() async throws {
         let folder = try OpenSSLTool.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let keyFile = folder.appending(path: "key.pem")
-        try OpenSSLTool.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyFile.path])
+        try await OpenSSLTool.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyFile.path])
         let key = try PrivateKey(contentsOf: keyFile)
         let input = folder.appending(path: "input")
         let signature = folder.appending(path: "signature")
@@ -73,13 +74,13 @@ struct InteropTests {
         let der = try #require(ECDSASignatureEncoding.der(fromRaw: try Base64URL.decode(parts[2])))
         try Data(der).write(to: signature)
         let publicFile = folder.appending(path: "pub.pem")
-        try OpenSSLTool.run(["pkey", "-in", keyFile.path, "-pubout", "-out", publicFile.path])
-        try OpenSSLTool.run(["dgst", "-sha256", "-verify", publicFile.path, "-signature", signature.path, input.path])
+        try await OpenSSLTool.run(["pkey", "-in", keyFile.path, "-pubout", "-out", publicFile.path])
+        try await OpenSSLTool.run(["dgst", "-sha256", "-verify", publicFile.path, "-signature", signature.path, input.path])
 
         let header = Base64URL.encode(Array(#"{"alg":"ES256","kid":"\#(key.publicKey.keyID)"}"#.utf8))
         let theirsInput = header + "." + Base64URL.encode(Array(#"{"from":"openssl"}"#.utf8))
         try Data(theirsInput.utf8).write(to: input)
-        try OpenSSLTool.run(["dgst", "-sha256", "-sign", keyFile.path, "-out", signature.path, input.path])
+        try await OpenSSLTool.run(["dgst", "-sha256", "-sign", keyFile.path, "-out", signature.path, input.path])
         let raw = try #require(ECDSASignatureEncoding.raw(fromDER: Array(try Data(contentsOf: signature))))
         let verified = try JWSVerifier(keys: [key.publicKey]).verify(theirsInput + "." + Base64URL.encode(raw))
         #expect(verified.payloadJSON["from"] == .string("openssl"))
@@ -101,18 +102,10 @@ enum OpenSSLTool {
         let description: String
     }
 
-    static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(path))
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            throw Failed(description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+    static func run(_ arguments: [String]) async throws {
+        let outcome = try await runChild(try #require(path), arguments)
+        if outcome.status != 0 {
+            throw Failed(description: "openssl \(arguments.joined(separator: " ")) exited \(outcome.status): \(outcome.standardOutputText)\(outcome.standardError)")
         }
     }
 }

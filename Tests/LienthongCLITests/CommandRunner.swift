@@ -1,4 +1,5 @@
 import Foundation
+import LienThongTestSupport
 import Testing
 
 /// Runs the built `lienthong` binary as a child process, the way an operator would.
@@ -100,28 +101,10 @@ final class ScratchFolder: Sendable {
 }
 
 extension CommandRunner {
-    /// Like ``run(_:stdin:)``, but waits for the child without holding a thread, for tests that serve HTTP
-    /// to the child from this process.
+    /// Like ``run(_:stdin:umask:)``, but waits for the child without holding a thread (through swift-subprocess),
+    /// for tests that serve HTTP to the child from this process.
     static func runAsync(_ arguments: [String]) async throws -> Outcome {
-        let scratch = try ScratchFolder()
-        let outputURL = scratch.url.appending(path: "stdout")
-        let errorURL = scratch.url.appending(path: "stderr")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: outputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        return Outcome(
-            status: process.terminationStatus,
-            stdout: try Data(contentsOf: outputURL),
-            stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
-        )
+        let outcome = try await runChild(binary.path, arguments)
+        return Outcome(status: outcome.status, stdout: Data(outcome.standardOutput), stderr: outcome.standardError)
     }
 }

@@ -609,30 +609,21 @@ struct FixtureReplayGeneratorTests {
     /// The generator, built beside the test bundle as `lienthong` is.
     static let binary = CommandRunner.binary.deletingLastPathComponent().appending(path: "lienthong-fixtures")
 
-    static func run(out: URL) throws -> (status: Int32, stderr: String) {
+    static func run(out: URL) async throws -> (status: Int32, stderr: String) {
         try #require(
             FileManager.default.isExecutableFile(atPath: binary.path),
             "\(binary.path) is not built: `swift build --build-tests` builds every product, so build with it (or `swift build --product lienthong-fixtures`) before running this test"
         )
-        let scratch = try ScratchFolder()
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--out", out.path]
-        process.standardOutput = FileHandle.nullDevice
-        let errorURL = scratch.url.appending(path: "stderr")
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: errorURL), as: UTF8.self))
+        let outcome = try await runChild(binary.path, ["--out", out.path])
+        return (outcome.status, outcome.standardError)
     }
 
     @Test("run over a copy of fixtures/feeds, it changes no byte and adds no file")
-    func rerunChangesNothing() throws {
+    func rerunChangesNothing() async throws {
         let scratch = try ScratchFolder()
         let out = scratch.url.appending(path: "feeds")
         try FileManager.default.copyItem(at: RecordedFeeds.root, to: out)
-        let run = try Self.run(out: out)
+        let run = try await Self.run(out: out)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(RecordedFeeds.allFiles(under: out) == RecordedFeeds.allFiles())
         for file in RecordedFeeds.allFiles() {
@@ -641,12 +632,12 @@ struct FixtureReplayGeneratorTests {
     }
 
     @Test("from the keys alone it makes every file again: byte for byte, but for bo-y-te's fresh ES256 signatures")
-    func fromKeysAlone() throws {
+    func fromKeysAlone() async throws {
         let scratch = try ScratchFolder()
         let out = scratch.url.appending(path: "feeds")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: RecordedFeeds.url("keys"), to: out.appending(path: "keys"))
-        let run = try Self.run(out: out)
+        let run = try await Self.run(out: out)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(RecordedFeeds.allFiles(under: out) == RecordedFeeds.allFiles())
         let health = JWSVerifier(keys: [try PublicKey(contentsOf: RecordedFeeds.url("keys/bo-y-te.pub.pem"))], requiredType: FeedPage.type)
@@ -669,9 +660,9 @@ struct FixtureReplayGeneratorTests {
     }
 
     @Test("without its keys it refuses to make new ones unless asked")
-    func refusesWithoutKeys() throws {
+    func refusesWithoutKeys() async throws {
         let scratch = try ScratchFolder()
-        let run = try Self.run(out: scratch.url.appending(path: "feeds"))
+        let run = try await Self.run(out: scratch.url.appending(path: "feeds"))
         #expect(run.status != 0)
         #expect(run.stderr.contains("--create-missing-keys"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("feeds/keys/bo-cong-an.key.pem")))

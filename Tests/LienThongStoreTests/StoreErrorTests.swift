@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+import LienThongCore
+import LienThongStore
+import Testing
+
+@Suite("Store errors: SQLite's failures come typed, with a code and SQLite's error; the caller's own pass through")
+struct StoreErrorTests {
+    struct CallerError: Error {}
+
+    @Test("a write SQLite refuses is a StoreError with code write and SQLite's error, and nothing of it is kept")
+    func writeFailureIsTyped() throws {
+        let temporary = try TemporaryStore()
+        try DatabaseQueue(path: temporary.url.path).write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        let error = #expect(throws: StoreError.self) {
+            try temporary.store.write { try $0.audit("test event", peer: nil, dataset: nil, detail: .object([:])) }
+        }
+        #expect(error?.code == .write)
+        #expect(error?.underlying is DatabaseError)
+        #expect(error?.description.hasPrefix("cannot write to the store: ") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("refused by the test") == true)
+        let count = try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_log") }
+        #expect(count == 0)
+    }
+
+    @Test("what the caller's body throws comes out as it is, not as a StoreError")
+    func callerErrorsPassThrough() async throws {
+        let temporary = try TemporaryStore()
+        #expect(throws: CallerError.self) { try temporary.store.write { _ in throw CallerError() } }
+        await #expect(throws: CallerError.self) { try await temporary.store.write { _ in throw CallerError() } }
+        #expect(throws: CallerError.self) { try temporary.store.read { _ in throw CallerError() } }
+    }
+
+    @Test("a store that cannot be opened is a StoreError with code open")
+    func openFailureIsTyped() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appending(path: "lienthong.sqlite")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("not a database, but long enough to be read as one: ".utf8 + Data(repeating: 0x41, count: 4096)).write(to: url)
+        let error = #expect(throws: StoreError.self) { try Store(openingAt: url) }
+        #expect(error?.code == .open)
+    }
+}
