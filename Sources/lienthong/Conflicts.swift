@@ -88,25 +88,9 @@ struct Conflicts: ParsableCommand {
                     }
                     return value
                 }
+                let resolution: ConflictResolution = if let pick { .pick(origin: pick) } else { .replace(data: replacement ?? .object([:])) }
                 let version = try store.write { transaction in
-                    let siblings = try transaction.siblings(dataset: dataset, id: id)
-                    guard siblings.count > 1 else { throw Failure.refused("\(dataset) \(id.debugDescription) has no open conflict") }
-                    let (deleted, content): (Bool, JSONValue)
-                    if let pick {
-                        guard let chosen = siblings.first(where: { $0.origin.rawValue == pick }) else {
-                            throw Failure.unusable("no sibling of \(id.debugDescription) comes from \(pick.debugDescription)")
-                        }
-                        (deleted, content) = (chosen.deleted, chosen.data)
-                    } else {
-                        (deleted, content) = (false, replacement ?? .object([:]))
-                    }
-                    let version = try transaction.edit(
-                        dataset: dataset, id: id, agency: configuration.agency, deleted: deleted, data: content, policy: policy
-                    )
-                    try transaction.audit("conflict resolved", peer: nil, dataset: dataset, detail: .object([
-                        "id": .string(id), "siblings": .integer(siblings.count), "by": .string(pick.map { "pick \($0)" } ?? "new data"),
-                    ]))
-                    return version
+                    try transaction.resolveConflict(dataset: dataset, id: id, agency: configuration.agency, policy: policy, by: resolution)
                 }
                 printLine("\(dataset) \(id.terminalField): resolved as \(version.vv.json.displayText)")
             }

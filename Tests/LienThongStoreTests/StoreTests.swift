@@ -27,6 +27,11 @@ final class TemporaryStore {
         return lines
     }
 
+    /// The rows of `table` that meet `condition` (SQL), read through a connection of its own.
+    func count(_ table: String, where condition: String = "1") throws -> Int {
+        try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition)") } ?? -1
+    }
+
     deinit { try? FileManager.default.removeItem(at: folder) }
 }
 

@@ -1,0 +1,58 @@
+public import LienThongCore
+public import LienThongMerge
+
+/// How a person closes an open conflict (`lienthong conflicts resolve`, docs/MERGE.md "Manual resolution").
+public enum ConflictResolution: Sendable {
+    /// Keep what the sibling authored by this agency holds (its data, or its deletion).
+    case pick(origin: String)
+    /// Replace the record with new data, already checked against the record rules.
+    case replace(data: JSONValue)
+}
+
+/// Why a conflict could not be resolved, in one line.
+public struct ConflictResolutionError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// The record has one version or none: nothing to resolve.
+        public static let noOpenConflict = Reason("no open conflict")
+        /// No sibling comes from the origin picked.
+        public static let noSuchSibling = Reason("no such sibling")
+    }
+
+    public let reason: Reason
+    public let description: String
+}
+
+extension StoreTransaction {
+    /// Closes the open conflict on `(dataset, id)` with a local edit by `agency` that dominates every sibling,
+    /// so that it closes here and, once pulled, at every peer; the resolution is audited. Returns the edit.
+    public func resolveConflict(
+        dataset: DatasetName, id: String, agency: AgencyID, policy: MergePolicy, by resolution: ConflictResolution
+    ) throws -> RecordVersion {
+        let siblings = try siblings(dataset: dataset, id: id)
+        guard siblings.count > 1 else {
+            throw ConflictResolutionError(reason: .noOpenConflict, description: "\(dataset) \(id.debugDescription) has no open conflict")
+        }
+        let deleted: Bool
+        let data: JSONValue
+        let how: String
+        switch resolution {
+        case .pick(let origin):
+            guard let chosen = siblings.first(where: { $0.origin.rawValue == origin }) else {
+                throw ConflictResolutionError(
+                    reason: .noSuchSibling, description: "no sibling of \(id.debugDescription) comes from \(origin.debugDescription)"
+                )
+            }
+            (deleted, data, how) = (chosen.deleted, chosen.data, "pick \(origin)")
+        case .replace(let replacement):
+            (deleted, data, how) = (false, replacement, "new data")
+        }
+        let version = try edit(dataset: dataset, id: id, agency: agency, deleted: deleted, data: data, policy: policy)
+        try audit("conflict resolved", peer: nil, dataset: dataset, detail: .object([
+            "id": .string(id), "siblings": .integer(Int64(siblings.count)), "by": .string(how),
+        ]))
+        return version
+    }
+}
