@@ -10,16 +10,24 @@ import LienThongStore
 import LienThongTestSupport
 import Logging
 
-/// An initial sync between two agencies over loopback (a real publisher, the libcurl poller, two on-disk
-/// stores), beside the plain apply rate measured in the same run.
+/// A sync between two agencies over loopback, as in production: the publisher is a process of its own
+/// (`serve-feed`), the puller this one, each with its on-disk store. Beside it, in the same run: the store's
+/// physical limit for the same rows (one prepared upsert plus the history row) and `openssl speed` for the
+/// page verifications.
 struct SyncBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Initial sync of N records in pages between two local agencies, beside the store's plain apply rate."
+        abstract: "Pull N versions in pages from a publisher in another process, beside the store's physical limit and openssl speed."
     )
 
-    @Option(help: "Records to sync.") var records = 1_000_000
+    @Option(help: "inserts: each version a new record; updates: ids drawn at random, most versions update a record already held.")
+    var workload = Workload.inserts
+    @Option(help: "Versions to sync.") var records = 1_000_000
+    @Option(help: "Distinct records the versions are spread over (default: all distinct for inserts, half the versions for updates).")
+    var ids: Int?
+    @Option(help: "Seed of the random ids.") var seed: UInt64 = 20_261_205
     @Option(help: "Records per page.") var pageSize = 1_000
+    @Option(help: "Append the figures as one JSON line to this file.") var results: String?
 
     func run() async throws {
         let workFolder = FileManager.default.temporaryDirectory.appending(path: "lienthong-bench-\(UUID().uuidString)")
@@ -30,48 +38,94 @@ struct SyncBenchmark: AsyncParsableCommand {
         let dataset = try DatasetName("dan-cu")
         let publisherKey = try PrivateKey.generate(.ed25519)
         let pullerKey = try PrivateKey.generate(.ed25519)
-        print("\(records) records in pages of \(pageSize) over loopback, in \(workFolder.path)")
+        try publisherKey.pemText().write(to: workFolder.appending(path: "publisher.key.pem"), atomically: true, encoding: .utf8)
+        try pullerKey.publicKey.pemText.write(to: workFolder.appending(path: "puller.pub.pem"), atomically: true, encoding: .utf8)
+        let ids = ids ?? workload.defaultIDs(versions: records)
+        print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize) over loopback, in \(workFolder.path)")
 
-        // The publisher's own feed, written before anything is timed.
-        let publisherStore = try Store(openingAt: workFolder.appending(path: "publisher.sqlite"))
-        try await publisherStore.write { transaction in
-            for index in 0..<records {
-                try transaction.edit(dataset: dataset, id: "cd-\(index)", agency: publisherAgency, deleted: false, data: StoreBenchmark.data(index), policy: .lww)
-            }
-        }
-        let publisher = Publisher(
-            settings: PublisherSettings(
-                agency: publisherAgency, signingKey: publisherKey,
-                peers: [pullerAgency: PublisherPeer(keys: [pullerKey.publicKey], grants: [dataset: DatasetGrant(fields: nil)])],
-                datasets: [dataset]
-            ),
-            store: publisherStore, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        )
         let pullerStore = try Store(openingAt: workFolder.appending(path: "puller.sqlite"))
         let puller = FeedPuller(
             agency: pullerAgency, client: runningForTheProcess(try HTTPClient()), store: pullerStore,
             tokens: RequestTokenSigner(agency: pullerAgency, key: pullerKey), clockSkewSeconds: 300, pageLimit: Int64(pageSize)
         )
-
-        let (summary, seconds) = try await publisher.serving { port in
+        let arguments = [
+            "serve-feed", "--folder", workFolder.path, "--workload", workload.rawValue, "--records", String(records), "--ids", String(ids),
+            "--seed", String(seed),
+        ]
+        let (summary, seconds, usage) = try await withChild(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments) { nextLine in
+            guard let line = try await nextLine(), line.hasPrefix("PORT "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw BenchmarkFailure(description: "the publisher did not start")
+            }
             let feed = PulledFeed(
                 peer: publisherAgency, baseURL: URL(string: "http://127.0.0.1:\(port)")!, dataset: dataset, policy: .lww,
                 keys: [publisherKey.publicKey], transfer: TransferOptions()
             )
+            let before = ProcessUsage.now()
             let start = ContinuousClock.now
             let summary = try await puller.pullUntilCaughtUp(feed)
             let elapsed = ContinuousClock.now - start
-            return (summary, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let after = ProcessUsage.now()
+            return (summary, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                    ProcessUsage(writtenBytes: after.writtenBytes - before.writtenBytes, cpuSeconds: after.cpuSeconds - before.cpuSeconds))
         }
         let syncPeak = StoreBenchmark.peakMemoryMegabytes()
         guard summary.applied == records else {
-            throw BenchmarkFailure(description: "the sync applied \(summary.applied) of \(records) records")
+            throw BenchmarkFailure(description: "the sync applied \(summary.applied) of \(records) versions")
         }
+        let indexes = workload.recordIndexes(versions: records, ids: ids, seed: seed)
+        let physicalRate = try physicalUpsertRate(indexes, publisher: publisherAgency, dataset: dataset, pageSize: pageSize, in: workFolder)
+        let verifyRate = try await OpenSSLSpeed.verifyRates(["ed25519"], seconds: 3)["Ed25519"] ?? 0
         let syncRate = Double(records) / seconds
-        let (plainRate, applyRate) = try StoreBenchmark.measureApply(records: records, pageSize: pageSize, in: workFolder)
-        print(String(format: "initial sync          %10.0f records/s  (%.1f s, %d pages)  = %.2f × plain apply", syncRate, seconds, summary.pages, syncRate / applyRate))
-        print(String(format: "plain apply           %10.0f records/s  (verified pages into the store, same run)", applyRate))
-        print(String(format: "plain SQLite insert   %10.0f records/s", plainRate))
-        print(String(format: "peak memory during the sync %.0f MB (resident; publisher and puller in one process)", syncPeak))
+        let pages = summary.pages
+        print(String(format: "sync                  %10.0f records/s  (%.1f s, %d pages)  = %.2f × the store's physical limit", syncRate, seconds, pages, syncRate / physicalRate))
+        print(String(format: "physical limit        %10.0f records/s  (prepared upsert + history row, %d a transaction, same run)", physicalRate, pageSize))
+        print(String(format: "page verifications    %10.0f pages/s by openssl speed: %.2f s of the sync's %.1f s", verifyRate, Double(pages) / max(verifyRate, 1), seconds))
+        print(String(format: "written to disk       %10.0f bytes per record (/proc/self/io write_bytes of the puller)", Double(usage.writtenBytes) / Double(records)))
+        print(String(format: "CPU                   %10.3f s per 1,000 records (puller: user + system)", usage.cpuSeconds * 1000 / Double(records)))
+        print(String(format: "peak memory           %10.0f MB (resident, the puller)", syncPeak))
+        try keep(.object([
+            "benchmark": .string("sync"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
+            "seed": .number(String(seed)), "page_size": .integer(Int64(pageSize)), "records_per_second": .number(String(format: "%.0f", syncRate)),
+            "physical_records_per_second": .number(String(format: "%.0f", physicalRate)),
+            "ratio_to_physical": .number(String(format: "%.3f", syncRate / physicalRate)),
+            "bytes_written_per_record": .number(String(format: "%.0f", Double(usage.writtenBytes) / Double(records))),
+            "cpu_seconds_per_1000_records": .number(String(format: "%.4f", usage.cpuSeconds * 1000 / Double(records))),
+            "peak_rss_mb": .number(String(format: "%.0f", syncPeak)), "openssl_ed25519_verify_per_second": .number(String(format: "%.0f", verifyRate)),
+            "at": .integer(SystemClock().now.seconds),
+        ]), in: results)
+    }
+}
+
+/// The publisher of the sync benchmark, in a process of its own: it authors the workload in its store, serves
+/// its feed on a free loopback port, prints `PORT n`, and serves until it is terminated.
+struct ServeFeed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve-feed", shouldDisplay: false)
+
+    @Option var folder: String
+    @Option var workload = Workload.inserts
+    @Option var records = 1_000_000
+    @Option var ids: Int
+    @Option var seed: UInt64
+
+    func run() async throws {
+        let folder = URL(fileURLWithPath: folder)
+        let agency = try AgencyID("bo-cong-an")
+        let dataset = try DatasetName("dan-cu")
+        let key = try PrivateKeyFile(reading: folder.appending(path: "publisher.key.pem"), access: .groupOrOthersAllowed).key
+        let pullerKey = try PublicKey(contentsOf: folder.appending(path: "puller.pub.pem"))
+        let store = try Store(openingAt: folder.appending(path: "publisher.sqlite"))
+        try await Workload.author(workload.recordIndexes(versions: records, ids: ids, seed: seed), agency: agency, dataset: dataset, into: store)
+        let publisher = Publisher(
+            settings: PublisherSettings(
+                agency: agency, signingKey: key,
+                peers: [try AgencyID("bo-y-te"): PublisherPeer(keys: [pullerKey], grants: [dataset: DatasetGrant(fields: nil)])],
+                datasets: [dataset]
+            ),
+            store: store, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+        )
+        try await publisher.serving { port in
+            FileHandle.standardOutput.write(Data("PORT \(port)\n".utf8))
+            while true { try await Task.sleep(for: .seconds(3600)) }
+        }
     }
 }

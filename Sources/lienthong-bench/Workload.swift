@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import LienThongCore
+import LienThongMerge
+import LienThongStore
+import LienThongTestSupport
+
+/// What a benchmark's publisher authors: `inserts` gives each version a new id in increasing order (an initial
+/// load); `updates` draws each version's id at random from `ids` with a fixed seed, so that most versions
+/// update a record already held, anywhere in the key space — what agencies re-send day after day. Each
+/// version of an id is a local edit that dominates the one before.
+enum Workload: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case inserts, updates
+
+    /// The record index of each of `versions` versions, in the order they are authored.
+    func recordIndexes(versions: Int, ids: Int, seed: UInt64) -> [Int] {
+        switch self {
+        case .inserts:
+            return Array(0..<versions)
+        case .updates:
+            var generator = SeededGenerator(seed: seed)
+            return (0..<versions).map { _ in Int.random(in: 0..<max(ids, 1), using: &generator) }
+        }
+    }
+
+    /// The ids a workload of `versions` versions is spread over unless told: all distinct for inserts, half
+    /// as many as versions for updates (each record updated about twice).
+    func defaultIDs(versions: Int) -> Int { self == .inserts ? versions : max(versions / 2, 1) }
+
+    /// Writes the workload as local edits of `agency` into `store`, in transactions of 10,000.
+    static func author(_ indexes: [Int], agency: AgencyID, dataset: DatasetName, into store: Store) async throws {
+        for start in stride(from: 0, to: indexes.count, by: 10_000) {
+            let chunk = Array(indexes[start..<min(indexes.count, start + 10_000)])
+            try await store.write { transaction in
+                for (offset, index) in chunk.enumerated() {
+                    try transaction.edit(
+                        dataset: dataset, id: "cd-\(index)", agency: agency, deleted: false, data: StoreBenchmark.data(start + offset), policy: .lww
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// The store's physical limit for a workload: the rows the store ends with, written by one prepared upsert
+/// of the visible record plus, for an update, the history row the design keeps, in transactions of
+/// `pageSize` versions with the store's pragmas (WAL, synchronous=FULL). Records per second.
+func physicalUpsertRate(_ indexes: [Int], publisher: AgencyID, dataset: DatasetName, pageSize: Int, in folder: URL) throws -> Double {
+    let plain = try DatabaseQueue(path: folder.appending(path: "physical.sqlite").path)
+    try plain.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
+        try db.execute(sql: """
+            CREATE TABLE record (dataset TEXT NOT NULL, record_id TEXT NOT NULL, origin TEXT NOT NULL, hlc_ms INTEGER NOT NULL,
+                hlc_counter INTEGER NOT NULL, vv TEXT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL, received_at INTEGER NOT NULL,
+                PRIMARY KEY (dataset, record_id)) WITHOUT ROWID;
+            CREATE TABLE history (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, record_id TEXT NOT NULL, origin TEXT NOT NULL,
+                hlc_ms INTEGER NOT NULL, hlc_counter INTEGER NOT NULL, vv TEXT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,
+                superseded_at INTEGER NOT NULL);
+            CREATE INDEX history_record ON history (dataset, record_id);
+            """)
+    }
+    var counters: [Int: Int64] = [:]
+    var seconds = 0.0
+    for start in stride(from: 0, to: indexes.count, by: pageSize) {
+        let rows = (start..<min(indexes.count, start + pageSize)).map { position -> (String, Int64, String, String) in
+            let index = indexes[position]
+            let counter = counters[index, default: 0] + 1
+            counters[index] = counter
+            return ("cd-\(index)", 1_700_000_000_000 + Int64(position), VersionVector([publisher: counter]).json.serializedText,
+                    StoreBenchmark.data(position).serializedText)
+        }
+        seconds += try timed {
+            try plain.write { db in
+                let keep = try db.cachedStatement(sql: """
+                    INSERT INTO history (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, superseded_at)
+                    SELECT dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, ? FROM record WHERE dataset = ? AND record_id = ?
+                    """)
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO record VALUES (?, ?, ?, ?, 0, ?, 0, ?, ?) ON CONFLICT (dataset, record_id) DO UPDATE SET
+                    origin = excluded.origin, hlc_ms = excluded.hlc_ms, vv = excluded.vv, data = excluded.data, received_at = excluded.received_at
+                    """)
+                for (id, hlc, vv, data) in rows {
+                    try keep.execute(arguments: [hlc, dataset.rawValue, id])
+                    try upsert.execute(arguments: [dataset.rawValue, id, publisher.rawValue, hlc, vv, data, hlc])
+                }
+            }
+        }
+    }
+    return Double(indexes.count) / seconds
+}
+
+/// This process's resources, read before and after a measured step.
+struct ProcessUsage {
+    /// Bytes this process caused to be written to storage (`/proc/self/io`, `write_bytes`).
+    let writtenBytes: Int64
+    /// User and system CPU seconds.
+    let cpuSeconds: Double
+
+    static func now() -> ProcessUsage {
+        let io = (try? String(contentsOfFile: "/proc/self/io", encoding: .utf8)) ?? ""
+        let written = io.split(separator: "\n").first { $0.hasPrefix("write_bytes:") }
+            .flatMap { Int64($0.dropFirst("write_bytes:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return ProcessUsage(writtenBytes: written, cpuSeconds: cpu)
+    }
+}
+
+/// Appends `figures` as one JSON line to `path`, so that runs can be compared later.
+func keep(_ figures: JSONValue, in path: String?) throws {
+    print(figures.serializedText)
+    guard let path else { return }
+    let url = URL(fileURLWithPath: path)
+    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data((figures.serializedText + "\n").utf8))
+}
