@@ -8,7 +8,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "lienthong-bench",
         abstract: "Measure lienthong beside the physical baseline in the same run.",
         subcommands: [
-            SigningBenchmark.self, StoreBenchmark.self, WorstPageBenchmark.self, SyncBenchmark.self, ServeFeed.self, IdleBenchmark.self, ServeIdlePeers.self,
+            SigningBenchmark.self, StoreBenchmark.self, WorstPageBenchmark.self, SyncBenchmark.self, ServeFeed.self, PutBenchmark.self, IdleBenchmark.self, ServeIdlePeers.self,
             HostileSyncBenchmark.self,
         ]
     )

@@ -1,109 +1,97 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import LienThongCore
 import LienThongFeed
 import LienThongMerge
 import LienThongSigning
 import LienThongStore
 
-/// Applying verified pages into an on-disk store, beside a plain SQLite insert of the same rows.
+/// Applying verified pages of a workload into an on-disk store (no HTTP), beside the store's physical limit
+/// for the same rows in the same run.
 struct StoreBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Apply N records in pages into an on-disk store, beside a plain SQLite insert; then put N lines."
+        abstract: "Apply N versions in verified pages into an on-disk store, beside the store's physical limit."
     )
 
-    @Option(help: "Records to apply.") var records = 1_000_000
+    @Option(help: "inserts: each version a new record; updates: ids drawn at random, most versions update a record already held.")
+    var workload = Workload.inserts
+    @Option(help: "Versions to apply.") var records = 1_000_000
+    @Option(help: "Distinct records (default: all distinct for inserts, half the versions for updates).") var ids: Int?
+    @Option(help: "Seed of the random ids.") var seed: UInt64 = 20_261_205
     @Option(help: "Records per page.") var pageSize = 1_000
     @Option(help: "Folder for the databases (default: a new temporary folder, removed afterwards).") var folder: String?
+    @Option(help: "Append the figures as one JSON line to this file.") var results: String?
 
     func run() throws {
         let workFolder = folder.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appending(path: "lienthong-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
         defer { if folder == nil { try? FileManager.default.removeItem(at: workFolder) } }
-        let audience = try AgencyID("bo-y-te")
+        let ids = ids ?? workload.defaultIDs(versions: records)
+        let indexes = workload.recordIndexes(versions: records, ids: ids, seed: seed)
+        print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
+
+        let publisher = try AgencyID("bo-cong-an")
         let dataset = try DatasetName("dan-cu")
-        print("\(records) records in pages of \(pageSize), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
-
-        let (plainRate, applyRate) = try Self.measureApply(records: records, pageSize: pageSize, in: workFolder)
-        let applyPeak = Self.peakMemoryMegabytes()
-
-        // put: the same number of JSON lines, as `lienthong put` reads them, in one transaction.
-        var lines: [UInt8] = []
-        for index in 0..<records {
-            lines += JSONValue.object(["id": .string("cd-\(index)"), "data": Self.data(index)]).serialized()
-            lines.append(0x0A)
-        }
-        let putStore = try Store(openingAt: workFolder.appending(path: "put.sqlite"))
-        let putSeconds = try timed {
-            try putStore.write { transaction in
-                try LocalEditLines.forEach(in: lines) { edit in
-                    try transaction.edit(dataset: dataset, id: edit.id, agency: audience, deleted: edit.deleted, data: edit.data, policy: .lww)
-                }
-            }
-        }
-
-        let putRate = Double(records) / putSeconds
-        print(String(format: "plain SQLite insert   %10.0f records/s", plainRate))
-        print(String(format: "lienthong apply       %10.0f records/s  = %.2f × plain", applyRate, applyRate / plainRate))
-        print(String(format: "lienthong put         %10.0f records/s  (%.1f s)  = %.2f × plain", putRate, putSeconds, putRate / plainRate))
-        print(String(format: "peak memory after apply %.0f MB, at the end %.0f MB (resident, whole process)", applyPeak, Self.peakMemoryMegabytes()))
+        let physicalRate = try physicalUpsertRate(indexes, publisher: publisher, dataset: dataset, pageSize: pageSize, in: workFolder)
+        let (applyRate, usage) = try Self.measureApply(indexes, pageSize: pageSize, in: workFolder)
+        let peak = Self.peakMemoryMegabytes()
+        print(String(format: "physical limit        %10.0f records/s  (prepared upsert + history row)", physicalRate))
+        print(String(format: "lienthong apply       %10.0f records/s  = %.2f × physical", applyRate, applyRate / physicalRate))
+        print(String(format: "written to disk       %10.0f bytes per record while applying", Double(usage.writtenBytes) / Double(records)))
+        print(String(format: "CPU                   %10.3f s per 1,000 records while applying", usage.cpuSeconds * 1000 / Double(records)))
+        print(String(format: "peak memory           %10.0f MB (resident, whole process)", peak))
+        try keep(.object([
+            "benchmark": .string("store"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
+            "page_size": .integer(Int64(pageSize)), "records_per_second": .number(String(format: "%.0f", applyRate)),
+            "physical_records_per_second": .number(String(format: "%.0f", physicalRate)),
+            "ratio_to_physical": .number(String(format: "%.3f", applyRate / physicalRate)),
+            "bytes_written_per_record": .number(String(format: "%.0f", Double(usage.writtenBytes) / Double(records))),
+            "cpu_seconds_per_1000_records": .number(String(format: "%.4f", usage.cpuSeconds * 1000 / Double(records))),
+            "peak_rss_mb": .number(String(format: "%.0f", peak)), "at": .integer(SystemClock().now.seconds),
+        ]), in: results)
     }
 
-    /// Records per second of a plain SQLite insert and of lienthong applying the same records as verified pages.
-    static func measureApply(records: Int, pageSize: Int, in workFolder: URL) throws -> (plain: Double, apply: Double) {
+    /// Records per second of lienthong applying the versions of `indexes` as verified pages (signed and
+    /// verified outside the timing), and what the applying wrote and cost.
+    static func measureApply(_ indexes: [Int], pageSize: Int, in workFolder: URL) throws -> (rate: Double, usage: ProcessUsage) {
         let publisher = try AgencyID("bo-cong-an")
         let audience = try AgencyID("bo-y-te")
         let dataset = try DatasetName("dan-cu")
-        let pages = (records + pageSize - 1) / pageSize
-        // The physical limit: the same rows, inserted with one prepared statement, one transaction per page.
-        let plain = try DatabaseQueue(path: workFolder.appending(path: "plain.sqlite").path)
-        try plain.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
-            try db.execute(sql: "CREATE TABLE plain (dataset TEXT, record_id TEXT, origin TEXT, hlc_ms INTEGER, hlc_counter INTEGER, vv TEXT, deleted INTEGER, data TEXT)")
-        }
-        var plainSeconds = 0.0
-        for page in 0..<pages {
-            let rows = (page * pageSize..<min(records, (page + 1) * pageSize)).map { Self.version($0, publisher: publisher, dataset: dataset) }
-            plainSeconds += try timed {
-                try plain.write { db in
-                    let insert = try db.cachedStatement(sql: "INSERT INTO plain VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                    for row in rows {
-                        try insert.execute(arguments: [
-                            dataset.rawValue, row.id, publisher.rawValue, row.hlc.milliseconds, row.hlc.counter, row.vv.json.serializedText,
-                            row.deleted, row.data.serializedText,
-                        ])
-                    }
-                }
-            }
-        }
-
-        // lienthong: pages signed and verified outside the timing, then applied (record rules, merge, SQL).
         let key = try PrivateKey.generate(.ed25519)
         let verifier = JWSVerifier(keys: [key.publicKey], requiredType: FeedPage.type)
         let store = try Store(openingAt: workFolder.appending(path: "lienthong.sqlite"))
         let time = store.clock.now
-        let now = time.seconds
-        var applySeconds = 0.0
-        for page in 0..<pages {
-            let range = page * pageSize..<min(records, (page + 1) * pageSize)
+        let rules = MergeRules(policy: .lww, receiver: audience, directSources: [publisher])
+        var counters: [Int: Int64] = [:]
+        var seconds = 0.0
+        var written: Int64 = 0
+        var cpu = 0.0
+        for start in stride(from: 0, to: indexes.count, by: pageSize) {
+            let range = start..<min(indexes.count, start + pageSize)
+            let records = range.map { position -> (seq: Int64, version: JSONValue) in
+                let index = indexes[position]
+                let counter = counters[index, default: 0] + 1
+                counters[index] = counter
+                return (Int64(position + 1), version(position, record: index, counter: counter, publisher: publisher, dataset: dataset).json)
+            }
             let payload = FeedPage.payload(
-                publisher: publisher, audience: audience, dataset: dataset, after: Int64(range.lowerBound), head: Int64(records),
-                issuedAt: now, expiresAt: now + 600,
-                records: range.map { (seq: Int64($0 + 1), version: Self.version($0, publisher: publisher, dataset: dataset).json) }
+                publisher: publisher, audience: audience, dataset: dataset, after: Int64(start), head: Int64(indexes.count),
+                issuedAt: time.seconds, expiresAt: time.seconds + 600, records: records
             )
             let compact = try JWSSigner(key: key).sign(json: payload, type: FeedPage.type)
             let verified = try FeedPage(
                 compact: Array(compact.utf8), verifier: verifier,
                 expected: PageExpectation(publisher: publisher, audience: audience, pulledDatasets: [dataset], now: time, clockSkewSeconds: 300)
             )
-            applySeconds += try timed { _ = try verified.apply(
-                    to: store, rules: MergeRules(policy: .lww, receiver: audience, directSources: [publisher]), clockSkewSeconds: 300, now: time
-                ) }
+            let before = ProcessUsage.now()
+            seconds += try timed { _ = try verified.apply(to: store, rules: rules, clockSkewSeconds: 300, now: time) }
+            let after = ProcessUsage.now()
+            written += after.writtenBytes - before.writtenBytes
+            cpu += after.cpuSeconds - before.cpuSeconds
         }
-        return (Double(records) / plainSeconds, Double(records) / applySeconds)
+        return (Double(indexes.count) / seconds, ProcessUsage(writtenBytes: written, cpuSeconds: cpu))
     }
 
     static func data(_ index: Int) -> JSONValue {
@@ -113,10 +101,11 @@ struct StoreBenchmark: ParsableCommand {
         ])
     }
 
-    static func version(_ index: Int, publisher: AgencyID, dataset: DatasetName) -> RecordVersion {
+    /// The `counter`-th version of record `record` by `publisher`, authored as the `position`-th of the workload.
+    static func version(_ position: Int, record: Int, counter: Int64 = 1, publisher: AgencyID, dataset: DatasetName) -> RecordVersion {
         RecordVersion(
-            dataset: dataset, id: "cd-\(index)", origin: publisher, hlc: HybridTimestamp(milliseconds: 1_700_000_000_000 + Int64(index), counter: 0),
-            vv: VersionVector([publisher: 1]), deleted: false, data: data(index)
+            dataset: dataset, id: "cd-\(record)", origin: publisher, hlc: HybridTimestamp(milliseconds: 1_700_000_000_000 + Int64(position), counter: 0),
+            vv: VersionVector([publisher: counter]), deleted: false, data: data(position)
         )
     }
 
