@@ -10,6 +10,8 @@ public enum LocalEditLines {
         public let data: JSONValue
         /// Its line number, from 1.
         public internal(set) var line = 0
+        /// The length of its line in bytes.
+        public internal(set) var bytes = 0
     }
 
     /// A line that is not an edit, with its number.
@@ -17,18 +19,73 @@ public enum LocalEditLines {
         public let line: Int
         let problem: String
         public var description: String { "line \(line): \(problem)" }
+
+        /// Line `line` has `problem`, said in a few words.
+        public init(line: Int, problem: String) {
+            self.line = line
+            self.problem = problem
+        }
     }
 
-    /// Calls `body` with each line's edit, in order, without holding them all.
+    /// The longest line read: a record's data is at most ``RecordVersion/maximumCanonicalBytes`` in canonical
+    /// form, and a line may spell it with white space and escapes.
+    public static let maximumLineBytes = 4 * RecordVersion.maximumCanonicalBytes
+
+    /// Calls `body` with each line's edit of `bytes`, in order.
     public static func forEach(in bytes: [UInt8], _ body: (Edit) throws -> Void) throws {
-        var lineNumber = 0
-        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        var reader = Reader()
+        try reader.read(bytes, body)
+        try reader.finish(body)
+    }
+
+    /// Reads edits from input that comes in chunks, such as a file read a megabyte at a time, holding only
+    /// the line being read: give it each chunk in order with ``read(_:_:)``, then call ``finish(_:)``.
+    public struct Reader {
+        private var pending: [UInt8] = []
+        private var lineNumber = 0
+
+        public init() {}
+
+        /// How many lines were read so far.
+        public var lines: Int { lineNumber }
+
+        /// Calls `body` with the edit of each line that `chunk` completes.
+        public mutating func read(_ chunk: [UInt8], _ body: (Edit) throws -> Void) throws {
+            var start = chunk.startIndex
+            while let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                if pending.isEmpty {
+                    try line(chunk[start..<newline], body)
+                } else {
+                    pending += chunk[start..<newline]
+                    try line(pending[...], body)
+                    pending.removeAll(keepingCapacity: true)
+                }
+                start = newline + 1
+            }
+            pending += chunk[start...]
+            guard pending.count <= LocalEditLines.maximumLineBytes else {
+                throw LineError(line: lineNumber + 1, problem: "the line is longer than \(LocalEditLines.maximumLineBytes) bytes")
+            }
+        }
+
+        /// Calls `body` with the edit of the last line, when the input does not end with a newline.
+        public mutating func finish(_ body: (Edit) throws -> Void) throws {
+            guard !pending.isEmpty else { return }
+            try line(pending[...], body)
+            pending.removeAll()
+        }
+
+        private mutating func line(_ bytes: ArraySlice<UInt8>, _ body: (Edit) throws -> Void) throws {
             lineNumber += 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            guard bytes.count <= LocalEditLines.maximumLineBytes else {
+                throw LineError(line: lineNumber, problem: "the line is longer than \(LocalEditLines.maximumLineBytes) bytes")
+            }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
             var edit: Edit
             do {
-                edit = try Self.edit(from: line)
+                edit = try LocalEditLines.edit(from: bytes)
                 edit.line = lineNumber
+                edit.bytes = bytes.count
             } catch {
                 throw LineError(line: lineNumber, problem: error.problem)
             }

@@ -27,6 +27,7 @@ enum ExitStatus {
         case let error as DaemonError: error.reason == .configuration || error.reason == .key ? unusable : refused
         case let error as StoreError: error.code == .open || error.code == .createFile ? unusable : refused
         case let error as ConflictResolutionError: error.reason == .noSuchSibling ? unusable : refused
+        case let error as LocalEditImportError: error.reason == .badLine ? unusable : refused
         case is ConfigurationError, is AgencyPlanError, is HTTPError, is KeyFileError, is KeyError, is JWSSigningError,
             is CreatedFileError, is IdentifierError, is RecordRuleViolation, is LocalEditLines.LineError:
             unusable

@@ -50,14 +50,57 @@ struct InputOption: ParsableArguments {
     }
 }
 
+extension InputOption {
+    /// Runs `body` with a function that reads the whole input from its start, a megabyte at a time, as often
+    /// as it is called. Standard input, which can be read once, is first copied into a temporary file in
+    /// `folder` (mode 0600: it may hold personal data), removed when `body` returns.
+    func withRereadableInput<Result>(spoolingInto folder: URL, _ body: (@escaping RereadableInput) throws -> Result) throws -> Result {
+        if let file, file != "-" {
+            return try body { chunk in try Self.readChunks(path: file, chunk) }
+        }
+        let spool = folder.appending(path: ".put-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).jsonl").path
+        try CreatedFile.create(atPath: spool, mode: CreatedFile.ownerOnly)
+        defer { unlink(spool) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: spool))
+        do {
+            defer { try? output.close() }
+            while let data = try FileHandle.standardInput.read(upToCount: 1 << 20), !data.isEmpty {
+                try output.write(contentsOf: data)
+            }
+        } catch {
+            throw Failure.unusable("cannot copy standard input to \(spool): \(error.localizedDescription)")
+        }
+        return try body { chunk in try Self.readChunks(path: spool, chunk) }
+    }
+
+    /// Reads the file at `path` from its start, giving `chunk` a megabyte at a time.
+    private static func readChunks(path: String, _ chunk: ([UInt8]) throws -> Void) throws {
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        } catch {
+            throw Failure.unusable("cannot read \(path): \(error.localizedDescription)")
+        }
+        defer { try? handle.close() }
+        while true {
+            let data: Data?
+            do {
+                data = try handle.read(upToCount: 1 << 20)
+            } catch {
+                throw Failure.unusable("cannot read \(path): \(error.localizedDescription)")
+            }
+            guard let data, !data.isEmpty else { return }
+            try chunk(Array(data))
+        }
+    }
+}
+
 /// How much each command reads from one input at most (docs/SECURITY.md).
 enum InputLimit {
     /// A signed page or another compact JWS, with room for white space around it.
     static let signedDocument = FeedPage.maximumSignedBytes + 4096
     /// A JSON payload to sign: no payload longer than a signed page can be carried in one.
     static let payload = FeedPage.maximumSignedBytes
-    /// Records for `put`, one JSON object a line.
-    static let recordLines = 256 << 20
     /// One record's data for `conflicts resolve`.
     static let recordData = RecordVersion.maximumCanonicalBytes
 }

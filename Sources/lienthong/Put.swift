@@ -11,6 +11,9 @@ struct Put: ParsableCommand {
         discussion: """
             Each line is {"id": "...", "data": {...}} or {"id": "...", "deleted": true}. Each becomes a local edit
             that this agency publishes. A bad line is reported with its number and nothing from the file is applied.
+            The input is read twice, a megabyte at a time (standard input is first copied to a temporary file
+            beside the store, readable by its owner only, and removed afterwards): once to check every line,
+            then to apply the edits in transactions of 10,000.
             """
     )
 
@@ -22,26 +25,8 @@ struct Put: ParsableCommand {
         try reportingFailures {
             let (configuration, store) = try config.openStore()
             let (dataset, policy) = try dataset.resolve(in: configuration)
-            let bytes = try input.readAll(limit: InputLimit.recordLines, what: "the records for one put")
-            let count = try store.write { transaction in
-                var count = 0
-                do {
-                    try LocalEditLines.forEach(in: bytes) { edit in
-                        let version = try transaction.edit(
-                            dataset: dataset, id: edit.id, agency: configuration.agency, deleted: edit.deleted, data: edit.data, policy: policy
-                        )
-                        // What a peer would refuse is refused here: a version too large for a page never leaves.
-                        do {
-                            try version.checkSize()
-                        } catch {
-                            throw Failure.unusable("line \(edit.line): \(error); nothing was applied")
-                        }
-                        count += 1
-                    }
-                } catch let problem as LocalEditLines.LineError {
-                    throw Failure.unusable("\(problem); nothing was applied")
-                }
-                return count
+            let count = try input.withRereadableInput(spoolingInto: configuration.storeURL.deletingLastPathComponent()) { read in
+                try store.applyLocalEdits(from: read, dataset: dataset, agency: configuration.agency, policy: policy)
             }
             printDiagnostic("\(count) edits applied to \(dataset)")
         }

@@ -73,3 +73,43 @@ struct PutStrictnessTests {
         #expect(outcome.stderr.contains("deep.json") && outcome.stderr.contains("nested 62 deep"), "\(outcome.stderr)")
     }
 }
+
+@Suite("lienthong put streams its input and applies it in bounded transactions")
+struct PutStreamingTests {
+    static func lines(_ count: Int, badAt bad: Int? = nil) -> String {
+        (1...count).map { line in
+            line == bad ? #"{"id":"x","data":[]}"# : #"{"id":"r-\#(line)","data":{"n":\#(line)}}"#
+        }.joined(separator: "\n") + "\n"
+    }
+
+    @Test("25,000 lines from a file and from standard input: every edit applied, in several transactions", arguments: [true, false])
+    func manyLines(fromFile: Bool) throws {
+        let agency = try AgencyFolder()
+        let text = Self.lines(25_000)
+        let outcome: CommandRunner.Outcome
+        if fromFile {
+            let file = agency.scratch.path("edits.jsonl")
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            outcome = try agency.run(["put", "--dataset", "tiem-chung", file])
+        } else {
+            outcome = try agency.run(["put", "--dataset", "tiem-chung"], stdin: text)
+        }
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("25000 edits applied"), "\(outcome.stderr)")
+        let export = try agency.run(["export", "--dataset", "tiem-chung"])
+        #expect(export.stdoutText.split(separator: "\n").count == 25_000)
+        // Standard input was copied beside the store and removed again.
+        let left = try FileManager.default.contentsOfDirectory(atPath: agency.scratch.path("state")).filter { $0.hasPrefix(".put-") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    @Test("a bad line after the first transaction's worth still leaves nothing applied, and is named")
+    func badLineLate() throws {
+        let agency = try AgencyFolder()
+        let outcome = try agency.run(["put", "--dataset", "tiem-chung"], stdin: Self.lines(24_000, badAt: 23_999))
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("line 23999"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("nothing was applied"), "\(outcome.stderr)")
+        #expect(try agency.run(["export", "--dataset", "tiem-chung"]).stdoutText.isEmpty)
+    }
+}

@@ -1,0 +1,99 @@
+public import LienThongCore
+public import LienThongMerge
+
+/// Input that can be read from the start more than once, a chunk at a time: `lienthong put`'s file.
+public typealias RereadableInput = (_ chunk: ([UInt8]) throws -> Void) throws -> Void
+
+/// Why local edits were not all applied, in one line.
+public struct LocalEditImportError: Error, CustomStringConvertible {
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        private init(_ name: String) { description = name }
+
+        /// A line is not an edit, or its edit breaks a record rule: nothing was applied.
+        public static let badLine = Reason("bad line")
+        /// The store failed part-way: the edits of ``LocalEditImportError/applied`` lines were applied, in whole
+        /// transactions, the rest not.
+        public static let storeFailed = Reason("store failed")
+    }
+
+    public let reason: Reason
+    /// How many edits were applied before the failure.
+    public let applied: Int
+    public let description: String
+}
+
+extension Store {
+    /// Edits per transaction, and the bytes of their lines, at most, when applying local edits.
+    public static let localEditBatch = (edits: 10_000, bytes: 16 << 20)
+
+    /// Applies the edits of `input` (``LocalEditLines``) to `dataset` as local edits of `agency`, in bounded
+    /// transactions, holding one transaction's edits at a time.
+    ///
+    /// Two passes over the input keep a bad line from applying anything: the first reads every line and checks
+    /// it as a peer would check the version it becomes (the line rules, the record rules, the size the version
+    /// would have as the record's first edit); only then does the second apply, ``localEditBatch`` at a time.
+    /// A version that turns out too large in the second pass (a record whose concurrent siblings give it a
+    /// long vector) stops the import there, as a store failure does: the transactions before it stay applied.
+    public func applyLocalEdits(
+        from input: RereadableInput, dataset: DatasetName, agency: AgencyID, policy: MergePolicy
+    ) throws(LocalEditImportError) -> Int {
+        do {
+            var reader = LocalEditLines.Reader()
+            let check: (LocalEditLines.Edit) throws -> Void = { edit in try Self.checkAsFirstEdit(edit, dataset: dataset, agency: agency) }
+            try input { chunk in try reader.read(chunk, check) }
+            try reader.finish(check)
+        } catch {
+            throw LocalEditImportError(reason: .badLine, applied: 0, description: "\(error); nothing was applied")
+        }
+        var applied = 0
+        var batch: [LocalEditLines.Edit] = []
+        var batchBytes = 0
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let edits = batch
+            try write { transaction in
+                for edit in edits {
+                    let version = try transaction.edit(dataset: dataset, id: edit.id, agency: agency, deleted: edit.deleted, data: edit.data, policy: policy)
+                    do {
+                        try version.checkSize()
+                    } catch {
+                        throw LocalEditLines.LineError(line: edit.line, problem: "\(error)")
+                    }
+                }
+            }
+            applied += edits.count
+            batch.removeAll(keepingCapacity: true)
+            batchBytes = 0
+        }
+        do {
+            var reader = LocalEditLines.Reader()
+            let add: (LocalEditLines.Edit) throws -> Void = { edit in
+                batch.append(edit)
+                batchBytes += edit.bytes
+                if batch.count >= Self.localEditBatch.edits || batchBytes >= Self.localEditBatch.bytes { try flush() }
+            }
+            try input { chunk in try reader.read(chunk, add) }
+            try reader.finish(add)
+            try flush()
+        } catch {
+            throw LocalEditImportError(
+                reason: .storeFailed, applied: applied, description: "\(error); the first \(applied) edits were applied, the rest not"
+            )
+        }
+        return applied
+    }
+
+    /// Refuses an edit whose version, made as the record's first edit here, a peer would refuse.
+    private static func checkAsFirstEdit(_ edit: LocalEditLines.Edit, dataset: DatasetName, agency: AgencyID) throws {
+        let version = RecordVersion(
+            dataset: dataset, id: edit.id, origin: agency, hlc: HybridTimestamp(milliseconds: 0, counter: 0), vv: VersionVector([agency: 1]),
+            deleted: edit.deleted, data: edit.data
+        )
+        do {
+            try version.checkSize()
+        } catch {
+            throw LocalEditLines.LineError(line: edit.line, problem: "\(error)")
+        }
+    }
+}
