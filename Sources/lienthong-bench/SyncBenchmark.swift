@@ -27,7 +27,15 @@ struct SyncBenchmark: AsyncParsableCommand {
     var ids: Int?
     @Option(help: "Seed of the random ids.") var seed: UInt64 = 20_261_205
     @Option(help: "Records per page.") var pageSize = 1_000
+    @Option(help: "full: the puller may see every field; reduced: two of the four fields (the publisher reduces each record).")
+    var grant = GrantKind.full
     @Option(help: "Append the figures as one JSON line to this file.") var results: String?
+
+    enum GrantKind: String, ExpressibleByArgument, Sendable {
+        case full, reduced
+
+        var grant: DatasetGrant { self == .full ? DatasetGrant(fields: nil) : DatasetGrant(fields: ["ho_ten", "ngay_sinh"]) }
+    }
 
     func run() async throws {
         let workFolder = FileManager.default.temporaryDirectory.appending(path: "lienthong-bench-\(UUID().uuidString)")
@@ -50,10 +58,11 @@ struct SyncBenchmark: AsyncParsableCommand {
         )
         let arguments = [
             "serve-feed", "--folder", workFolder.path, "--workload", workload.rawValue, "--records", String(records), "--ids", String(ids),
-            "--seed", String(seed),
+            "--seed", String(seed), "--grant", grant.rawValue,
         ]
-        let (summary, seconds, usage) = try await withChild(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments) { nextLine in
-            guard let line = try await nextLine(), line.hasPrefix("PORT "), let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        let (summary, seconds, measured) = try await withChild(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments) { nextLine in
+            let words = (try await nextLine() ?? "").split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard words.count == 4, words[0] == "PORT", let port = Int(words[1]), words[2] == "PID", let pid = Int(words[3]) else {
                 throw BenchmarkFailure(description: "the publisher did not start")
             }
             let feed = PulledFeed(
@@ -61,14 +70,18 @@ struct SyncBenchmark: AsyncParsableCommand {
                 keys: [publisherKey.publicKey], transfer: TransferOptions()
             )
             let before = ProcessUsage.now()
+            let publisherBefore = ProcessUsage.cpuSeconds(ofProcess: pid)
             let start = ContinuousClock.now
             let summary = try await puller.pullUntilCaughtUp(feed)
             let elapsed = ContinuousClock.now - start
             let after = ProcessUsage.now()
+            let publisherCPU = ProcessUsage.cpuSeconds(ofProcess: pid) - publisherBefore
             return (summary, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                    ProcessUsage(writtenBytes: after.writtenBytes - before.writtenBytes, cpuSeconds: after.cpuSeconds - before.cpuSeconds))
+                    (puller: ProcessUsage(writtenBytes: after.writtenBytes - before.writtenBytes, cpuSeconds: after.cpuSeconds - before.cpuSeconds),
+                     publisherCPU: publisherCPU))
         }
         let syncPeak = StoreBenchmark.peakMemoryMegabytes()
+        let usage = measured.puller
         guard summary.applied == records else {
             throw BenchmarkFailure(description: "the sync applied \(summary.applied) of \(records) versions")
         }
@@ -82,6 +95,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         print(String(format: "page verifications    %10.0f pages/s by openssl speed: %.2f s of the sync's %.1f s", verifyRate, Double(pages) / max(verifyRate, 1), seconds))
         print(String(format: "written to disk       %10.0f bytes per record (/proc/self/io write_bytes of the puller)", Double(usage.writtenBytes) / Double(records)))
         print(String(format: "CPU                   %10.3f s per 1,000 records (puller: user + system)", usage.cpuSeconds * 1000 / Double(records)))
+        print(String(format: "publisher CPU         %10.3f s per 1,000 records served (%@ grant) = %.2f × the puller's", measured.publisherCPU * 1000 / Double(records), grant.rawValue, measured.publisherCPU / max(usage.cpuSeconds, 0.001)))
         print(String(format: "peak memory           %10.0f MB (resident, the puller)", syncPeak))
         try keep(.object([
             "benchmark": .string("sync"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
@@ -90,6 +104,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             "ratio_to_physical": .number(String(format: "%.3f", syncRate / physicalRate)),
             "bytes_written_per_record": .number(String(format: "%.0f", Double(usage.writtenBytes) / Double(records))),
             "cpu_seconds_per_1000_records": .number(String(format: "%.4f", usage.cpuSeconds * 1000 / Double(records))),
+            "grant": .string(grant.rawValue), "publisher_cpu_seconds_per_1000_records": .number(String(format: "%.4f", measured.publisherCPU * 1000 / Double(records))),
             "peak_rss_mb": .number(String(format: "%.0f", syncPeak)), "openssl_ed25519_verify_per_second": .number(String(format: "%.0f", verifyRate)),
             "at": .integer(SystemClock().now.seconds),
         ]), in: results)
@@ -106,6 +121,7 @@ struct ServeFeed: AsyncParsableCommand {
     @Option var records = 1_000_000
     @Option var ids: Int
     @Option var seed: UInt64
+    @Option var grant = SyncBenchmark.GrantKind.full
 
     func run() async throws {
         let folder = URL(fileURLWithPath: folder)
@@ -118,13 +134,13 @@ struct ServeFeed: AsyncParsableCommand {
         let publisher = Publisher(
             settings: PublisherSettings(
                 agency: agency, signingKey: key,
-                peers: [try AgencyID("bo-y-te"): PublisherPeer(keys: [pullerKey], grants: [dataset: DatasetGrant(fields: nil)])],
+                peers: [try AgencyID("bo-y-te"): PublisherPeer(keys: [pullerKey], grants: [dataset: grant.grant])],
                 datasets: [dataset]
             ),
             store: store, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         )
         try await publisher.serving { port in
-            FileHandle.standardOutput.write(Data("PORT \(port)\n".utf8))
+            FileHandle.standardOutput.write(Data("PORT \(port) PID \(getpid())\n".utf8))
             while true { try await Task.sleep(for: .seconds(3600)) }
         }
     }

@@ -108,6 +108,19 @@ struct ProcessUsage {
     }
 }
 
+extension ProcessUsage {
+    /// User and system CPU seconds of process `pid` so far (`/proc/PID/stat`, fields 14 and 15, in clock ticks).
+    static func cpuSeconds(ofProcess pid: Int) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // After the command name in parentheses: field 3 onwards.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
 /// Appends `figures` as one JSON line to `path`, so that runs can be compared later.
 func keep(_ figures: JSONValue, in path: String?) throws {
     print(figures.serializedText)
