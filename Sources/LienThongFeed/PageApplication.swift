@@ -25,9 +25,26 @@ extension FeedPage {
         try store.write(at: now) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
     }
 
-    /// ``apply(to:rules:clockSkewSeconds:now:)`` without holding the calling thread while SQLite writes.
-    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) async throws -> PageApplication {
-        try await store.write(at: now) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
+    /// Applies `pages`, which follow one another in one feed, in order and in one transaction, each as
+    /// ``apply(to:rules:clockSkewSeconds:now:)`` applies one: their records, cursors and audit lines commit
+    /// together or not at all, which costs one commit (and one write of each b-tree page they touch) instead
+    /// of one per page. A page the store refuses (a rollback) ends the run: the pages before it commit, and its
+    /// index and rejection are returned beside their applications.
+    public static func apply(
+        _ pages: [FeedPage], to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime
+    ) async throws -> (applications: [PageApplication], refused: (index: Int, rejection: PageRejection)?) {
+        try await store.write(at: now) { transaction in
+            var applications: [PageApplication] = []
+            for (index, page) in pages.enumerated() {
+                do {
+                    applications.append(try page.apply(in: transaction, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now))
+                } catch let rejection as PageRejection {
+                    // Refused before it wrote anything: the pages before it still commit.
+                    return (applications, (index, rejection))
+                }
+            }
+            return (applications, nil)
+        }
     }
 
     private func apply(in transaction: StoreTransaction, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {

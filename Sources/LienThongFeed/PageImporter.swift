@@ -32,12 +32,25 @@ public struct PageImporter: Sendable {
     /// Applies a verified `page` under `rules` at `now`; `raw` is its body as received, kept in quarantine
     /// if the store refuses the page (a publisher's rollback).
     public func apply(_ page: FeedPage, raw: [UInt8], rules: MergeRules, now: UnixTime) async throws(PageImportError) -> PageApplication {
+        let (applications, failure) = await apply([(page, raw)], rules: rules, now: now)
+        if let failure { throw failure }
+        return applications[0]
+    }
+
+    /// Applies verified `pages` that follow one another in one feed, in one transaction
+    /// (``FeedPage/apply(_:to:rules:clockSkewSeconds:now:)``). A page the store refuses is kept in quarantine and
+    /// returned as `failure`, with the applications of the pages before it, which stay applied; a store failure
+    /// applies none.
+    public func apply(
+        _ pages: [(page: FeedPage, raw: [UInt8])], rules: MergeRules, now: UnixTime
+    ) async -> (applications: [PageApplication], failure: PageImportError?) {
         do {
-            return try await page.apply(to: store, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now)
-        } catch let rejection as PageRejection {
-            throw await quarantine(raw, refusedBy: rejection, peer: page.publisher, at: now)
+            let (applications, refused) = try await FeedPage.apply(pages.map(\.page), to: store, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now)
+            guard let refused else { return (applications, nil) }
+            let page = pages[refused.index]
+            return (applications, await quarantine(page.raw, refusedBy: refused.rejection, peer: page.page.publisher, at: now))
         } catch {
-            throw PageImportError(.storeFailed, underlying: error)
+            return ([], PageImportError(.storeFailed, underlying: error))
         }
     }
 

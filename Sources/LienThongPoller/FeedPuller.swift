@@ -160,33 +160,52 @@ public struct FeedPuller: Sendable {
                 case .success(.page(let fetchedPage, let fetchedRaw, let fetchedNow)):
                     (page, raw, now) = (fetchedPage, fetchedRaw, fetchedNow)
                 }
+                // Pages fetched ahead that continue this one apply with it, in one transaction: one commit
+                // and one write of each b-tree page they touch, instead of one per page.
+                var batch: [(page: FeedPage, raw: [UInt8])] = [(page, raw)]
+                var batchNow = now
+                var batchRecords = page.records.count
+                // The pages taken from `ready` keep their share of the prefetch budget until they are applied.
+                var reservations: [PrefetchBudget.Reservation] = []
+                while let end = batch.last?.page, end.after < end.last, end.last < end.head, batchRecords < Self.maximumBatchRecords,
+                    case .success(.page(let next, let nextRaw, let nextNow))? = ready[end.last]?.fetched
+                {
+                    if let reservation = ready.removeValue(forKey: end.last)?.reservation { reservations.append(reservation) }
+                    outstanding.remove(end.last)
+                    batch.append((next, nextRaw))
+                    batchNow = max(batchNow, nextNow)
+                    batchRecords += next.records.count
+                }
+                let end = batch[batch.count - 1].page
                 for ahead in 0..<Self.pagesAhead {
                     // `last` and `head` come from the peer: the guess must not overflow near Int64.max.
-                    let (after, overflow) = page.last.addingReportingOverflow(Int64(ahead) * pageLimit)
-                    guard !overflow, after < page.head else { break }
+                    let (after, overflow) = end.last.addingReportingOverflow(Int64(ahead) * pageLimit)
+                    guard !overflow, after < end.head else { break }
                     request(after, ahead: true)
                 }
-                let application: PageApplication
-                do throws(PageImportError) {
-                    application = try await importer.apply(
-                        page, raw: raw, rules: MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits),
-                        now: now
-                    )
-                } catch {
-                    return .failure(pullError(feed, error, after: page.after))
+                let (applications, failure) = await importer.apply(
+                    batch, rules: MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits),
+                    now: batchNow
+                )
+                withExtendedLifetime(reservations) {}
+                for (applied, application) in zip(batch, applications) {
+                    let page = applied.page
+                    let behind = max(0, page.head - application.cursor)
+                    metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
+                    metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: batchNow))
+                    summary.pages += 1
+                    summary.applied += application.applied
+                    summary.redundant += application.redundant
+                    summary.quarantined += application.quarantined
+                    summary.cursor = application.cursor
+                    summary.head = page.head
+                    progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
                 }
-                let behind = max(0, page.head - application.cursor)
-                metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
-                metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: now))
-                summary.pages += 1
-                summary.applied += application.applied
-                summary.redundant += application.redundant
-                summary.quarantined += application.quarantined
-                summary.cursor = application.cursor
-                summary.head = page.head
-                progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
+                if let failure {
+                    return .failure(pullError(feed, failure, after: batch[applications.count].page.after))
+                }
                 // Caught up, or a page that could not move the cursor: asking again would bring the same page.
-                guard page.last < page.head, application.cursorAdvanced else { return .success(summary) }
+                guard let application = applications.last, end.last < end.head, application.cursorAdvanced else { return .success(summary) }
                 position = application.cursor
                 for after in ready.keys where after < position {
                     ready[after] = nil
@@ -199,6 +218,9 @@ public struct FeedPuller: Sendable {
 
     /// How many pages are asked for ahead of the one being applied.
     static let pagesAhead = 3
+    /// Pages fetched ahead join the page being applied in one transaction while together they hold fewer
+    /// records than this, so that one transaction stays short (a page holds at most 10,000).
+    static let maximumBatchRecords = 10_000
 
     /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
     private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {
