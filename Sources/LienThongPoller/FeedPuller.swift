@@ -133,18 +133,20 @@ public struct FeedPuller: Sendable {
                     return (after, fetched, reservation)
                 }
             }
+            /// Keeps a page that arrived until it is needed; one behind the cursor never can be, and dropping it
+            /// gives its bytes back.
+            func keep(_ arrival: Arrival) {
+                if arrival.after < position {
+                    outstanding.remove(arrival.after)
+                } else {
+                    ready[arrival.after] = arrival
+                }
+            }
             defer { group.cancelAll() }
             while true {
                 // Nothing is guessed before the first page has told how far the feed goes.
                 request(position, ahead: false)
-                while ready[position] == nil, let arrival = await group.next() {
-                    // A page behind the cursor can never be needed: dropping it gives its bytes back.
-                    if arrival.after < position {
-                        outstanding.remove(arrival.after)
-                    } else {
-                        ready[arrival.after] = arrival
-                    }
-                }
+                while ready[position] == nil, let arrival = await group.next() { keep(arrival) }
                 outstanding.remove(position)
                 guard let fetched = ready.removeValue(forKey: position)?.fetched else {
                     return Result<PullSummary, PullError>.failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "a page fetch vanished"))
@@ -167,9 +169,11 @@ public struct FeedPuller: Sendable {
                 var batchRecords = page.records.count
                 // The pages taken from `ready` keep their share of the prefetch budget until they are applied.
                 var reservations: [PrefetchBudget.Reservation] = []
-                while let end = batch.last?.page, end.after < end.last, end.last < end.head, batchRecords < Self.maximumBatchRecords,
-                    case .success(.page(let next, let nextRaw, let nextNow))? = ready[end.last]?.fetched
-                {
+                while let end = batch.last?.page, end.after < end.last, end.last < end.head, batchRecords < Self.maximumBatchRecords {
+                    // The next page, when it was asked for already, is waited for: fetching runs ahead of applying,
+                    // so it has mostly arrived, and a slow one costs at most its own transfer's time limits.
+                    while ready[end.last] == nil, outstanding.contains(end.last), let arrival = await group.next() { keep(arrival) }
+                    guard case .success(.page(let next, let nextRaw, let nextNow))? = ready[end.last]?.fetched else { break }
                     if let reservation = ready.removeValue(forKey: end.last)?.reservation { reservations.append(reservation) }
                     outstanding.remove(end.last)
                     batch.append((next, nextRaw))
@@ -216,8 +220,9 @@ public struct FeedPuller: Sendable {
         return try result.get()
     }
 
-    /// How many pages are asked for ahead of the one being applied.
-    static let pagesAhead = 3
+    /// How many pages are asked for ahead of the one being applied (within the ``PrefetchBudget``): enough for
+    /// several pages to join one transaction while fetching runs ahead of applying.
+    public static let pagesAhead = 8
     /// Pages fetched ahead join the page being applied in one transaction while together they hold fewer
     /// records than this, so that one transaction stays short (a page holds at most 10,000).
     static let maximumBatchRecords = 10_000

@@ -60,6 +60,11 @@ public final class LoopbackServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Stops accepting connections. Connections in progress finish on their own threads.
+    ///
+    /// The listening socket is only shut down here; the accepting thread, its one owner, closes it once
+    /// `accept` fails. Closing it here would free its descriptor number while that thread may still be about
+    /// to call `accept` with it, and a socket another test opens next could get the number: the stopped
+    /// server would then take that test's connections (and, scripted to reset them, fail it).
     public func stop() {
         let first = lock.withLock {
             defer { stopped = true }
@@ -67,16 +72,16 @@ public final class LoopbackServer: @unchecked Sendable {
         }
         guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else {
-                // Only a closed listener ends the loop; a connection aborted before it was accepted, or a
+                // Only the shut-down listener ends the loop; a connection aborted before it was accepted, or a
                 // moment without descriptors or memory on a busy machine, must not stop the server.
-                if errno == EBADF || errno == EINVAL || errno == ENOTSOCK { return }
+                if errno == EINVAL || errno == EBADF || errno == ENOTSOCK || lock.withLock({ stopped }) { return }
                 if errno != EINTR { Thread.sleep(forTimeInterval: 0.01) }
                 continue
             }
