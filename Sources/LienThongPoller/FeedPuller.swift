@@ -173,7 +173,9 @@ public struct FeedPuller: Sendable {
                     // The next page, when it was asked for already, is waited for: fetching runs ahead of applying,
                     // so it has mostly arrived, and a slow one costs at most its own transfer's time limits.
                     while ready[end.last] == nil, outstanding.contains(end.last), let arrival = await group.next() { keep(arrival) }
-                    guard case .success(.page(let next, let nextRaw, let nextNow))? = ready[end.last]?.fetched else { break }
+                    guard case .success(.page(let next, let nextRaw, let nextNow))? = ready[end.last]?.fetched,
+                        batchRecords + next.records.count <= Self.maximumBatchRecords
+                    else { break }
                     if let reservation = ready.removeValue(forKey: end.last)?.reservation { reservations.append(reservation) }
                     outstanding.remove(end.last)
                     batch.append((next, nextRaw))
@@ -223,8 +225,8 @@ public struct FeedPuller: Sendable {
     /// How many pages are asked for ahead of the one being applied (within the ``PrefetchBudget``): enough for
     /// several pages to join one transaction while fetching runs ahead of applying.
     public static let pagesAhead = 8
-    /// Pages fetched ahead join the page being applied in one transaction while together they hold fewer
-    /// records than this, so that one transaction stays short (a page holds at most 10,000).
+    /// Pages fetched ahead join the page being applied in one transaction while together they hold at most
+    /// this many records: one transaction then costs no more than the largest page (10,000 records).
     static let maximumBatchRecords = 10_000
 
     /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
