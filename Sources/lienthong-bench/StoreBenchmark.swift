@@ -20,22 +20,29 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "Distinct records (default: all distinct for inserts, half the versions for updates).") var ids: Int?
     @Option(help: "Seed of the random ids.") var seed: UInt64 = 20_261_205
     @Option(help: "Records per page.") var pageSize = 1_000
+    @Option(help: "Records the store holds before the measured versions (a multiple of the page size); updates then spread over them.")
+    var preload = 0
     @Option(help: "Folder for the databases (default: a new temporary folder, removed afterwards).") var folder: String?
     @Option(help: "Append the figures as one JSON line to this file.") var results: String?
+
+    func validate() throws {
+        guard preload >= 0, preload % pageSize == 0 else { throw ValidationError("--preload must be a multiple of --page-size") }
+    }
 
     func run() throws {
         let workFolder = folder.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appending(path: "lienthong-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
         defer { if folder == nil { try? FileManager.default.removeItem(at: workFolder) } }
-        let ids = ids ?? workload.defaultIDs(versions: records)
-        let indexes = workload.recordIndexes(versions: records, ids: ids, seed: seed)
-        print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
+        let ids = ids ?? (preload > 0 ? preload : workload.defaultIDs(versions: records))
+        // The preloaded records come first, as inserts; the measured versions follow.
+        let indexes = Array(0..<preload) + workload.recordIndexes(versions: records, ids: ids, seed: seed).map { workload == .inserts ? $0 + preload : $0 }
+        print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize) into a store holding \(preload), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
 
         let publisher = try AgencyID("bo-cong-an")
         let dataset = try DatasetName("dan-cu")
-        let physicalRate = try physicalUpsertRate(indexes, publisher: publisher, dataset: dataset, pageSize: pageSize, in: workFolder)
-        let (applyRate, usage) = try Self.measureApply(indexes, pageSize: pageSize, in: workFolder)
+        let physicalRate = try physicalUpsertRate(indexes, measuredFrom: preload, publisher: publisher, dataset: dataset, pageSize: pageSize, in: workFolder)
+        let (applyRate, usage) = try Self.measureApply(indexes, measuredFrom: preload, pageSize: pageSize, in: workFolder)
         let peak = Self.peakMemoryMegabytes()
         print(String(format: "physical limit        %10.0f records/s  (prepared upsert + history row)", physicalRate))
         print(String(format: "lienthong apply       %10.0f records/s  = %.2f × physical", applyRate, applyRate / physicalRate))
@@ -44,7 +51,7 @@ struct StoreBenchmark: ParsableCommand {
         print(String(format: "peak memory           %10.0f MB (resident, whole process)", peak))
         try keep(.object([
             "benchmark": .string("store"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
-            "page_size": .integer(Int64(pageSize)), "records_per_second": .number(String(format: "%.0f", applyRate)),
+            "page_size": .integer(Int64(pageSize)), "preload": .integer(Int64(preload)), "records_per_second": .number(String(format: "%.0f", applyRate)),
             "physical_records_per_second": .number(String(format: "%.0f", physicalRate)),
             "ratio_to_physical": .number(String(format: "%.3f", applyRate / physicalRate)),
             "bytes_written_per_record": .number(String(format: "%.0f", Double(usage.writtenBytes) / Double(records))),
@@ -53,9 +60,10 @@ struct StoreBenchmark: ParsableCommand {
         ]), in: results)
     }
 
-    /// Records per second of lienthong applying the versions of `indexes` as verified pages (signed and
-    /// verified outside the timing), and what the applying wrote and cost.
-    static func measureApply(_ indexes: [Int], pageSize: Int, in workFolder: URL) throws -> (rate: Double, usage: ProcessUsage) {
+    /// Records per second of lienthong applying the versions of `indexes` from `measuredFrom` on as verified
+    /// pages (signed and verified outside the timing), and what the applying wrote and cost; the versions
+    /// before `measuredFrom` fill the store first, untimed.
+    static func measureApply(_ indexes: [Int], measuredFrom: Int = 0, pageSize: Int, in workFolder: URL) throws -> (rate: Double, usage: ProcessUsage) {
         let publisher = try AgencyID("bo-cong-an")
         let audience = try AgencyID("bo-y-te")
         let dataset = try DatasetName("dan-cu")
@@ -64,7 +72,7 @@ struct StoreBenchmark: ParsableCommand {
         let store = try Store(openingAt: workFolder.appending(path: "lienthong.sqlite"))
         let time = store.clock.now
         let rules = MergeRules(policy: .lww, receiver: audience, directSources: [publisher])
-        var counters: [Int: Int64] = [:]
+        var counters = [Int64](repeating: 0, count: (indexes.max() ?? 0) + 1)
         var seconds = 0.0
         var written: Int64 = 0
         var cpu = 0.0
@@ -72,9 +80,8 @@ struct StoreBenchmark: ParsableCommand {
             let range = start..<min(indexes.count, start + pageSize)
             let records = range.map { position -> (seq: Int64, version: JSONValue) in
                 let index = indexes[position]
-                let counter = counters[index, default: 0] + 1
-                counters[index] = counter
-                return (Int64(position + 1), version(position, record: index, counter: counter, publisher: publisher, dataset: dataset).json)
+                counters[index] += 1
+                return (Int64(position + 1), version(position, record: index, counter: counters[index], publisher: publisher, dataset: dataset).json)
             }
             let payload = FeedPage.payload(
                 publisher: publisher, audience: audience, dataset: dataset, after: Int64(start), head: Int64(indexes.count),
@@ -86,12 +93,14 @@ struct StoreBenchmark: ParsableCommand {
                 expected: PageExpectation(publisher: publisher, audience: audience, pulledDatasets: [dataset], now: time, clockSkewSeconds: 300)
             )
             let before = ProcessUsage.now()
-            seconds += try timed { _ = try verified.apply(to: store, rules: rules, clockSkewSeconds: 300, now: time) }
+            let pageSeconds = try timed { _ = try verified.apply(to: store, rules: rules, clockSkewSeconds: 300, now: time) }
             let after = ProcessUsage.now()
+            guard start >= measuredFrom else { continue }
+            seconds += pageSeconds
             written += after.writtenBytes - before.writtenBytes
             cpu += after.cpuSeconds - before.cpuSeconds
         }
-        return (Double(indexes.count) / seconds, ProcessUsage(writtenBytes: written, cpuSeconds: cpu))
+        return (Double(indexes.count - measuredFrom) / seconds, ProcessUsage(writtenBytes: written, cpuSeconds: cpu))
     }
 
     static func data(_ index: Int) -> JSONValue {

@@ -45,8 +45,11 @@ enum Workload: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// The store's physical limit for a workload: the rows the store ends with, written by one prepared upsert
 /// of the visible record plus, for an update, the history row the design keeps, in transactions of
-/// `pageSize` versions with the store's pragmas (WAL, synchronous=FULL). Records per second.
-func physicalUpsertRate(_ indexes: [Int], publisher: AgencyID, dataset: DatasetName, pageSize: Int, in folder: URL) throws -> Double {
+/// `pageSize` versions with the store's pragmas (WAL, synchronous=FULL). Records per second of the versions
+/// from `measuredFrom` on; those before fill the store first, untimed.
+func physicalUpsertRate(
+    _ indexes: [Int], measuredFrom: Int = 0, publisher: AgencyID, dataset: DatasetName, pageSize: Int, in folder: URL
+) throws -> Double {
     let plain = try DatabaseQueue(path: folder.appending(path: "physical.sqlite").path)
     try plain.writeWithoutTransaction { db in
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
@@ -60,17 +63,17 @@ func physicalUpsertRate(_ indexes: [Int], publisher: AgencyID, dataset: DatasetN
             CREATE INDEX history_record ON history (dataset, record_id);
             """)
     }
-    var counters: [Int: Int64] = [:]
+    var counters = [Int64](repeating: 0, count: (indexes.max() ?? 0) + 1)
     var seconds = 0.0
     for start in stride(from: 0, to: indexes.count, by: pageSize) {
         let rows = (start..<min(indexes.count, start + pageSize)).map { position -> (String, Int64, String, String) in
             let index = indexes[position]
-            let counter = counters[index, default: 0] + 1
-            counters[index] = counter
+            counters[index] += 1
+            let counter = counters[index]
             return ("cd-\(index)", 1_700_000_000_000 + Int64(position), VersionVector([publisher: counter]).json.serializedText,
                     StoreBenchmark.data(position).serializedText)
         }
-        seconds += try timed {
+        let pageSeconds = try timed {
             try plain.write { db in
                 let keep = try db.cachedStatement(sql: """
                     INSERT INTO history (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, superseded_at)
@@ -86,8 +89,9 @@ func physicalUpsertRate(_ indexes: [Int], publisher: AgencyID, dataset: DatasetN
                 }
             }
         }
+        if start >= measuredFrom { seconds += pageSeconds }
     }
-    return Double(indexes.count) / seconds
+    return Double(indexes.count - measuredFrom) / seconds
 }
 
 /// This process's resources, read before and after a measured step.
