@@ -72,16 +72,14 @@ struct StoreBenchmark: ParsableCommand {
         let store = try Store(openingAt: workFolder.appending(path: "lienthong.sqlite"))
         let time = store.clock.now
         let rules = MergeRules(policy: .lww, receiver: audience, directSources: [publisher])
-        var counters = [Int64](repeating: 0, count: (indexes.max() ?? 0) + 1)
+        let counters = versionCounters(indexes)
         var seconds = 0.0
         var written: Int64 = 0
         var cpu = 0.0
         for start in stride(from: 0, to: indexes.count, by: pageSize) {
             let range = start..<min(indexes.count, start + pageSize)
             let records = range.map { position -> (seq: Int64, version: JSONValue) in
-                let index = indexes[position]
-                counters[index] += 1
-                return (Int64(position + 1), version(position, record: index, counter: counters[index], publisher: publisher, dataset: dataset).json)
+                (Int64(position + 1), version(position, record: indexes[position], counter: counters[position], publisher: publisher, dataset: dataset).json)
             }
             let payload = FeedPage.payload(
                 publisher: publisher, audience: audience, dataset: dataset, after: Int64(start), head: Int64(indexes.count),

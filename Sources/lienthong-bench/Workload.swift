@@ -43,6 +43,16 @@ enum Workload: String, ExpressibleByArgument, CaseIterable, Sendable {
     }
 }
 
+/// For each position of `indexes`, which version of its record it is (1 for the first): the publisher's
+/// counter in that version's vector.
+func versionCounters(_ indexes: [Int]) -> [Int64] {
+    var seen = [Int64](repeating: 0, count: (indexes.max() ?? 0) + 1)
+    return indexes.map { index in
+        seen[index] += 1
+        return seen[index]
+    }
+}
+
 /// The store's physical limit for a workload: the rows the store ends with, written by one prepared upsert
 /// of the visible record plus, for an update, the history row the design keeps, in transactions of
 /// `pageSize` versions with the store's pragmas (WAL, synchronous=FULL). Records per second of the versions
@@ -63,14 +73,11 @@ func physicalUpsertRate(
             CREATE INDEX history_record ON history (dataset, record_id);
             """)
     }
-    var counters = [Int64](repeating: 0, count: (indexes.max() ?? 0) + 1)
+    let counters = versionCounters(indexes)
     var seconds = 0.0
     for start in stride(from: 0, to: indexes.count, by: pageSize) {
         let rows = (start..<min(indexes.count, start + pageSize)).map { position -> (String, Int64, String, String) in
-            let index = indexes[position]
-            counters[index] += 1
-            let counter = counters[index]
-            return ("cd-\(index)", 1_700_000_000_000 + Int64(position), VersionVector([publisher: counter]).json.serializedText,
+            ("cd-\(indexes[position])", 1_700_000_000_000 + Int64(position), VersionVector([publisher: counters[position]]).json.serializedText,
                     StoreBenchmark.data(position).serializedText)
         }
         let pageSeconds = try timed {

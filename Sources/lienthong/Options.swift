@@ -24,29 +24,12 @@ struct InputOption: ParsableArguments {
     /// read, so a huge file costs no memory. `what` names the bound in the message ("a signed page").
     func readAll(limit: Int, what: String) throws -> [UInt8] {
         let name = file ?? "-"
-        let handle: FileHandle
-        if let file, file != "-" {
-            do {
-                handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-            } catch {
-                throw Failure.unusable("cannot read \(file): \(error.localizedDescription)")
-            }
-        } else {
-            handle = .standardInput
-        }
+        let handle = if let file, file != "-" { try Self.open(file) } else { FileHandle.standardInput }
         defer { if handle !== FileHandle.standardInput { try? handle.close() } }
         var bytes: [UInt8] = []
-        while bytes.count <= limit {
-            let chunk: Data?
-            do {
-                chunk = try handle.read(upToCount: min(1 << 20, limit + 1 - bytes.count))
-            } catch {
-                throw Failure.unusable("cannot read \(name): \(error.localizedDescription)")
-            }
-            guard let chunk, !chunk.isEmpty else { return bytes }
-            bytes += chunk
-        }
-        throw Failure.unusable("\(name) is larger than \(limit) bytes, the most \(what) may take")
+        try Self.readChunks(of: handle, named: name, maximum: limit + 1) { bytes += $0 }
+        guard bytes.count <= limit else { throw Failure.unusable("\(name) is larger than \(limit) bytes, the most \(what) may take") }
+        return bytes
     }
 }
 
@@ -56,7 +39,7 @@ extension InputOption {
     /// `folder` (mode 0600: it may hold personal data), removed when `body` returns.
     func withRereadableInput<Result>(spoolingInto folder: URL, _ body: (@escaping RereadableInput) throws -> Result) throws -> Result {
         if let file, file != "-" {
-            return try body { chunk in try Self.readChunks(path: file, chunk) }
+            return try body { chunk in try Self.readFile(file, chunk) }
         }
         let spool = folder.appending(path: ".put-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).jsonl").path
         try CreatedFile.create(atPath: spool, mode: CreatedFile.ownerOnly)
@@ -64,33 +47,45 @@ extension InputOption {
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: spool))
         do {
             defer { try? output.close() }
-            while let data = try FileHandle.standardInput.read(upToCount: 1 << 20), !data.isEmpty {
-                try output.write(contentsOf: data)
-            }
+            try Self.readChunks(of: .standardInput, named: "standard input") { try output.write(contentsOf: Data($0)) }
+        } catch let failure as Failure {
+            throw failure
         } catch {
             throw Failure.unusable("cannot copy standard input to \(spool): \(error.localizedDescription)")
         }
-        return try body { chunk in try Self.readChunks(path: spool, chunk) }
+        return try body { chunk in try Self.readFile(spool, chunk) }
     }
 
     /// Reads the file at `path` from its start, giving `chunk` a megabyte at a time.
-    private static func readChunks(path: String, _ chunk: ([UInt8]) throws -> Void) throws {
-        let handle: FileHandle
+    private static func readFile(_ path: String, _ chunk: ([UInt8]) throws -> Void) throws {
+        let handle = try open(path)
+        defer { try? handle.close() }
+        try readChunks(of: handle, named: path, chunk)
+    }
+
+    /// Opens the file at `path` for reading; a failure says which file and why.
+    private static func open(_ path: String) throws -> FileHandle {
         do {
-            handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            return try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         } catch {
             throw Failure.unusable("cannot read \(path): \(error.localizedDescription)")
         }
-        defer { try? handle.close() }
-        while true {
+    }
+
+    /// Reads `handle` from where it stands to its end, or to `maximum` bytes, a megabyte at a time, giving each
+    /// chunk to `body`; `name` says what is read in a failure's message.
+    private static func readChunks(of handle: FileHandle, named name: String, maximum: Int = .max, _ body: ([UInt8]) throws -> Void) throws {
+        var read = 0
+        while read < maximum {
             let data: Data?
             do {
-                data = try handle.read(upToCount: 1 << 20)
+                data = try handle.read(upToCount: min(1 << 20, maximum - read))
             } catch {
-                throw Failure.unusable("cannot read \(path): \(error.localizedDescription)")
+                throw Failure.unusable("cannot read \(name): \(error.localizedDescription)")
             }
             guard let data, !data.isEmpty else { return }
-            try chunk(Array(data))
+            read += data.count
+            try body(Array(data))
         }
     }
 }
