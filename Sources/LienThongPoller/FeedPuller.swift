@@ -227,7 +227,7 @@ public struct FeedPuller: Sendable {
     public static let pagesAhead = 8
     /// Pages fetched ahead join the page being applied in one transaction while together they hold at most
     /// this many records: one transaction then costs no more than the largest page (10,000 records).
-    static let maximumBatchRecords = 10_000
+    public static let maximumBatchRecords = 10_000
 
     /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
     private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {

@@ -91,6 +91,6 @@ extension StoreSnapshot {
 
     /// How many records the store holds that are not deletions, over all datasets.
     public func liveRecordCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE deleted = 0") ?? 0
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record r JOIN version v ON v.seq = r.visible WHERE v.deleted = 0") ?? 0
     }
 }

@@ -194,6 +194,89 @@ enum Schema {
                 CREATE INDEX quarantine_by_digest ON quarantine (peer, raw_sha256) WHERE raw_sha256 IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v5: versions appended once, records point at them") { db in
+            // Every version kept here, current or superseded, is one row of `version`, appended in the order it
+            // arrived and never rewritten: an update costs one append and one small `record` row, where before it
+            // rewrote the record row with its data, copied the old version into `history` and updated two
+            // indexes placed at random (docs/STORE.md, docs/PERFORMANCE.md). `record` points at the record's
+            // siblings and visible version and keeps the claims counters that `origin_counter` held.
+            // `sibling`, `history` and `origin_counter` are folded in; `history` becomes a view.
+            try db.execute(sql: """
+                CREATE TABLE version (
+                    seq INTEGER PRIMARY KEY,
+                    dataset TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    hlc_ms INTEGER NOT NULL,
+                    hlc_counter INTEGER NOT NULL,
+                    vv TEXT NOT NULL,
+                    deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+                    data TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    supersedes TEXT,
+                    superseded_at INTEGER
+                );
+                INSERT INTO version (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, superseded_at)
+                    SELECT dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, superseded_at
+                    FROM history ORDER BY seq;
+                INSERT INTO version (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at)
+                    SELECT dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at
+                    FROM sibling ORDER BY dataset, record_id, origin, vv;
+                INSERT INTO version (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at)
+                    SELECT dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at
+                    FROM record WHERE sibling_count = 1 ORDER BY dataset, id;
+                CREATE INDEX migrating_current ON version (dataset, record_id) WHERE superseded_at IS NULL;
+
+                CREATE TABLE record_v5 (
+                    dataset TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    visible INTEGER,
+                    siblings TEXT NOT NULL,
+                    sibling_count INTEGER NOT NULL CHECK (sibling_count >= 0),
+                    awaits_review INTEGER NOT NULL CHECK (awaits_review IN (0, 1)),
+                    authored TEXT NOT NULL,
+                    PRIMARY KEY (dataset, id)
+                ) WITHOUT ROWID;
+                INSERT INTO record_v5 (dataset, id, visible, siblings, sibling_count, awaits_review, authored)
+                    SELECT r.dataset, r.id,
+                        (SELECT v.seq FROM version v WHERE v.dataset = r.dataset AND v.record_id = r.id AND v.superseded_at IS NULL
+                            AND v.origin = r.origin AND v.vv = r.vv AND v.data = r.data AND v.deleted = r.deleted ORDER BY v.seq LIMIT 1),
+                        (SELECT json_group_array(v.seq) FROM version v WHERE v.dataset = r.dataset AND v.record_id = r.id AND v.superseded_at IS NULL),
+                        r.sibling_count, r.awaits_review,
+                        COALESCE((SELECT json_group_object(c.origin, c.counter) FROM origin_counter c WHERE c.dataset = r.dataset AND c.record_id = r.id), '{}')
+                    FROM record r;
+                -- Records known here only through versions held back for their claims: counters, no sibling yet.
+                INSERT INTO record_v5 (dataset, id, visible, siblings, sibling_count, awaits_review, authored)
+                    SELECT c.dataset, c.record_id, NULL, '[]', 0, 0, json_group_object(c.origin, c.counter)
+                    FROM origin_counter c WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.dataset = c.dataset AND r.id = c.record_id)
+                    GROUP BY c.dataset, c.record_id;
+                DROP INDEX migrating_current;
+
+                DROP VIEW visible_records;
+                DROP TABLE record;
+                DROP TABLE sibling;
+                DROP TABLE history;
+                DROP TABLE origin_counter;
+                ALTER TABLE record_v5 RENAME TO record;
+
+                CREATE VIEW visible_records AS
+                    SELECT r.dataset, r.id, v.data, v.deleted, v.origin, json_array(v.hlc_ms, v.hlc_counter) AS hlc,
+                           r.sibling_count > 1 AS conflict
+                    FROM record r JOIN version v ON v.seq = r.visible;
+
+                -- Versions that left the sibling set, with when: those a later version superseded (at the time
+                -- that version was received) and those moved here from v4's `history` table.
+                CREATE VIEW history AS
+                    SELECT seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, superseded_at
+                    FROM version WHERE superseded_at IS NOT NULL
+                    UNION ALL
+                    SELECT old.seq, old.dataset, old.record_id, old.origin, old.hlc_ms, old.hlc_counter, old.vv, old.deleted, old.data,
+                           old.source, old.received_at, new.received_at
+                    FROM version new JOIN json_each(new.supersedes) displaced JOIN version old ON old.seq = displaced.value
+                    WHERE new.supersedes IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

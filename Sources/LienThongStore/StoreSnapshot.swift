@@ -8,27 +8,27 @@ public struct StoreSnapshot {
 
     /// The visible record of `(dataset, id)`, tombstones included, or nil if the store has none.
     public func visibleRecord(dataset: DatasetName, id: String) throws -> VisibleRecord? {
-        try Row.fetchOne(db, sql: "\(VisibleRecord.select) WHERE dataset = ? AND id = ?", arguments: [dataset.rawValue, id])
+        try Row.fetchOne(db, sql: "\(VisibleRecord.select) WHERE r.dataset = ? AND r.id = ?", arguments: [dataset.rawValue, id])
             .map(VisibleRecord.init(row:))
     }
 
     /// Calls `body` with every visible record of `dataset`, tombstones included, in ascending order of id
     /// (by the bytes of the id), without holding them all in memory.
     public func forEachVisibleRecord(dataset: DatasetName, _ body: (VisibleRecord) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: "\(VisibleRecord.select) WHERE dataset = ? ORDER BY id", arguments: [dataset.rawValue])
+        let rows = try Row.fetchCursor(db, sql: "\(VisibleRecord.select) WHERE r.dataset = ? ORDER BY r.id", arguments: [dataset.rawValue])
         while let row = try rows.next() { try body(try VisibleRecord(row: row)) }
     }
 
     /// The siblings of `(dataset, id)` in canonical order, greatest `(hlc, origin)` first.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try StoredVersion.siblings(in: db, dataset: dataset, id: id).map(\.version).rankedGreatestFirst()
+        try StoredRecord.fetch(db, dataset: dataset, id: id).versions.rankedGreatestFirst()
     }
 
     /// The records with more than one sibling, by dataset and id; all datasets when `dataset` is nil.
     public func openConflicts(dataset: DatasetName?) throws -> [VisibleRecord] {
-        let filter = dataset == nil ? "" : "AND dataset = ?"
+        let filter = dataset == nil ? "" : "AND r.dataset = ?"
         return try Row.fetchAll(
-            db, sql: "\(VisibleRecord.select) WHERE sibling_count > 1 \(filter) ORDER BY dataset, id",
+            db, sql: "\(VisibleRecord.select) WHERE r.sibling_count > 1 \(filter) ORDER BY r.dataset, r.id",
             arguments: StatementArguments(dataset.map { [$0.rawValue] } ?? [])
         ).map(VisibleRecord.init(row:))
     }
@@ -64,7 +64,10 @@ public struct VisibleRecord: Sendable {
 
     public var isConflict: Bool { siblingCount > 1 }
 
-    static let select = "SELECT dataset, id AS record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, sibling_count, awaits_review FROM record"
+    static let select = """
+        SELECT r.dataset, r.id AS record_id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review
+        FROM record r JOIN version v ON v.seq = r.visible
+        """
 
     init(row: Row) throws {
         version = try VersionColumns.version(from: row)

@@ -12,10 +12,14 @@ public final class StoreTransaction {
     private var clock: HybridClock
     private let clockAtStart: HybridClock
     private var ownFeedHeads: [DatasetName: Int64] = [:]
-    /// What this transaction has read or written, kept so that each is read at most once.
-    private var siblingCache: [RecordKey: [StoredVersion]] = [:]
-    private var authoredCache: [RecordKey: [AgencyID: Int64]] = [:]
+    /// Records this transaction has read or written, as written: every change is written at once, so the
+    /// cache only saves reads and is emptied when it grows past ``cachedRecordLimit``.
+    private var recordCache: [RecordKey: StoredRecord] = [:]
     private var heldCounts: [FeedKey: Int] = [:]
+    /// Per dataset, whether any version is held for its claims; read once, so that the common case of none
+    /// costs no look-up per version.
+    private var datasetsWithHeld: [DatasetName: Bool] = [:]
+    static let cachedRecordLimit = 4096
 
     init(_ db: Database, now: UnixTime) throws {
         self.db = db
@@ -44,19 +48,14 @@ public final class StoreTransaction {
     public func edit(dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy) throws
         -> RecordVersion
     {
+        let key = RecordKey(dataset: dataset, id: id)
+        var record = try storedRecord(key)
         let hlc = clock.tick(physicalMilliseconds: nowMilliseconds)
-        var version = Merge.localEdit(siblings: [], dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data)
-        if try !insertIfNew(version, source: "local") {
-            let current = try storedSiblings(RecordKey(dataset: dataset, id: id))
-            version = Merge.localEdit(
-                siblings: current.map(\.version), dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data
-            )
-            try replaceSiblings(
-                current: current, displaced: current.map(\.version), adding: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds),
-                remaining: [version], policy: policy
-            )
-        }
-        _ = try noteAuthored(version, RecordKey(version))
+        let version = Merge.localEdit(siblings: record.versions, dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data)
+        let seq = try append(version, source: "local", supersedes: record.siblings.map(\.seq))
+        record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds))]
+        _ = record.noteAuthored(version)
+        try save(record, key, policy: policy)
         try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [try nextOwnFeedSeq(dataset)] + VersionColumns.arguments(version))
         return version
     }
@@ -96,18 +95,20 @@ public final class StoreTransaction {
             return .refused
         }
         let key = RecordKey(version)
-        let claims = Merge.checkClaims(of: version, authored: try authoredCounters(key), rules: rules)
+        var record = try storedRecord(key)
+        let claims = Merge.checkClaims(of: version, authored: record.authored, rules: rules)
         if case .falseAboutReceiver(let claimed, let made) = claims {
             try refuse(version, from: peer, reason: .falseClaim, detail: "\(version.origin) claims \(claimed) edits by this agency, which made \(made)")
             return .refused
         }
-        let raised = try noteAuthored(version, key)
+        let raised = record.noteAuthored(version)
         let result: ReceiveResult
         if case .ahead(let agencies) = claims {
             result = try hold(version, from: peer, awaiting: agencies)
         } else {
-            result = try merge(version, source: peer.rawValue, rules: rules)
+            result = try merge(version, source: peer.rawValue, into: &record, rules: rules)
         }
+        if raised || result == .applied { try save(record, key, policy: rules.policy) }
         if raised { try releaseHeld(key, rules: rules) }
         return result
     }
@@ -116,12 +117,15 @@ public final class StoreTransaction {
     /// a version held before the page that caught up was fetched, and still claiming more of `peer`'s edits
     /// than `peer` has published, is quarantined. Returns how many were.
     public func feedCaughtUp(peer: AgencyID, dataset: DatasetName, rules: MergeRules) throws -> Int {
+        guard try hasHeld(dataset) else { return 0 }
         let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldClaiming), arguments: [dataset.rawValue, peer.rawValue, nowMilliseconds])
         var quarantined = 0
         for row in rows {
             let held = try StoredVersion(row: row)
             let seq: Int64 = row["seq"]
-            switch Merge.checkClaims(of: held.version, authored: try authoredCounters(RecordKey(held.version)), rules: rules) {
+            let key = RecordKey(held.version)
+            var record = try storedRecord(key)
+            switch Merge.checkClaims(of: held.version, authored: record.authored, rules: rules) {
             case .ahead(let agencies) where agencies.contains(peer):
                 try forgetHeld(seq: seq, held)
                 let claimed = held.version.vv[peer]
@@ -136,7 +140,9 @@ public final class StoreTransaction {
                 quarantined += 1
             case .credible:
                 try forgetHeld(seq: seq, held)
-                _ = try merge(held.version, source: held.source, rules: rules)
+                if try merge(held.version, source: held.source, into: &record, rules: rules) == .applied {
+                    try save(record, key, policy: rules.policy)
+                }
             default:
                 continue
             }
@@ -146,20 +152,21 @@ public final class StoreTransaction {
 
     /// The siblings of one record.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try storedSiblings(RecordKey(dataset: dataset, id: id)).map(\.version)
+        try storedRecord(RecordKey(dataset: dataset, id: id)).versions
     }
 
-    /// `Merge.receive` applied: the version joins the siblings, is redundant, is an equivocation, or
-    /// would break the sibling limits.
-    private func merge(_ version: RecordVersion, source: String, rules: MergeRules) throws -> ReceiveResult {
-        let key = RecordKey(version)
-        if try insertIfNew(version, source: source) {
+    /// `Merge.receive` applied to `record`: the version joins the siblings (appended to `version`, naming the
+    /// siblings it displaces), is redundant, is an equivocation, or would break the sibling limits. The
+    /// caller saves the record.
+    private func merge(_ version: RecordVersion, source: String, into record: inout StoredRecord, rules: MergeRules) throws -> ReceiveResult {
+        guard !record.siblings.isEmpty else {
             clock.observe(version.hlc)
+            let seq = try append(version, source: source, supersedes: [])
+            record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: source, receivedAt: nowMilliseconds))]
             return .applied
         }
-        let current = try storedSiblings(key)
         let peer = try AgencyID(source)
-        switch Merge.receive(version, siblings: current.map(\.version)) {
+        switch Merge.receive(version, siblings: record.versions) {
         case .redundant:
             return .redundant
         case .equivocation(let existing):
@@ -178,10 +185,11 @@ public final class StoreTransaction {
                 return .refused
             }
             clock.observe(version.hlc)
-            try replaceSiblings(
-                current: current, displaced: displaced, adding: StoredVersion(version: version, source: source, receivedAt: nowMilliseconds),
-                remaining: remaining, policy: rules.policy
-            )
+            let displacedSiblings = record.siblings.filter { displaced.contains($0.version) }
+            let seq = try append(version, source: source, supersedes: displacedSiblings.map(\.seq))
+            let all = record.siblings + [Sibling(seq: seq, stored: StoredVersion(version: version, source: source, receivedAt: nowMilliseconds))]
+            // In canonical order, as `remaining` is.
+            record.siblings = remaining.compactMap { kept in all.first { $0.version == kept } }
             return .applied
         }
     }
@@ -191,29 +199,38 @@ public final class StoreTransaction {
         try quarantine(peer: peer, dataset: version.dataset, recordID: version.id, reason: reason, detail: detail, raw: version.json.serializedText)
     }
 
-    // MARK: - Claims
+    // MARK: - Records
 
-    /// Per origin, the greatest `vv[origin]` of the versions of the record it authored that are here.
-    private func authoredCounters(_ key: RecordKey) throws -> [AgencyID: Int64] {
-        if let cached = authoredCache[key] { return cached }
-        var counters: [AgencyID: Int64] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: SQL.selectAuthored), arguments: [key.dataset.rawValue, key.id]) {
-            counters[try AgencyID(row["origin"])] = row["counter"]
-        }
-        authoredCache[key] = counters
-        return counters
+    /// The record `key` as stored (or as this transaction wrote it).
+    private func storedRecord(_ key: RecordKey) throws -> StoredRecord {
+        if let cached = recordCache[key] { return cached }
+        let record = try StoredRecord.fetch(db, dataset: key.dataset, id: key.id)
+        cache(record, key)
+        return record
     }
 
-    /// Records that `version`'s origin has made `vv[origin]` edits of the record, and says whether that is
-    /// more than was known: then versions held for claims about the origin may now be credible.
-    private func noteAuthored(_ version: RecordVersion, _ key: RecordKey) throws -> Bool {
-        var counters = try authoredCounters(key)
-        let count = version.vv[version.origin]
-        guard count > counters[version.origin, default: 0] else { return false }
-        counters[version.origin] = count
-        authoredCache[key] = counters
-        try db.cachedStatement(sql: SQL.upsertAuthored).execute(arguments: [key.dataset.rawValue, key.id, version.origin.rawValue, count])
-        return true
+    private func cache(_ record: StoredRecord, _ key: RecordKey) {
+        if recordCache.count >= Self.cachedRecordLimit, recordCache[key] == nil { recordCache.removeAll(keepingCapacity: true) }
+        recordCache[key] = record
+    }
+
+    /// Appends `version` to `version`, naming the siblings it displaces from the set; returns its `seq`.
+    private func append(_ version: RecordVersion, source: String, supersedes: [Int64]) throws -> Int64 {
+        let displaced: String? = supersedes.isEmpty ? nil : JSONValue.array(supersedes.map { .integer($0) }).serializedText
+        try db.cachedStatement(sql: SQL.insertVersion).execute(arguments: VersionColumns.arguments(version) + [source, nowMilliseconds, displaced])
+        return db.lastInsertedRowID
+    }
+
+    /// Writes the record's row: its siblings, the visible one among them under `policy`, and its counters.
+    private func save(_ record: StoredRecord, _ key: RecordKey, policy: MergePolicy) throws {
+        let resolution = Merge.resolve(record.versions, policy: policy)
+        let visible = resolution.flatMap { resolution in record.siblings.first { $0.version == resolution.visible }?.seq }
+        let authored = JSONValue.object(Dictionary(uniqueKeysWithValues: record.authored.map { ($0.key.rawValue, JSONValue.integer($0.value)) }))
+        try db.cachedStatement(sql: SQL.upsertRecord).execute(arguments: [
+            key.dataset.rawValue, key.id, visible, JSONValue.array(record.siblings.map { .integer($0.seq) }).serializedText,
+            record.siblings.count, resolution?.awaitsReview ?? false, authored.serializedText,
+        ])
+        cache(record, key)
     }
 
     /// Stores `version` until the versions of `agencies` it claims arrive, or refuses it when its peer
@@ -227,6 +244,7 @@ public final class StoreTransaction {
             return .refused
         }
         heldCounts[feed] = count + 1
+        datasetsWithHeld[version.dataset] = true
         try db.cachedStatement(sql: SQL.insertHeld).execute(arguments: VersionColumns.arguments(version) + [peer.rawValue, nowMilliseconds])
         let seq = db.lastInsertedRowID
         for agency in agencies {
@@ -237,15 +255,26 @@ public final class StoreTransaction {
 
     /// Merges the versions held for `key` whose claims are all credible now.
     private func releaseHeld(_ key: RecordKey, rules: MergeRules) throws {
+        guard try hasHeld(key.dataset) else { return }
         let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldOfRecord), arguments: [key.dataset.rawValue, key.id])
         guard !rows.isEmpty else { return }
-        let authored = try authoredCounters(key)
+        var record = try storedRecord(key)
+        var changed = false
         for row in rows {
             let held = try StoredVersion(row: row)
-            guard Merge.checkClaims(of: held.version, authored: authored, rules: rules) == .credible else { continue }
+            guard Merge.checkClaims(of: held.version, authored: record.authored, rules: rules) == .credible else { continue }
             try forgetHeld(seq: row["seq"], held)
-            _ = try merge(held.version, source: held.source, rules: rules)
+            changed = try merge(held.version, source: held.source, into: &record, rules: rules) == .applied || changed
         }
+        if changed { try save(record, key, policy: rules.policy) }
+    }
+
+    /// Whether any version of `dataset` is held for its claims, as far as this transaction knows.
+    private func hasHeld(_ dataset: DatasetName) throws -> Bool {
+        if let known = datasetsWithHeld[dataset] { return known }
+        let any = try Bool.fetchOne(db.cachedStatement(sql: SQL.anyHeld), arguments: [dataset.rawValue]) ?? false
+        datasetsWithHeld[dataset] = any
+        return any
     }
 
     /// Deletes the held version `seq` (with its claims) once it is merged or quarantined.
@@ -253,63 +282,6 @@ public final class StoreTransaction {
         try db.cachedStatement(sql: SQL.deleteHeld).execute(arguments: [seq])
         let feed = FeedKey(peer: try AgencyID(held.source), dataset: held.version.dataset)
         if let count = heldCounts[feed] { heldCounts[feed] = count - 1 }
-    }
-
-    /// Writes `version` as the record's only sibling and visible version if the store has no such record
-    /// yet, and says whether it did. That is what merging into an empty set gives (`Merge.receive` then
-    /// `Merge.resolve`), reached with one insert and no look-up: most versions are of records new here.
-    private func insertIfNew(_ version: RecordVersion, source: String) throws -> Bool {
-        let key = RecordKey(version)
-        guard siblingCache[key] == nil else { return false }
-        try db.cachedStatement(sql: SQL.insertNewRecord).execute(arguments: VersionColumns.arguments(version) + [source, nowMilliseconds])
-        guard db.changesCount == 1 else { return false }
-        siblingCache[key] = [StoredVersion(version: version, source: source, receivedAt: nowMilliseconds)]
-        return true
-    }
-
-    /// A record's siblings, read once per transaction and then kept up to date in memory, so that a page
-    /// with many versions of one record does not read its siblings again for each.
-    private func storedSiblings(_ key: RecordKey) throws -> [StoredVersion] {
-        if let cached = siblingCache[key] { return cached }
-        let stored = try StoredVersion.siblings(in: db, dataset: key.dataset, id: key.id)
-        siblingCache[key] = stored
-        return stored
-    }
-
-    /// Moves `displaced` to history, adds `new`, and rewrites the visible record. A record with one
-    /// sibling keeps it in its `record` row only; from two siblings on, all of them are `sibling` rows.
-    private func replaceSiblings(
-        current: [StoredVersion], displaced: [RecordVersion], adding new: StoredVersion, remaining: [RecordVersion], policy: MergePolicy
-    ) throws {
-        let all = current + [new]
-        for old in current where displaced.contains(old.version) {
-            try db.cachedStatement(sql: SQL.insertHistory)
-                .execute(arguments: VersionColumns.arguments(old.version) + [old.source, old.receivedAt, nowMilliseconds])
-        }
-        let dataset = new.version.dataset.rawValue
-        let id = new.version.id
-        let wasConflict = current.count > 1
-        if remaining.count > 1 {
-            if wasConflict {
-                for old in displaced {
-                    try db.cachedStatement(sql: SQL.deleteSibling).execute(arguments: [dataset, id, old.origin.rawValue, old.vv.json.serializedText])
-                }
-            }
-            for stored in all where remaining.contains(stored.version) && (stored == new || !wasConflict) {
-                try db.cachedStatement(sql: SQL.insertSibling).execute(arguments: VersionColumns.arguments(stored.version) + [stored.source, stored.receivedAt])
-            }
-        } else if wasConflict {
-            try db.cachedStatement(sql: SQL.deleteSiblings).execute(arguments: [dataset, id])
-        }
-        let kept = Set(remaining)
-        siblingCache[RecordKey(new.version)] = all.filter { kept.contains($0.version) }
-        guard let resolution = Merge.resolve(remaining, policy: policy),
-            let visible = all.first(where: { $0.version == resolution.visible })
-        else { return }
-        try db.cachedStatement(sql: SQL.upsertRecord).execute(
-            arguments: VersionColumns.arguments(visible.version)
-                + [visible.source, visible.receivedAt, resolution.siblings.count, resolution.awaitsReview]
-        )
     }
 
     // MARK: - Cursors, quarantine, audit
@@ -406,13 +378,9 @@ struct FeedKey: Hashable {
 
 /// The statements a transaction runs for every version, written once so that SQLite's statement cache finds them.
 private enum SQL {
-    static let selectAuthored = "SELECT origin, counter FROM origin_counter WHERE dataset = ? AND record_id = ?"
-    static let upsertAuthored = """
-        INSERT INTO origin_counter (dataset, record_id, origin, counter) VALUES (?, ?, ?, ?)
-        ON CONFLICT (dataset, record_id, origin) DO UPDATE SET counter = MAX(counter, excluded.counter)
-        """
     static let insertHeld = "INSERT INTO held_version (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
     static let insertHeldClaim = "INSERT INTO held_claim (dataset, agency, held_seq) VALUES (?, ?, ?)"
+    static let anyHeld = "SELECT EXISTS (SELECT 1 FROM held_version WHERE dataset = ?)"
     static let countHeld = "SELECT COUNT(*) FROM held_version WHERE source = ? AND dataset = ?"
     static let deleteHeld = "DELETE FROM held_version WHERE seq = ?"
     static let selectHeldOfRecord = """
@@ -423,24 +391,14 @@ private enum SQL {
         FROM held_claim c JOIN held_version h ON h.seq = c.held_seq
         WHERE c.dataset = ? AND c.agency = ? AND h.received_at < ? ORDER BY h.seq
         """
-    static let insertSibling = "INSERT INTO sibling (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
-    static let insertHistory = """
-        INSERT INTO history (\(VersionColumns.names), source, received_at, superseded_at) VALUES (\(VersionColumns.placeholders), ?, ?, ?)
+    static let insertVersion = """
+        INSERT INTO version (\(VersionColumns.names), source, received_at, supersedes) VALUES (\(VersionColumns.placeholders), ?, ?, ?)
         """
-    static let deleteSibling = "DELETE FROM sibling WHERE dataset = ? AND record_id = ? AND origin = ? AND vv = ?"
-    static let deleteSiblings = "DELETE FROM sibling WHERE dataset = ? AND record_id = ?"
     static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))"
-    static let insertNewRecord = """
-        INSERT INTO record (dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, sibling_count, awaits_review)
-            VALUES (\(VersionColumns.placeholders), ?, ?, 1, 0)
-        ON CONFLICT (dataset, id) DO NOTHING
-        """
     static let upsertRecord = """
-        INSERT INTO record (dataset, id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, sibling_count, awaits_review)
-            VALUES (\(VersionColumns.placeholders), ?, ?, ?, ?)
+        INSERT INTO record (dataset, id, visible, siblings, sibling_count, awaits_review, authored) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (dataset, id) DO UPDATE SET
-            origin = excluded.origin, hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter, vv = excluded.vv,
-            deleted = excluded.deleted, data = excluded.data, source = excluded.source, received_at = excluded.received_at,
-            sibling_count = excluded.sibling_count, awaits_review = excluded.awaits_review
+            visible = excluded.visible, siblings = excluded.siblings, sibling_count = excluded.sibling_count,
+            awaits_review = excluded.awaits_review, authored = excluded.authored
         """
 }

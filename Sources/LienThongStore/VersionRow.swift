@@ -52,19 +52,64 @@ struct StoredVersion: Equatable {
         receivedAt = row["received_at"]
     }
 
-    /// A record's siblings with where each came from: the `sibling` rows during a conflict, else the record itself.
-    static func siblings(in db: Database, dataset: DatasetName, id: String) throws -> [StoredVersion] {
-        let inConflict = try Row.fetchAll(db.cachedStatement(sql: selectSiblings), arguments: [dataset.rawValue, id])
-        let rows = try inConflict.isEmpty
-            ? Row.fetchAll(db.cachedStatement(sql: selectRecordAsSibling), arguments: [dataset.rawValue, id]) : inConflict
-        return try rows.map(StoredVersion.init(row:))
-    }
-
-    private static let selectSiblings =
-        "SELECT \(VersionColumns.names), source, received_at FROM sibling WHERE dataset = ? AND record_id = ?"
-    private static let selectRecordAsSibling = """
-        SELECT dataset, id AS record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at
-        FROM record WHERE dataset = ? AND id = ?
-        """
 }
 
+/// A sibling as the store keeps it: a row of `version`, which the record's row points at.
+struct Sibling: Equatable {
+    /// The version's row in `version`.
+    let seq: Int64
+    let stored: StoredVersion
+
+    var version: RecordVersion { stored.version }
+}
+
+/// A record as the store keeps it: the versions its `record` row points at, and per origin the greatest
+/// `vv[origin]` of the versions that origin authored, received or made here (what claims are checked against).
+/// A record known only through versions held for their claims has counters and no sibling.
+struct StoredRecord {
+    var siblings: [Sibling]
+    var authored: [AgencyID: Int64]
+
+    static let unknown = StoredRecord(siblings: [], authored: [:])
+
+    var versions: [RecordVersion] { siblings.map(\.version) }
+
+    /// Records that `version`'s origin has made `vv[origin]` edits, and says whether that is more than was known.
+    mutating func noteAuthored(_ version: RecordVersion) -> Bool {
+        let count = version.vv[version.origin]
+        guard count > authored[version.origin, default: 0] else { return false }
+        authored[version.origin] = count
+        return true
+    }
+
+    /// The record `(dataset, id)` as stored, or ``unknown``.
+    static func fetch(_ db: Database, dataset: DatasetName, id: String) throws -> StoredRecord {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: selectRecord), arguments: [dataset.rawValue, id]) else { return .unknown }
+        var authored: [AgencyID: Int64] = [:]
+        for (agency, count) in try JSONValue(parsing: row["authored"] as String).objectValue ?? [:] {
+            authored[try AgencyID(agency)] = count.int64Value ?? 0
+        }
+        var siblings: [Sibling] = []
+        for seq in try JSONValue(parsing: row["siblings"] as String).arrayValue ?? [] {
+            guard let seq = seq.int64Value,
+                let version = try Row.fetchOne(db.cachedStatement(sql: selectVersion), arguments: [seq])
+            else {
+                throw StoreError(
+                    .read, doing: "read \(dataset) \(id.debugDescription)",
+                    underlying: StoreCorruption(detail: "its row points at version \(seq), which is not stored")
+                )
+            }
+            siblings.append(Sibling(seq: seq, stored: try StoredVersion(row: version)))
+        }
+        return StoredRecord(siblings: siblings, authored: authored)
+    }
+
+    private static let selectRecord = "SELECT siblings, authored FROM record WHERE dataset = ? AND id = ?"
+    private static let selectVersion = "SELECT \(VersionColumns.names), source, received_at FROM version WHERE seq = ?"
+}
+
+/// The store's rows contradict one another: something other than lienthong wrote to it.
+public struct StoreCorruption: Error, CustomStringConvertible {
+    public let detail: String
+    public var description: String { "the store is inconsistent: \(detail)" }
+}

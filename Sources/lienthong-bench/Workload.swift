@@ -53,50 +53,50 @@ func versionCounters(_ indexes: [Int]) -> [Int64] {
     }
 }
 
-/// The store's physical limit for a workload: the rows the store ends with, written by one prepared upsert
-/// of the visible record plus, for an update, the history row the design keeps, in transactions of
-/// `pageSize` versions with the store's pragmas (WAL, synchronous=FULL). Records per second of the versions
-/// from `measuredFrom` on; those before fill the store first, untimed.
+/// The store's physical limit for a workload: the rows the store ends with, as the design keeps them (each
+/// version appended once to `version`, one `record` row per record pointing at it), written by two prepared
+/// statements — the append and an upsert of the record row — in transactions of `transactionSize` versions
+/// with the store's pragmas (WAL, synchronous=FULL). Records per second of the versions from `measuredFrom`
+/// on; those before fill the store first, untimed.
 func physicalUpsertRate(
-    _ indexes: [Int], measuredFrom: Int = 0, publisher: AgencyID, dataset: DatasetName, pageSize: Int, in folder: URL
+    _ indexes: [Int], measuredFrom: Int = 0, publisher: AgencyID, dataset: DatasetName, transactionSize: Int, in folder: URL
 ) throws -> Double {
     let plain = try DatabaseQueue(path: folder.appending(path: "physical.sqlite").path)
     try plain.writeWithoutTransaction { db in
         try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
         try db.execute(sql: """
-            CREATE TABLE record (dataset TEXT NOT NULL, record_id TEXT NOT NULL, origin TEXT NOT NULL, hlc_ms INTEGER NOT NULL,
-                hlc_counter INTEGER NOT NULL, vv TEXT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL, received_at INTEGER NOT NULL,
-                PRIMARY KEY (dataset, record_id)) WITHOUT ROWID;
-            CREATE TABLE history (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, record_id TEXT NOT NULL, origin TEXT NOT NULL,
+            CREATE TABLE version (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, record_id TEXT NOT NULL, origin TEXT NOT NULL,
                 hlc_ms INTEGER NOT NULL, hlc_counter INTEGER NOT NULL, vv TEXT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,
-                superseded_at INTEGER NOT NULL);
-            CREATE INDEX history_record ON history (dataset, record_id);
+                source TEXT NOT NULL, received_at INTEGER NOT NULL, supersedes TEXT);
+            CREATE TABLE record (dataset TEXT NOT NULL, id TEXT NOT NULL, visible INTEGER, siblings TEXT NOT NULL,
+                authored TEXT NOT NULL, PRIMARY KEY (dataset, id)) WITHOUT ROWID;
             """)
     }
     let counters = versionCounters(indexes)
     var seconds = 0.0
-    for start in stride(from: 0, to: indexes.count, by: pageSize) {
-        let rows = (start..<min(indexes.count, start + pageSize)).map { position -> (String, Int64, String, String) in
+    for start in stride(from: 0, to: indexes.count, by: transactionSize) {
+        let rows = (start..<min(indexes.count, start + transactionSize)).map { position -> (String, Int64, String, String) in
             ("cd-\(indexes[position])", 1_700_000_000_000 + Int64(position), VersionVector([publisher: counters[position]]).json.serializedText,
                     StoreBenchmark.data(position).serializedText)
         }
-        let pageSeconds = try timed {
+        let transactionSeconds = try timed {
             try plain.write { db in
-                let keep = try db.cachedStatement(sql: """
-                    INSERT INTO history (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, superseded_at)
-                    SELECT dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, ? FROM record WHERE dataset = ? AND record_id = ?
+                let append = try db.cachedStatement(sql: """
+                    INSERT INTO version (dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, supersedes)
+                    VALUES (?, ?, ?, ?, 0, ?, 0, ?, ?, ?, (SELECT siblings FROM record WHERE dataset = ? AND id = ?))
                     """)
                 let upsert = try db.cachedStatement(sql: """
-                    INSERT INTO record VALUES (?, ?, ?, ?, 0, ?, 0, ?, ?) ON CONFLICT (dataset, record_id) DO UPDATE SET
-                    origin = excluded.origin, hlc_ms = excluded.hlc_ms, vv = excluded.vv, data = excluded.data, received_at = excluded.received_at
+                    INSERT INTO record VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset, id) DO UPDATE SET
+                    visible = excluded.visible, siblings = excluded.siblings, authored = excluded.authored
                     """)
                 for (id, hlc, vv, data) in rows {
-                    try keep.execute(arguments: [hlc, dataset.rawValue, id])
-                    try upsert.execute(arguments: [dataset.rawValue, id, publisher.rawValue, hlc, vv, data, hlc])
+                    try append.execute(arguments: [dataset.rawValue, id, publisher.rawValue, hlc, vv, data, publisher.rawValue, hlc, dataset.rawValue, id])
+                    let seq = db.lastInsertedRowID
+                    try upsert.execute(arguments: [dataset.rawValue, id, seq, "[\(seq)]", vv])
                 }
             }
         }
-        if start >= measuredFrom { seconds += pageSeconds }
+        if start >= measuredFrom { seconds += transactionSeconds }
     }
     return Double(indexes.count - measuredFrom) / seconds
 }

@@ -126,7 +126,7 @@ struct PageApplyTests {
         }
         #expect(throws: (any Error).self) { try apply(try page(records: [(1, record("a")), (2, record("b"))]), to: temporary) }
         #expect(try temporary.count("record") == 0)
-        #expect(try temporary.count("sibling") == 0)
+        #expect(try temporary.count("version") == 0)
         #expect(try temporary.count("cursor") == 0)
         #expect(try temporary.count("audit_log") == 0)
     }

@@ -193,11 +193,17 @@ struct ReceiveTests {
         #expect(try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM history") } == 2)
     }
 
-    @Test("siblings move between the record row and the sibling table as conflicts open, grow, shrink and close")
+    @Test("each version is appended once; the record row points at the siblings as conflicts open, grow, shrink and close")
     func siblingRows() throws {
         let temporary = try TemporaryStore()
         func rows(_ table: String) throws -> Int {
             try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
+        }
+        func pointers() throws -> (siblings: String, count: Int) {
+            try DatabaseQueue(path: temporary.url.path).read { db in
+                let row = try #require(try Row.fetchOne(db, sql: "SELECT siblings, sibling_count FROM record WHERE id = 'r1'"))
+                return (row["siblings"], row["sibling_count"])
+            }
         }
         func siblings() throws -> Set<String> {
             Set(try temporary.store.read { try $0.siblings(dataset: dataset, id: "r1") }.map { "\($0.origin)" })
@@ -211,20 +217,30 @@ struct ReceiveTests {
             try temporary.store.write { tx in try tx.receive(version, from: version.origin, rules: rules(.lww)) }
         }
         try receive(a1)
-        #expect(try (rows("record"), rows("sibling"), rows("history")) == (1, 0, 0))
+        #expect(try (rows("record"), rows("version"), rows("history")) == (1, 1, 0))
+        #expect(try pointers() == ("[1]", 1))
         try receive(b1)
-        #expect(try (rows("sibling"), rows("history")) == (2, 0))
+        #expect(try (rows("version"), rows("history")) == (2, 0))
+        #expect(try pointers().count == 2)
         try receive(c1)
         #expect(try siblings() == ["bo-cong-an", "bo-y-te", "ubnd-ha-noi"])
         try receive(a2)  // covers a1 and b1, concurrent with c1
-        #expect(try (rows("sibling"), rows("history")) == (2, 2))
+        #expect(try (rows("version"), rows("history")) == (4, 2))
         #expect(try siblings() == ["bo-cong-an", "ubnd-ha-noi"])
+        #expect(try pointers() == ("[4,3]", 2))
         try receive(final)  // covers everything: the conflict closes
-        #expect(try (rows("record"), rows("sibling"), rows("history")) == (1, 0, 4))
+        #expect(try (rows("record"), rows("version"), rows("history")) == (1, 5, 4))
+        #expect(try pointers() == ("[5]", 1))
         let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
         #expect(visible.version == final)
         #expect(visible.siblingCount == 1)
         #expect(try siblings() == ["ubnd-ha-noi"])
+        // History says when each left the set: when the version that displaced it came.
+        let superseded = try DatabaseQueue(path: temporary.url.path).read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, superseded_at FROM history ORDER BY seq").map { [$0["seq"], $0["superseded_at"]] as [Int64] }
+        }
+        #expect(superseded.map(\.first) == [1, 2, 3, 4])
+        #expect(superseded.allSatisfy { $0[1] > 0 })
     }
 
     @Test("a failure inside a write transaction leaves nothing of it")
