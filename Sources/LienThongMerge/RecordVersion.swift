@@ -2,9 +2,10 @@ public import LienThongCore
 
 /// One version of one record, as the agency that authored it wrote it.
 ///
-/// Versions are equal when every member is, which is when their datasets and JSON forms are: the JSON
-/// form is serialized once, when the version is made, so that comparing, hashing and ranking versions
-/// never serializes again.
+/// The record's `data` is kept as its canonical JSON text (members sorted, compact), made once when the
+/// version is made or read back as the store wrote it: storing, comparing and serving a version then never
+/// serializes its data again, and a version costs its text, not a tree of values. Versions are equal when
+/// every member is, which is when their datasets and canonical JSON forms are.
 public struct RecordVersion: Hashable, Sendable {
     public let dataset: DatasetName
     /// The record's id within the dataset.
@@ -17,37 +18,62 @@ public struct RecordVersion: Hashable, Sendable {
     public let vv: VersionVector
     /// Whether this version deletes the record: a tombstone.
     public let deleted: Bool
-    /// The record's content, always a JSON object; a tombstone carries `{}` unless its author gave more.
-    public let data: JSONValue
-    /// The JSON form (``json``) as compact canonical bytes, members sorted by name.
-    public let canonicalJSON: [UInt8]
-    /// A hash of ``canonicalJSON``, so that unequal versions are told apart without comparing their bytes.
-    private let digest: Int
+    /// The record's content as canonical JSON text: always an object; a tombstone carries `{}` unless its
+    /// author gave more.
+    public let dataJSON: String
 
     /// A version exactly as given; no record rule is checked here.
     ///
     /// `data` must be a JSON object: anything else is a programming error and stops the process.
     public init(dataset: DatasetName, id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, data: JSONValue) {
         precondition(data.objectValue != nil, "record data must be a JSON object")
+        self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, canonicalData: data.serializedText)
+    }
+
+    /// A version whose data is already canonical JSON text of an object, as the store keeps it: nothing is
+    /// parsed or checked.
+    package init(dataset: DatasetName, id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, canonicalData: String) {
         self.dataset = dataset
         self.id = id
         self.origin = origin
         self.hlc = hlc
         self.vv = vv
         self.deleted = deleted
-        self.data = data
-        canonicalJSON = Self.jsonForm(id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data).serialized()
-        var hasher = Hasher()
-        hasher.combine(canonicalJSON)
-        digest = hasher.finalize()
+        dataJSON = canonicalData
+    }
+
+    /// The record's content, parsed from ``dataJSON``.
+    public var data: JSONValue {
+        // The text was serialized by lienthong (or read back from its store) from an object: it parses.
+        (try? JSONValue(parsing: dataJSON)) ?? .object([:])
+    }
+
+    /// The JSON form (``json``) as compact canonical bytes, members sorted by name: what is compared,
+    /// ranked and measured. Put together from the parts; the data is not serialized again.
+    public var canonicalJSON: [UInt8] {
+        // Members in byte order: data, deleted, hlc, id, origin, vv. `origin` is an agency id (plain ASCII).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(dataJSON.utf8.count + id.utf8.count + 96)
+        bytes += #"{"data":"#.utf8
+        bytes += dataJSON.utf8
+        bytes += #","deleted":\#(deleted),"hlc":[\#(hlc.milliseconds),\#(hlc.counter)],"id":"#.utf8
+        bytes += JSONValue.string(id).serialized()
+        bytes += #","origin":"\#(origin.rawValue)","vv":"#.utf8
+        bytes += vv.canonicalText.utf8
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     public static func == (left: RecordVersion, right: RecordVersion) -> Bool {
-        left.digest == right.digest && left.dataset == right.dataset && left.canonicalJSON == right.canonicalJSON
+        left.hlc == right.hlc && left.origin == right.origin && left.id == right.id && left.deleted == right.deleted
+            && left.dataset == right.dataset && left.vv == right.vv && left.dataJSON == right.dataJSON
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(digest)
+        // What tells honest versions apart; equal versions agree on it, and the rest is left to ==.
+        hasher.combine(id)
+        hasher.combine(origin)
+        hasher.combine(hlc)
     }
 }
 
@@ -64,7 +90,7 @@ extension RecordVersion {
 
     /// Whether `other` takes this version's origin and vector with different content.
     func isEquivocated(by other: RecordVersion) -> Bool {
-        origin == other.origin && vv == other.vv && (deleted != other.deleted || data != other.data)
+        origin == other.origin && vv == other.vv && (deleted != other.deleted || dataJSON != other.dataJSON)
     }
 }
 

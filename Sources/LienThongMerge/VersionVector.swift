@@ -39,6 +39,12 @@ public struct VersionVector: Hashable, Sendable {
         return VersionVector(next)
     }
 
+    /// The JSON form as canonical text, members sorted: what the store keeps and a page carries.
+    public var canonicalText: String {
+        if counters.count == 1, let (agency, count) = counters.first { return #"{"\#(agency.rawValue)":\#(count)}"# }
+        return json.serializedText
+    }
+
     /// The JSON form, `{"agency": count}`.
     public var json: JSONValue {
         .object(Dictionary(uniqueKeysWithValues: counters.map { agency, count in (agency.rawValue, .integer(count)) }))

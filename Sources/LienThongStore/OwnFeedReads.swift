@@ -17,7 +17,7 @@ extension StoreSnapshot {
             arguments: [dataset.rawValue, after, max(limit, 0)]
         )
         var result: [(seq: Int64, version: RecordVersion)] = []
-        while let row = try rows.next() { result.append((row["seq"], try VersionColumns.version(from: row))) }
+        while let row = try rows.next() { result.append((row[0], try VersionColumns.version(from: row, at: 1))) }
         return result
     }
 

@@ -71,8 +71,8 @@ public struct VisibleRecord: Sendable {
 
     init(row: Row) throws {
         version = try VersionColumns.version(from: row)
-        siblingCount = row["sibling_count"]
-        awaitsReview = row["awaits_review"]
+        siblingCount = row[VersionColumns.count]
+        awaitsReview = row[VersionColumns.count + 1]
     }
 
     /// The export form: exactly `id, data, deleted, origin, hlc, vv, conflict, siblings`.

@@ -121,8 +121,8 @@ public final class StoreTransaction {
         let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldClaiming), arguments: [dataset.rawValue, peer.rawValue, nowMilliseconds])
         var quarantined = 0
         for row in rows {
-            let held = try StoredVersion(row: row)
-            let seq: Int64 = row["seq"]
+            let held = try StoredVersion(row: row, at: 1)
+            let seq: Int64 = row[0]
             let key = RecordKey(held.version)
             var record = try storedRecord(key)
             switch Merge.checkClaims(of: held.version, authored: record.authored, rules: rules) {
@@ -261,9 +261,9 @@ public final class StoreTransaction {
         var record = try storedRecord(key)
         var changed = false
         for row in rows {
-            let held = try StoredVersion(row: row)
+            let held = try StoredVersion(row: row, at: 1)
             guard Merge.checkClaims(of: held.version, authored: record.authored, rules: rules) == .credible else { continue }
-            try forgetHeld(seq: row["seq"], held)
+            try forgetHeld(seq: row[0], held)
             changed = try merge(held.version, source: held.source, into: &record, rules: rules) == .applied || changed
         }
         if changed { try save(record, key, policy: rules.policy) }
