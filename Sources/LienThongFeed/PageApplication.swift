@@ -14,30 +14,76 @@ public struct PageApplication: Sendable, Equatable {
     public var cursorAdvanced = false
 }
 
+/// One record of a page, read and checked against the record rules.
+public enum CheckedRecord: Sendable {
+    /// A version that keeps every record rule.
+    case version(RecordVersion)
+    /// A record that broke `rule`: quarantined when the page is applied, with its id if it had one and its
+    /// JSON text.
+    case broken(RecordRuleViolation, id: String?, text: String)
+}
+
+/// A verified page whose records have been read and checked against the record rules, ready to apply: what
+/// the poller holds while a page waits its turn. The page's JSON is not kept, only its versions (whose data
+/// is canonical text), so a page waiting costs little more than its records' bytes.
+public struct CheckedPage: Sendable {
+    public let publisher: AgencyID
+    public let dataset: DatasetName
+    public let after: Int64
+    public let last: Int64
+    public let head: Int64
+    public let records: [CheckedRecord]
+}
+
 extension FeedPage {
+    /// Reads every record and checks it against the record rules at `now` (the time the page was received).
+    public func checked(now: UnixTime, clockSkewSeconds: Int64) -> CheckedPage {
+        CheckedPage(
+            publisher: publisher, dataset: dataset, after: after, last: last, head: head,
+            records: records.map { _, json -> CheckedRecord in
+                do throws(RecordRuleViolation) {
+                    return .version(try RecordVersion(json: json, dataset: dataset, publisher: publisher, now: now, clockSkewSeconds: clockSkewSeconds))
+                } catch {
+                    return .broken(error, id: json["id"]?.stringValue, text: json.serializedText)
+                }
+            }
+        )
+    }
+
+    /// Checks the page's records at `now`, then applies it (``CheckedPage/apply(to:rules:now:)``).
+    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
+        try checked(now: now, clockSkewSeconds: clockSkewSeconds).apply(to: store, rules: rules, now: now)
+    }
+}
+
+extension CheckedPage {
     /// Applies the page's records and moves the publisher's cursor, in one transaction: a crash or an
     /// error leaves either both or neither. Records that break the record rules are quarantined while the
     /// rest apply, under the dataset's `rules`. When the page leaves the cursor at the publisher's head,
-    /// versions held for claims about the publisher that are still false are quarantined. The cursor moves to `last` only when the page continues it (`after` at or before the
-    /// cursor), so pages may arrive in any order. A `head` below the cursor is a rollback by the
-    /// publisher: the page is refused.
-    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
-        try store.write(at: now) { try apply(in: $0, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now) }
+    /// versions held for claims about the publisher that are still false are quarantined. The cursor moves
+    /// to `last` only when the page continues it (`after` at or before the cursor), so pages may arrive in
+    /// any order. A `head` below the cursor is a rollback by the publisher: the page is refused.
+    public func apply(to store: Store, rules: MergeRules, now: UnixTime) throws -> PageApplication {
+        try store.write(at: now) { try apply(in: $0, rules: rules) }
     }
 
     /// Applies `pages`, which follow one another in one feed, in order and in one transaction, each as
-    /// ``apply(to:rules:clockSkewSeconds:now:)`` applies one: their records, cursors and audit lines commit
-    /// together or not at all, which costs one commit (and one write of each b-tree page they touch) instead
-    /// of one per page. A page the store refuses (a rollback) ends the run: the pages before it commit, and its
-    /// index and rejection are returned beside their applications.
+    /// ``apply(to:rules:now:)`` applies one: their records, cursors and audit lines commit together or not at
+    /// all, which costs one commit (and one write of each b-tree page they touch) instead of one per page. A
+    /// page the store refuses (a rollback) ends the run: the pages before it commit, and its index and
+    /// rejection are returned beside their applications. Once `seconds` have passed since the transaction
+    /// began, no further page is started: fewer applications than pages come back, and the rest are not applied.
     public static func apply(
-        _ pages: [FeedPage], to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime
+        _ pages: [CheckedPage], to store: Store, rules: MergeRules, now: UnixTime, within seconds: Double = .infinity
     ) async throws -> (applications: [PageApplication], refused: (index: Int, rejection: PageRejection)?) {
         try await store.write(at: now) { transaction in
+            let began = ContinuousClock.now
+            let limit = Duration.milliseconds(seconds.isFinite ? Int64(seconds * 1000) : Int64.max / 1_000_000)
             var applications: [PageApplication] = []
             for (index, page) in pages.enumerated() {
+                if index > 0, ContinuousClock.now - began >= limit { break }
                 do {
-                    applications.append(try page.apply(in: transaction, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now))
+                    applications.append(try page.apply(in: transaction, rules: rules))
                 } catch let rejection as PageRejection {
                     // Refused before it wrote anything: the pages before it still commit.
                     return (applications, (index, rejection))
@@ -47,31 +93,26 @@ extension FeedPage {
         }
     }
 
-    private func apply(in transaction: StoreTransaction, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
+    private func apply(in transaction: StoreTransaction, rules: MergeRules) throws -> PageApplication {
         let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
         if let cursor, head < cursor.position {
             throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
         }
         var result = PageApplication()
-        for (_, json) in records {
-            let version: RecordVersion
-            do {
-                version = try RecordVersion(
-                    json: json, dataset: dataset, publisher: publisher, now: now, clockSkewSeconds: clockSkewSeconds
-                )
-            } catch {
+        for record in records {
+            switch record {
+            case .broken(let violation, let id, let text):
                 try transaction.quarantine(
-                    peer: publisher, dataset: dataset, recordID: json["id"]?.stringValue, reason: .recordRule(error.reason),
-                    detail: error.description, raw: json.serializedText
+                    peer: publisher, dataset: dataset, recordID: id, reason: .recordRule(violation.reason), detail: violation.description, raw: text
                 )
                 result.quarantined += 1
-                continue
-            }
-            switch try transaction.receive(version, from: publisher, rules: rules) {
-            case .applied: result.applied += 1
-            case .redundant: result.redundant += 1
-            case .held: result.held += 1
-            case .equivocation, .refused: result.quarantined += 1
+            case .version(let version):
+                switch try transaction.receive(version, from: publisher, rules: rules) {
+                case .applied: result.applied += 1
+                case .redundant: result.redundant += 1
+                case .held: result.held += 1
+                case .equivocation, .refused: result.quarantined += 1
+                }
             }
         }
         let position = cursor?.position ?? 0

@@ -29,29 +29,40 @@ public struct PageImporter: Sendable {
         }
     }
 
-    /// Applies a verified `page` under `rules` at `now`; `raw` is its body as received, kept in quarantine
-    /// if the store refuses the page (a publisher's rollback).
+    /// Applies a verified `page` under `rules` at `now` (its records checked at `now` too); `raw` is its body as
+    /// received, kept in quarantine if the store refuses the page (a publisher's rollback).
     public func apply(_ page: FeedPage, raw: [UInt8], rules: MergeRules, now: UnixTime) async throws(PageImportError) -> PageApplication {
-        let (applications, failure) = await apply([(page, raw)], rules: rules, now: now)
+        let body: RefusedBody
+        do {
+            body = try Self.refusedBody(raw)
+        } catch {
+            throw PageImportError(.storeFailed, underlying: error)
+        }
+        let (applications, failure) = await apply([(page.checked(now: now, clockSkewSeconds: clockSkewSeconds), body)], rules: rules, now: now)
         if let failure { throw failure }
         return applications[0]
     }
 
-    /// Applies verified `pages` that follow one another in one feed, in one transaction
-    /// (``FeedPage/apply(_:to:rules:clockSkewSeconds:now:)``). A page the store refuses is kept in quarantine and
-    /// returned as `failure`, with the applications of the pages before it, which stay applied; a store failure
-    /// applies none.
+    /// Applies checked `pages` that follow one another in one feed, in one transaction
+    /// (``CheckedPage/apply(_:to:rules:now:within:)``), which takes no more pages once `seconds` have passed.
+    /// A page the store refuses is kept in quarantine (its `body`) and returned as `failure`, with the
+    /// applications of the pages before it, which stay applied; a store failure applies none.
     public func apply(
-        _ pages: [(page: FeedPage, raw: [UInt8])], rules: MergeRules, now: UnixTime
+        _ pages: [(page: CheckedPage, body: RefusedBody)], rules: MergeRules, now: UnixTime, within seconds: Double = .infinity
     ) async -> (applications: [PageApplication], failure: PageImportError?) {
         do {
-            let (applications, refused) = try await FeedPage.apply(pages.map(\.page), to: store, rules: rules, clockSkewSeconds: clockSkewSeconds, now: now)
+            let (applications, refused) = try await CheckedPage.apply(pages.map(\.page), to: store, rules: rules, now: now, within: seconds)
             guard let refused else { return (applications, nil) }
             let page = pages[refused.index]
-            return (applications, await quarantine(page.raw, refusedBy: refused.rejection, peer: page.page.publisher, at: now))
+            return (applications, await quarantine(page.body, refusedBy: refused.rejection, peer: page.page.publisher, at: now))
         } catch {
             return ([], PageImportError(.storeFailed, underlying: error))
         }
+    }
+
+    /// What the quarantine would keep of `raw`, a page's body: its digest, size and first bytes.
+    public static func refusedBody(_ raw: [UInt8]) throws -> RefusedBody {
+        RefusedBody(raw, sha256: try Digest.sha256Hex(raw))
     }
 
     /// ``verify(_:verifier:expected:)`` then ``apply(_:raw:rules:now:)`` at `expected.now`, under the rules
@@ -67,7 +78,15 @@ public struct PageImporter: Sendable {
     private func quarantine(_ raw: [UInt8], refusedBy rejection: PageRejection, peer: AgencyID, at now: UnixTime) async -> PageImportError {
         do {
             // Hashed before the write, so that a large body does not lengthen the write lock.
-            let body = RefusedBody(raw, sha256: try Digest.sha256Hex(raw))
+            return await quarantine(try Self.refusedBody(raw), refusedBy: rejection, peer: peer, at: now)
+        } catch {
+            return PageImportError(.quarantineFailed, rejection: rejection, underlying: error)
+        }
+    }
+
+    /// Keeps what the quarantine keeps of a refused page's body with the rejection, and gives the error to throw.
+    private func quarantine(_ body: RefusedBody, refusedBy rejection: PageRejection, peer: AgencyID, at now: UnixTime) async -> PageImportError {
+        do {
             _ = try await store.write(at: now) { try $0.quarantinePage(peer: peer, refusedBy: rejection.reason, detail: rejection.description, body: body) }
             return PageImportError(.refused, rejection: rejection)
         } catch {

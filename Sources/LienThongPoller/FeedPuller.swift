@@ -101,27 +101,42 @@ public struct FeedPuller: Sendable {
 
     /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
     ///
-    /// Pages are fetched ahead while the current one is applied: the next page, and the ones after it on
-    /// the guess that pages are full, at most ``pagesAhead`` at a time and within the ``PrefetchBudget``.
-    /// A page fetched ahead is used only when the cursor reaches its `after` and dropped once the cursor
-    /// has passed it; a failure while fetching ahead counts only if that page is needed.
+    /// Fetching runs ahead of applying: the next page, and the ones after it on the guess that pages are
+    /// full, at most ``pagesAhead`` transfers at a time and within the ``PrefetchBudget``. Pages that have
+    /// arrived wait, checked against the record rules, and the ones that continue one another apply together
+    /// in one transaction as soon as the one before has committed (at most ``maximumBatchRecords`` records
+    /// and ``maximumTransactionSeconds`` a transaction), while the next pages arrive. A page fetched ahead is
+    /// used only when the cursor reaches its `after` and dropped once the cursor has passed it; a failure
+    /// while fetching ahead counts only if that page is needed. `progress` hears of each page once its
+    /// transaction has committed.
     public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
         let cursor = try await local(feed) { try await store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
         var summary = PullSummary()
         summary.cursor = cursor?.position ?? 0
         summary.head = cursor?.head ?? summary.cursor
-        typealias Arrival = (after: Int64, fetched: Result<Fetched, PullError>, reservation: PrefetchBudget.Reservation?)
-        let result = await withTaskGroup(of: Arrival.self) { group in
-            // Every `after` asked for and neither applied nor dropped yet: in flight, or in `ready`.
+        let rules = MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits)
+        typealias Arrival = (fetched: Result<Fetched, PullError>, reservation: PrefetchBudget.Reservation?)
+        enum Event: Sendable {
+            case arrived(after: Int64, Arrival)
+            case committed(batch: [(page: CheckedPage, body: RefusedBody)], applications: [PageApplication], failure: PageImportError?, now: UnixTime)
+        }
+        let result = await withTaskGroup(of: Event.self) { group in
+            // Every `after` asked for and neither taken into a transaction nor dropped: in flight, or in `ready`.
             var outstanding: Set<Int64> = []
             var ready: [Int64: Arrival] = [:]
-            var position = summary.cursor
+            // Where the next transaction starts: the `last` of the pages taken so far, the cursor at first.
+            var frontier = summary.cursor
+            // How far the feed goes, once a page has told.
+            var head: Int64?
+            var applying = false
+            // Whether the last page that arrived held `limit` records: guesses past it are worth making.
+            var pagesComeFull = true
             /// Asks for the page after `after`; one wanted before it is needed must fit the budget, or waits.
             func request(_ after: Int64, ahead: Bool) {
                 guard !outstanding.contains(after) else { return }
                 var reservation: PrefetchBudget.Reservation?
                 if ahead {
-                    guard outstanding.count(where: { $0 > position }) < Self.pagesAhead,
+                    guard outstanding.count(where: { ready[$0] == nil }) < Self.pagesAhead,
                         let reserved = prefetchBudget.reserve(feed.transfer.maximumBodyBytes)
                     else { return }
                     reservation = reserved
@@ -130,104 +145,143 @@ public struct FeedPuller: Sendable {
                 group.addTask {
                     let fetched = await fetchResult(feed, after: after)
                     reservation?.shrink(to: (try? fetched.get())?.bodyBytes ?? 0)
-                    return (after, fetched, reservation)
+                    return .arrived(after: after, (fetched, reservation))
                 }
             }
-            /// Keeps a page that arrived until it is needed; one behind the cursor never can be, and dropping it
-            /// gives its bytes back.
-            func keep(_ arrival: Arrival) {
-                if arrival.after < position {
-                    outstanding.remove(arrival.after)
-                } else {
-                    ready[arrival.after] = arrival
+            /// Asks for the first page missing from the run that has arrived at the frontier and, while pages come
+            /// full, the ones after it on the guess that they are full too, up to a transaction's worth of pages.
+            func requestNeeded() {
+                var end = frontier
+                var held = 0
+                var full = pagesComeFull
+                while case .success(.page(let page, _, _))? = ready[end]?.fetched, page.after < page.last, page.last < page.head {
+                    full = page.last - page.after >= pageLimit
+                    end = page.last
+                    held += 1
                 }
+                if let head, end >= head { return }
+                guard held < maximumPagesHeld else { return }
+                request(end, ahead: end != frontier)
+                // Nothing is guessed before the first page has told how far the feed goes, nor past a page that
+                // came short: the publisher bounds its pages in bytes, and guesses would miss.
+                guard let head, full else { return }
+                for ahead in 1..<Self.pagesAhead {
+                    // `head` comes from the peer: the guess must not overflow near Int64.max.
+                    let (after, overflow) = end.addingReportingOverflow(Int64(ahead) * pageLimit)
+                    guard !overflow, after < head else { break }
+                    request(after, ahead: true)
+                }
+            }
+            /// Takes the pages at the frontier that continue one another, up to a transaction's records.
+            func takeBatch() -> (pages: [(page: CheckedPage, body: RefusedBody)], reservations: [PrefetchBudget.Reservation], now: UnixTime)? {
+                var batch: [(page: CheckedPage, body: RefusedBody)] = []
+                var reservations: [PrefetchBudget.Reservation] = []
+                var records = 0
+                var now: UnixTime?
+                while case .success(.page(let page, let body, let checkedAt))? = ready[frontier]?.fetched,
+                    batch.isEmpty || records + page.records.count <= Self.maximumBatchRecords
+                {
+                    if let reservation = ready.removeValue(forKey: frontier)?.reservation { reservations.append(reservation) }
+                    outstanding.remove(frontier)
+                    batch.append((page, body))
+                    records += page.records.count
+                    now = max(now ?? checkedAt, checkedAt)
+                    // A page that cannot move the cursor, or one that reaches the head, ends the run.
+                    guard page.after < page.last, page.last < page.head else { break }
+                    frontier = page.last
+                }
+                if let end = batch.last?.page { frontier = max(frontier, end.last) }
+                guard let now else { return nil }
+                return (batch, reservations, now)
             }
             defer { group.cancelAll() }
             while true {
-                // Nothing is guessed before the first page has told how far the feed goes.
-                request(position, ahead: false)
-                while ready[position] == nil, let arrival = await group.next() { keep(arrival) }
-                outstanding.remove(position)
-                guard let fetched = ready.removeValue(forKey: position)?.fetched else {
-                    return Result<PullSummary, PullError>.failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "a page fetch vanished"))
+                requestNeeded()
+                if !applying {
+                    if let (pages, reservations, now) = takeBatch() {
+                        applying = true
+                        group.addTask {
+                            let (applications, failure) = await importer.apply(pages, rules: rules, now: now, within: Self.maximumTransactionSeconds)
+                            // The pages keep their share of the prefetch budget until they are applied.
+                            withExtendedLifetime(reservations) {}
+                            return .committed(batch: pages, applications: applications, failure: failure, now: now)
+                        }
+                    } else if let arrival = ready[frontier] {
+                        switch arrival.fetched {
+                        case .failure(let error): return Result<PullSummary, PullError>.failure(error)
+                        case .success:
+                            // 304, or nothing asked for: caught up.
+                            summary.unchanged = summary.pages == 0
+                            return .success(summary)
+                        }
+                    }
                 }
-                let page: FeedPage
-                let raw: [UInt8]
-                let now: UnixTime
-                switch fetched {
-                case .failure(let error): return .failure(error)
-                case .success(.caughtUp):
-                    summary.unchanged = summary.pages == 0
-                    return .success(summary)
-                case .success(.page(let fetchedPage, let fetchedRaw, let fetchedNow)):
-                    (page, raw, now) = (fetchedPage, fetchedRaw, fetchedNow)
+                guard let event = await group.next() else {
+                    return .failure(PullError(peer: feed.peer, dataset: feed.dataset, .local, "a page fetch vanished"))
                 }
-                // Pages fetched ahead that continue this one apply with it, in one transaction: one commit
-                // and one write of each b-tree page they touch, instead of one per page.
-                var batch: [(page: FeedPage, raw: [UInt8])] = [(page, raw)]
-                var batchNow = now
-                var batchRecords = page.records.count
-                // The pages taken from `ready` keep their share of the prefetch budget until they are applied.
-                var reservations: [PrefetchBudget.Reservation] = []
-                while let end = batch.last?.page, end.after < end.last, end.last < end.head, batchRecords < Self.maximumBatchRecords {
-                    // The next page, when it was asked for already, is waited for: fetching runs ahead of applying,
-                    // so it has mostly arrived, and a slow one costs at most its own transfer's time limits.
-                    while ready[end.last] == nil, outstanding.contains(end.last), let arrival = await group.next() { keep(arrival) }
-                    guard case .success(.page(let next, let nextRaw, let nextNow))? = ready[end.last]?.fetched,
-                        batchRecords + next.records.count <= Self.maximumBatchRecords
-                    else { break }
-                    if let reservation = ready.removeValue(forKey: end.last)?.reservation { reservations.append(reservation) }
-                    outstanding.remove(end.last)
-                    batch.append((next, nextRaw))
-                    batchNow = max(batchNow, nextNow)
-                    batchRecords += next.records.count
-                }
-                let end = batch[batch.count - 1].page
-                for ahead in 0..<Self.pagesAhead {
-                    // `last` and `head` come from the peer: the guess must not overflow near Int64.max.
-                    let (after, overflow) = end.last.addingReportingOverflow(Int64(ahead) * pageLimit)
-                    guard !overflow, after < end.head else { break }
-                    request(after, ahead: true)
-                }
-                let (applications, failure) = await importer.apply(
-                    batch, rules: MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits),
-                    now: batchNow
-                )
-                withExtendedLifetime(reservations) {}
-                for (applied, application) in zip(batch, applications) {
-                    let page = applied.page
-                    let behind = max(0, page.head - application.cursor)
-                    metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
-                    metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: batchNow))
-                    summary.pages += 1
-                    summary.applied += application.applied
-                    summary.redundant += application.redundant
-                    summary.quarantined += application.quarantined
-                    summary.cursor = application.cursor
-                    summary.head = page.head
-                    progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
-                }
-                if let failure {
-                    return .failure(pullError(feed, failure, after: batch[applications.count].page.after))
-                }
-                // Caught up, or a page that could not move the cursor: asking again would bring the same page.
-                guard let application = applications.last, end.last < end.head, application.cursorAdvanced else { return .success(summary) }
-                position = application.cursor
-                for after in ready.keys where after < position {
-                    ready[after] = nil
-                    outstanding.remove(after)
+                switch event {
+                case .arrived(let after, let arrival):
+                    if case .success(.page(let page, _, _)) = arrival.fetched {
+                        head = max(head ?? page.head, page.head)
+                        pagesComeFull = page.last - page.after >= pageLimit
+                    }
+                    // A page behind the frontier was guessed wrong, or was already taken: dropping it gives its bytes back.
+                    if after < frontier {
+                        outstanding.remove(after)
+                    } else {
+                        ready[after] = arrival
+                    }
+                case .committed(let batch, let applications, let failure, let now):
+                    applying = false
+                    let pages = batch.map(\.page)
+                    for (page, application) in zip(pages, applications) {
+                        let behind = max(0, page.head - application.cursor)
+                        metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
+                        metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: now))
+                        summary.pages += 1
+                        summary.applied += application.applied
+                        summary.redundant += application.redundant
+                        summary.quarantined += application.quarantined
+                        summary.cursor = application.cursor
+                        summary.head = page.head
+                        progress(PulledPage(feed: "\(feed.peer)/\(feed.dataset)", application: application, after: page.after, last: page.last, head: page.head))
+                    }
+                    if let failure {
+                        return .failure(pullError(feed, failure, after: pages[applications.count].after))
+                    }
+                    // Caught up, or a page that could not move the cursor: asking again would bring the same page.
+                    guard let end = pages.last, let application = applications.last, end.last < end.head, application.cursorAdvanced else {
+                        return .success(summary)
+                    }
+                    if applications.count < pages.count {
+                        // The transaction's time ran out before every page was applied: the rest wait for the next.
+                        frontier = application.cursor
+                        for (page, body) in batch[applications.count...] {
+                            ready[page.after] = (.success(.page(page, body: body, now: now)), nil)
+                            outstanding.insert(page.after)
+                        }
+                    }
+                    for after in ready.keys where after < frontier {
+                        ready[after] = nil
+                        outstanding.remove(after)
+                    }
                 }
             }
         }
         return try result.get()
     }
 
-    /// How many pages are asked for ahead of the one being applied (within the ``PrefetchBudget``): enough for
-    /// several pages to join one transaction while fetching runs ahead of applying.
+    /// How many transfers of one feed run at once ahead of the page being applied (within the
+    /// ``PrefetchBudget``).
     public static let pagesAhead = 8
-    /// Pages fetched ahead join the page being applied in one transaction while together they hold at most
-    /// this many records: one transaction then costs no more than the largest page (10,000 records).
-    public static let maximumBatchRecords = 10_000
+    /// Pages that continue one another apply in one transaction while together they hold at most this many
+    /// records: fewer, larger transactions write each b-tree page they touch once for many records.
+    public static let maximumBatchRecords = 100_000
+    /// A transaction stops taking pages after this long, so that the store's write lock is not held much
+    /// longer: the pages it did not take wait for the next.
+    public static let maximumTransactionSeconds: Double = 2
+    /// How many pages of one feed may be asked for or waiting ahead of the frontier: a transaction's worth.
+    var maximumPagesHeld: Int { Self.pagesAhead + Self.maximumBatchRecords / Int(max(pageLimit, 1)) }
 
     /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
     private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {
@@ -240,14 +294,15 @@ public struct FeedPuller: Sendable {
 
     /// One response of a feed, checked.
     private enum Fetched: Sendable {
-        /// A page that passed every check, its body as received, and the time it was checked at.
-        case page(FeedPage, raw: [UInt8], now: UnixTime)
+        /// A page that passed every check, its records checked against the record rules, what the quarantine
+        /// would keep of its body, and the time it was checked at.
+        case page(CheckedPage, body: RefusedBody, now: UnixTime)
         /// 304, or no page asked for.
         case caughtUp
 
         /// The bytes of the body held.
         var bodyBytes: Int {
-            if case .page(_, let raw, _) = self { return raw.count }
+            if case .page(_, let body, _) = self { return body.size }
             return 0
         }
     }
@@ -288,13 +343,15 @@ public struct FeedPuller: Sendable {
             publisher: feed.peer, audience: agency, pulledDatasets: [feed.dataset], dataset: feed.dataset, after: after,
             limit: limit, now: now, clockSkewSeconds: clockSkewSeconds
         )
+        let page: FeedPage
         do {
-            let page = try await importer.verify(response.body, verifier: feed.verifier, expected: expectation)
-            if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: feed, after: after) }
-            return .page(page, raw: response.body, now: now)
+            page = try await importer.verify(response.body, verifier: feed.verifier, expected: expectation)
         } catch {
             throw pullError(feed, error, after: after)
         }
+        if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: feed, after: after) }
+        let body = try await local(feed) { try PageImporter.refusedBody(response.body) }
+        return .page(page.checked(now: now, clockSkewSeconds: clockSkewSeconds), body: body, now: now)
     }
 
     /// The error to report for the page after `after` that was not imported; a refused page is counted.
