@@ -6,7 +6,7 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
 
     /// Checks `text` against the rule and keeps it; a text that breaks the rule is an error that says how.
     public init(_ text: String) throws(IdentifierError) {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8
         guard let first = bytes.first else { throw IdentifierError(kind: Kind.noun, text: text, problem: "is empty") }
         guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
             throw IdentifierError(kind: Kind.noun, text: text, problem: "does not start with a letter a-z")

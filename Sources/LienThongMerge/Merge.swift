@@ -65,6 +65,8 @@ public enum Merge {
     ///
     /// Duplicates in `siblings` count once. Returns nil only when there is no sibling.
     public static func resolve(_ siblings: [RecordVersion], policy: MergePolicy) -> Resolution? {
+        // One sibling is its own resolution under every policy: the common case, without sets or sorting.
+        if siblings.count == 1 { return Resolution(visible: siblings[0], isConflict: false, awaitsReview: false, siblings: siblings) }
         let ranked = Set(siblings).rankedGreatestFirst()
         let updates = ranked.filter { !$0.deleted }
         // An update is never lost to a concurrent delete.

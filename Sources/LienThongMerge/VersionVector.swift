@@ -40,9 +40,47 @@ public struct VersionVector: Hashable, Sendable {
     }
 
     /// The JSON form as canonical text, members sorted: what the store keeps and a page carries.
-    public var canonicalText: String {
+    public var canonicalText: String { Self.canonicalText(counters) }
+
+    /// Counters by agency as a canonical JSON object, `{"agency":count,…}` with names in byte order: the form
+    /// of a vector, and of the store's per-record counters. Agency ids need no escaping.
+    public static func canonicalText(_ counters: [AgencyID: Int64]) -> String {
         if counters.count == 1, let (agency, count) = counters.first { return #"{"\#(agency.rawValue)":\#(count)}"# }
-        return json.serializedText
+        let members = counters.sorted { $0.key.rawValue.utf8.lexicographicallyPrecedes($1.key.rawValue.utf8) }
+        return "{" + members.map { #""\#($0.key.rawValue)":\#($0.value)"# }.joined(separator: ",") + "}"
+    }
+
+    /// Reads counters written by ``canonicalText(_:)``: a JSON object of agency ids to integers, or nil for
+    /// anything else. Text of another layout (white space, escapes) is read by the general JSON parser.
+    public static func counters(canonicalText text: String) -> [AgencyID: Int64]? {
+        if let counters = flatCounters(text) { return counters }
+        guard let members = (try? JSONValue(parsing: text))?.objectValue else { return nil }
+        var counters: [AgencyID: Int64] = [:]
+        for (agency, count) in members {
+            guard let agency = try? AgencyID(agency), let count = count.int64Value else { return nil }
+            counters[agency] = count
+        }
+        return counters
+    }
+
+    /// `{"name":digits,…}` read directly, or nil when the text is of any other shape.
+    private static func flatCounters(_ text: String) -> [AgencyID: Int64]? {
+        var counters: [AgencyID: Int64] = [:]
+        var bytes = text.utf8[...]
+        guard bytes.popFirst() == UInt8(ascii: "{"), bytes.popLast() == UInt8(ascii: "}") else { return nil }
+        while !bytes.isEmpty {
+            guard bytes.popFirst() == UInt8(ascii: "\""), let close = bytes.firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            guard let agency = try? AgencyID(String(Substring(bytes[..<close]))) else { return nil }
+            bytes = bytes[bytes.index(after: close)...]
+            guard bytes.popFirst() == UInt8(ascii: ":") else { return nil }
+            let end = bytes.firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            guard let count = Int64(Substring(bytes[..<end])) else { return nil }
+            counters[agency] = count
+            bytes = bytes[end...]
+            if bytes.popFirst() == nil { break }
+            guard !bytes.isEmpty else { return nil }
+        }
+        return counters
     }
 
     /// The JSON form, `{"agency": count}`.

@@ -216,7 +216,7 @@ public final class StoreTransaction {
 
     /// Appends `version` to `version`, naming the siblings it displaces from the set; returns its `seq`.
     private func append(_ version: RecordVersion, source: String, supersedes: [Int64]) throws -> Int64 {
-        let displaced: String? = supersedes.isEmpty ? nil : JSONValue.array(supersedes.map { .integer($0) }).serializedText
+        let displaced: String? = supersedes.isEmpty ? nil : "[" + supersedes.map { String($0) }.joined(separator: ",") + "]"
         try db.cachedStatement(sql: SQL.insertVersion).execute(arguments: VersionColumns.arguments(version) + [source, nowMilliseconds, displaced])
         return db.lastInsertedRowID
     }
@@ -225,10 +225,9 @@ public final class StoreTransaction {
     private func save(_ record: StoredRecord, _ key: RecordKey, policy: MergePolicy) throws {
         let resolution = Merge.resolve(record.versions, policy: policy)
         let visible = resolution.flatMap { resolution in record.siblings.first { $0.version == resolution.visible }?.seq }
-        let authored = JSONValue.object(Dictionary(uniqueKeysWithValues: record.authored.map { ($0.key.rawValue, JSONValue.integer($0.value)) }))
         try db.cachedStatement(sql: SQL.upsertRecord).execute(arguments: [
-            key.dataset.rawValue, key.id, visible, JSONValue.array(record.siblings.map { .integer($0.seq) }).serializedText,
-            record.siblings.count, resolution?.awaitsReview ?? false, authored.serializedText,
+            key.dataset.rawValue, key.id, visible, StoredRecord.seqsText(record.siblings),
+            record.siblings.count, resolution?.awaitsReview ?? false, VersionVector.canonicalText(record.authored),
         ])
         cache(record, key)
     }

@@ -15,21 +15,25 @@ enum VersionColumns {
         ]
     }
 
-    /// Reads a version back from a row holding the columns above, in their order, from column `offset` on.
+    /// The columns of a version without its dataset and record id, in the order ``version(dataset:id:from:at:)`` reads.
+    static let body = "origin, hlc_ms, hlc_counter, vv, deleted, data"
+
+    /// Reads a version back from a row holding the columns of ``names``, in their order, from column `offset` on.
     /// Columns are read by position: a name look-up per column costs more than the rest of the read.
     static func version(from row: Row, at offset: Int = 0) throws -> RecordVersion {
-        var counters: [AgencyID: Int64] = [:]
-        for (agency, count) in try JSONValue(parsing: row[offset + 5] as String).objectValue ?? [:] {
-            counters[try AgencyID(agency)] = count.int64Value ?? 0
+        try version(dataset: try DatasetName(row[offset]), id: row[offset + 1], from: row, at: offset + 2)
+    }
+
+    /// Reads a version of `(dataset, id)` back from a row holding the columns of ``body`` from column `offset` on.
+    static func version(dataset: DatasetName, id: String, from row: Row, at offset: Int) throws -> RecordVersion {
+        let vvText: String = row[offset + 3]
+        guard let counters = VersionVector.counters(canonicalText: vvText) else {
+            throw StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
         }
         return RecordVersion(
-            dataset: try DatasetName(row[offset]),
-            id: row[offset + 1],
-            origin: try AgencyID(row[offset + 2]),
-            hlc: HybridTimestamp(milliseconds: row[offset + 3], counter: row[offset + 4]),
-            vv: VersionVector(counters),
-            deleted: row[offset + 6],
-            canonicalData: row[offset + 7]
+            dataset: dataset, id: id, origin: try AgencyID(row[offset]),
+            hlc: HybridTimestamp(milliseconds: row[offset + 1], counter: row[offset + 2]),
+            vv: VersionVector(counters), deleted: row[offset + 4], canonicalData: row[offset + 5]
         )
     }
 
@@ -55,6 +59,14 @@ struct StoredVersion: Equatable {
         version = try VersionColumns.version(from: row, at: offset)
         source = row[offset + VersionColumns.count]
         receivedAt = row[offset + VersionColumns.count + 1]
+    }
+
+    /// Reads a version of `(dataset, id)` from a row holding ``VersionColumns/body``, `source` and
+    /// `received_at`, in that order, from column `offset` on.
+    init(dataset: DatasetName, id: String, row: Row, at offset: Int) throws {
+        version = try VersionColumns.version(dataset: dataset, id: id, from: row, at: offset)
+        source = row[offset + 6]
+        receivedAt = row[offset + 7]
     }
 
 }
@@ -87,30 +99,52 @@ struct StoredRecord {
         return true
     }
 
-    /// The record `(dataset, id)` as stored, or ``unknown``.
+    /// The record `(dataset, id)` as stored, or ``unknown``: its row and its visible version in one read, and
+    /// any other sibling (a record in conflict) one read each.
     static func fetch(_ db: Database, dataset: DatasetName, id: String) throws -> StoredRecord {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: selectRecord), arguments: [dataset.rawValue, id]) else { return .unknown }
-        var authored: [AgencyID: Int64] = [:]
-        for (agency, count) in try JSONValue(parsing: row["authored"] as String).objectValue ?? [:] {
-            authored[try AgencyID(agency)] = count.int64Value ?? 0
+        func corrupt(_ detail: String) -> StoreError {
+            StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: detail))
         }
+        guard let authored = VersionVector.counters(canonicalText: row[1]) else { throw corrupt("its counters are not an object of counters") }
+        guard let seqs = Self.seqs(row[0]) else { throw corrupt("its siblings are not an array of version numbers") }
+        let visible: Int64? = row[2]
         var siblings: [Sibling] = []
-        for seq in try JSONValue(parsing: row["siblings"] as String).arrayValue ?? [] {
-            guard let seq = seq.int64Value,
-                let version = try Row.fetchOne(db.cachedStatement(sql: selectVersion), arguments: [seq])
-            else {
-                throw StoreError(
-                    .read, doing: "read \(dataset) \(id.debugDescription)",
-                    underlying: StoreCorruption(detail: "its row points at version \(seq), which is not stored")
-                )
+        for seq in seqs {
+            if seq == visible, row.hasNull(atIndex: 3) == false {
+                siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, row: row, at: 3)))
+            } else if let other = try Row.fetchOne(db.cachedStatement(sql: selectVersion), arguments: [seq]) {
+                siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, row: other, at: 0)))
+            } else {
+                throw corrupt("its row points at version \(seq), which is not stored")
             }
-            siblings.append(Sibling(seq: seq, stored: try StoredVersion(row: version)))
         }
         return StoredRecord(siblings: siblings, authored: authored)
     }
 
-    private static let selectRecord = "SELECT siblings, authored FROM record WHERE dataset = ? AND id = ?"
-    private static let selectVersion = "SELECT \(VersionColumns.names), source, received_at FROM version WHERE seq = ?"
+    /// The version numbers of a `siblings` column, `[n,…]`, or nil when it is not such an array.
+    static func seqs(_ text: String) -> [Int64]? {
+        var bytes = text.utf8[...]
+        guard bytes.popFirst() == UInt8(ascii: "["), bytes.popLast() == UInt8(ascii: "]") else { return nil }
+        if bytes.isEmpty { return [] }
+        var seqs: [Int64] = []
+        for part in bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            guard let seq = Int64(Substring(part)) else { return nil }
+            seqs.append(seq)
+        }
+        return seqs
+    }
+
+    /// The `siblings` column for `siblings`.
+    static func seqsText(_ siblings: [Sibling]) -> String {
+        "[" + siblings.map { String($0.seq) }.joined(separator: ",") + "]"
+    }
+
+    private static let selectRecord = """
+        SELECT r.siblings, r.authored, r.visible, v.\(VersionColumns.body.replacingOccurrences(of: ", ", with: ", v.")), v.source, v.received_at
+        FROM record r LEFT JOIN version v ON v.seq = r.visible WHERE r.dataset = ? AND r.id = ?
+        """
+    private static let selectVersion = "SELECT \(VersionColumns.body), source, received_at FROM version WHERE seq = ?"
 }
 
 /// The store's rows contradict one another: something other than lienthong wrote to it.
