@@ -26,6 +26,7 @@ public struct Store: Sendable {
         configuration.prepareDatabase { db in
             // FULL: a transaction that returned has reached the disk, so a cursor never outruns its records.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -\(Store.pageCacheKibibytes)")
         }
         do throws(CreatedFileError) {
             try CreatedFile.createFolder(atPath: url.deletingLastPathComponent().path)
@@ -87,6 +88,10 @@ public struct Store: Sendable {
         try transaction.finish()
         return result
     }
+
+    /// SQLite's page cache per connection, at most: enough to keep the `record` b-tree's inner pages and the
+    /// pages a large transaction dirties, so that applying a page reads and writes each b-tree page once.
+    public static let pageCacheKibibytes = 16 * 1024
 
     /// How long an operation waits for another connection's lock before it fails.
     public static let busyTimeoutSeconds: Double = 10

@@ -56,14 +56,14 @@ func versionCounters(_ indexes: [Int]) -> [Int64] {
 /// The store's physical limit for a workload: the rows the store ends with, as the design keeps them (each
 /// version appended once to `version`, one `record` row per record pointing at it), written by two prepared
 /// statements — the append and an upsert of the record row — in transactions of `transactionSize` versions
-/// with the store's pragmas (WAL, synchronous=FULL). Records per second of the versions from `measuredFrom`
+/// with the store's pragmas (WAL, synchronous=FULL, the same page cache). Records per second of the versions from `measuredFrom`
 /// on; those before fill the store first, untimed.
 func physicalUpsertRate(
     _ indexes: [Int], measuredFrom: Int = 0, publisher: AgencyID, dataset: DatasetName, transactionSize: Int, in folder: URL
 ) throws -> Double {
     let plain = try DatabaseQueue(path: folder.appending(path: "physical.sqlite").path)
     try plain.writeWithoutTransaction { db in
-        try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
+        try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -\(Store.pageCacheKibibytes)")
         try db.execute(sql: """
             CREATE TABLE version (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, record_id TEXT NOT NULL, origin TEXT NOT NULL,
                 hlc_ms INTEGER NOT NULL, hlc_counter INTEGER NOT NULL, vv TEXT NOT NULL, deleted INTEGER NOT NULL, data TEXT NOT NULL,
