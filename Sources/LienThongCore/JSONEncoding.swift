@@ -92,3 +92,80 @@ extension JSONValue {
         output.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// The members of a JSON object given as compact text (no white space between tokens, as ``serialized()``
+    /// writes), keeping those whose name `keep` accepts, as compact text in the same order — without building
+    /// a value per member. Nil when `text` is not such an object; the caller then parses it.
+    public static func compactObject(_ text: some Collection<UInt8>, keeping keep: (String) -> Bool) -> [UInt8]? {
+        let bytes = Array(text)
+        guard bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        var index = 1
+        let end = bytes.count - 1
+        while index < end {
+            let nameStart = index
+            guard bytes[index] == UInt8(ascii: "\""), let nameEnd = endOfString(bytes, from: index), nameEnd < end,
+                bytes[nameEnd] == UInt8(ascii: ":"), let valueEnd = endOfValue(bytes, from: nameEnd + 1, before: end)
+            else { return nil }
+            let rawName = bytes[(nameStart + 1)..<(nameEnd - 1)]
+            let name = rawName.contains(UInt8(ascii: "\\"))
+                ? (try? JSONValue(parsing: bytes[nameStart..<nameEnd]))?.stringValue : String(decoding: rawName, as: UTF8.self)
+            guard let name else { return nil }
+            if keep(name) {
+                if output.count > 1 { output.append(UInt8(ascii: ",")) }
+                output += bytes[nameStart..<valueEnd]
+            }
+            index = valueEnd
+            if index < end {
+                // A comma, and another member after it.
+                guard bytes[index] == UInt8(ascii: ","), index + 1 < end else { return nil }
+                index += 1
+            }
+        }
+        output.append(UInt8(ascii: "}"))
+        return output
+    }
+
+    /// The index just past the string that starts at `start` (a `"`), or nil if it does not end.
+    private static func endOfString(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start + 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\""): return index + 1
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    /// The index just past the value that starts at `start`, which must end before `limit`, or nil.
+    private static func endOfValue(_ bytes: [UInt8], from start: Int, before limit: Int) -> Int? {
+        var index = start
+        var depth = 0
+        while index < limit {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                guard let next = endOfString(bytes, from: index) else { return nil }
+                index = next
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { return nil }
+                depth -= 1
+                index += 1
+            case UInt8(ascii: ","):
+                if depth == 0 { return index > start ? index : nil }
+                index += 1
+            default:
+                index += 1
+            }
+            if depth == 0, index > start, bytes[start] == UInt8(ascii: "\"") || bytes[start] == UInt8(ascii: "{") || bytes[start] == UInt8(ascii: "[") {
+                return index
+            }
+        }
+        return depth == 0 && index > start ? index : nil
+    }
+}

@@ -68,18 +68,13 @@ struct PublisherHandlers: Sendable {
             throw PublisherError.forbidden("dataset \(dataset) is not shared with \(requester)")
         }
         // `limit` is a maximum: the page takes the records that fit FeedPage.maximumSignedBytes, at least one.
-        // A peer that may see every field gets the stored records as they are; otherwise each is reduced,
-        // which only shrinks it, so the page still fits.
+        // A peer that may see every field gets the stored records as they are; otherwise each `data` is cut to
+        // the granted members as it is read, without parsing the record.
         let recordBytes = FeedPage.maximumRecordBytes(publisher: current.settings.agency, audience: requester, dataset: dataset)
+        let fields = grant.fields.map(Set.init)
         let (head, records) = try await readStore { snapshot -> (Int64, [(seq: Int64, json: [UInt8])]) in
             let head = try snapshot.ownFeedHead(dataset: dataset)
-            let texts = try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes)
-            guard grant.fields != nil else { return (head, texts) }
-            return (head, try texts.map { seq, json in
-                guard case .object(var members) = try JSONValue(parsing: json), let data = members["data"] else { return (seq, json) }
-                members["data"] = grant.reduce(data)
-                return (seq, JSONValue.object(members).serialized())
-            })
+            return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes, fields: fields))
         }
         let tag = FeedEntityTag(requester: requester, dataset: dataset, query: query, head: head, grant: grant)
         if head <= query.after, tag.isMatched(byIfNoneMatch: request.headers[values: .ifNoneMatch]) {

@@ -23,13 +23,14 @@ extension StoreSnapshot {
 
     /// Like ``ownFeed(dataset:after:limit:)``, but each version as the UTF-8 of its feed-record JSON object
     /// (`seq`, `id`, `origin`, `hlc`, `vv`, `deleted`, `data`), put together from the stored canonical text
-    /// without parsing it: what a publisher sends when a peer may see every field.
+    /// without parsing it: what a publisher sends. With `fields`, `data` keeps only those members, cut from
+    /// the stored text as it is read (a peer granted some fields).
     ///
     /// Reading stops before the record that would take the texts, with a comma between two, past
-    /// `maximumBytes`; the first record is returned whatever its size, so that a page is never empty while
-    /// records remain.
+    /// `maximumBytes`; the first record is returned whatever its size, so
+    /// that a page is never empty while records remain.
     public func ownFeedRecordTexts(
-        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max, fields: Set<String>? = nil
     ) throws -> [(seq: Int64, json: [UInt8])] {
         let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"),
@@ -38,17 +39,29 @@ extension StoreSnapshot {
         var result: [(seq: Int64, json: [UInt8])] = []
         var bytes = 0
         while let row = try rows.next() {
-            let seq: Int64 = row["seq"]
-            let hlcMilliseconds: Int64 = row["hlc_ms"]
-            let hlcCounter: Int64 = row["hlc_counter"]
-            let deleted: Bool = row["deleted"]
+            // Columns by position: a look-up by name costs more than building the text.
+            let seq: Int64 = row[0]
+            let hlcMilliseconds: Int64 = row[3]
+            let hlcCounter: Int64 = row[4]
+            let deleted: Bool = row[6]
+            let data: String = row[7]
+            let vv: String = row[5]
+            let origin: String = row[2]
             // Members in byte order, as the canonical serializer writes them; `origin` is an agency id (plain ASCII).
-            var json = Array(#"{"data":"#.utf8)
-            json += (row["data"] as String).utf8
+            var json: [UInt8] = []
+            json.reserveCapacity(data.utf8.count + vv.utf8.count + 128)
+            json += #"{"data":"#.utf8
+            if let fields {
+                // The store wrote `data` compact: it is cut as text. Text of another layout is parsed, as a last resort.
+                json += try JSONValue.compactObject(data.utf8, keeping: fields.contains)
+                    ?? JSONValue.object((JSONValue(parsing: data).objectValue ?? [:]).filter { fields.contains($0.key) }).serialized()
+            } else {
+                json += data.utf8
+            }
             json += #","deleted":\#(deleted),"hlc":[\#(hlcMilliseconds),\#(hlcCounter)],"id":"#.utf8
-            json += JSONValue.string(row["record_id"]).serialized()
-            json += #","origin":"\#(row["origin"] as String)","seq":\#(seq),"vv":"#.utf8
-            json += (row["vv"] as String).utf8
+            json += JSONValue.string(row[1]).serialized()
+            json += #","origin":"\#(origin)","seq":\#(seq),"vv":"#.utf8
+            json += vv.utf8
             json.append(UInt8(ascii: "}"))
             bytes += json.count + (result.isEmpty ? 0 : 1)
             if bytes > maximumBytes, !result.isEmpty { break }
