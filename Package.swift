@@ -70,7 +70,10 @@ let package = Package(
         // The shared SQLite store: records, siblings, history, cursors, own feed, quarantine, audit.
         .target(
             name: "LienThongStore",
-            dependencies: ["LienThongCore", "LienThongMerge", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LienThongCore", "LienThongMerge", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // Feed protocol v1: pages, request tokens, and the page importer (verify, apply, quarantine, audit).

@@ -32,36 +32,35 @@ extension StoreSnapshot {
     public func ownFeedRecordTexts(
         dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max, fields: Set<String>? = nil
     ) throws -> [(seq: Int64, json: [UInt8])] {
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"),
-            arguments: [dataset.rawValue, after, max(limit, 0)]
-        )
+        // Columns read with SQLite's own functions: making rows of them costs more than building the text.
+        let select = try RawStatement(db, "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?")
+        defer { select.reset() }
+        select.bind(1, dataset.rawValue)
+        select.bind(2, after)
+        select.bind(3, Int64(max(limit, 0)))
         var result: [(seq: Int64, json: [UInt8])] = []
         var bytes = 0
-        while let row = try rows.next() {
-            // Columns by position: a look-up by name costs more than building the text.
-            let seq: Int64 = row[0]
-            let hlcMilliseconds: Int64 = row[3]
-            let hlcCounter: Int64 = row[4]
-            let deleted: Bool = row[6]
-            let data: String = row[7]
-            let vv: String = row[5]
-            let origin: String = row[2]
+        while try select.step() {
+            let seq = select.int64(0)
             // Members in byte order, as the canonical serializer writes them; `origin` is an agency id (plain ASCII).
             var json: [UInt8] = []
-            json.reserveCapacity(data.utf8.count + vv.utf8.count + 128)
+            json.reserveCapacity(Int(select.withText(7) { $0.count }) + 160)
             json += #"{"data":"#.utf8
             if let fields {
                 // The store wrote `data` compact: it is cut as text. Text of another layout is parsed, as a last resort.
-                json += try JSONValue.compactObject(data.utf8, keeping: fields.contains)
-                    ?? JSONValue.object((JSONValue(parsing: data).objectValue ?? [:]).filter { fields.contains($0.key) }).serialized()
+                json += try select.withText(7) { data in
+                    try JSONValue.compactObject(data, keeping: fields.contains)
+                        ?? JSONValue.object((JSONValue(parsing: Array(data)).objectValue ?? [:]).filter { fields.contains($0.key) }).serialized()
+                }
             } else {
-                json += data.utf8
+                select.appendText(7, to: &json)
             }
-            json += #","deleted":\#(deleted),"hlc":[\#(hlcMilliseconds),\#(hlcCounter)],"id":"#.utf8
-            json += JSONValue.string(row[1]).serialized()
-            json += #","origin":"\#(origin)","seq":\#(seq),"vv":"#.utf8
-            json += vv.utf8
+            json += #","deleted":\#(select.bool(6)),"hlc":[\#(select.int64(3)),\#(select.int64(4))],"id":"#.utf8
+            json += JSONValue.string(select.text(1)).serialized()
+            json += #","origin":""#.utf8
+            select.appendText(2, to: &json)
+            json += #"","seq":\#(seq),"vv":"#.utf8
+            select.appendText(5, to: &json)
             json.append(UInt8(ascii: "}"))
             bytes += json.count + (result.isEmpty ? 0 : 1)
             if bytes > maximumBytes, !result.isEmpty { break }

@@ -56,7 +56,10 @@ public final class StoreTransaction {
         record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds))]
         _ = record.noteAuthored(version)
         try save(record, key, policy: policy)
-        try db.cachedStatement(sql: SQL.insertOwnFeed).execute(arguments: [try nextOwnFeedSeq(dataset)] + VersionColumns.arguments(version))
+        let insert = try RawStatement(db, SQL.insertOwnFeed)
+        insert.bind(1, try nextOwnFeedSeq(dataset))
+        insert.bind(version, from: 2)
+        try insert.execute()
         return version
     }
 
@@ -217,7 +220,12 @@ public final class StoreTransaction {
     /// Appends `version` to `version`, naming the siblings it displaces from the set; returns its `seq`.
     private func append(_ version: RecordVersion, source: String, supersedes: [Int64]) throws -> Int64 {
         let displaced: String? = supersedes.isEmpty ? nil : "[" + supersedes.map { String($0) }.joined(separator: ",") + "]"
-        try db.cachedStatement(sql: SQL.insertVersion).execute(arguments: VersionColumns.arguments(version) + [source, nowMilliseconds, displaced])
+        let insert = try RawStatement(db, SQL.insertVersion)
+        insert.bind(version, from: 1)
+        insert.bind(9, source)
+        insert.bind(10, nowMilliseconds)
+        insert.bind(11, displaced)
+        try insert.execute()
         return db.lastInsertedRowID
     }
 
@@ -225,10 +233,15 @@ public final class StoreTransaction {
     private func save(_ record: StoredRecord, _ key: RecordKey, policy: MergePolicy) throws {
         let resolution = Merge.resolve(record.versions, policy: policy)
         let visible = resolution.flatMap { resolution in record.siblings.first { $0.version == resolution.visible }?.seq }
-        try db.cachedStatement(sql: SQL.upsertRecord).execute(arguments: [
-            key.dataset.rawValue, key.id, visible, StoredRecord.seqsText(record.siblings),
-            record.siblings.count, resolution?.awaitsReview ?? false, VersionVector.canonicalText(record.authored),
-        ])
+        let upsert = try RawStatement(db, SQL.upsertRecord)
+        upsert.bind(1, key.dataset.rawValue)
+        upsert.bind(2, key.id)
+        upsert.bind(3, visible)
+        upsert.bind(4, StoredRecord.seqsText(record.siblings))
+        upsert.bind(5, Int64(record.siblings.count))
+        upsert.bind(6, resolution?.awaitsReview ?? false)
+        upsert.bind(7, VersionVector.canonicalText(record.authored))
+        try upsert.execute()
         cache(record, key)
     }
 

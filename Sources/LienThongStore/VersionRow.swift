@@ -61,12 +61,19 @@ struct StoredVersion: Equatable {
         receivedAt = row[offset + VersionColumns.count + 1]
     }
 
-    /// Reads a version of `(dataset, id)` from a row holding ``VersionColumns/body``, `source` and
-    /// `received_at`, in that order, from column `offset` on.
-    init(dataset: DatasetName, id: String, row: Row, at offset: Int) throws {
-        version = try VersionColumns.version(dataset: dataset, id: id, from: row, at: offset)
-        source = row[offset + 6]
-        receivedAt = row[offset + 7]
+    /// Reads a version of `(dataset, id)` from the current row of `statement`, holding ``VersionColumns/body``,
+    /// `source` and `received_at`, in that order, from column `offset` on.
+    init(dataset: DatasetName, id: String, columnsOf statement: RawStatement, at offset: Int32) throws {
+        guard let counters = VersionVector.counters(canonicalText: statement.text(offset + 3)) else {
+            throw StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
+        }
+        version = RecordVersion(
+            dataset: dataset, id: id, origin: try AgencyID(statement.text(offset)),
+            hlc: HybridTimestamp(milliseconds: statement.int64(offset + 1), counter: statement.int64(offset + 2)),
+            vv: VersionVector(counters), deleted: statement.bool(offset + 4), canonicalData: statement.text(offset + 5)
+        )
+        source = statement.text(offset + 6)
+        receivedAt = statement.int64(offset + 7)
     }
 
 }
@@ -102,23 +109,30 @@ struct StoredRecord {
     /// The record `(dataset, id)` as stored, or ``unknown``: its row and its visible version in one read, and
     /// any other sibling (a record in conflict) one read each.
     static func fetch(_ db: Database, dataset: DatasetName, id: String) throws -> StoredRecord {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: selectRecord), arguments: [dataset.rawValue, id]) else { return .unknown }
         func corrupt(_ detail: String) -> StoreError {
             StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: detail))
         }
-        guard let authored = VersionVector.counters(canonicalText: row[1]) else { throw corrupt("its counters are not an object of counters") }
-        guard let seqs = Self.seqs(row[0]) else { throw corrupt("its siblings are not an array of version numbers") }
-        let visible: Int64? = row[2]
+        let select = try RawStatement(db, selectRecord)
+        defer { select.reset() }
+        select.bind(1, dataset.rawValue)
+        select.bind(2, id)
+        guard try select.step() else { return .unknown }
+        guard let authored = VersionVector.counters(canonicalText: select.text(1)) else { throw corrupt("its counters are not an object of counters") }
+        guard let seqs = Self.seqs(select.text(0)) else { throw corrupt("its siblings are not an array of version numbers") }
+        let visible: Int64? = select.isNull(2) ? nil : select.int64(2)
         var siblings: [Sibling] = []
-        for seq in seqs {
-            if seq == visible, row.hasNull(atIndex: 3) == false {
-                siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, row: row, at: 3)))
-            } else if let other = try Row.fetchOne(db.cachedStatement(sql: selectVersion), arguments: [seq]) {
-                siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, row: other, at: 0)))
-            } else {
-                throw corrupt("its row points at version \(seq), which is not stored")
-            }
+        for seq in seqs where seq == visible && !select.isNull(3) {
+            siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, columnsOf: select, at: 3)))
         }
+        for seq in seqs where seq != visible || select.isNull(3) {
+            let version = try RawStatement(db, selectVersion)
+            defer { version.reset() }
+            version.bind(1, seq)
+            guard try version.step() else { throw corrupt("its row points at version \(seq), which is not stored") }
+            siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, columnsOf: version, at: 0)))
+        }
+        // In the order the row lists them.
+        if siblings.count > 1 { siblings.sort { (seqs.firstIndex(of: $0.seq) ?? 0) < (seqs.firstIndex(of: $1.seq) ?? 0) } }
         return StoredRecord(siblings: siblings, authored: authored)
     }
 
