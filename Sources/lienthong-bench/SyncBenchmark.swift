@@ -29,7 +29,14 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Records per page.") var pageSize = 1_000
     @Option(help: "full: the puller may see every field; reduced: two of the four fields (the publisher reduces each record).")
     var grant = GrantKind.full
+    @Option(help: "The publisher's key: Ed25519 or P-256 (ES256 pages).") var key = KeyKind.ed25519
     @Option(help: "Append the figures as one JSON line to this file.") var results: String?
+
+    enum KeyKind: String, ExpressibleByArgument, Sendable {
+        case ed25519 = "Ed25519", p256 = "P-256"
+
+        var type: KeyType { self == .ed25519 ? .ed25519 : .p256 }
+    }
 
     enum GrantKind: String, ExpressibleByArgument, Sendable {
         case full, reduced
@@ -44,7 +51,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         let publisherAgency = try AgencyID("bo-cong-an")
         let pullerAgency = try AgencyID("bo-y-te")
         let dataset = try DatasetName("dan-cu")
-        let publisherKey = try PrivateKey.generate(.ed25519)
+        let publisherKey = try PrivateKey.generate(key.type)
         let pullerKey = try PrivateKey.generate(.ed25519)
         try publisherKey.pemText().write(to: workFolder.appending(path: "publisher.key.pem"), atomically: true, encoding: .utf8)
         try pullerKey.publicKey.pemText.write(to: workFolder.appending(path: "puller.pub.pem"), atomically: true, encoding: .utf8)
@@ -89,7 +96,8 @@ struct SyncBenchmark: AsyncParsableCommand {
         let physicalRate = try physicalUpsertRate(
             indexes, publisher: publisherAgency, dataset: dataset, transactionSize: FeedPuller.maximumBatchRecords, in: workFolder
         )
-        let verifyRate = try await OpenSSLSpeed.verifyRates(["ed25519"], seconds: 3)["Ed25519"] ?? 0
+        let (speedName, speedKey) = key == .ed25519 ? ("ed25519", "Ed25519") : ("ecdsap256", "nistp256")
+        let verifyRate = try await OpenSSLSpeed.verifyRates([speedName], seconds: 3)[speedKey] ?? 0
         let syncRate = Double(records) / seconds
         let pages = summary.pages
         print(String(format: "sync                  %10.0f records/s  (%.1f s, %d pages)  = %.2f × the store's physical limit", syncRate, seconds, pages, syncRate / physicalRate))
@@ -107,7 +115,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             "bytes_written_per_record": .number(String(format: "%.0f", Double(usage.writtenBytes) / Double(records))),
             "cpu_seconds_per_1000_records": .number(String(format: "%.4f", usage.cpuSeconds * 1000 / Double(records))),
             "grant": .string(grant.rawValue), "publisher_cpu_seconds_per_1000_records": .number(String(format: "%.4f", measured.publisherCPU * 1000 / Double(records))),
-            "peak_rss_mb": .number(String(format: "%.0f", syncPeak)), "openssl_ed25519_verify_per_second": .number(String(format: "%.0f", verifyRate)),
+            "peak_rss_mb": .number(String(format: "%.0f", syncPeak)), "key": .string(key.rawValue), "openssl_verify_per_second": .number(String(format: "%.0f", verifyRate)),
             "at": .integer(SystemClock().now.seconds),
         ]), in: results)
     }
