@@ -78,16 +78,6 @@ public struct RecordVersion: Hashable, Sendable {
 }
 
 extension RecordVersion {
-    /// Whether this version comes before `other` in the canonical order: greatest (hlc, origin) first.
-    ///
-    /// Honest agencies never stamp two siblings with the same (hlc, origin); when a dishonest one does,
-    /// the greater serialized bytes come first, so every replica still picks the same version.
-    func ranksAbove(_ other: RecordVersion) -> Bool {
-        if hlc != other.hlc { return hlc > other.hlc }
-        if origin != other.origin { return origin > other.origin }
-        return other.canonicalJSON.lexicographicallyPrecedes(canonicalJSON)
-    }
-
     /// Whether `other` takes this version's origin and vector with different content.
     func isEquivocated(by other: RecordVersion) -> Bool {
         origin == other.origin && vv == other.vv && (deleted != other.deleted || dataJSON != other.dataJSON)
@@ -97,7 +87,26 @@ extension RecordVersion {
 extension Sequence<RecordVersion> {
     /// The versions in canonical order, greatest (hlc, origin) first (docs/MERGE.md): the order in which
     /// every replica lists a record's siblings.
+    ///
+    /// Honest agencies never stamp two siblings with the same (hlc, origin); when a dishonest one does, the
+    /// greater canonical bytes come first, so every replica still picks the same version. Those bytes are
+    /// put together once per version, and only when such a tie exists.
     public func rankedGreatestFirst() -> [RecordVersion] {
-        sorted { $0.ranksAbove($1) }
+        let versions = Array(self)
+        let stamps = Set(versions.map { Stamp(hlc: $0.hlc, origin: $0.origin) })
+        guard stamps.count < versions.count else {
+            return versions.sorted { $0.hlc != $1.hlc ? $0.hlc > $1.hlc : $0.origin > $1.origin }
+        }
+        return versions.map { ($0, $0.canonicalJSON) }.sorted { left, right in
+            if left.0.hlc != right.0.hlc { return left.0.hlc > right.0.hlc }
+            if left.0.origin != right.0.origin { return left.0.origin > right.0.origin }
+            return right.1.lexicographicallyPrecedes(left.1)
+        }.map(\.0)
     }
+}
+
+/// What honest siblings never share.
+private struct Stamp: Hashable {
+    let hlc: HybridTimestamp
+    let origin: AgencyID
 }

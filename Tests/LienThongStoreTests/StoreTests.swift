@@ -241,6 +241,17 @@ struct ReceiveTests {
         }
         #expect(superseded.map(\.first) == [1, 2, 3, 4])
         #expect(superseded.allSatisfy { $0[1] > 0 })
+        // The query STORE.md gives for one record's lineage finds every version of it.
+        let lineage = try DatabaseQueue(path: temporary.url.path).read { db in
+            try Int64.fetchAll(db, sql: """
+                WITH RECURSIVE lineage(seq) AS (
+                    SELECT value FROM record, json_each(record.siblings) WHERE record.dataset = 'tiem-chung' AND record.id = 'r1'
+                    UNION SELECT displaced.value FROM lineage JOIN version ON version.seq = lineage.seq, json_each(version.supersedes) displaced
+                )
+                SELECT version.seq FROM lineage JOIN version USING (seq) ORDER BY seq
+                """)
+        }
+        #expect(lineage == [1, 2, 3, 4, 5])
     }
 
     @Test("a failure inside a write transaction leaves nothing of it")
