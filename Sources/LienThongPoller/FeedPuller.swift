@@ -276,7 +276,7 @@ public struct FeedPuller: Sendable {
     public static let pagesAhead = 8
     /// Pages that continue one another apply in one transaction while together they hold at most this many
     /// records: fewer, larger transactions write each b-tree page they touch once for many records.
-    public static let maximumBatchRecords = 75_000
+    public static let maximumBatchRecords = 60_000
     /// A transaction stops taking pages after this long, so that the store's write lock is not held much
     /// longer: the pages it did not take wait for the next.
     public static let maximumTransactionSeconds: Double = 2
