@@ -12,38 +12,55 @@ public enum Base64URL {
         return table
     }()
 
+    /// The two characters of every 12-bit value, first character in the low byte: a group of three bytes is
+    /// two lookups.
+    private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 0x3F]) << 8 }
+
     /// Encodes bytes without padding.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         // One copy, so that the loop below is not generic: specialising it across modules is not guaranteed.
-        Array(bytes).withUnsafeBufferPointer(encode)
+        Array(bytes).withUnsafeBufferPointer { bytes in
+            String(unsafeUninitializedCapacity: encodedCount(bytes.count)) { encode(bytes, into: $0) }
+        }
     }
 
-    private static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    /// Appends the encoding of `bytes` to `output`, as one block, without making a string of it.
+    public static func append(_ bytes: [UInt8], to output: inout [UInt8]) {
+        let encoded = bytes.withUnsafeBufferPointer { bytes in
+            [UInt8](unsafeUninitializedCapacity: encodedCount(bytes.count)) { $1 = encode(bytes, into: $0) }
+        }
+        output += encoded
+    }
+
+    private static func encodedCount(_ count: Int) -> Int { (count / 3) * 4 + [0, 2, 3][count % 3] }
+
+    /// Writes the encoding of `bytes` at the start of `output`, which has room for it; returns its length.
+    private static func encode(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let count = bytes.count
-        let outputCount = (count / 3) * 4 + [0, 2, 3][count % 3]
-        return alphabet.withUnsafeBufferPointer { alphabet in
-            String(unsafeUninitializedCapacity: outputCount) { output in
-                var input = 0
-                var written = 0
-                while input + 3 <= count {
-                    let group = UInt32(bytes[input]) << 16 | UInt32(bytes[input + 1]) << 8 | UInt32(bytes[input + 2])
-                    output[written] = alphabet[Int(group >> 18 & 0x3F)]
-                    output[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
-                    output[written + 2] = alphabet[Int(group >> 6 & 0x3F)]
-                    output[written + 3] = alphabet[Int(group & 0x3F)]
-                    input += 3
-                    written += 4
-                }
-                let remaining = count - input
-                if remaining > 0 {
-                    let group = UInt32(bytes[input]) << 16 | (remaining == 2 ? UInt32(bytes[input + 1]) << 8 : 0)
-                    output[written] = alphabet[Int(group >> 18 & 0x3F)]
-                    output[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
-                    if remaining == 2 { output[written + 2] = alphabet[Int(group >> 6 & 0x3F)] }
-                    written += remaining + 1
-                }
-                return written
+        return pairs.withUnsafeBufferPointer { pairs in
+            var input = 0
+            var written = 0
+            while input + 3 <= count {
+                let group = Int(bytes[input]) << 16 | Int(bytes[input + 1]) << 8 | Int(bytes[input + 2])
+                let high = pairs[group >> 12]
+                let low = pairs[group & 0xFFF]
+                output[written] = UInt8(truncatingIfNeeded: high)
+                output[written + 1] = UInt8(truncatingIfNeeded: high >> 8)
+                output[written + 2] = UInt8(truncatingIfNeeded: low)
+                output[written + 3] = UInt8(truncatingIfNeeded: low >> 8)
+                input += 3
+                written += 4
             }
+            let remaining = count - input
+            if remaining > 0 {
+                let group = Int(bytes[input]) << 16 | (remaining == 2 ? Int(bytes[input + 1]) << 8 : 0)
+                let high = pairs[group >> 12]
+                output[written] = UInt8(truncatingIfNeeded: high)
+                output[written + 1] = UInt8(truncatingIfNeeded: high >> 8)
+                if remaining == 2 { output[written + 2] = UInt8(truncatingIfNeeded: pairs[group & 0xFFF]) }
+                written += remaining + 1
+            }
+            return written
         }
     }
 

@@ -64,6 +64,31 @@ extension JSONValue {
         }
     }
 
+    /// Appends `value` in decimal, as JSON writes an integer, without making a string of it.
+    public static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        // The magnitude as unsigned, so that Int64.min has one too; digits from the most significant.
+        var magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        repeat {
+            output.append(UInt8(ascii: "0") + UInt8(magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        } while divisor > 0
+    }
+
+    /// Appends the JSON string of text given as its UTF-8 bytes, escaped as ``serialized()`` escapes it.
+    public static func appendString(utf8 text: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        if !text.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: text)
+            output.append(UInt8(ascii: "\""))
+        } else {
+            appendString(String(decoding: text, as: UTF8.self), to: &output, forDisplay: false)
+        }
+    }
+
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func appendString(_ text: String, to output: inout [UInt8], forDisplay: Bool) {

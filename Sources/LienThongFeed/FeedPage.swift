@@ -198,9 +198,10 @@ extension FeedPage {
         records: [(seq: Int64, json: [UInt8])]
     ) -> [UInt8] {
         let last = records.last?.seq ?? after
-        var bytes = Array(
-            #"{"after":\#(after),"audience":"\#(audience)","dataset":"\#(dataset)","expires_at":\#(expiresAt),"head":\#(head),"#.utf8
-        )
+        var bytes: [UInt8] = []
+        // One buffer for pages of megabytes: the head below takes well under 512 bytes.
+        bytes.reserveCapacity(records.reduce(512) { $0 + $1.json.count + 1 })
+        bytes += #"{"after":\#(after),"audience":"\#(audience)","dataset":"\#(dataset)","expires_at":\#(expiresAt),"head":\#(head),"#.utf8
         bytes += #""issued_at":\#(issuedAt),"last":\#(last),"publisher":"\#(publisher)","records":["#.utf8
         for (index, record) in records.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }

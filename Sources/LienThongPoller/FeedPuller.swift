@@ -46,6 +46,23 @@ public struct PulledPage: Sendable {
     public let head: Int64
 }
 
+/// How much one transaction of pulled pages may take: pages that continue one another apply together while
+/// they hold at most `maximumRecords` records (fewer, larger transactions write each b-tree page they touch
+/// once for many records), and no further page is taken after `maximumSeconds`, so that the store's write
+/// lock is not held much longer; the pages not taken wait for the next transaction.
+public struct TransactionBounds: Sendable {
+    public var maximumRecords: Int
+    public var maximumSeconds: Double
+
+    public init(maximumRecords: Int, maximumSeconds: Double) {
+        self.maximumRecords = max(maximumRecords, 1)
+        self.maximumSeconds = maximumSeconds
+    }
+
+    /// 60,000 records or 2 s: memory, not speed, set the records (docs/PERFORMANCE.md).
+    public static let standard = TransactionBounds(maximumRecords: 60_000, maximumSeconds: 2)
+}
+
 /// What pulling one feed until caught up did.
 public struct PullSummary: Sendable, Equatable {
     public var pages = 0
@@ -73,17 +90,20 @@ public struct FeedPuller: Sendable {
     private let metrics: FeedMetrics
     let clock: any UnixClock
     private let prefetchBudget: PrefetchBudget
+    /// How much one transaction of pulled pages may take.
+    let transactionBounds: TransactionBounds
     private let memory = FeedMemory()
 
     /// `clock` gives now, for request tokens, page checks and the store; tests replaying recorded feeds fix
     /// it. `prefetchBudget` bounds the pages fetched ahead: give every puller of one process the
-    /// same one.
+    /// same one. `transactionBounds` is for benchmarks and tests; the standard bounds are documented.
     public init(
         agency: AgencyID, client: HTTPClient, store: Store, tokens: RequestTokenSigner, clockSkewSeconds: Int64,
         pageLimit: Int64 = 1000, metrics: FeedMetrics = FeedMetrics(), prefetchBudget: PrefetchBudget = PrefetchBudget(),
-        clock: any UnixClock = SystemClock()
+        clock: any UnixClock = SystemClock(), transactionBounds: TransactionBounds = .standard
     ) {
         self.agency = agency
+        self.transactionBounds = transactionBounds
         self.client = client
         self.store = store
         importer = PageImporter(store: store, clockSkewSeconds: clockSkewSeconds)
@@ -104,8 +124,8 @@ public struct FeedPuller: Sendable {
     /// Fetching runs ahead of applying: the next page, and the ones after it on the guess that pages are
     /// full, at most ``pagesAhead`` transfers at a time and within the ``PrefetchBudget``. Pages that have
     /// arrived wait, checked against the record rules, and the ones that continue one another apply together
-    /// in one transaction as soon as the one before has committed (at most ``maximumBatchRecords`` records
-    /// and ``maximumTransactionSeconds`` a transaction), while the next pages arrive. A page fetched ahead is
+    /// in one transaction as soon as the one before has committed (within ``transactionBounds``), while the
+    /// next pages arrive. A page fetched ahead is
     /// used only when the cursor reaches its `after` and dropped once the cursor has passed it; a failure
     /// while fetching ahead counts only if that page is needed. `progress` hears of each page once its
     /// transaction has committed.
@@ -179,7 +199,7 @@ public struct FeedPuller: Sendable {
                 var records = 0
                 var now: UnixTime?
                 while case .success(.page(let page, let body, let checkedAt))? = ready[frontier]?.fetched,
-                    batch.isEmpty || records + page.records.count <= Self.maximumBatchRecords
+                    batch.isEmpty || records + page.records.count <= transactionBounds.maximumRecords
                 {
                     if let reservation = ready.removeValue(forKey: frontier)?.reservation { reservations.append(reservation) }
                     outstanding.remove(frontier)
@@ -201,7 +221,7 @@ public struct FeedPuller: Sendable {
                     if let (pages, reservations, now) = takeBatch() {
                         applying = true
                         group.addTask {
-                            let (applications, failure) = await importer.apply(pages, rules: rules, now: now, within: Self.maximumTransactionSeconds)
+                            let (applications, failure) = await importer.apply(pages, rules: rules, now: now, within: transactionBounds.maximumSeconds)
                             // The pages keep their share of the prefetch budget until they are applied.
                             withExtendedLifetime(reservations) {}
                             return .committed(batch: pages, applications: applications, failure: failure, now: now)
@@ -250,7 +270,10 @@ public struct FeedPuller: Sendable {
                         return .failure(pullError(feed, failure, after: pages[applications.count].after))
                     }
                     // Caught up, or a page that could not move the cursor: asking again would bring the same page.
-                    guard let end = pages.last, let application = applications.last, end.last < end.head, application.cursorAdvanced else {
+                    // Judged by the last page applied: when the time ran out, the pages after it were not.
+                    guard let application = applications.last, case let end = pages[applications.count - 1], end.last < end.head,
+                        application.cursorAdvanced
+                    else {
                         return .success(summary)
                     }
                     if applications.count < pages.count {
@@ -274,14 +297,8 @@ public struct FeedPuller: Sendable {
     /// How many transfers of one feed run at once ahead of the page being applied (within the
     /// ``PrefetchBudget``).
     public static let pagesAhead = 8
-    /// Pages that continue one another apply in one transaction while together they hold at most this many
-    /// records: fewer, larger transactions write each b-tree page they touch once for many records.
-    public static let maximumBatchRecords = 60_000
-    /// A transaction stops taking pages after this long, so that the store's write lock is not held much
-    /// longer: the pages it did not take wait for the next.
-    public static let maximumTransactionSeconds: Double = 2
     /// How many pages of one feed may be asked for or waiting ahead of the frontier: a transaction's worth.
-    var maximumPagesHeld: Int { Self.pagesAhead + Self.maximumBatchRecords / Int(max(pageLimit, 1)) }
+    var maximumPagesHeld: Int { Self.pagesAhead + transactionBounds.maximumRecords / Int(max(pageLimit, 1)) }
 
     /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
     private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {

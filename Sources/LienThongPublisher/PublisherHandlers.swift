@@ -84,9 +84,9 @@ struct PublisherHandlers: Sendable {
             publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now.seconds,
             expiresAt: now.seconds + Self.lifetime(current.settings), records: records
         )
-        let compact = try current.signer.sign(trustedObject: payload, type: FeedPage.type)
+        let compact = try current.signer.signedBytes(trustedObject: payload, type: FeedPage.type)
         let last = records.last?.seq ?? query.after
-        guard compact.utf8.count <= FeedPage.maximumSignedBytes else {
+        guard compact.count <= FeedPage.maximumSignedBytes else {
             // Only one record stored before the record size limit existed can be this large.
             logger.error("record too large for a page", metadata: [
                 "peer": "\(requester)", "dataset": "\(dataset)", "seq": "\(last)", "limit_bytes": "\(FeedPage.maximumSignedBytes)",
@@ -103,7 +103,7 @@ struct PublisherHandlers: Sendable {
         logger.debug("page served", metadata: [
             "peer": "\(requester)", "dataset": "\(dataset)", "after": "\(query.after)", "last": "\(last)", "head": "\(head)",
         ])
-        var response = Self.response(body: Array(compact.utf8), contentType: "application/jose")
+        var response = Self.response(body: compact, contentType: "application/jose")
         response.headers[.eTag] = tag.value
         return response
     }

@@ -44,7 +44,7 @@ extension StoreSnapshot {
             let seq = select.int64(0)
             // Members in byte order, as the canonical serializer writes them; `origin` is an agency id (plain ASCII).
             var json: [UInt8] = []
-            json.reserveCapacity(Int(select.withText(7) { $0.count }) + 160)
+            json.reserveCapacity(select.withText(7) { $0.count } + select.withText(5) { $0.count } + 160)
             json += #"{"data":"#.utf8
             if let fields {
                 // The store wrote `data` compact: it is cut as text. Text of another layout is parsed, as a last resort.
@@ -55,11 +55,20 @@ extension StoreSnapshot {
             } else {
                 select.appendText(7, to: &json)
             }
-            json += #","deleted":\#(select.bool(6)),"hlc":[\#(select.int64(3)),\#(select.int64(4))],"id":"#.utf8
-            json += JSONValue.string(select.text(1)).serialized()
+            // Written as bytes: interpolating strings here costs more than reading the row.
+            json += #","deleted":"#.utf8
+            json += (select.bool(6) ? "true" : "false").utf8
+            json += #","hlc":["#.utf8
+            JSONValue.appendDecimal(select.int64(3), to: &json)
+            json.append(UInt8(ascii: ","))
+            JSONValue.appendDecimal(select.int64(4), to: &json)
+            json += #"],"id":"#.utf8
+            select.withText(1) { JSONValue.appendString(utf8: $0, to: &json) }
             json += #","origin":""#.utf8
             select.appendText(2, to: &json)
-            json += #"","seq":\#(seq),"vv":"#.utf8
+            json += #"","seq":"#.utf8
+            JSONValue.appendDecimal(seq, to: &json)
+            json += #","vv":"#.utf8
             select.appendText(5, to: &json)
             json.append(UInt8(ascii: "}"))
             bytes += json.count + (result.isEmpty ? 0 : 1)

@@ -94,14 +94,14 @@ struct SyncBenchmark: AsyncParsableCommand {
         }
         let indexes = workload.recordIndexes(versions: records, ids: ids, seed: seed)
         let physicalRate = try physicalUpsertRate(
-            indexes, publisher: publisherAgency, dataset: dataset, transactionSize: FeedPuller.maximumBatchRecords, in: workFolder
+            indexes, publisher: publisherAgency, dataset: dataset, transactionSize: TransactionBounds.standard.maximumRecords, in: workFolder
         )
         let (speedName, speedKey) = key == .ed25519 ? ("ed25519", "Ed25519") : ("ecdsap256", "nistp256")
         let verifyRate = try await OpenSSLSpeed.verifyRates([speedName], seconds: 3)[speedKey] ?? 0
         let syncRate = Double(records) / seconds
         let pages = summary.pages
         print(String(format: "sync                  %10.0f records/s  (%.1f s, %d pages)  = %.2f × the store's physical limit", syncRate, seconds, pages, syncRate / physicalRate))
-        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert, %d a transaction, same run)", physicalRate, FeedPuller.maximumBatchRecords))
+        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert, %d a transaction, same run)", physicalRate, TransactionBounds.standard.maximumRecords))
         print(String(format: "page verifications    %10.0f pages/s by openssl speed: %.2f s of the sync's %.1f s", verifyRate, Double(pages) / max(verifyRate, 1), seconds))
         print(String(format: "written to disk       %10.0f bytes per record (/proc/self/io write_bytes of the puller)", Double(usage.writtenBytes) / Double(records)))
         print(String(format: "CPU                   %10.3f s per 1,000 records (puller: user + system)", usage.cpuSeconds * 1000 / Double(records)))

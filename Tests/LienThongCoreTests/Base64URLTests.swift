@@ -92,6 +92,9 @@ struct Base64URLRoundTripTests {
         #expect(text.utf8.count == (length * 4 + 2) / 3)
         #expect(try Base64URL.decode(text) == bytes)
         #expect(try Base64URL.decode(utf8: Array(text.utf8)) == bytes)
+        var appended = Array("prefix.".utf8)
+        Base64URL.append(bytes, to: &appended)
+        #expect(appended == Array(("prefix." + text).utf8))
     }
 
     @Test("decoding a substring or a slice reads only that part")

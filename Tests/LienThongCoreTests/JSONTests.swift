@@ -420,6 +420,27 @@ struct JSONSerializationTests {
     }
 }
 
+@Suite("JSON written piece by piece as bytes matches the serializer")
+struct JSONPieceTests {
+    static let integers: [Int64] = [0, 1, 9, 10, 99, 100, -1, -10, 1_700_000_000_123, 999_999_999_999_999_999, .max, .min]
+
+    @Test("an integer in decimal, as the serializer writes its number", arguments: integers)
+    func decimal(value: Int64) {
+        var output = Array("x".utf8)
+        JSONValue.appendDecimal(value, to: &output)
+        #expect(output == Array("x\(value)".utf8))
+    }
+
+    static let strings = ["", "plain", "Nguyễn Văn A", "quote \" and \\", "line\nbreak", "\u{1}\u{1F}", "tab\t"]
+
+    @Test("a string from its UTF-8, escaped as the serializer escapes it", arguments: strings)
+    func string(text: String) {
+        var output: [UInt8] = []
+        Array(text.utf8).withUnsafeBufferPointer { JSONValue.appendString(utf8: $0, to: &output) }
+        #expect(output == JSONValue.string(text).serialized())
+    }
+}
+
 @Suite("JSON serialization round trips through the parser")
 struct JSONRoundTripTests {
     static let values: [JSONValue] = [

@@ -241,9 +241,9 @@ struct PageByteBoundTests {
             publisher: boCongAn, audience: boYTe, dataset: danCu, after: .max, head: .max, issuedAt: .max, expiresAt: .max, records: records
         )
         for key in [publisherKey, soTuPhapKey] {
-            let compact = try JWSSigner(key: key).sign(trustedObject: payload, type: FeedPage.type)
-            #expect(compact.utf8.count <= FeedPage.maximumSignedBytes)
-            #expect(compact.utf8.count > FeedPage.maximumSignedBytes - 2048)
+            let compact = try JWSSigner(key: key).signedBytes(trustedObject: payload, type: FeedPage.type)
+            #expect(compact.count <= FeedPage.maximumSignedBytes)
+            #expect(compact.count > FeedPage.maximumSignedBytes - 2048)
         }
     }
 

@@ -268,3 +268,34 @@ final class LockedFlag: @unchecked Sendable {
         set { lock.withLock { stored = newValue } }
     }
 }
+
+@Suite("A pull ends caught up whatever bounds its transactions")
+struct TransactionBoundsTests {
+    static let bounds: [TransactionBounds] = [
+        .standard,
+        TransactionBounds(maximumRecords: 2, maximumSeconds: .infinity),
+        // Every transaction runs out of time after its first page: the pages taken after it wait for the next.
+        TransactionBounds(maximumRecords: 60_000, maximumSeconds: 0),
+    ]
+
+    @Test("120 records in pages of 2 reach the head in one pull, each page applied once", arguments: bounds)
+    func reachesHead(bounds: TransactionBounds) async throws {
+        let publisherStore = try TemporaryStore()
+        try await publisherStore.store.write { transaction in
+            for index in 1...120 {
+                try transaction.edit(dataset: danCu, id: "cd-\(index)", agency: boCongAn, deleted: false,
+                                     data: .object(["ho_ten": .string("Công dân \(index)")]), policy: .lww)
+            }
+        }
+        let pullerStore = try TemporaryStore()
+        let puller = FeedPuller(agency: boYTe, client: testClient, store: pullerStore.store, tokens: boYTeSigner, clockSkewSeconds: 300,
+                                pageLimit: 2, transactionBounds: bounds)
+        let publisher = Publisher(settings: publisherSettings(), store: publisherStore.store, logger: quietLogger)
+        let pulled = try await publisher.serving { port in
+            try await puller.pullUntilCaughtUp(pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey))
+        }
+        #expect(pulled.cursor == 120 && pulled.head == 120)
+        #expect(pulled.pages == 60 && pulled.applied == 120)
+        #expect(try await pullerStore.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 120)
+    }
+}
