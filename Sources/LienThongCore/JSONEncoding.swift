@@ -67,15 +67,25 @@ extension JSONValue {
     /// Appends `value` in decimal, as JSON writes an integer, without making a string of it.
     public static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
-        // The magnitude as unsigned, so that Int64.min has one too; digits from the most significant.
+        // The magnitude as unsigned, so that Int64.min has one too. Its digits are counted by comparisons, then
+        // written from the least significant by division by the constant 10, which compiles to a multiplication.
         var magnitude = value.magnitude
-        var divisor: UInt64 = 1
-        while magnitude / divisor >= 10 { divisor *= 10 }
-        repeat {
-            output.append(UInt8(ascii: "0") + UInt8(magnitude / divisor))
-            magnitude %= divisor
-            divisor /= 10
-        } while divisor > 0
+        var digits = 1
+        var bound: UInt64 = 10
+        while digits < 19, magnitude >= bound {
+            digits += 1
+            bound *= 10
+        }
+        let start = output.count
+        output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        output.withUnsafeMutableBufferPointer { buffer in
+            var index = start + digits
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+        }
     }
 
     /// Appends the JSON string of text given as its UTF-8 bytes, escaped as ``serialized()`` escapes it.

@@ -21,7 +21,8 @@ public struct FeedPage: Sendable {
     /// comma between two, so that the signed page fits ``maximumSignedBytes`` whatever its numbers are.
     public static func maximumRecordBytes(publisher: AgencyID, audience: AgencyID, dataset: DatasetName) -> Int {
         let widest = payloadBytes(
-            publisher: publisher, audience: audience, dataset: dataset, after: .max, head: .max, issuedAt: .max, expiresAt: .max, records: []
+            publisher: publisher, audience: audience, dataset: dataset, after: .max, head: .max, issuedAt: .max, expiresAt: .max,
+            joinedRecords: [], last: .max
         )
         return maximumPayloadBytes - widest.count
     }
@@ -191,22 +192,20 @@ extension FeedPage {
 }
 
 extension FeedPage {
-    /// The payload of a page as UTF-8, with each record given as the bytes of its JSON object (with `seq`), so
-    /// that records already stored as JSON are not parsed and written again. Members in byte order.
+    /// The payload of a page as UTF-8, with its records given as the bytes of their JSON objects (each with
+    /// `seq`) joined by commas, so that records already stored as JSON are not parsed and written again;
+    /// `last` is the `seq` of the last of them (nil: none). Members in byte order.
     public static func payloadBytes(
         publisher: AgencyID, audience: AgencyID, dataset: DatasetName, after: Int64, head: Int64, issuedAt: Int64, expiresAt: Int64,
-        records: [(seq: Int64, json: [UInt8])]
+        joinedRecords: [UInt8], last: Int64?
     ) -> [UInt8] {
-        let last = records.last?.seq ?? after
+        let last = last ?? after
         var bytes: [UInt8] = []
-        // One buffer for pages of megabytes: the head below takes well under 512 bytes.
-        bytes.reserveCapacity(records.reduce(512) { $0 + $1.json.count + 1 })
+        // One buffer for pages of megabytes: the members around the records take well under 512 bytes.
+        bytes.reserveCapacity(joinedRecords.count + 512)
         bytes += #"{"after":\#(after),"audience":"\#(audience)","dataset":"\#(dataset)","expires_at":\#(expiresAt),"head":\#(head),"#.utf8
         bytes += #""issued_at":\#(issuedAt),"last":\#(last),"publisher":"\#(publisher)","records":["#.utf8
-        for (index, record) in records.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += record.json
-        }
+        bytes += joinedRecords
         bytes += #"],"v":1}"#.utf8
         return bytes
     }

@@ -72,7 +72,7 @@ struct PublisherHandlers: Sendable {
         // the granted members as it is read, without parsing the record.
         let recordBytes = FeedPage.maximumRecordBytes(publisher: current.settings.agency, audience: requester, dataset: dataset)
         let fields = grant.fields.map(Set.init)
-        let (head, records) = try await readStore { snapshot -> (Int64, [(seq: Int64, json: [UInt8])]) in
+        let (head, records) = try await readStore { snapshot -> (Int64, OwnFeedRecordTexts) in
             let head = try snapshot.ownFeedHead(dataset: dataset)
             return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes, fields: fields))
         }
@@ -82,10 +82,10 @@ struct PublisherHandlers: Sendable {
         }
         let payload = FeedPage.payloadBytes(
             publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now.seconds,
-            expiresAt: now.seconds + Self.lifetime(current.settings), records: records
+            expiresAt: now.seconds + Self.lifetime(current.settings), joinedRecords: records.joined, last: records.seqs.last
         )
         let compact = try current.signer.signedBytes(trustedObject: payload, type: FeedPage.type)
-        let last = records.last?.seq ?? query.after
+        let last = records.seqs.last ?? query.after
         guard compact.count <= FeedPage.maximumSignedBytes else {
             // Only one record stored before the record size limit existed can be this large.
             logger.error("record too large for a page", metadata: [

@@ -236,9 +236,10 @@ struct PageByteBoundTests {
     func allowanceAtTheBound() throws {
         let allowance = FeedPage.maximumRecordBytes(publisher: boCongAn, audience: boYTe, dataset: danCu)
         let one = [UInt8](repeating: UInt8(ascii: "r"), count: allowance / 2)
-        let records: [(seq: Int64, json: [UInt8])] = [(1, one), (2, [UInt8](repeating: UInt8(ascii: "r"), count: allowance - one.count - 1))]
+        let joined = one + [UInt8(ascii: ",")] + [UInt8](repeating: UInt8(ascii: "r"), count: allowance - one.count - 1)
         let payload = FeedPage.payloadBytes(
-            publisher: boCongAn, audience: boYTe, dataset: danCu, after: .max, head: .max, issuedAt: .max, expiresAt: .max, records: records
+            publisher: boCongAn, audience: boYTe, dataset: danCu, after: .max, head: .max, issuedAt: .max, expiresAt: .max,
+            joinedRecords: joined, last: .max
         )
         for key in [publisherKey, soTuPhapKey] {
             let compact = try JWSSigner(key: key).signedBytes(trustedObject: payload, type: FeedPage.type)
@@ -256,7 +257,8 @@ struct PageByteBoundTests {
             }
         }
         let all = try await temporary.store.read { try $0.ownFeedRecordTexts(dataset: danCu, after: 0, limit: 10) }
-        let total = all.reduce(0) { $0 + $1.json.count } + all.count - 1
+        let total = all.joined.count
+        #expect(all.records.reduce(0) { $0 + $1.json.count } + all.count - 1 == total)
         let counts = try await temporary.store.read { snapshot in
             try [total, total - 1, 1].map { try snapshot.ownFeedRecordTexts(dataset: danCu, after: 0, limit: 10, maximumBytes: $0).count }
         }
