@@ -202,7 +202,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongSigning", "LienThongTestSupport"], swiftSettings: strict),
         .testTarget(name: "LienThongConfigTests", dependencies: ["LienThongConfig", "LienThongCore", "LienThongMerge"], swiftSettings: strict),
         .testTarget(
             name: "LienThongStoreTests",

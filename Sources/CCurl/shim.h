@@ -25,6 +25,12 @@ static inline CURLcode lienthong_curl_easy_setopt_pointer(CURL *handle, CURLopti
     return curl_easy_setopt(handle, option, value);
 }
 
+// A blob option (a certificate or key in memory); CURL_BLOB_COPY: libcurl keeps its own copy.
+static inline CURLcode lienthong_curl_easy_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob = { (void *)data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(handle, option, &blob);
+}
+
 static inline CURLcode lienthong_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
     return curl_easy_setopt(handle, option, value);
 }

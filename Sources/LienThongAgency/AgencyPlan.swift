@@ -12,9 +12,9 @@ public import LienThongSigning
 public struct AgencyPlan: Sendable {
     public let configuration: Configuration
     public let signingKey: PrivateKey
-    /// Why the signing key's file mode is unsafe, when its group or others may read it and the plan was read
-    /// with ``PrivateKeyFileAccess/groupOrOthersAllowed``; nil otherwise.
-    public let signingKeyWarning: String?
+    /// Why the signing key's or a client key's file mode is unsafe, one line each, when its group or others
+    /// may read it and the plan was read with ``PrivateKeyFileAccess/groupOrOthersAllowed``.
+    public let keyWarnings: [String]
     public let publisherSettings: PublisherSettings
     /// Every (peer, dataset) this agency pulls, by peer and dataset.
     public let feeds: [ScheduledFeed]
@@ -23,8 +23,9 @@ public struct AgencyPlan: Sendable {
         PublisherConnectionLimits(maximum: configuration.connections.maximum, perAddress: configuration.connections.perAddress)
     }
 
-    /// Reads the configuration at `url` and every key it names. The signing key's file must be readable by its
-    /// owner only unless `keyAccess` allows more (`--insecure-key-permissions`).
+    /// Reads the configuration at `url` and every key and certificate it names. The signing key's and client
+    /// keys' files must be readable by their owner only unless `keyAccess` allows more
+    /// (`--insecure-key-permissions`).
     public init(contentsOf url: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(AgencyPlanError) {
         let configuration: Configuration
         do {
@@ -37,6 +38,7 @@ public struct AgencyPlan: Sendable {
 
     public init(configuration: Configuration, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(AgencyPlanError) {
         self.configuration = configuration
+        let signingKeyWarning: String?
         do {
             let keyFile = try PrivateKeyFile(reading: configuration.signingKeyURL, access: keyAccess)
             signingKey = keyFile.key
@@ -44,6 +46,16 @@ public struct AgencyPlan: Sendable {
         } catch {
             throw AgencyPlanError(.key, "\(error)")
         }
+        // Each pair of files is read once, however many peers it is presented to.
+        var identities: [ClientCertificateFiles: TLSClientIdentity] = [:]
+        for files in Set(configuration.peers.values.compactMap(\.clientCertificate)) {
+            do {
+                identities[files] = try TLSClientIdentity(certificateURL: files.certificateURL, keyURL: files.keyURL, access: keyAccess)
+            } catch {
+                throw AgencyPlanError(.key, "\(error)")
+            }
+        }
+        keyWarnings = [signingKeyWarning].compactMap { $0 } + identities.values.compactMap(\.keyWarning).sorted()
         var peers: [AgencyID: PublisherPeer] = [:]
         var feeds: [ScheduledFeed] = []
         for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) {
@@ -55,6 +67,9 @@ public struct AgencyPlan: Sendable {
             var transfer = TransferOptions()
             transfer.caFile = settings.caFileURL?.path
             transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
+            transfer.clientCertificate = settings.clientCertificate.flatMap { identities[$0] }.map {
+                ClientCertificate(chainPEM: $0.chainPEM, keyPEM: $0.keyPEM)
+            }
             for dataset in settings.pull.sorted() {
                 let rules = configuration.mergeRules(for: dataset)
                 let pulled = PulledFeed(

@@ -26,6 +26,8 @@ public struct Configuration: Sendable {
     public internal(set) var prefetchBytes = 64 << 20
     /// The bounds on the publisher's open connections, read when the daemon starts.
     public let connections: ConnectionSettings
+    /// The certificate and key presented to every peer's TLS server (mutual TLS), unless a peer names its own.
+    public let clientCertificate: ClientCertificateFiles?
 
     /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
     public static let defaultPath = "/etc/lienthong/lienthong.yaml"
@@ -73,6 +75,20 @@ public struct PeerSettings: Sendable {
     public let tlsPinnedPublicKey: String?
     /// How often it may ask our publisher: its own `rate_limit`, else the top-level one, else the default.
     public let rateLimit: RateLimitSettings
+    /// The certificate and key presented to its TLS server: its own `client_certificate` and `client_key`,
+    /// else the top-level ones, else none.
+    public let clientCertificate: ClientCertificateFiles?
+}
+
+/// A client certificate chain (PEM) and its private key (PEM, PKCS#8), presented in TLS handshakes.
+public struct ClientCertificateFiles: Sendable, Hashable {
+    public let certificateURL: URL
+    public let keyURL: URL
+
+    public init(certificateURL: URL, keyURL: URL) {
+        self.certificateURL = certificateURL
+        self.keyURL = keyURL
+    }
 }
 
 /// A token bucket per peer: `burst` requests at once, then `requestsPerSecond` (docs/CONFIG.md `rate_limit`).

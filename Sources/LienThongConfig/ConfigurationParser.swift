@@ -31,12 +31,13 @@ extension Configuration {
         }
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
-            "connections",
+            "connections", "client_certificate", "client_key",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let datasets = try reader.datasets(top["datasets"])
         let rateLimit = try top["rate_limit"].map { node throws(ConfigurationError) in try reader.rateLimit(node, at: "rate_limit") }
             ?? .default
+        let clientCertificate = try reader.clientCertificate(top, at: nil)
         self.init(
             fileURL: fileURL,
             agency: agency,
@@ -48,11 +49,12 @@ extension Configuration {
                 try reader.integer(node, at: "clock_skew_seconds", in: 0...86_400)
             } ?? 300),
             datasets: datasets,
-            peers: try reader.peers(top["peers"], own: agency, datasets: datasets, rateLimit: rateLimit),
+            peers: try reader.peers(top["peers"], own: agency, datasets: datasets, rateLimit: rateLimit, clientCertificate: clientCertificate),
             prefetchBytes: try top["prefetch_bytes"].map { node throws(ConfigurationError) in
                 try reader.integer(node, at: "prefetch_bytes", in: 0...(1 << 30))
             } ?? 64 << 20,
-            connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default
+            connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default,
+            clientCertificate: clientCertificate
         )
     }
 }
@@ -190,7 +192,8 @@ private struct YAMLReader {
     }
 
     func peers(
-        _ node: Node?, own: AgencyID, datasets: [DatasetName: DatasetSettings], rateLimit: RateLimitSettings
+        _ node: Node?, own: AgencyID, datasets: [DatasetName: DatasetSettings], rateLimit: RateLimitSettings,
+        clientCertificate: ClientCertificateFiles?
     ) throws(ConfigurationError) -> [AgencyID: PeerSettings] {
         guard let node else { return [:] }
         var result: [AgencyID: PeerSettings] = [:]
@@ -199,7 +202,7 @@ private struct YAMLReader {
             let agency = try identifier(AgencyID.self, .init(name), at: key)
             if agency == own { throw error(peerNode, key, "an agency cannot be its own peer") }
             let settings = try mapping(peerNode, at: key, allowed: [
-                "url", "keys", "pull", "share", "interval_seconds", "ca_file", "tls_pin", "rate_limit",
+                "url", "keys", "pull", "share", "interval_seconds", "ca_file", "tls_pin", "rate_limit", "client_certificate", "client_key",
             ])
             let keyNodes = try sequence(required(settings, "keys", at: key), at: "\(key).keys")
             if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", "pin at least one public key") }
@@ -218,10 +221,28 @@ private struct YAMLReader {
                 tlsPinnedPublicKey: try settings["tls_pin"].map { node throws(ConfigurationError) in try tlsPin(node, at: "\(key).tls_pin") },
                 rateLimit: try settings["rate_limit"].map { node throws(ConfigurationError) in
                     try self.rateLimit(node, at: "\(key).rate_limit")
-                } ?? rateLimit
+                } ?? rateLimit,
+                clientCertificate: try self.clientCertificate(settings, at: key) ?? clientCertificate
             )
         }
         return result
+    }
+
+    /// `client_certificate` and `client_key` of one level (the top, or a peer), given together or not at all.
+    func clientCertificate(_ settings: [String: Node], at key: String?) throws(ConfigurationError) -> ClientCertificateFiles? {
+        func name(_ member: String) -> String { key.map { "\($0).\(member)" } ?? member }
+        switch (settings["client_certificate"], settings["client_key"]) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, let privateKey?):
+            return ClientCertificateFiles(
+                certificateURL: try path(certificate, at: name("client_certificate")), keyURL: try path(privateKey, at: name("client_key"))
+            )
+        case (let given?, nil):
+            throw error(given, name("client_certificate"), "give client_key with it: a certificate is presented with its private key")
+        case (nil, let given?):
+            throw error(given, name("client_key"), "give client_certificate with it: a key is presented with its certificate")
+        }
     }
 
     /// One or more `sha256//` followed by the base64 of a SHA-256, joined by `;`.

@@ -32,7 +32,7 @@ public enum Daemon {
         // Trapped first, so that a stop asked for while the daemon is still starting is a graceful one too.
         let terminations = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let plan = try AgencyPlan.reading(configurationURL, keyAccess: keyAccess)
-        plan.logSigningKeyWarning(logger)
+        plan.logKeyWarnings(logger)
         let configuration = plan.configuration
         let store: Store
         do {
@@ -111,11 +111,12 @@ public enum Daemon {
 }
 
 extension AgencyPlan {
-    /// Logs the signing key's ``signingKeyWarning``, if any: the operator chose to load a key others may read.
-    func logSigningKeyWarning(_ logger: Logger) {
-        guard let signingKeyWarning else { return }
-        logger.warning("the signing key is readable by more than its owner; loaded because of --insecure-key-permissions", metadata: [
-            "key": "\(configuration.signingKeyURL.path)", "warning": "\(signingKeyWarning)",
-        ])
+    /// Logs the plan's ``keyWarnings``, if any: the operator chose to load keys others may read.
+    func logKeyWarnings(_ logger: Logger) {
+        for warning in keyWarnings {
+            logger.warning("a private key is readable by more than its owner; loaded because of --insecure-key-permissions", metadata: [
+                "warning": "\(warning)",
+            ])
+        }
     }
 }

@@ -60,7 +60,7 @@ final class ReloadService: Service {
                 }
                 running = plan
             }
-            plan.logSigningKeyWarning(logger)
+            plan.logKeyWarnings(logger)
             publisher.update(plan.publisherSettings)
             scheduler.update(feeds: plan.feeds, pull: makePull(plan))
             logger.notice("configuration reloaded", metadata: [

@@ -54,6 +54,8 @@ final class EasyTransfer {
             lienthong_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2),
+            // TLS 1.0 and 1.1 are refused whatever the server offers.
+            lienthong_curl_easy_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2)),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, options.connectTimeout.milliseconds),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, options.totalTimeout.milliseconds),
             lienthong_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimit),
@@ -69,6 +71,10 @@ final class EasyTransfer {
         if let caFile = options.caFile { codes.append(lienthong_curl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
         if let pinned = options.pinnedPublicKey {
             codes.append(lienthong_curl_easy_setopt_string(handle, CURLOPT_PINNEDPUBLICKEY, pinned))
+        }
+        if let identity = options.clientCertificate {
+            codes.append(identity.chainPEM.withUnsafeBytes { lienthong_curl_easy_setopt_blob(handle, CURLOPT_SSLCERT_BLOB, $0.baseAddress, $0.count) })
+            codes.append(identity.keyPEM.withUnsafeBytes { lienthong_curl_easy_setopt_blob(handle, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count) })
         }
         if let failed = codes.first(where: { $0 != CURLE_OK }) {
             throw HTTPError(.invalidRequest, "GET \(url): libcurl refused an option: \(String(cString: curl_easy_strerror(failed)))")

@@ -27,8 +27,25 @@ public struct TransferOptions: Sendable {
     /// A body longer than this aborts the transfer. The default is protocol v1's bound on a signed page
     /// (8 MiB, `FeedPage.maximumSignedBytes`, docs/PROTOCOL.md), which every conforming publisher keeps to.
     public var maximumBodyBytes = 8_388_608
+    /// A certificate chain and key to present when the server asks for one (mutual TLS).
+    public var clientCertificate: ClientCertificate?
 
     public init() {}
+}
+
+/// A client certificate chain and its private key, both PEM, held in memory and handed to libcurl for each
+/// transfer (which keeps its own copy while the transfer lasts).
+public struct ClientCertificate: Sendable, CustomStringConvertible {
+    public let chainPEM: [UInt8]
+    public let keyPEM: [UInt8]
+
+    public init(chainPEM: [UInt8], keyPEM: [UInt8]) {
+        self.chainPEM = chainPEM
+        self.keyPEM = keyPEM
+    }
+
+    /// Never the key.
+    public var description: String { "client certificate (\(chainPEM.count) bytes of PEM chain)" }
 }
 
 /// A response: status, headers of the final response, and the body (decoded from any `Content-Encoding`).

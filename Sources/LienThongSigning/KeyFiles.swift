@@ -80,6 +80,22 @@ public struct PrivateKeyFile: Sendable {
     public static let maximumBytes = 65_536
 
     public init(reading url: URL, access: PrivateKeyFileAccess = .ownerOnly) throws(KeyFileError) {
+        let (text, mode) = try Self.readSecret(url)
+        do {
+            key = try PrivateKey(pem: text)
+        } catch {
+            // Before the mode: a public key given by mistake (readable by all, rightly) is named as what it is.
+            throw KeyFileError("\(url.path) is not a private key: \(error)")
+        }
+        try Self.checkMode(mode, of: url, access: access)
+        self.url = url
+        self.mode = mode
+    }
+
+    /// The text of a file that holds a secret, and its mode: a regular file (a symbolic link to one is
+    /// followed) of at most ``maximumBytes``, opened once and its mode read from the open descriptor
+    /// (`fstat`), so the file checked is the file read.
+    static func readSecret(_ url: URL) throws(KeyFileError) -> (text: String, mode: mode_t) {
         let path = url.path
         // O_NONBLOCK: opening a named pipe must not wait for a writer before the type can be checked.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
@@ -104,20 +120,16 @@ public struct PrivateKeyFile: Sendable {
         // Never more than the bound and one buffer is read, however large the file.
         guard bytes.count <= Self.maximumBytes else { throw KeyFileError("\(path) is larger than \(Self.maximumBytes) bytes: not a private key") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw KeyFileError("\(path) is not text") }
-        do {
-            key = try PrivateKey(pem: text)
-        } catch {
-            // Before the mode: a public key given by mistake (readable by all, rightly) is named as what it is.
-            throw KeyFileError("\(path) is not a private key: \(error)")
-        }
-        let mode = status.st_mode & 0o7777
+        return (text, status.st_mode & 0o7777)
+    }
+
+    /// Refuses a mode that lets the group or others at the file, unless `access` allows it.
+    static func checkMode(_ mode: mode_t, of url: URL, access: PrivateKeyFileAccess) throws(KeyFileError) {
         if access == .ownerOnly, let exposure = Self.exposure(mode) {
             throw KeyFileError(
-                "refusing the private key \(path): its mode \(Self.octal(mode)) lets \(exposure); chmod 600 \(path), or pass --insecure-key-permissions to load it anyway"
+                "refusing the private key \(url.path): its mode \(Self.octal(mode)) lets \(exposure); chmod 600 \(url.path), or pass --insecure-key-permissions to load it anyway"
             )
         }
-        self.url = url
-        self.mode = mode
     }
 
     /// A one-line warning when the file's group or others may access it (a file loaded under
@@ -128,7 +140,7 @@ public struct PrivateKeyFile: Sendable {
 
     /// Who besides the owner may do what with a file of `mode`, such as "its group read it and others read it",
     /// or nil when no one may.
-    private static func exposure(_ mode: mode_t) -> String? {
+    static func exposure(_ mode: mode_t) -> String? {
         func rights(_ bits: mode_t) -> String {
             [(mode_t(4), "read"), (2, "write"), (1, "execute")].filter { bits & $0.0 != 0 }.map(\.1).joined(separator: " and ") + " it"
         }

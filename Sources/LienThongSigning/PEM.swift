@@ -27,6 +27,25 @@ struct PEMDocument {
         self.der = Array(der)
     }
 
+    /// Every PEM block of a text that holds one or more, such as a certificate chain. Text between blocks is
+    /// explanatory and skipped (RFC 7468 §2); a block begun and not ended is an error.
+    static func all(in text: String) throws(KeyError) -> [PEMDocument] {
+        var documents: [PEMDocument] = []
+        var block: [Substring]?
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.drop(while: \.isWhitespace)
+            if block == nil, trimmed.hasPrefix("-----BEGIN ") { block = [] }
+            block?.append(line)
+            if trimmed.hasPrefix("-----END "), let lines = block {
+                documents.append(try PEMDocument(text: lines.joined(separator: "\n")))
+                block = nil
+            }
+        }
+        if block != nil { throw .notPEM("a BEGIN line has no END line") }
+        guard !documents.isEmpty else { throw .notPEM("no BEGIN and END lines around the text") }
+        return documents
+    }
+
     /// The block as text with 64-character lines and a final newline.
     var text: String {
         let body = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])

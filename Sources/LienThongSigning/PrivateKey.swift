@@ -27,18 +27,23 @@ public struct PrivateKey: Sendable {
         guard document.label == "PRIVATE KEY" else {
             throw .wrongPEMLabel(found: document.label, expected: "PRIVATE KEY")
         }
-        let decoded: OpaquePointer? = document.der.withUnsafeBufferPointer { buffer in
+        guard let decoded = Self.decodePKCS8(document.der) else {
+            _ = LibCrypto.drainErrors()
+            throw .malformedDER("the PKCS#8 private key")
+        }
+        try self.init(evp: EVPKey(taking: decoded))
+    }
+
+    /// The `EVP_PKEY` (any algorithm) of an unencrypted PKCS#8 DER with nothing after it, owned by the caller;
+    /// nil when it is not one.
+    static func decodePKCS8(_ der: [UInt8]) -> OpaquePointer? {
+        der.withUnsafeBufferPointer { buffer in
             var cursor = buffer.baseAddress
             guard let info = d2i_PKCS8_PRIV_KEY_INFO(nil, &cursor, buffer.count) else { return nil }
             defer { PKCS8_PRIV_KEY_INFO_free(info) }
             guard cursor == buffer.baseAddress.map({ $0 + buffer.count }) else { return nil }
             return EVP_PKCS82PKEY(info)
         }
-        guard let decoded else {
-            _ = LibCrypto.drainErrors()
-            throw .malformedDER("the PKCS#8 private key")
-        }
-        try self.init(evp: EVPKey(taking: decoded))
     }
 
     private init(evp: EVPKey) throws(KeyError) {

@@ -33,7 +33,7 @@ struct Sync: AsyncParsableCommand {
         try await reportingFailures {
             let (configuration, store) = try config.openStore()
             let plan = try AgencyPlan(configuration: configuration, keyAccess: keyPermissions.access)
-            keyPermissions.warn(plan.signingKeyWarning)
+            plan.keyWarnings.forEach(keyPermissions.warn)
             let feeds = try selectedFeeds(plan)
             try await withHTTPClient { client in
                     let puller = FeedPuller(

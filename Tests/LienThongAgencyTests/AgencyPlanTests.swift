@@ -56,7 +56,7 @@ struct AgencyPlanTests {
         let boCongAn = try AgencyID("bo-cong-an")
         #expect(plan.publisherSettings.peers[boCongAn]?.grants[try DatasetName("tiem-chung")]?.fields == ["vaccine"])
         #expect(plan.publisherSettings.peers[boCongAn]?.keys.count == 1)
-        #expect(plan.signingKeyWarning == nil)
+        #expect(plan.keyWarnings.isEmpty)
     }
 
     @Test("a pinned key that cannot be read fails the whole plan, with reason key")

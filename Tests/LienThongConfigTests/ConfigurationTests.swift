@@ -90,6 +90,10 @@ struct ConfigurationTests {
         (minimal + "clock_skew_seconds: soon\n", "clock_skew_seconds", "whole number"),
         (minimal + "clock_skew_seconds: -1\n", "clock_skew_seconds", "must be from"),
         (minimal + "listen: 8440\n", "listen", "host:port"),
+        (minimal + "client_certificate: c.pem\n", "client_certificate", "give client_key with it"),
+        (minimal + "client_key: c.key\n", "client_key", "give client_certificate with it"),
+        (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], client_key: c.key }\n",
+         "peers.bo-cong-an.client_key", "give client_certificate with it"),
         (minimal + "listen: \"127.0.0.1:99999\"\n", "listen", "host:port"),
         (minimal + "datasets:\n  tiem-chung: { policy: newest }\n", "datasets.tiem-chung.policy", "expected lww, authority or manual"),
         (minimal + "datasets:\n  tiem-chung: { policy: authority }\n", "datasets.tiem-chung.owner", "missing"),
@@ -129,6 +133,27 @@ struct ConfigurationTests {
         #expect(configuration.peers[try AgencyID("bo-cong-an")]?.rateLimit == RateLimitSettings(requestsPerSecond: 10_000, burst: 1))
         #expect(configuration.peers[try AgencyID("bo-tu-phap")]?.rateLimit == RateLimitSettings(requestsPerSecond: 1, burst: 10_000))
         #expect(configuration.connections == ConnectionSettings(maximum: 60_000, perAddress: 60_000))
+    }
+
+    @Test("client_certificate and client_key: the top-level pair for every peer, a peer's own pair instead")
+    func clientCertificates() throws {
+        let configuration = try Configuration(yaml: """
+            agency: bo-y-te
+            store: s
+            signing_key: k
+            client_certificate: tls/client.pem
+            client_key: tls/client.key
+            peers:
+              bo-cong-an: { url: "https://a.example", keys: [k.pem] }
+              bo-tu-phap: { url: "https://b.example", keys: [k.pem], client_certificate: /srv/b.pem, client_key: /srv/b.key }
+            """, fileURL: Self.file)
+        let shared = ClientCertificateFiles(
+            certificateURL: URL(fileURLWithPath: "/etc/lienthong/tls/client.pem"), keyURL: URL(fileURLWithPath: "/etc/lienthong/tls/client.key")
+        )
+        #expect(configuration.clientCertificate == shared)
+        #expect(configuration.peers[try AgencyID("bo-cong-an")]?.clientCertificate == shared)
+        #expect(configuration.peers[try AgencyID("bo-tu-phap")]?.clientCertificate?.keyURL.path == "/srv/b.key")
+        #expect(try Configuration(yaml: Self.example, fileURL: Self.file).peers.values.allSatisfy { $0.clientCertificate == nil })
     }
 
     @Test("a bad configuration is one clear error naming the file and the key", arguments: bad)

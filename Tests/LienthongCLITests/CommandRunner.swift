@@ -20,8 +20,13 @@ enum CommandRunner {
 
     /// Sets `process` to run `lienthong arguments…`; with `umask` (octal, such as "0077") through /bin/sh, which
     /// sets it and then becomes lienthong (same process id).
-    static func prepare(_ process: Process, _ arguments: [String], umask: String?) {
-        if let umask {
+    /// With `host`, a network namespace (the test bed's agency hosts), `lienthong` runs in it through
+    /// `ip netns exec`, which becomes lienthong (same process id).
+    static func prepare(_ process: Process, _ arguments: [String], umask: String?, host: String? = nil) {
+        if let host {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", host, binary.path] + arguments
+        } else if let umask {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", binary.path] + arguments
         } else {

@@ -80,14 +80,15 @@ final class DaemonProcess {
     let process = Process()
     let stderrURL: URL
 
-    /// Starts `lienthong daemon --config config extraArguments…`, under `umask` when given.
+    /// Starts `lienthong daemon --config config extraArguments…`, under `umask` when given, on the test bed's
+    /// `host` (a network namespace) when given.
     init(
         config: String, folder: URL, notifySocket: String? = nil, watchdogMicroseconds: Int? = nil, extraArguments: [String] = [],
-        umask: String? = nil
+        umask: String? = nil, host: String? = nil
     ) throws {
         stderrURL = folder.appending(path: "daemon-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        CommandRunner.prepare(process, ["daemon", "--config", config] + extraArguments, umask: umask)
+        CommandRunner.prepare(process, ["daemon", "--config", config] + extraArguments, umask: umask, host: host)
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notifySocket
         environment["WATCHDOG_USEC"] = watchdogMicroseconds.map(String.init)
