@@ -68,7 +68,7 @@ public struct AgencyPlan: Sendable {
             transfer.caFile = settings.caFileURL?.path
             transfer.pinnedPublicKey = settings.tlsPinnedPublicKey
             transfer.clientCertificate = settings.clientCertificate.flatMap { identities[$0] }.map {
-                ClientCertificate(chainPEM: $0.chainPEM, keyPEM: $0.keyPEM)
+                ClientCertificate(chainPEM: $0.chainPEM, keyPEM: $0.keyPEM, notAfter: $0.notAfter)
             }
             for dataset in settings.pull.sorted() {
                 let rules = configuration.mergeRules(for: dataset)

@@ -32,6 +32,16 @@ public struct UnixTime: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var description: String { "\(milliseconds) ms since the Unix epoch" }
 
+    /// The whole second in UTC as `YYYY-MM-DDTHH:MM:SSZ`, for messages to operators.
+    public var iso8601: String {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return description }
+        func twoDigits(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(twoDigits(parts.tm_mon + 1))-\(twoDigits(parts.tm_mday))"
+            + "T\(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec))Z"
+    }
+
     public static func < (lhs: UnixTime, rhs: UnixTime) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// `time` moved on by `duration`, saturated at the ends of the range.

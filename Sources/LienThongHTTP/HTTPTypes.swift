@@ -1,3 +1,5 @@
+public import LienThongCore
+
 /// One GET request and how its transfer may go.
 public struct HTTPRequest: Sendable {
     public var url: String
@@ -38,10 +40,13 @@ public struct TransferOptions: Sendable {
 public struct ClientCertificate: Sendable, CustomStringConvertible {
     public let chainPEM: [UInt8]
     public let keyPEM: [UInt8]
+    /// When the first certificate of the chain stops being valid: a transfer after it is not attempted.
+    public let notAfter: UnixTime?
 
-    public init(chainPEM: [UInt8], keyPEM: [UInt8]) {
+    public init(chainPEM: [UInt8], keyPEM: [UInt8], notAfter: UnixTime? = nil) {
         self.chainPEM = chainPEM
         self.keyPEM = keyPEM
+        self.notAfter = notAfter
     }
 
     /// Never the key.

@@ -333,6 +333,14 @@ public struct FeedPuller: Sendable {
         var limit = pageLimit
         var response: HTTPResponse
         var now: UnixTime
+        // A server that requires client certificates refuses an expired one with a bare 400: say why here.
+        if let notAfter = feed.transfer.clientCertificate?.notAfter, clock.now > notAfter {
+            metrics.rejected(.page, reason: "transfer client certificate expired", peer: feed.peer)
+            throw PullError(
+                peer: feed.peer, dataset: feed.dataset, .transfer,
+                "our client certificate for \(feed.peer) expired at \(notAfter.iso8601); renew it (client_certificate, client_key)"
+            )
+        }
         while true {
             let path = feedPath(feed, after: after, limit: limit)
             now = clock.now
@@ -404,8 +412,20 @@ public struct FeedPuller: Sendable {
         metrics.rejected(.page, reason: "status \(response.status)", peer: feed.peer)
         return PullError(
             peer: feed.peer, dataset: feed.dataset, .status, status: response.status, retryAfter: retryAfter,
-            "publisher answered \(response.status)\(code.map { " (\($0.debugDescription))" } ?? "")"
+            "publisher answered \(response.status)\(code.map { " (\($0.debugDescription))" } ?? "")\(Self.clientCertificateHint(feed, response))"
         )
+    }
+
+    /// What a bare 400 over https most likely means: lienthong's publisher answers 400 with an error code, but a
+    /// TLS server in front of it that requires client certificates (DEPLOY.md) answers 400 without one when
+    /// the certificate is missing or not accepted.
+    private static func clientCertificateHint(_ feed: PulledFeed, _ response: HTTPResponse) -> String {
+        guard response.status == 400, feed.baseURL.scheme?.lowercased() == "https",
+            (try? JSONValue(parsing: response.body))?["error"] == nil
+        else { return "" }
+        return feed.transfer.clientCertificate == nil
+            ? "; its TLS server may require a client certificate, and none is configured for this peer (client_certificate, client_key)"
+            : "; its TLS server may have refused our client certificate (from a CA it does not trust, or revoked)"
     }
 
     private func local<Result>(_ feed: PulledFeed, _ body: () async throws -> Result) async throws(PullError) -> Result {

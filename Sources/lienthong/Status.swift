@@ -64,13 +64,26 @@ struct StatusReport {
         self.datasets = datasets.sorted { $0.key < $1.key }.map { name, settings in (name, "\(settings.policy)", open[name] ?? 0) }
     }
 
+    /// A stored error without what the row already says (its peer and dataset) and without the request's URL,
+    /// so that the reason fits the column; `--json` has the whole text.
+    static func reason(of text: String, feed: FeedKey) -> String {
+        var reason = Substring(text)
+        let prefix = "\(feed.peer) \(feed.dataset): "
+        if reason.hasPrefix(prefix) { reason = reason.dropFirst(prefix.count) }
+        if reason.hasPrefix("GET "), let end = reason.range(of: ": ") { reason = reason[end.upperBound...] }
+        return String(reason)
+    }
+
     func text(now: Int64) -> String {
         let header = ["peer", "dataset", "cursor", "head", "lag", "last success", "last error", "backoff"]
         let rows = feeds.map { feed -> [String] in
             let position = feed.cursor?.position ?? 0
             let head = feed.cursor?.head ?? 0
             let error = feed.pull.flatMap { pull in
-                pull.lastError.map { "\(Self.time(pull.lastErrorAt)) \($0.count > 90 ? $0.prefix(89) + "…" : $0)" }
+                pull.lastError.map { text in
+                    let reason = Self.reason(of: text, feed: feed.key)
+                    return "\(Self.time(pull.lastErrorAt)) \(reason.count > 110 ? reason.prefix(109) + "…" : reason)"
+                }
             }
             return [
                 feed.key.peer.rawValue, feed.key.dataset.rawValue, String(position), String(head), String(max(0, head - position)),

@@ -10,6 +10,13 @@ struct UnixTimeTests {
         #expect(UnixTime(milliseconds: milliseconds).seconds == seconds)
     }
 
+    @Test("iso8601 is the whole second in UTC", arguments: [
+        (Int64(0), "1970-01-01T00:00:00Z"), (1_796_473_196_999, "2026-12-05T12:19:56Z"), (-1, "1969-12-31T23:59:59Z"),
+    ])
+    func iso8601(milliseconds: Int64, text: String) {
+        #expect(UnixTime(milliseconds: milliseconds).iso8601 == text)
+    }
+
     @Test("init(seconds:) multiplies, or saturates")
     func fromSeconds() {
         #expect(UnixTime(seconds: 1_790_000_000).milliseconds == 1_790_000_000_000)

@@ -5,7 +5,7 @@ import LienThongTestSupport
 import Testing
 
 /// libcurl against `openssl s_server` on loopback: a real TLS server that asks for client certificates.
-@Suite("Mutual TLS and the TLS floor")
+@Suite("Mutual TLS against openssl s_server")
 struct ClientCertificateTests {
     let client = runningForTheProcess(try! HTTPClient())
 
@@ -53,20 +53,6 @@ struct ClientCertificateTests {
                     // TLS 1.3 sends the server's refusal after the handshake: libcurl may see it as a failed read.
                     #expect(error.reason == .tls || error.reason == .connectionLost, "\(error)")
                 }
-            }
-        }
-    }
-
-    @Test("a server offering only TLS 1.1 is refused: TLS 1.2 is the floor")
-    func tlsFloor() async throws {
-        let pki = try await TestPKI()
-        try await withServer(pki, ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]) { port in
-            let request = HTTPRequest(url: "https://localhost:\(port)/", options: try options(pki, presenting: nil))
-            do {
-                _ = try await client.get(request)
-                Issue.record("a TLS 1.1 server was answered")
-            } catch let error as HTTPError {
-                #expect(error.reason == .tls, "\(error)")
             }
         }
     }

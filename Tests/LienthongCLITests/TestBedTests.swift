@@ -55,6 +55,7 @@ struct TestBedError: Error, CustomStringConvertible {
     let description: String
 }
 
+/// One bed at a time: the suites below share the namespaces' names.
 @Suite("The test bed: three hosts, nginx with mutual TLS", .serialized, .enabled(if: TestBed.runs, "\(TestBed.missing ?? "")"))
 struct TestBedTests {
     @Test("three daemons pull each other through nginx over mutual TLS, with ca_file and tls_pin, and the stores converge")
@@ -86,6 +87,170 @@ struct TestBedTests {
                 let pulls = log.split(separator: "\n").filter { $0.contains("GET /v1/feeds/dan-cu") && $0.contains("\" 200 ") }
                 #expect(pulls.count >= 2, "\(agency): \(log.prefix(2000))")
             }
+        }
+    }
+}
+
+/// One thing broken between bo-y-te and bo-cong-an, and the reason bo-y-te's `sync` and `status` must give.
+struct BrokenLink: Sendable, CustomTestStringConvertible {
+    let name: String
+    /// Breaks it, given the bed's folder.
+    let breakIt: @Sendable (URL) async throws -> Void
+    /// What bo-y-te's failure line for bo-cong-an says.
+    let reason: String
+    /// Environment for the sync: a permissive system TLS policy, so that only lienthong's own floor refuses.
+    var environment: [String] = []
+
+    var testDescription: String { name }
+}
+
+extension TestBed {
+    /// bo-y-te's configuration file.
+    static func configuration(_ folder: URL) -> URL { folder.appending(path: "bo-y-te/lienthong.yaml") }
+
+    /// Replaces `old` by `new` in bo-y-te's settings for bo-cong-an (or in the whole file, `peerOnly` false).
+    static func editConfiguration(_ folder: URL, _ old: String, _ new: String, peerOnly: Bool = true) throws {
+        let url = configuration(folder)
+        var text = try String(contentsOf: url, encoding: .utf8)
+        if peerOnly {
+            let start = try #require(text.range(of: "  bo-cong-an:\n"))
+            let end = try #require(text.range(of: "  ubnd-ha-noi:\n"))
+            let block = text[start.upperBound..<end.lowerBound]
+            try #require(block.contains(old), "no \(old) for bo-cong-an")
+            text.replaceSubrange(start.upperBound..<end.lowerBound, with: block.replacingOccurrences(of: old, with: new))
+        } else {
+            try #require(text.contains(old), "no \(old)")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        try Data(text.utf8).write(to: url)
+    }
+
+    /// Gives bo-y-te's settings for bo-cong-an a client certificate pair of their own.
+    static func presentToBoCongAn(_ folder: URL, certificate name: String) throws {
+        let pki = folder.appending(path: "pki").path
+        try editConfiguration(folder, "    pull: [dan-cu]\n", "    pull: [dan-cu]\n    client_certificate: \(pki)/\(name).pem\n    client_key: \(pki)/\(name).key\n")
+    }
+
+    static func bed(_ arguments: [String]) async throws {
+        let outcome = try await runChild(script.path, arguments)
+        try #require(outcome.status == 0, "testbed/bed \(arguments.joined(separator: " ")): \(outcome.standardError)")
+    }
+
+    /// Changes one line of bo-cong-an's nginx server block and reloads it.
+    static func editServerBlock(_ folder: URL, _ old: String, _ new: String) async throws {
+        let url = folder.appending(path: "bo-cong-an/nginx/nginx.conf")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        try #require(text.contains(old))
+        try Data(text.replacingOccurrences(of: old, with: new).utf8).write(to: url)
+        try await bed(["reload", folder.path, "bo-cong-an"])
+    }
+
+    /// `lienthong sync` on bo-y-te's host, with `environment` added.
+    static func sync(_ folder: URL, environment: [String] = []) async throws -> ChildOutcome {
+        try await runChild("/usr/bin/env", environment + [
+            "/usr/sbin/ip", "netns", "exec", host("bo-y-te"), CommandRunner.binary.path, "sync", "--config", configuration(folder).path,
+        ])
+    }
+}
+
+extension TestBedTests {
+    @Suite("Each broken link is refused with its own reason while the other peer completes")
+    struct Refusals {
+        static let links: [BrokenLink] = [
+            BrokenLink(name: "a server certificate from an unknown CA", breakIt: { folder in
+                try TestBed.editConfiguration(folder, "pki/root-ca.pem", "pki/agencies-ca.pem")
+            }, reason: "TLS: SSL certificate problem: unable to get local issuer certificate"),
+            BrokenLink(name: "a wrong tls_pin", breakIt: { folder in
+                try TestBed.editConfiguration(folder, "tls_pin: \"sha256//", "tls_pin: \"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\" # ")
+            }, reason: "TLS: SSL: public key does not match pinned public key"),
+            BrokenLink(name: "an expired server certificate", breakIt: { folder in
+                try await TestBed.bed(["cert", folder.path, "bo-cong-an.lienthong.test", "intermediate-ca", "server", "-5"])
+                try await TestBed.bed(["reload", folder.path, "bo-cong-an"])
+            }, reason: "TLS: SSL certificate problem: certificate has expired"),
+            BrokenLink(name: "a name mismatch", breakIt: { folder in
+                try TestBed.editConfiguration(folder, "https://bo-cong-an.lienthong.test", "https://10.77.0.11")
+            }, reason: "TLS: SSL: no alternative certificate subject name matches target host name '10.77.0.11'"),
+            BrokenLink(name: "a server offering only TLS 1.1", breakIt: { folder in
+                try await TestBed.editServerBlock(folder, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;")
+            }, reason: "alert protocol version", environment: ["OPENSSL_CONF=\(TestBed.permissiveOpenSSLConfiguration.path)"]),
+            BrokenLink(name: "no client certificate", breakIt: { folder in
+                let pki = folder.appending(path: "pki").path
+                try TestBed.editConfiguration(
+                    folder, "client_certificate: \(pki)/bo-y-te-client.pem\nclient_key: \(pki)/bo-y-te-client.key\n", "", peerOnly: false
+                )
+                try TestBed.editConfiguration(
+                    folder, "  ubnd-ha-noi:\n", "  ubnd-ha-noi:\n    client_certificate: \(pki)/bo-y-te-client.pem\n    client_key: \(pki)/bo-y-te-client.key\n",
+                    peerOnly: false
+                )
+            }, reason: "publisher answered 400; its TLS server may require a client certificate, and none is configured for this peer"),
+            BrokenLink(name: "an expired client certificate", breakIt: { folder in
+                try await TestBed.bed(["cert", folder.path, "expired-client", "agencies-ca", "client", "-5"])
+                try TestBed.presentToBoCongAn(folder, certificate: "expired-client")
+            }, reason: "our client certificate for bo-cong-an expired at"),
+            BrokenLink(name: "a client certificate from a CA the server does not trust", breakIt: { folder in
+                try await TestBed.bed(["cert", folder.path, "stranger-client", "intermediate-ca", "client", "30"])
+                try TestBed.presentToBoCongAn(folder, certificate: "stranger-client")
+            }, reason: "publisher answered 400; its TLS server may have refused our client certificate"),
+        ]
+
+        @Test("refused with its reason in sync's failure line and in status; ubnd-ha-noi completes", arguments: links)
+        func refused(link: BrokenLink) async throws {
+            try await TestBed.withBed { folder in
+                let daemons = try ["bo-cong-an", "ubnd-ha-noi"].map { agency in
+                    let line = #"{"id":"\#(agency)-1","data":{"ho_ten":"Công dân"}}"# + "\n"
+                    let input = folder.appending(path: "\(agency)/edits.jsonl")
+                    try Data(line.utf8).write(to: input)
+                    try CommandRunner.run(["put", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--dataset", "dan-cu", input.path])
+                    return try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
+                }
+                defer { daemons.forEach { $0.send(SIGKILL) } }
+                // Before breaking anything the link works: the reason below is the broken thing's, not the bed's.
+                let healthy = try await TestBed.syncWhenPublishersAnswer(folder)
+                try #require(healthy.status == 0, "\(healthy.standardError)")
+                try await link.breakIt(folder)
+                let outcome = try await TestBed.sync(folder, environment: link.environment)
+                #expect(outcome.status == 3, "\(outcome.standardError)")
+                let failure = outcome.standardError.split(separator: "\n").first { $0.hasPrefix("lienthong: bo-cong-an dan-cu: ") } ?? ""
+                #expect(failure.contains(link.reason), "\(outcome.standardError)")
+                let rows = outcome.standardOutputText.split(separator: "\n")
+                #expect(rows.contains { $0.hasPrefix("ubnd-ha-noi") && $0.hasSuffix(" ok") }, "\(outcome.standardOutputText)")
+                #expect(rows.contains { $0.hasPrefix("bo-cong-an") && $0.contains("failed") }, "\(outcome.standardOutputText)")
+                let status = try CommandRunner.run(["status", "--config", TestBed.configuration(folder).path])
+                let row = status.stdoutText.split(separator: "\n").first { $0.hasPrefix("bo-cong-an") } ?? ""
+                #expect(row.contains(link.reason.prefix(60)), "\(status.stdoutText)")
+            }
+        }
+
+        @Test("plain http to a host that is not loopback is refused by the configuration, before any transfer")
+        func plainHTTP() async throws {
+            try await TestBed.withBed { folder in
+                try TestBed.editConfiguration(folder, "https://bo-cong-an.lienthong.test", "http://bo-cong-an.lienthong.test")
+                let outcome = try await TestBed.sync(folder)
+                #expect(outcome.status == 2, "\(outcome.standardError)")
+                #expect(outcome.standardError.contains("peers.bo-cong-an.url"), "\(outcome.standardError)")
+                #expect(outcome.standardError.contains("must use https"), "\(outcome.standardError)")
+            }
+        }
+    }
+}
+
+extension TestBed {
+    /// A system TLS policy that allows TLS 1.0 and every cipher: with it only lienthong's own floor refuses an
+    /// old server (Debian's policy refuses it too, which would hide a missing floor).
+    static let permissiveOpenSSLConfiguration: URL = {
+        let url = FileManager.default.temporaryDirectory.appending(path: "lienthong-permissive-openssl.cnf")
+        let text = "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = permissive\n[permissive]\nMinProtocol = TLSv1\nCipherString = DEFAULT@SECLEVEL=0\n"
+        try? Data(text.utf8).write(to: url)
+        return url
+    }()
+
+    /// `sync` from bo-y-te, repeated until the publishers it pulls have started (at most 30 s).
+    static func syncWhenPublishersAnswer(_ folder: URL) async throws -> ChildOutcome {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let outcome = try await sync(folder)
+            if outcome.status == 0 || ContinuousClock.now > deadline { return outcome }
+            try await Task.sleep(for: .milliseconds(300))
         }
     }
 }
