@@ -61,24 +61,12 @@ struct TestBedTests {
     @Test("three daemons pull each other through nginx over mutual TLS, with ca_file and tls_pin, and the stores converge")
     func convergeOverMutualTLS() async throws {
         try await TestBed.withBed { folder in
-            for agency in TestBed.agencies {
-                let lines = (1...100).map { #"{"id":"\#(agency)-\#($0)","data":{"ho_ten":"Công dân \#($0)","noi_cap":"\#(agency)"}}"# }
-                let input = folder.appending(path: "\(agency)/edits.jsonl")
-                try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
-                let put = try CommandRunner.run(["put", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--dataset", "dan-cu", input.path])
-                #expect(put.status == 0, "\(put.stderr)")
-            }
+            for agency in TestBed.agencies { try TestBed.put(folder, agency, from: 1, count: 100) }
             let daemons = try TestBed.agencies.map { agency in
                 try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
             }
             defer { daemons.forEach { $0.send(SIGKILL) } }
-            let deadline = ContinuousClock.now + .seconds(60)
-            var exports: [[String]] = []
-            while ContinuousClock.now < deadline {
-                exports = try TestBed.agencies.map { try TestBed.export(folder, $0) }
-                if exports.allSatisfy({ $0.count == 300 }), Set(exports).count == 1 { break }
-                try await Task.sleep(for: .milliseconds(500))
-            }
+            let exports = try await TestBed.converged(folder, records: 300)
             #expect(exports.map(\.count) == [300, 300, 300], "\(daemons.map(\.log))")
             #expect(Set(exports).count == 1)
             // Every page crossed nginx over TLS: each publisher's access log shows the other two pulling.
@@ -87,6 +75,44 @@ struct TestBedTests {
                 let pulls = log.split(separator: "\n").filter { $0.contains("GET /v1/feeds/dan-cu") && $0.contains("\" 200 ") }
                 #expect(pulls.count >= 2, "\(agency): \(log.prefix(2000))")
             }
+        }
+    }
+
+    @Test("certificate rotation: a server's and a client's certificate replaced (new keys, same CA) with nginx reload and SIGHUP; pulls go on")
+    func rotation() async throws {
+        try await TestBed.withBed { folder in
+            for agency in TestBed.agencies { try TestBed.put(folder, agency, from: 1, count: 20) }
+            let daemons = try TestBed.agencies.map { agency in
+                try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
+            }
+            defer { daemons.forEach { $0.send(SIGKILL) } }
+            #expect(try await TestBed.converged(folder, records: 60).map(\.count) == [60, 60, 60])
+            let server = "bo-cong-an.lienthong.test"
+            let oldPin = try await TestBed.pin(folder, key: server)
+            // New key pairs, the same CAs. nginx keeps serving the old certificate until it is reloaded.
+            try await TestBed.bed(["cert", folder.path, server, "intermediate-ca", "server", "30"])
+            try await TestBed.bed(["cert", folder.path, "bo-y-te-client", "agencies-ca", "client", "30"])
+            let newPin = try await TestBed.pin(folder, key: server)
+            #expect(newPin != oldPin)
+            // The peers pin both keys first, as DEPLOY.md says; then the server switches.
+            for (index, agency) in TestBed.agencies.enumerated() where agency != "bo-cong-an" {
+                let url = folder.appending(path: "\(agency)/lienthong.yaml")
+                let text = try String(contentsOf: url, encoding: .utf8)
+                try #require(text.contains(oldPin))
+                try Data(text.replacingOccurrences(of: "\"\(oldPin)\"", with: "\"\(oldPin);\(newPin)\"").utf8).write(to: url)
+                daemons[index].send(SIGHUP)
+            }
+            try await TestBed.bed(["reload", folder.path, "bo-cong-an"])
+            try TestBed.put(folder, "bo-cong-an", from: 21, count: 10)
+            try TestBed.put(folder, "bo-y-te", from: 21, count: 10)
+            #expect(try await TestBed.converged(folder, records: 80).map(\.count) == [80, 80, 80], "\(daemons.map(\.log))")
+            // bo-y-te presented its new certificate after the reload: bo-cong-an's nginx logged its serial.
+            let newSerial = try await TestBed.serial(folder, "bo-y-te-client")
+            let log = try String(contentsOf: folder.appending(path: "bo-cong-an/nginx/access.log"), encoding: .utf8)
+            #expect(log.split(separator: "\n").contains { $0.hasSuffix("client=\(newSerial)") && $0.contains("\" 200 ") }, "\(newSerial)")
+            // No daemon restarted: each reloaded in place.
+            #expect(daemons.allSatisfy { $0.process.isRunning })
+            #expect(daemons[1].log.contains("configuration reloaded"))
         }
     }
 }
@@ -235,6 +261,38 @@ extension TestBedTests {
 }
 
 extension TestBed {
+    /// Every agency's export once all hold `records` records and agree (or after 60 s, as they are).
+    static func converged(_ folder: URL, records: Int) async throws -> [[String]] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let exports = try agencies.map { try export(folder, $0) }
+            if exports.allSatisfy({ $0.count == records }) && Set(exports).count == 1 || ContinuousClock.now > deadline { return exports }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+    }
+
+    /// Makes `count` local edits at `agency`, ids `agency-first`…
+    static func put(_ folder: URL, _ agency: String, from first: Int, count: Int) throws {
+        let lines = (first..<(first + count)).map { #"{"id":"\#(agency)-\#($0)","data":{"ho_ten":"Công dân \#($0)","noi_cap":"\#(agency)"}}"# }
+        let input = folder.appending(path: "\(agency)/edits-\(first).jsonl")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+        let put = try CommandRunner.run(["put", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--dataset", "dan-cu", input.path])
+        try #require(put.status == 0, "\(put.stderr)")
+    }
+
+    /// The serial of a certificate in the bed's PKI, as nginx logs `$ssl_client_serial`.
+    static func serial(_ folder: URL, _ name: String) async throws -> String {
+        let outcome = try await runChild("/usr/bin/openssl", ["x509", "-noout", "-serial", "-in", folder.appending(path: "pki/\(name).pem").path])
+        return String(outcome.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst("serial=".count))
+    }
+
+    /// The pin of a key in the bed's PKI, as `tls_pin` takes it.
+    static func pin(_ folder: URL, key name: String) async throws -> String {
+        let key = folder.appending(path: "pki/\(name).key").path
+        let outcome = try await runChild("/bin/sh", ["-c", "openssl pkey -in \"$0\" -pubout -outform DER | openssl dgst -sha256 -binary | base64", key])
+        return "sha256//" + outcome.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// A system TLS policy that allows TLS 1.0 and every cipher: with it only lienthong's own floor refuses an
     /// old server (Debian's policy refuses it too, which would hide a missing floor).
     static let permissiveOpenSSLConfiguration: URL = {
