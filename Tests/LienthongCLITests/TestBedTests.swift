@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import LienThongCore
 import LienThongTestSupport
 import Testing
 
@@ -14,6 +16,7 @@ enum TestBed {
         if getuid() != 0 { return "the test bed needs root (network namespaces, nginx on port 443)" }
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") { return "the test bed needs nginx (apt-get install -y nginx)" }
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") { return "the test bed needs iproute2" }
+        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") { return "the test bed needs nftables" }
         return nil
     }()
 
@@ -113,6 +116,57 @@ struct TestBedTests {
             // No daemon restarted: each reloaded in place.
             #expect(daemons.allSatisfy { $0.process.isRunning })
             #expect(daemons[1].log.contains("configuration reloaded"))
+        }
+    }
+
+    @Test("faults: 5 % loss on one link, nginx workers killed mid-body, a 30 s partition during an initial sync of 50,000 records with kill -9 of a daemon; after healing the stores converge, each page applied once")
+    func faults() async throws {
+        try await TestBed.withBed { folder in
+            try TestBed.put(folder, "bo-cong-an", from: 1, count: 50_000)
+            try TestBed.put(folder, "bo-y-te", from: 1, count: 10)
+            try TestBed.put(folder, "ubnd-ha-noi", from: 1, count: 10)
+            // This kernel has no netem (CONFIG_NET_SCH_NETEM): loss comes from nftables, and no delay is added.
+            try await TestBed.bed(["loss", "ubnd-ha-noi", "5"])
+            var daemons = try TestBed.agencies.map { agency in
+                try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
+            }
+            defer { daemons.forEach { $0.send(SIGKILL) } }
+            // Mid-sync: bo-cong-an's nginx workers die with bodies in flight (the master starts new ones).
+            try await TestBed.waitForRecords(folder, "bo-y-te", atLeast: 2_000)
+            let killed = try await runChild("/usr/bin/pkill", ["-KILL", "-f", "nginx: worker process"])
+            #expect(killed.status == 0)
+            // Then bo-cong-an is cut off for 30 s while bo-y-te and ubnd-ha-noi are still behind it.
+            try await TestBed.waitForRecords(folder, "bo-y-te", atLeast: 10_000)
+            try await TestBed.bed(["partition", "bo-cong-an"])
+            try await Task.sleep(for: .seconds(5))
+            daemons[1].send(SIGKILL)
+            _ = try await daemons[1].waitForExit(.seconds(10))
+            try await Task.sleep(for: .seconds(5))
+            daemons[1] = try DaemonProcess(config: TestBed.configuration(folder).path, folder: folder, host: TestBed.host("bo-y-te"))
+            try await Task.sleep(for: .seconds(20))
+            let partitioned = try TestBed.export(folder, "bo-y-te").count
+            #expect(partitioned < 50_020, "bo-y-te finished during the partition: the fault came too late to test anything")
+            try await TestBed.bed(["heal", "bo-cong-an"])
+            let healed = ContinuousClock.now
+            let exports = try await TestBed.converged(folder, records: 50_020, within: .seconds(240))
+            let converged = ContinuousClock.now - healed
+            #expect(exports.map(\.count) == [50_020, 50_020, 50_020], "\(daemons.map { $0.log.suffix(3000) })")
+            #expect(Set(exports).count == 1)
+            print("test bed: converged \(converged) after the partition healed; bo-y-te held \(partitioned) records during it")
+            for agency in ["bo-y-te", "ubnd-ha-noi"] {
+                let pages = try TestBed.appliedPages(folder, agency, from: "bo-cong-an")
+                // Each page's `after` is the `last` of the one before: none applied twice, none skipped.
+                #expect(zip(pages, pages.dropFirst()).allSatisfy { $0.last == $1.after }, "\(agency)")
+                #expect(pages.first?.after == 0 && pages.last?.cursor == 50_000, "\(agency)")
+                #expect(pages.reduce(0) { $0 + $1.applied } == 50_000, "\(agency)")
+            }
+            // Every feed is pulling again: no failures left, so no backoff at all (and none is ever above 300 s).
+            try await Task.sleep(for: .seconds(3))
+            for agency in TestBed.agencies {
+                let status = try CommandRunner.run(["status", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--json"])
+                let feeds = try #require(try JSONValue(parsing: Array(status.stdout))["feeds"]?.arrayValue)
+                #expect(feeds.allSatisfy { $0["consecutive_failures"] == .integer(0) }, "\(agency): \(status.stdoutText)")
+            }
         }
     }
 }
@@ -261,13 +315,41 @@ extension TestBedTests {
 }
 
 extension TestBed {
-    /// Every agency's export once all hold `records` records and agree (or after 60 s, as they are).
-    static func converged(_ folder: URL, records: Int) async throws -> [[String]] {
-        let deadline = ContinuousClock.now + .seconds(60)
+    /// Every agency's export once all hold `records` records and agree (or after `within`, as they are).
+    static func converged(_ folder: URL, records: Int, within: Duration = .seconds(60)) async throws -> [[String]] {
+        let deadline = ContinuousClock.now + within
         while true {
             let exports = try agencies.map { try export(folder, $0) }
             if exports.allSatisfy({ $0.count == records }) && Set(exports).count == 1 || ContinuousClock.now > deadline { return exports }
             try await Task.sleep(for: .milliseconds(300))
+        }
+    }
+
+    /// Waits until `agency` holds at least `count` records (at most 120 s).
+    static func waitForRecords(_ folder: URL, _ agency: String, atLeast count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try export(folder, agency).count < count {
+            try #require(ContinuousClock.now < deadline, "\(agency) did not reach \(count) records")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// The pages `agency` applied from `peer`, from its audit log, in order.
+    static func appliedPages(_ folder: URL, _ agency: String, from peer: String) throws -> [(after: Int64, last: Int64, applied: Int64, cursor: Int64)] {
+        let store = try DatabaseQueue(path: folder.appending(path: "\(agency)/store.sqlite").path, configuration: {
+            var configuration = Configuration()
+            configuration.readonly = true
+            return configuration
+        }())
+        return try store.read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE event = 'page applied' AND peer = ? ORDER BY seq", arguments: [peer])
+                .compactMap { text in
+                    let detail = try JSONValue(parsing: Array(text.utf8))
+                    guard let after = detail["after"]?.int64Value, let last = detail["last"]?.int64Value,
+                        let applied = detail["applied"]?.int64Value, let cursor = detail["cursor"]?.int64Value, last > after
+                    else { return nil }
+                    return (after, last, applied, cursor)
+                }
         }
     }
 
