@@ -291,7 +291,13 @@ public struct FeedPuller: Sendable {
                 }
             }
         }
-        return try result.get()
+        switch result {
+        case .success(let summary): return summary
+        case .failure(var error):
+            // The pages applied before the failure stay applied: the error says how far the pull got.
+            error.progress = summary
+            throw error
+        }
     }
 
     /// How many transfers of one feed run at once ahead of the page being applied (within the

@@ -24,6 +24,8 @@ public struct PullError: Error, CustomStringConvertible {
     /// The status of a refused request, or nil.
     public let status: Int?
     public let description: String
+    /// What the pull applied before it failed (those pages stay applied), when it got that far.
+    public internal(set) var progress = PullSummary()
 
     init(peer: AgencyID, dataset: DatasetName, _ reason: Reason, status: Int? = nil, retryAfter: Duration? = nil, _ detail: String) {
         self.peer = peer

@@ -51,6 +51,7 @@ extension FeedPuller {
                 return RetriedPull(feed: feed, summary: total, elapsed: ContinuousClock.now - start, error: nil)
             }
             lastError = result.failure
+            if let progress = result.failure?.progress { total.add(progress) }
             total.unchanged = false
             // No further attempt when none is due, or when the wait is cancelled.
             guard let delay, (try? await clock.sleep(until: clock.now + delay)) != nil else { break }

@@ -299,3 +299,31 @@ struct TransactionBoundsTests {
         #expect(try await pullerStore.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 120)
     }
 }
+
+@Suite("A retried pull counts every page it applied")
+struct RetriedPullCountTests {
+    @Test("pages applied before a 429 count in the total: 20 records in pages of 2 through a limit of 3 requests at once, then 2 a second")
+    func countsPagesBeforeFailure() async throws {
+        let publisherStore = try TemporaryStore()
+        try await publisherStore.store.write { transaction in
+            for index in 1...20 {
+                try transaction.edit(dataset: danCu, id: "cd-\(index)", agency: boCongAn, deleted: false,
+                                     data: .object(["ho_ten": .string("Công dân \(index)")]), policy: .lww)
+            }
+        }
+        let pullerStore = try TemporaryStore()
+        let puller = FeedPuller(agency: boYTe, client: testClient, store: pullerStore.store, tokens: boYTeSigner, clockSkewSeconds: 300, pageLimit: 2)
+        let publisher = Publisher(
+            settings: publisherSettings(rateLimit: PublisherRateLimit(requestsPerSecond: 2, burst: 3)), store: publisherStore.store, logger: quietLogger
+        )
+        let pulled = try await publisher.serving { port in
+            await puller.pullRetrying(
+                pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey), store: pullerStore.store, attempts: 20,
+                backoff: Backoff(base: .milliseconds(50), cap: .seconds(5))
+            )
+        }
+        #expect(pulled.error == nil, "\(String(describing: pulled.error))")
+        #expect(pulled.summary.cursor == 20)
+        #expect(pulled.summary.pages == 10 && pulled.summary.applied == 20, "\(pulled.summary)")
+    }
+}
