@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "LienThongAgency", targets: ["LienThongAgency"]),
         .library(name: "LienThongDaemon", targets: ["LienThongDaemon"]),
         .library(name: "LienThongDemo", targets: ["LienThongDemo"]),
+        .library(name: "LienThongDoctor", targets: ["LienThongDoctor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -143,6 +144,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `lienthong doctor`: every part an agency depends on, checked in order, read-only.
+        .target(
+            name: "LienThongDoctor",
+            dependencies: ["LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongStore", "LienThongFeed", "LienThongHTTP"],
+            swiftSettings: strict
+        ),
         // Seeded randomness, simulated histories, a scripted loopback server, and the feed fixtures (keys,
         // agencies, pages, stores) the feed, publisher and poller tests share; for tests and benchmarks only.
         .target(
@@ -159,7 +166,7 @@ let package = Package(
             name: "lienthong",
             dependencies: [
                 "LienThongCore", "LienThongSigning", "LienThongHTTP", "LienThongConfig", "LienThongStore", "LienThongMerge", "LienThongFeed",
-                "LienThongPoller", "LienThongAgency", "LienThongDaemon", "LienThongDemo",
+                "LienThongPoller", "LienThongAgency", "LienThongDaemon", "LienThongDemo", "LienThongDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

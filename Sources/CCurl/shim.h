@@ -43,4 +43,8 @@ static inline CURLcode lienthong_curl_easy_getinfo_long(CURL *handle, CURLINFO i
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode lienthong_curl_easy_getinfo_certinfo(CURL *handle, struct curl_certinfo **value) {
+    return curl_easy_getinfo(handle, CURLINFO_CERTINFO, value);
+}
+
 #endif

@@ -122,3 +122,34 @@ public struct FixedClock: UnixClock {
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }
+
+extension UnixTime {
+    private static let monthAbbreviations = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// A moment in UTC from the parts that HTTP dates (`Sun, 06 Nov 1994 08:49:37 GMT`) and OpenSSL's
+    /// certificate dates (`Nov  6 08:49:37 1994 GMT`) are written with: the month as its English abbreviation,
+    /// the time as `HH:MM:SS`. Nil when a part is not one.
+    public init?(year: some StringProtocol, month: some StringProtocol, day: some StringProtocol, time: some StringProtocol) {
+        let clock = time.split(separator: ":")
+        guard let monthIndex = Self.monthAbbreviations.firstIndex(of: String(month)), clock.count == 3,
+            let year = Int32(year), (1970...9999).contains(year), let day = Int32(day), (1...31).contains(day),
+            let hour = Int32(clock[0]), (0...23).contains(hour), let minute = Int32(clock[1]), (0...59).contains(minute),
+            let second = Int32(clock[2]), (0...60).contains(second)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = Int32(monthIndex)
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        self.init(seconds: Int64(timegm(&parts)))
+    }
+
+    /// An HTTP date (RFC 9110 §5.6.7, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`), or nil.
+    public init?(httpDate text: String) {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT" else { return nil }
+        self.init(year: parts[3], month: parts[2], day: parts[1], time: parts[4])
+    }
+}

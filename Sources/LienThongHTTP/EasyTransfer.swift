@@ -1,4 +1,5 @@
 internal import CCurl
+import LienThongCore
 import Foundation
 
 /// The one owner of a libcurl easy handle and of everything libcurl borrows for it: the header list, the
@@ -72,6 +73,7 @@ final class EasyTransfer {
         if let pinned = options.pinnedPublicKey {
             codes.append(lienthong_curl_easy_setopt_string(handle, CURLOPT_PINNEDPUBLICKEY, pinned))
         }
+        if options.reportsServerCertificate { codes.append(lienthong_curl_easy_setopt_long(handle, CURLOPT_CERTINFO, 1)) }
         if let identity = options.clientCertificate {
             codes.append(identity.chainPEM.withUnsafeBytes { lienthong_curl_easy_setopt_blob(handle, CURLOPT_SSLCERT_BLOB, $0.baseAddress, $0.count) })
             codes.append(identity.keyPEM.withUnsafeBytes { lienthong_curl_easy_setopt_blob(handle, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count) })
@@ -105,7 +107,29 @@ final class EasyTransfer {
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        return .success(HTTPResponse(status: status, headers: headers, body: body))
+        return .success(HTTPResponse(status: status, headers: headers, body: body, serverCertificateNotAfter: serverCertificateNotAfter()))
+    }
+
+    /// The first certificate's "Expire date" from libcurl's certificate information (OpenSSL writes it as
+    /// `Dec  5 12:00:00 2027 GMT`), when it was asked for.
+    private func serverCertificateNotAfter() -> UnixTime? {
+        var information: UnsafeMutablePointer<curl_certinfo>?
+        guard lienthong_curl_easy_getinfo_certinfo(handle, &information) == CURLE_OK, let information,
+            information.pointee.num_of_certs > 0, var item = information.pointee.certinfo?[0]
+        else { return nil }
+        let prefix = "Expire date:"
+        while true {
+            if let data = item.pointee.data {
+                let line = String(cString: data)
+                if line.hasPrefix(prefix) {
+                    let parts = line.dropFirst(prefix.count).split(separator: " ")
+                    guard parts.count == 5, parts[4] == "GMT" else { return nil }
+                    return UnixTime(year: parts[3], month: parts[0], day: parts[1], time: parts[2])
+                }
+            }
+            guard let next = item.pointee.next else { return nil }
+            item = next
+        }
     }
 
     private func error(for code: CURLcode) -> HTTPError {

@@ -31,6 +31,9 @@ public struct TransferOptions: Sendable {
     public var maximumBodyBytes = 8_388_608
     /// A certificate chain and key to present when the server asks for one (mutual TLS).
     public var clientCertificate: ClientCertificate?
+    /// Whether to report when the server's certificate expires (``HTTPResponse/serverCertificateNotAfter``):
+    /// for `lienthong doctor`.
+    public var reportsServerCertificate = false
 
     public init() {}
 }
@@ -58,6 +61,16 @@ public struct HTTPResponse: Sendable {
     public let status: Int
     public let headers: [(name: String, value: String)]
     public let body: [UInt8]
+    /// When the server's own certificate expires, when asked for (``TransferOptions/reportsServerCertificate``)
+    /// over https.
+    public var serverCertificateNotAfter: UnixTime?
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], serverCertificateNotAfter: UnixTime? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.serverCertificateNotAfter = serverCertificateNotAfter
+    }
 
     /// The first value of the header `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {

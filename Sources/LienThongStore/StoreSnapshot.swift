@@ -169,3 +169,10 @@ public struct AuditEvent: Sendable {
     public let dataset: String?
     public let detail: String
 }
+
+extension StoreSnapshot {
+    /// SQLite's `PRAGMA quick_check`: nothing when the file is sound, else what is wrong (at most ten lines).
+    public func quickCheckProblems() throws -> [String] {
+        try String.fetchAll(db, sql: "PRAGMA quick_check(10)").filter { $0 != "ok" }
+    }
+}

@@ -17,6 +17,15 @@ struct UnixTimeTests {
         #expect(UnixTime(milliseconds: milliseconds).iso8601 == text)
     }
 
+    @Test("HTTP dates and OpenSSL's certificate dates are read in UTC; anything else is nil")
+    func dates() {
+        #expect(UnixTime(httpDate: "Sun, 06 Nov 1994 08:49:37 GMT") == UnixTime(seconds: 784_111_777))
+        #expect(UnixTime(year: "1994", month: "Nov", day: "6", time: "08:49:37") == UnixTime(seconds: 784_111_777))
+        for bad in ["Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nox 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 8:49 GMT", ""] {
+            #expect(UnixTime(httpDate: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("init(seconds:) multiplies, or saturates")
     func fromSeconds() {
         #expect(UnixTime(seconds: 1_790_000_000).milliseconds == 1_790_000_000_000)

@@ -93,8 +93,8 @@ struct TestBedTests {
             let server = "bo-cong-an.lienthong.test"
             let oldPin = try await TestBed.pin(folder, key: server)
             // New key pairs, the same CAs. nginx keeps serving the old certificate until it is reloaded.
-            try await TestBed.bed(["cert", folder.path, server, "intermediate-ca", "server", "30"])
-            try await TestBed.bed(["cert", folder.path, "bo-y-te-client", "agencies-ca", "client", "30"])
+            try await TestBed.bed(["cert", folder.path, server, "intermediate-ca", "server", "90"])
+            try await TestBed.bed(["cert", folder.path, "bo-y-te-client", "agencies-ca", "client", "90"])
             let newPin = try await TestBed.pin(folder, key: server)
             #expect(newPin != oldPin)
             // The peers pin both keys first, as DEPLOY.md says; then the server switches.
@@ -391,6 +391,93 @@ extension TestBed {
             let outcome = try await sync(folder)
             if outcome.status == 0 || ContinuousClock.now > deadline { return outcome }
             try await Task.sleep(for: .milliseconds(300))
+        }
+    }
+}
+
+extension TestBedTests {
+    /// One thing broken for bo-y-te, and the doctor line that must name it.
+    struct DoctorRow: Sendable, CustomTestStringConvertible {
+        let name: String
+        /// Breaks it, given the bed's folder and the two publishers' daemons (bo-cong-an's first).
+        let breakIt: @Sendable (URL, [DaemonProcess]) async throws -> Void
+        /// The start of the line doctor must print for it.
+        let line: String
+
+        var testDescription: String { name }
+    }
+
+    @Suite("lienthong doctor on the bed: every check ok, then one broken thing per row")
+    struct DoctorTests {
+        static let rows: [DoctorRow] = [
+            DoctorRow(name: "nothing broken", breakIt: { _, _ in }, line: "ok    peer ubnd-ha-noi grants: granted: dan-cu"),
+            DoctorRow(name: "the signing key readable by others", breakIt: { folder, _ in
+                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: folder.appending(path: "bo-y-te/keys/bo-y-te.key.pem").path)
+            }, line: "fail  signing key: refusing the private key"),
+            DoctorRow(name: "an expired client certificate", breakIt: { folder, _ in
+                try await TestBed.bed(["cert", folder.path, "expired-client", "agencies-ca", "client", "-5"])
+                try TestBed.presentToBoCongAn(folder, certificate: "expired-client")
+            }, line: "fail  client certificate: "),
+            DoctorRow(name: "no client certificate for a peer that requires one", breakIt: { folder, _ in
+                let pki = folder.appending(path: "pki").path
+                try TestBed.editConfiguration(folder, "client_certificate: \(pki)/bo-y-te-client.pem\nclient_key: \(pki)/bo-y-te-client.key\n", "", peerOnly: false)
+            }, line: "fail  peer bo-cong-an client certificate: the server answered 400: it requires a client certificate"),
+            DoctorRow(name: "a name that does not resolve", breakIt: { folder, _ in
+                try TestBed.editConfiguration(folder, "https://bo-cong-an.lienthong.test", "https://khong-co.lienthong.test")
+            }, line: "fail  peer bo-cong-an DNS: khong-co.lienthong.test does not resolve"),
+            DoctorRow(name: "nothing listening", breakIt: { folder, _ in
+                try TestBed.editConfiguration(folder, "https://bo-cong-an.lienthong.test", "https://bo-cong-an.lienthong.test:8443")
+            }, line: "fail  peer bo-cong-an TCP: cannot connect to bo-cong-an.lienthong.test:8443"),
+            DoctorRow(name: "a wrong pin", breakIt: { folder, _ in
+                try TestBed.editConfiguration(folder, "tls_pin: \"sha256//", "tls_pin: \"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\" # ")
+            }, line: "fail  peer bo-cong-an TLS: the TLS handshake failed"),
+            DoctorRow(name: "a server certificate expiring in 10 days", breakIt: { folder, _ in
+                try await TestBed.bed(["cert", folder.path, "bo-cong-an.lienthong.test", "intermediate-ca", "server", "10"])
+                try await TestBed.bed(["reload", folder.path, "bo-cong-an"])
+                let pin = try await TestBed.pin(folder, key: "bo-cong-an.lienthong.test")
+                let text = try String(contentsOf: TestBed.configuration(folder), encoding: .utf8)
+                let old = try #require(text.split(separator: "\n").first { $0.contains("tls_pin") })
+                try TestBed.editConfiguration(folder, String(old), "    tls_pin: \"\(pin)\"")
+            }, line: "warn  peer bo-cong-an TLS: "),
+            DoctorRow(name: "the publisher behind nginx stopped", breakIt: { _, daemons in
+                daemons[0].send(SIGKILL)
+                _ = try await daemons[0].waitForExit(.seconds(10))
+            }, line: "fail  peer bo-cong-an health: /healthz answered 502"),
+            DoctorRow(name: "a pulled dataset not granted", breakIt: { folder, daemons in
+                let url = folder.appending(path: "bo-cong-an/lienthong.yaml")
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let start = try #require(text.range(of: "  bo-y-te:\n"))
+                let share = try #require(text.range(of: "    share: { dan-cu: {} }\n", range: start.upperBound..<text.endIndex))
+                try Data(text.replacingCharacters(in: share, with: "    share: {}\n").utf8).write(to: url)
+                daemons[0].send(SIGHUP)
+                try await Task.sleep(for: .seconds(1))
+            }, line: "fail  peer bo-cong-an grants: we pull dan-cu but it does not grant it to us"),
+        ]
+
+        @Test("doctor names the broken thing on its own line; exit 0 only when nothing fails", arguments: rows)
+        func doctor(row: DoctorRow) async throws {
+            try await TestBed.withBed { folder in
+                let daemons = try ["bo-cong-an", "ubnd-ha-noi"].map { agency in
+                    try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
+                }
+                defer { daemons.forEach { $0.send(SIGKILL) } }
+                _ = try await TestBed.syncWhenPublishersAnswer(folder)
+                try await row.breakIt(folder, daemons)
+                let outcome = try await runChild("/usr/sbin/ip", [
+                    "netns", "exec", TestBed.host("bo-y-te"), CommandRunner.binary.path, "doctor", "--config", TestBed.configuration(folder).path,
+                ])
+                let lines = outcome.standardOutputText.split(separator: "\n")
+                #expect(lines.contains { $0.hasPrefix(row.line) }, "\(outcome.standardOutputText)")
+                let failed = lines.contains { $0.hasPrefix("fail") }
+                #expect(outcome.status == (failed ? 1 : 0), "\(outcome.standardError)")
+                #expect(failed == row.line.hasPrefix("fail"), "\(outcome.standardOutputText)")
+                if row.name == "nothing broken" {
+                    #expect(!lines.contains { $0.hasPrefix("warn") }, "\(outcome.standardOutputText)")
+                    for check in ["DNS", "TCP", "TLS", "client certificate", "clock", "request token", "grants"] {
+                        #expect(lines.contains { $0.hasPrefix("ok    peer bo-cong-an \(check):") }, "\(check): \(outcome.standardOutputText)")
+                    }
+                }
+            }
         }
     }
 }
