@@ -116,6 +116,13 @@ struct TestBedTests {
             // No daemon restarted: each reloaded in place.
             #expect(daemons.allSatisfy { $0.process.isRunning })
             #expect(daemons[1].log.contains("configuration reloaded"))
+            // A bad certificate file on a reload is logged, and the pair in force stays: pulls go on.
+            try Data("not a certificate\n".utf8).write(to: folder.appending(path: "pki/bo-y-te-client.pem"))
+            daemons[1].send(SIGHUP)
+            try TestBed.put(folder, "bo-cong-an", from: 31, count: 5)
+            #expect(try await TestBed.converged(folder, records: 85).map(\.count) == [85, 85, 85], "\(daemons[1].log.suffix(3000))")
+            #expect(daemons[1].log.contains("configuration not reloaded"))
+            #expect(daemons[1].log.contains("bo-y-te-client.pem"))
         }
     }
 
