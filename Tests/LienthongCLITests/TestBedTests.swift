@@ -17,6 +17,7 @@ enum TestBed {
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") { return "the test bed needs nginx (apt-get install -y nginx)" }
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") { return "the test bed needs iproute2" }
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") { return "the test bed needs nftables" }
+        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/faketime") { return "the test bed needs faketime" }
         return nil
     }()
 
@@ -167,12 +168,22 @@ struct TestBedTests {
                 #expect(pages.first?.after == 0 && pages.last?.cursor == 50_000, "\(agency)")
                 #expect(pages.reduce(0) { $0 + $1.applied } == 50_000, "\(agency)")
             }
-            // Every feed is pulling again: no failures left, so no backoff at all (and none is ever above 300 s).
-            try await Task.sleep(for: .seconds(3))
+            // No feed is left in backoff longer than the daemon's cap (900 s), and each is soon pulling again.
+            let recovered = ContinuousClock.now + .seconds(90)
             for agency in TestBed.agencies {
-                let status = try CommandRunner.run(["status", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--json"])
-                let feeds = try #require(try JSONValue(parsing: Array(status.stdout))["feeds"]?.arrayValue)
-                #expect(feeds.allSatisfy { $0["consecutive_failures"] == .integer(0) }, "\(agency): \(status.stdoutText)")
+                while true {
+                    let status = try CommandRunner.run(["status", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--json"])
+                    let report = try JSONValue(parsing: Array(status.stdout))
+                    let feeds = try #require(report["feeds"]?.arrayValue)
+                    let generated = try #require(report["generated_at"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) })
+                    for feed in feeds {
+                        guard let next = feed["next_attempt_at"]?.stringValue.flatMap({ ISO8601DateFormatter().date(from: $0) }) else { continue }
+                        #expect(next.timeIntervalSince(generated) <= 900, "\(agency): \(status.stdoutText)")
+                    }
+                    if feeds.allSatisfy({ $0["consecutive_failures"] == .integer(0) }) { break }
+                    try #require(ContinuousClock.now < recovered, "\(agency) still failing: \(status.stdoutText)")
+                    try await Task.sleep(for: .seconds(1))
+                }
             }
         }
     }
@@ -415,6 +426,8 @@ extension TestBedTests {
         let breakIt: @Sendable (URL, [DaemonProcess]) async throws -> Void
         /// The start of the line doctor must print for it.
         let line: String
+        /// What doctor runs under, such as `faketime` to move its clock.
+        var wrapper: [String] = []
 
         var testDescription: String { name }
     }
@@ -464,6 +477,14 @@ extension TestBedTests {
                 daemons[0].send(SIGHUP)
                 try await Task.sleep(for: .seconds(1))
             }, line: "fail  peer bo-cong-an grants: we pull dan-cu but it does not grant it to us"),
+            DoctorRow(name: "our clock ten minutes ahead", breakIt: { _, _ in },
+                      line: "fail  peer bo-cong-an clock: its clock differs from ours by -600 s", wrapper: ["/usr/bin/faketime", "-f", "+600s"]),
+            DoctorRow(name: "a damaged store", breakIt: { folder, _ in
+                let handle = try FileHandle(forWritingTo: folder.appending(path: "bo-y-te/store.sqlite"))
+                try handle.seek(toOffset: 2 * 4096)
+                try handle.write(contentsOf: Data(repeating: 0xAB, count: 3 * 4096))
+                try handle.close()
+            }, line: "fail  store: "),
         ]
 
         @Test("doctor names the broken thing on its own line; exit 0 only when nothing fails", arguments: rows)
@@ -475,8 +496,8 @@ extension TestBedTests {
                 defer { daemons.forEach { $0.send(SIGKILL) } }
                 _ = try await TestBed.syncWhenPublishersAnswer(folder)
                 try await row.breakIt(folder, daemons)
-                let outcome = try await runChild("/usr/sbin/ip", [
-                    "netns", "exec", TestBed.host("bo-y-te"), CommandRunner.binary.path, "doctor", "--config", TestBed.configuration(folder).path,
+                let outcome = try await runChild("/usr/sbin/ip", ["netns", "exec", TestBed.host("bo-y-te")] + row.wrapper + [
+                    CommandRunner.binary.path, "doctor", "--config", TestBed.configuration(folder).path,
                 ])
                 let lines = outcome.standardOutputText.split(separator: "\n")
                 #expect(lines.contains { $0.hasPrefix(row.line) }, "\(outcome.standardOutputText)")
