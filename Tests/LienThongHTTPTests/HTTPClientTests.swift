@@ -65,11 +65,26 @@ struct HTTPClientTests {
 
     @Test("a port nobody listens on is a connect failure")
     func connectRefused() async throws {
-        let server = try LoopbackServer { _ in .reset }
-        let url = server.url
-        server.stop()
-        let error = await #expect(throws: HTTPError.self) { try await client.get(HTTPRequest(url: url + "/")) }
-        #expect(error?.reason == .connectFailed, "\(String(describing: error))")
+        // A port held bound but not listening: connecting is refused, and no other test can take the port
+        // meanwhile (a port freed by a stopped server could be given to a server of a test running in parallel).
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        do {
+            _ = try await client.get(HTTPRequest(url: url + "/"))
+            Issue.record("a port nobody listens on answered")
+        } catch {
+            #expect(error.reason == .connectFailed, "\(error)")
+        }
     }
 
     @Test("TLS is verified: https to a server that does not speak it fails, it never falls back")
