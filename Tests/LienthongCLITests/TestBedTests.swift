@@ -66,9 +66,7 @@ struct TestBedTests {
     func convergeOverMutualTLS() async throws {
         try await TestBed.withBed { folder in
             for agency in TestBed.agencies { try TestBed.put(folder, agency, from: 1, count: 100) }
-            let daemons = try TestBed.agencies.map { agency in
-                try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
-            }
+            let daemons = try TestBed.agencies.map { try TestBed.daemon(folder, $0) }
             defer { daemons.forEach { $0.send(SIGKILL) } }
             let exports = try await TestBed.converged(folder, records: 300)
             #expect(exports.map(\.count) == [300, 300, 300], "\(daemons.map(\.log))")
@@ -86,9 +84,7 @@ struct TestBedTests {
     func rotation() async throws {
         try await TestBed.withBed { folder in
             for agency in TestBed.agencies { try TestBed.put(folder, agency, from: 1, count: 20) }
-            let daemons = try TestBed.agencies.map { agency in
-                try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
-            }
+            let daemons = try TestBed.agencies.map { try TestBed.daemon(folder, $0) }
             defer { daemons.forEach { $0.send(SIGKILL) } }
             #expect(try await TestBed.converged(folder, records: 60).map(\.count) == [60, 60, 60])
             let server = "bo-cong-an.lienthong.test"
@@ -136,9 +132,7 @@ struct TestBedTests {
             // This kernel has no netem (CONFIG_NET_SCH_NETEM): loss comes from nftables, the delay from a relay.
             try await TestBed.bed(["loss", "ubnd-ha-noi", "5"])
             try await TestBed.bed(["delay", folder.path, "ubnd-ha-noi", "200", "50"])
-            var daemons = try TestBed.agencies.map { agency in
-                try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
-            }
+            var daemons = try TestBed.agencies.map { try TestBed.daemon(folder, $0) }
             defer { daemons.forEach { $0.send(SIGKILL) } }
             // Mid-sync: bo-cong-an's nginx workers die with bodies in flight (the master starts new ones).
             try await TestBed.waitForRecords(folder, "bo-y-te", atLeast: 2_000)
@@ -150,7 +144,7 @@ struct TestBedTests {
             daemons[1].send(SIGKILL)
             _ = try await daemons[1].waitForExit(.seconds(10))
             try await Task.sleep(for: .seconds(5))
-            daemons[1] = try DaemonProcess(config: TestBed.configuration(folder).path, folder: folder, host: TestBed.host("bo-y-te"))
+            daemons[1] = try TestBed.daemon(folder, "bo-y-te")
             try await Task.sleep(for: .seconds(20))
             let partitioned = try TestBed.export(folder, "bo-y-te").count
             #expect(partitioned < 50_020, "bo-y-te finished during the partition: the fault came too late to test anything")
@@ -295,11 +289,8 @@ extension TestBedTests {
         func refused(link: BrokenLink) async throws {
             try await TestBed.withBed { folder in
                 let daemons = try ["bo-cong-an", "ubnd-ha-noi"].map { agency in
-                    let line = #"{"id":"\#(agency)-1","data":{"ho_ten":"Công dân"}}"# + "\n"
-                    let input = folder.appending(path: "\(agency)/edits.jsonl")
-                    try Data(line.utf8).write(to: input)
-                    try CommandRunner.run(["put", "--config", folder.appending(path: "\(agency)/lienthong.yaml").path, "--dataset", "dan-cu", input.path])
-                    return try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
+                    try TestBed.put(folder, agency, from: 1, count: 1)
+                    return try TestBed.daemon(folder, agency)
                 }
                 defer { daemons.forEach { $0.send(SIGKILL) } }
                 // Before breaking anything the link works: the reason below is the broken thing's, not the bed's.
@@ -341,6 +332,11 @@ extension TestBed {
             if exports.allSatisfy({ $0.count == records }) && Set(exports).count == 1 || ContinuousClock.now > deadline { return exports }
             try await Task.sleep(for: .milliseconds(300))
         }
+    }
+
+    /// `agency`'s daemon, on its host.
+    static func daemon(_ folder: URL, _ agency: String) throws -> DaemonProcess {
+        try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: host(agency))
     }
 
     /// Waits until `agency` holds at least `count` records (at most 120 s), counted in its store directly.
@@ -490,9 +486,7 @@ extension TestBedTests {
         @Test("doctor names the broken thing on its own line; exit 0 only when nothing fails", arguments: rows)
         func doctor(row: DoctorRow) async throws {
             try await TestBed.withBed { folder in
-                let daemons = try ["bo-cong-an", "ubnd-ha-noi"].map { agency in
-                    try DaemonProcess(config: folder.appending(path: "\(agency)/lienthong.yaml").path, folder: folder, host: TestBed.host(agency))
-                }
+                let daemons = try ["bo-cong-an", "ubnd-ha-noi"].map { try TestBed.daemon(folder, $0) }
                 defer { daemons.forEach { $0.send(SIGKILL) } }
                 _ = try await TestBed.syncWhenPublishersAnswer(folder)
                 try await row.breakIt(folder, daemons)
