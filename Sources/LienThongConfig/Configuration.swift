@@ -24,6 +24,9 @@ public struct Configuration: Sendable {
     public let peers: [AgencyID: PeerSettings]
     /// The bytes that pages fetched ahead may hold, across all feeds (`prefetch_bytes`, default 64 MiB).
     public internal(set) var prefetchBytes = 64 << 20
+    /// How long the store keeps its change log, in days (`changes_retention_days`, default 30): a program
+    /// following the store's changes must come back within it.
+    public internal(set) var changesRetentionDays = 30
     /// The bounds on the publisher's open connections, read when the daemon starts.
     public let connections: ConnectionSettings
     /// The certificate and key presented to every peer's TLS server (mutual TLS), unless a peer names its own.

@@ -31,7 +31,7 @@ extension Configuration {
         }
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
-            "connections", "client_certificate", "client_key",
+            "connections", "client_certificate", "client_key", "changes_retention_days",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let datasets = try reader.datasets(top["datasets"])
@@ -53,6 +53,9 @@ extension Configuration {
             prefetchBytes: try top["prefetch_bytes"].map { node throws(ConfigurationError) in
                 try reader.integer(node, at: "prefetch_bytes", in: 0...(1 << 30))
             } ?? 64 << 20,
+            changesRetentionDays: try top["changes_retention_days"].map { node throws(ConfigurationError) in
+                try reader.integer(node, at: "changes_retention_days", in: 1...36_500)
+            } ?? 30,
             connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default,
             clientCertificate: clientCertificate
         )

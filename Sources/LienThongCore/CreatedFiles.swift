@@ -8,13 +8,18 @@ public import Darwin
 /// they are given with the caller's umask, so each new file or folder is set again with `fchmod` or `chmod`.
 /// What exists already keeps its mode: an operator's choice (a readers group, say) is never undone.
 public enum CreatedFile {
-    /// Secrets and personal data, readable by the owner only: private keys and the store (SQLite gives the
-    /// store's `-wal` and `-shm` files the store's own mode).
+    /// Secrets, readable by the owner only: private keys, temporary copies of input.
     public static let ownerOnly: mode_t = 0o600
+    /// The store: written by its owner, read by the members of its group (the agency's other programs, through
+    /// the `lienthong-readers` group) and by nobody else. SQLite gives the `-wal` and `-shm` files the store's
+    /// own mode.
+    public static let ownerWritesGroupReads: mode_t = 0o640
     /// Files anyone may read: public keys, the demo's configurations.
     public static let readableByAll: mode_t = 0o644
-    /// Folders lienthong creates: a key folder, the store's folder, the demo's folders.
+    /// Folders lienthong creates: a key folder, the demo's folders.
     public static let folder: mode_t = 0o700
+    /// The store's folder, which its group may enter to read the store.
+    public static let groupReadableFolder: mode_t = 0o750
 
     /// Creates the file at `path`, which must not exist (`O_EXCL`), with exactly `mode`, writes `contents`
     /// and syncs it. On a failure after the file was made, the file is removed again.
@@ -49,30 +54,31 @@ public enum CreatedFile {
         }
     }
 
-    /// Gives each existing file in `companions` the permission bits of the file at `path`, so that files made
-    /// alongside it by someone else (SQLite's `-wal` and `-shm`, left by a process that ended without closing
-    /// the store) follow the operator's choice for `path` rather than the mode they were once made with.
-    /// A companion that is missing, or that belongs to another user, is left as it is.
+    /// Gives each existing file in `companions` the permission bits and the group of the file at `path`, so that
+    /// files made alongside it by someone else (SQLite's `-wal` and `-shm`, left by a process that ended without
+    /// closing the store) follow the operator's choice for `path` rather than what they were once made with.
+    /// A companion that is missing, or that belongs to another user, is left as it is; so is its group when
+    /// the caller may not give that group (it is not a member).
     public static func matchMode(ofCompanions companions: [String], to path: String) {
         var original = stat()
         guard stat(path, &original) == 0 else { return }
         let wanted = original.st_mode & 0o7777
         for companion in companions {
             var status = stat()
-            guard stat(companion, &status) == 0, status.st_mode & S_IFMT == S_IFREG,
-                  status.st_mode & 0o7777 != wanted, status.st_uid == geteuid() else { continue }
-            chmod(companion, wanted)
+            guard stat(companion, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_uid == geteuid() else { continue }
+            if status.st_gid != original.st_gid { chown(companion, uid_t.max, original.st_gid) }
+            if status.st_mode & 0o7777 != wanted { chmod(companion, wanted) }
         }
     }
 
-    /// Creates the folder at `path` and each missing folder above it, each with exactly ``folder``; a folder
+    /// Creates the folder at `path` and each missing folder above it, each with exactly `mode`; a folder
     /// that exists already is left as it is.
-    public static func createFolder(atPath path: String) throws(CreatedFileError) {
+    public static func createFolder(atPath path: String, mode: mode_t = folder) throws(CreatedFileError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += component
-            if mkdir(prefix, folder) == 0 {
-                guard chmod(prefix, folder) == 0 else { throw CreatedFileError(path: prefix, action: "set the mode of", code: errno) }
+            if mkdir(prefix, mode) == 0 {
+                guard chmod(prefix, mode) == 0 else { throw CreatedFileError(path: prefix, action: "set the mode of", code: errno) }
             } else if errno != EEXIST {
                 throw CreatedFileError(path: prefix, action: "create", code: errno)
             }

@@ -84,6 +84,7 @@ public enum Daemon {
                 .init(service: client, serviceName: "http client"),
                 .init(service: application, serviceName: "publisher"), .init(service: scheduler, serviceName: "pulls"),
                 .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
+                .init(service: ChangeLogPruning(store: store, keptDays: configuration.changesRetentionDays, logger: logger), serviceName: "change log"),
             ],
             logger: logger
         )

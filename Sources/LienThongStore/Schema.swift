@@ -277,6 +277,59 @@ enum Schema {
                     WHERE new.supersedes IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v6: changes log and views for other programs") { db in
+            // One row per change to what `visible_records` shows, written in the transaction that made it, so
+            // that other programs follow the store by asking what changed after the last `change_seq` they saw
+            // (docs/STORE.md, "For other programs"). AUTOINCREMENT: a number is never given twice, even
+            // after pruning has emptied the log. Existing visible records are logged as created, so that a
+            // program reading the log from its start sees every record.
+            // `change_log_pruned` remembers the last number pruned: a request for changes after an earlier one
+            // is refused rather than answered with a gap.
+            try db.execute(sql: """
+                CREATE TABLE change_log (
+                    change_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    dataset TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'deleted', 'conflict_opened', 'conflict_closed')),
+                    changed_at INTEGER NOT NULL
+                );
+                CREATE INDEX change_log_by_dataset ON change_log (dataset, change_seq);
+                CREATE TABLE change_log_pruned (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    through INTEGER NOT NULL CHECK (through >= 0)
+                );
+                INSERT INTO change_log (dataset, record_id, kind, changed_at)
+                    SELECT r.dataset, r.id, CASE WHEN v.deleted THEN 'deleted' ELSE 'created' END,
+                           CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+                    FROM record r JOIN version v ON v.seq = r.visible ORDER BY r.dataset, r.id;
+
+                -- Records in open conflict, found without reading every record.
+                CREATE INDEX record_in_conflict ON record (dataset, id) WHERE sibling_count > 1;
+
+                CREATE VIEW changes AS
+                    SELECT change_seq, dataset, record_id AS id, kind, changed_at FROM change_log;
+
+                CREATE VIEW open_conflicts AS
+                    SELECT r.dataset, r.id, r.sibling_count, r.awaits_review,
+                        (SELECT json_group_array(json(sibling)) FROM (
+                            SELECT json_object(
+                                'origin', v.origin, 'hlc', json_array(v.hlc_ms, v.hlc_counter), 'vv', json(v.vv),
+                                'deleted', json(CASE WHEN v.deleted THEN 'true' ELSE 'false' END), 'data', json(v.data),
+                                'visible', json(CASE WHEN v.seq = r.visible THEN 'true' ELSE 'false' END)
+                            ) AS sibling
+                            FROM json_each(r.siblings) listed JOIN version v ON v.seq = listed.value ORDER BY listed.key
+                        )) AS siblings
+                    FROM record r WHERE r.sibling_count > 1;
+
+                CREATE VIEW dataset_status AS
+                    SELECT feed.dataset, feed.peer, c.position AS cursor, c.head, MAX(c.head - c.position, 0) AS lag,
+                           c.updated_at AS cursor_moved_at, s.last_attempt_at, s.last_success_at, s.last_error, s.last_error_at,
+                           COALESCE(s.consecutive_failures, 0) AS consecutive_failures, s.next_attempt_at
+                    FROM (SELECT peer, dataset FROM cursor UNION SELECT peer, dataset FROM pull_status) feed
+                    LEFT JOIN cursor c ON c.peer = feed.peer AND c.dataset = feed.dataset
+                    LEFT JOIN pull_status s ON s.peer = feed.peer AND s.dataset = feed.dataset;
+                """)
+        }
         return migrator
     }
 }

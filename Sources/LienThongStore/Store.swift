@@ -1,19 +1,23 @@
 public import Foundation
 import GRDB
+internal import GRDBSQLite
 public import LienThongCore
 public import LienThongMerge
 
 /// The shared local store: one SQLite file in WAL mode that lienthong writes and the agency's other
-/// programs read through the `visible_records` view (docs/STORE.md).
+/// programs read in place through its views (`visible_records`, `changes`, …; docs/STORE.md).
 public struct Store: Sendable {
     private let writer: any DatabaseWriter
     /// Where the time of a write comes from.
     public let clock: any UnixClock
 
     /// Opens (creating if needed) the store at `url` and brings its schema up to date. A new store is created
-    /// with mode 0600 (and its folder, if missing, 0700) whatever the umask; SQLite gives the `-wal` and `-shm`
-    /// files the store's mode, and `-wal` and `-shm` files left from an earlier run are given it again. An
-    /// existing store keeps its mode.
+    /// with mode 0640 (and its folder, if missing, 0750) whatever the umask, so that its group — the agency's
+    /// readers — may read it and nobody else; it takes the folder's group (a set-group-ID folder gives its
+    /// own). SQLite gives the `-wal` and `-shm` files the store's mode, and `-wal` and `-shm` files left from an
+    /// earlier run are given its mode and group again. An existing store keeps its mode.
+    /// Every connection keeps the `-wal` and `-shm` files when it closes (`SQLITE_FCNTL_PERSIST_WAL`): a
+    /// reader that may not write in the folder can open a WAL database only while both exist.
     /// Every write happens at `clock`'s time unless given one (``write(at:_:)``); tests and the fixtures
     /// tool fix it.
     public init(openingAt url: URL, clock: any UnixClock = SystemClock()) throws(StoreError) {
@@ -27,11 +31,12 @@ public struct Store: Sendable {
             // FULL: a transaction that returned has reached the disk, so a cursor never outruns its records.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -\(Store.pageCacheKibibytes)")
+            try Store.keepWriteAheadLog(db)
         }
         do throws(CreatedFileError) {
-            try CreatedFile.createFolder(atPath: url.deletingLastPathComponent().path)
+            try CreatedFile.createFolder(atPath: url.deletingLastPathComponent().path, mode: CreatedFile.groupReadableFolder)
             // SQLite would create the file with 0644; an empty file is an empty database to it.
-            try CreatedFile.create(atPath: url.path, mode: CreatedFile.ownerOnly)
+            try CreatedFile.create(atPath: url.path, mode: CreatedFile.ownerWritesGroupReads)
         } catch where error.alreadyExists {
             // An existing store, or one another process is creating at this moment: its mode is its owner's.
         } catch {
@@ -44,6 +49,31 @@ public struct Store: Sendable {
             writer = pool
         } catch {
             throw StoreError(.open, doing: "open the store at \(url.path)", underlying: error)
+        }
+    }
+
+    /// Opens the store at `url` for reading only, as the agency's other programs do (`lienthong watch`): nothing
+    /// is created or migrated, and read access to the store, its `-wal` and `-shm` is all the user needs (the
+    /// `lienthong-readers` group). Fails when the store is missing or older than this version of lienthong
+    /// (the daemon migrates it when it starts).
+    public init(readingAt url: URL, clock: any UnixClock = SystemClock()) throws(StoreError) {
+        self.clock = clock
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(Store.busyTimeoutSeconds)
+        do {
+            let queue = try DatabaseQueue(path: url.path, configuration: configuration)
+            let missing = try queue.read { db in try Set(Schema.migrator.migrations).subtracting(Schema.migrator.appliedIdentifiers(db)) }
+            guard missing.isEmpty else {
+                throw StoreError(.open, doing: "read the store at \(url.path)", underlying: StoreCorruption(
+                    detail: "it lacks migration \(missing.sorted().joined(separator: ", ")): start lienthong (daemon or sync) once to bring it up to date"
+                ))
+            }
+            writer = queue
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.open, doing: "open the store at \(url.path) for reading", underlying: error)
         }
     }
 
@@ -88,6 +118,19 @@ public struct Store: Sendable {
         try transaction.finish()
         return result
     }
+
+    /// Asks SQLite to keep the `-wal` and `-shm` files when the last connection closes (it empties the
+    /// `-wal` instead), and to cut the `-wal` back to ``walSizeLimitBytes`` after a checkpoint: readers
+    /// without write access to the folder need both files to exist (docs/STORE.md).
+    static func keepWriteAheadLog(_ db: Database) throws {
+        var persist: Int32 = 1
+        let code = sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+        guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot keep the write-ahead log") }
+        try db.execute(sql: "PRAGMA journal_size_limit = \(walSizeLimitBytes)")
+    }
+
+    /// How large the `-wal` file stays after a checkpoint, at most: 64 MiB, about one large transaction.
+    public static let walSizeLimitBytes = 64 << 20
 
     /// SQLite's page cache per connection, at most: enough to keep the `record` b-tree's inner pages and the
     /// pages a large transaction dirties, so that applying a page reads and writes each b-tree page once.

@@ -229,7 +229,8 @@ public final class StoreTransaction {
         return db.lastInsertedRowID
     }
 
-    /// Writes the record's row: its siblings, the visible one among them under `policy`, and its counters.
+    /// Writes the record's row: its siblings, the visible one among them under `policy`, and its counters; and
+    /// when that changes what `visible_records` shows, a row of the change log.
     private func save(_ record: StoredRecord, _ key: RecordKey, policy: MergePolicy) throws {
         let resolution = Merge.resolve(record.versions, policy: policy)
         let visible = resolution.flatMap { resolution in record.siblings.first { $0.version == resolution.visible }?.seq }
@@ -242,7 +243,22 @@ public final class StoreTransaction {
         upsert.bind(6, resolution?.awaitsReview ?? false)
         upsert.bind(7, VersionVector.canonicalText(record.authored))
         try upsert.execute()
-        cache(record, key)
+        var saved = record
+        saved.shown = visible.map { ShownState(visible: $0, inConflict: record.siblings.count > 1) }
+        if let shown = saved.shown, shown != record.shown, let resolution {
+            try logChange(key, ChangeKind(from: record.shown, to: shown, tombstone: resolution.visible.deleted))
+        }
+        cache(saved, key)
+    }
+
+    /// Appends a row to the change log: `kind` happened to `key` in this transaction.
+    private func logChange(_ key: RecordKey, _ kind: ChangeKind) throws {
+        let insert = try RawStatement(db, SQL.insertChange)
+        insert.bind(1, key.dataset.rawValue)
+        insert.bind(2, key.id)
+        insert.bind(3, kind.rawValue)
+        insert.bind(4, nowMilliseconds)
+        try insert.execute()
     }
 
     /// Stores `version` until the versions of `agencies` it claims arrive, or refuses it when its peer
@@ -406,6 +422,7 @@ private enum SQL {
     static let insertVersion = """
         INSERT INTO version (\(VersionColumns.names), source, received_at, supersedes) VALUES (\(VersionColumns.placeholders), ?, ?, ?)
         """
+    static let insertChange = "INSERT INTO change_log (dataset, record_id, kind, changed_at) VALUES (?, ?, ?, ?)"
     static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))"
     static let upsertRecord = """
         INSERT INTO record (dataset, id, visible, siblings, sibling_count, awaits_review, authored) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -93,8 +93,11 @@ struct Sibling: Equatable {
 struct StoredRecord {
     var siblings: [Sibling]
     var authored: [AgencyID: Int64]
+    /// What `visible_records` shows of the record as its row stands: the visible version and whether the record
+    /// is in conflict; nil while it shows nothing. A save that changes it logs a change.
+    var shown: ShownState?
 
-    static let unknown = StoredRecord(siblings: [], authored: [:])
+    static let unknown = StoredRecord(siblings: [], authored: [:], shown: nil)
 
     var versions: [RecordVersion] { siblings.map(\.version) }
 
@@ -133,7 +136,7 @@ struct StoredRecord {
         }
         // In the order the row lists them.
         if siblings.count > 1 { siblings.sort { (seqs.firstIndex(of: $0.seq) ?? 0) < (seqs.firstIndex(of: $1.seq) ?? 0) } }
-        return StoredRecord(siblings: siblings, authored: authored)
+        return StoredRecord(siblings: siblings, authored: authored, shown: visible.map { ShownState(visible: $0, inConflict: seqs.count > 1) })
     }
 
     /// The version numbers of a `siblings` column, `[n,…]`, or nil when it is not such an array.
@@ -159,6 +162,12 @@ struct StoredRecord {
         FROM record r LEFT JOIN version v ON v.seq = r.visible WHERE r.dataset = ? AND r.id = ?
         """
     private static let selectVersion = "SELECT \(VersionColumns.body), source, received_at FROM version WHERE seq = ?"
+}
+
+/// What `visible_records` shows of one record: which version, and whether the record is in conflict.
+struct ShownState: Equatable {
+    let visible: Int64
+    let inConflict: Bool
 }
 
 /// The store's rows contradict one another: something other than lienthong wrote to it.

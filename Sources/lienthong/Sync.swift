@@ -55,6 +55,8 @@ struct Sync: AsyncParsableCommand {
                     }
                     progress.finish()
                     print(SyncProgress.table(results))
+                    // The daemon prunes every hour; a site that runs the timer instead prunes here.
+                    try await store.pruneChanges(keptDays: configuration.changesRetentionDays)
                     let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
                     if !failed.isEmpty {
                         for row in results { if let error = row.error { printDiagnostic("\(error)") } }

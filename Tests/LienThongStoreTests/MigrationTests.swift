@@ -8,7 +8,7 @@ import Testing
 
 /// A store written by the v4 schema keeps every record, sibling, superseded version and claims counter when
 /// migration v5 moves them into `version` and the new `record` rows.
-@Suite("Store: migration v5 from a v4 store")
+@Suite("Store: migrations v5 and v6 from a v4 store")
 struct MigrationTests {
     @Test("records, an open conflict, history and counters of records known only through held versions all survive")
     func fromV4() throws {
@@ -47,6 +47,10 @@ struct MigrationTests {
             let authored = try Row.fetchAll(db, sql: "SELECT id, authored FROM record ORDER BY id").map { [$0["id"], $0["authored"]] as [String] }
             #expect(authored == [["held-only", #"{"bo-y-te":3}"#], ["plain", #"{"bo-cong-an":2}"#], ["torn", #"{"bo-cong-an":1,"bo-y-te":1}"#]])
             #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM visible_records") == 2)
+            // Migration v6 logs every record shown as created, so that the change log read from its start
+            // shows every record; a record known only through held versions shows nothing yet.
+            let logged = try Row.fetchAll(db, sql: "SELECT id, kind FROM changes ORDER BY change_seq").map { [$0["id"], $0["kind"]] as [String] }
+            #expect(logged == [["plain", "created"], ["torn", "created"]])
         }
     }
 }

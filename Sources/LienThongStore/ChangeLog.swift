@@ -1,0 +1,136 @@
+import GRDB
+public import LienThongCore
+public import LienThongMerge
+
+/// What one change did to what `visible_records` shows of a record (the `kind` column of `changes`).
+public enum ChangeKind: String, Sendable, CaseIterable {
+    /// The record is shown for the first time.
+    case created
+    /// Another version is shown, not a tombstone, and the record is not newly in or out of conflict.
+    case updated
+    /// The version shown now is a tombstone.
+    case deleted
+    /// The record has gone from one sibling to several: `conflict` is now 1.
+    case conflictOpened = "conflict_opened"
+    /// The record is back to one sibling: `conflict` is now 0.
+    case conflictClosed = "conflict_closed"
+
+    /// The kind of the change from `old` (nil: nothing shown) to `new`, whose visible version is a tombstone
+    /// when `tombstone`: a conflict opened or closed first, then a tombstone, then a first showing.
+    init(from old: ShownState?, to new: ShownState, tombstone: Bool) {
+        if let old, old.inConflict != new.inConflict {
+            self = new.inConflict ? .conflictOpened : .conflictClosed
+        } else if tombstone {
+            self = .deleted
+        } else {
+            self = old == nil ? .created : .updated
+        }
+    }
+}
+
+/// One row of the change log, with the record as it is shown now (not as it was then: the log keeps no
+/// record contents).
+public struct Change: Sendable {
+    public let changeSeq: Int64
+    public let dataset: DatasetName
+    public let id: String
+    public let kind: ChangeKind
+    /// When the change was committed, in milliseconds since the Unix epoch.
+    public let changedAt: Int64
+    /// The record as `visible_records` shows it in the snapshot read.
+    public let record: VisibleRecord
+}
+
+/// Changes after a number that the log no longer keeps: answering would leave a gap.
+public struct ChangesPrunedError: Error, CustomStringConvertible {
+    /// The number asked for.
+    public let after: Int64
+    /// The last number pruned: changes after it are all kept.
+    public let prunedThrough: Int64
+
+    public var description: String {
+        "changes after \(after) are no longer kept: the change log was pruned through \(prunedThrough) (changes_retention_days); "
+            + "read visible_records again, then follow from the change_seq it was read at"
+    }
+}
+
+extension StoreSnapshot {
+    /// The last change numbered so far (0 when none ever was), and the last one pruned (0 when none was).
+    public func changeLogBounds() throws -> (last: Int64, prunedThrough: Int64) {
+        let last = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'") ?? 0
+        return (last, try prunedThrough())
+    }
+
+    private func prunedThrough() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT through FROM change_log_pruned WHERE singleton = 1") ?? 0
+    }
+
+    /// The changes numbered after `after`, oldest first, at most `limit`, of `dataset` only unless nil; each
+    /// with its record as shown in this snapshot. Throws ``ChangesPrunedError`` when changes after `after`
+    /// have been pruned.
+    public func changes(after: Int64, dataset: DatasetName?, limit: Int) throws -> [Change] {
+        let pruned = try prunedThrough()
+        guard after >= pruned else { throw ChangesPrunedError(after: after, prunedThrough: pruned) }
+        let filter = dataset == nil ? "" : "AND c.dataset = ?"
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.dataset, r.id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review,
+                   c.change_seq, c.kind, c.changed_at
+            FROM change_log c JOIN record r ON r.dataset = c.dataset AND r.id = c.record_id JOIN version v ON v.seq = r.visible
+            WHERE c.change_seq > ? \(filter) ORDER BY c.change_seq LIMIT ?
+            """, arguments: StatementArguments([after] + (dataset.map { [$0.rawValue] } ?? []) + [limit]))
+        return try rows.map { row in
+            let record = try VisibleRecord(row: row)
+            let kindText: String = row[VersionColumns.count + 3]
+            guard let kind = ChangeKind(rawValue: kindText) else {
+                throw StoreError(.read, doing: "read the change log", underlying: StoreCorruption(detail: "a change has no known kind"))
+            }
+            return Change(
+                changeSeq: row[VersionColumns.count + 2], dataset: record.version.dataset, id: record.version.id, kind: kind,
+                changedAt: row[VersionColumns.count + 4], record: record
+            )
+        }
+    }
+}
+
+extension Store {
+    /// How many rows of the change log one transaction of ``pruneChanges(keptDays:)`` deletes at most, so
+    /// that pruning holds the write lock briefly.
+    static let pruneBatch = 10_000
+
+    /// Deletes the change log's oldest rows, in order, while they are more than `keptDays` days old, in
+    /// transactions of at most ``pruneBatch`` rows; remembers the last number deleted, so that a request for
+    /// changes after an earlier one is refused. Returns how many rows were deleted.
+    @discardableResult
+    public func pruneChanges(keptDays: Int) async throws -> Int {
+        var deleted = 0
+        while true {
+            let count = try await write { transaction in try transaction.pruneChangeBatch(keptDays: keptDays) }
+            deleted += count
+            if count < Self.pruneBatch { return deleted }
+        }
+    }
+}
+
+extension StoreTransaction {
+    /// One transaction of ``Store/pruneChanges(keptDays:)``.
+    func pruneChangeBatch(keptDays: Int) throws -> Int {
+        let cutoff = nowMilliseconds - Int64(keptDays) * 86_400_000
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT change_seq, changed_at FROM change_log ORDER BY change_seq LIMIT ?", arguments: [Store.pruneBatch]
+        )
+        var through: Int64?
+        for row in rows {
+            let changedAt: Int64 = row[1]
+            guard changedAt < cutoff else { break }
+            through = row[0]
+        }
+        guard let through else { return 0 }
+        try db.execute(sql: "DELETE FROM change_log WHERE change_seq <= ?", arguments: [through])
+        let count = db.changesCount
+        try db.execute(sql: """
+            INSERT INTO change_log_pruned (singleton, through) VALUES (1, ?)
+            ON CONFLICT (singleton) DO UPDATE SET through = MAX(through, excluded.through)
+            """, arguments: [through])
+        return count
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import LienThongCore
+import LienThongMerge
+import LienThongStore
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the store's changes, one JSON object a line, oldest first; with --follow, keep printing them as they are committed.",
+        discussion: """
+            Each line has change_seq, changed_at (milliseconds since the Unix epoch), dataset, id, kind (created, \
+            updated, deleted, conflict_opened or conflict_closed) and record: the record as visible_records shows it \
+            when the line is printed, in the form of `lienthong export`. The store is opened read-only: a member of \
+            the store's group (lienthong-readers) may run it while the daemon writes. Without --since, it starts \
+            at the oldest change kept; a --since older than that is refused (exit 1) rather than answered with a gap. \
+            --follow sleeps on an inotify watch of the store's folder and wakes when lienthong commits.
+            """
+    )
+
+    @OptionGroup var config: ConfigOption
+
+    @Option(help: "Only the changes of this dataset.")
+    var dataset: String?
+
+    @Option(help: ArgumentHelp("Print the changes after this change_seq.", valueName: "N"))
+    var since: Int64?
+
+    @Flag(help: "Keep printing changes as they are committed, until stopped.")
+    var follow = false
+
+    /// How many changes one read takes at most.
+    static let batch = 1000
+    /// How long --follow sleeps without a write in the store's folder before it looks anyway: a safety net
+    /// only, as every commit writes the `-wal` file.
+    static let idleLookMilliseconds: Int32 = 5000
+
+    func validate() throws {
+        if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
+        if let dataset {
+            do { _ = try DatasetName(dataset) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let configuration = try config.load()
+            let store = try Store(readingAt: configuration.storeURL)
+            let watch = follow ? try StoreFileWatch(storeURL: configuration.storeURL) : nil
+            let dataset = try self.dataset.map(DatasetName.init)
+            var position = try since ?? store.read { try $0.changeLogBounds().prunedThrough }
+            while true {
+                let changes = try store.read { try $0.changes(after: position, dataset: dataset, limit: Self.batch) }
+                var output: [UInt8] = []
+                for change in changes {
+                    output += Self.line(change).displaySerialized()
+                    output.append(0x0A)
+                }
+                writeStandardOutput(output)
+                position = changes.last?.changeSeq ?? position
+                guard changes.count < Self.batch else { continue }
+                guard let watch else { return }
+                _ = watch.waitForWrite(timeoutMilliseconds: Self.idleLookMilliseconds)
+            }
+        }
+    }
+
+    /// The line printed for `change`.
+    static func line(_ change: Change) -> JSONValue {
+        .object([
+            "change_seq": .integer(change.changeSeq), "changed_at": .integer(change.changedAt), "dataset": .string(change.dataset.rawValue),
+            "id": .string(change.id), "kind": .string(change.kind.rawValue), "record": change.record.exportJSON,
+        ])
+    }
+}
