@@ -44,7 +44,7 @@ struct StoreBenchmark: ParsableCommand {
         let physicalRate = try physicalUpsertRate(indexes, measuredFrom: preload, publisher: publisher, dataset: dataset, transactionSize: pageSize, in: workFolder)
         let (applyRate, usage) = try Self.measureApply(indexes, measuredFrom: preload, pageSize: pageSize, in: workFolder)
         let peak = Self.peakMemoryMegabytes()
-        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert, one page a transaction)", physicalRate))
+        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert + change row, one page a transaction)", physicalRate))
         print(String(format: "lienthong apply       %10.0f records/s  = %.2f × physical", applyRate, applyRate / physicalRate))
         print(String(format: "written to disk       %10.0f bytes per record while applying", Double(usage.writtenBytes) / Double(records)))
         print(String(format: "CPU                   %10.3f s per 1,000 records while applying", usage.cpuSeconds * 1000 / Double(records)))

@@ -31,6 +31,9 @@ struct SyncBenchmark: AsyncParsableCommand {
     var grant = GrantKind.full
     @Option(help: "The publisher's key: Ed25519 or P-256 (ES256 pages).") var key = KeyKind.ed25519
     @Option(help: "Append the figures as one JSON line to this file.") var results: String?
+    @Option(help: "Reader processes looking records up by id in the puller's store while it syncs (point-reads); then one alone for 5 s.")
+    var readers = 0
+    @Option(help: "The readers' nice value: 19 leaves them only the CPU the sync does not use.") var readerNice = 0
 
     enum KeyKind: String, ExpressibleByArgument, Sendable {
         case ed25519 = "Ed25519", p256 = "P-256"
@@ -67,7 +70,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             "serve-feed", "--folder", workFolder.path, "--workload", workload.rawValue, "--records", String(records), "--ids", String(ids),
             "--seed", String(seed), "--grant", grant.rawValue,
         ]
-        let (summary, seconds, measured) = try await withChild(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments) { nextLine in
+        let (summary, seconds, measured, readerFigures) = try await withChild(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments) { nextLine in
             let words = (try await nextLine() ?? "").split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             guard words.count == 4, words[0] == "PORT", let port = Int(words[1]), words[2] == "PID", let pid = Int(words[3]) else {
                 throw BenchmarkFailure(description: "the publisher did not start")
@@ -76,18 +79,26 @@ struct SyncBenchmark: AsyncParsableCommand {
                 peer: publisherAgency, baseURL: URL(string: "http://127.0.0.1:\(port)")!, dataset: dataset, policy: .lww,
                 keys: [publisherKey.publicKey], transfer: TransferOptions()
             )
+            let readerProcesses = readers > 0
+                ? try ReaderProcesses(count: readers, store: workFolder.appending(path: "puller.sqlite"), ids: ids, niceness: readerNice, in: workFolder)
+                : nil
             let before = ProcessUsage.now()
             let publisherBefore = ProcessUsage.cpuSeconds(ofProcess: pid)
             let start = ContinuousClock.now
             let summary = try await puller.pullUntilCaughtUp(feed)
             let elapsed = ContinuousClock.now - start
+            let readerFigures = try readerProcesses?.stop()
             let after = ProcessUsage.now()
             let publisherCPU = ProcessUsage.cpuSeconds(ofProcess: pid) - publisherBefore
             return (summary, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                     (puller: ProcessUsage(writtenBytes: after.writtenBytes - before.writtenBytes, cpuSeconds: after.cpuSeconds - before.cpuSeconds),
-                     publisherCPU: publisherCPU))
+                     publisherCPU: publisherCPU), readerFigures)
         }
         let syncPeak = StoreBenchmark.peakMemoryMegabytes()
+        // The same reader with no writer, on the store the sync filled.
+        let aloneFigures = readers > 0
+            ? try ReaderProcesses(count: 1, store: workFolder.appending(path: "puller.sqlite"), ids: ids, niceness: 0, seconds: 5, in: workFolder).stop()
+            : nil
         let usage = measured.puller
         guard summary.applied == records else {
             throw BenchmarkFailure(description: "the sync applied \(summary.applied) of \(records) versions")
@@ -101,12 +112,22 @@ struct SyncBenchmark: AsyncParsableCommand {
         let syncRate = Double(records) / seconds
         let pages = summary.pages
         print(String(format: "sync                  %10.0f records/s  (%.1f s, %d pages)  = %.2f × the store's physical limit", syncRate, seconds, pages, syncRate / physicalRate))
-        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert, %d a transaction, same run)", physicalRate, TransactionBounds.standard.maximumRecords))
+        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert + change row, %d a transaction, same run)", physicalRate, TransactionBounds.standard.maximumRecords))
         print(String(format: "page verifications    %10.0f pages/s by openssl speed: %.2f s of the sync's %.1f s", verifyRate, Double(pages) / max(verifyRate, 1), seconds))
         print(String(format: "written to disk       %10.0f bytes per record (/proc/self/io write_bytes of the puller)", Double(usage.writtenBytes) / Double(records)))
         print(String(format: "CPU                   %10.3f s per 1,000 records (puller: user + system)", usage.cpuSeconds * 1000 / Double(records)))
         print(String(format: "publisher CPU         %10.3f s per 1,000 records served (%@ grant) = %.2f × the puller's", measured.publisherCPU * 1000 / Double(records), grant.rawValue, measured.publisherCPU / max(usage.cpuSeconds, 0.001)))
         print(String(format: "peak memory           %10.0f MB (resident, the puller)", syncPeak))
+        var readerJSON: [String: JSONValue] = ["readers": .integer(Int64(readers)), "reader_nice": .integer(Int64(readerNice))]
+        if let during = readerFigures, let alone = aloneFigures {
+            let rates = during.lookupsPerSecond.map { String(format: "%.0f", $0) }.joined(separator: ", ")
+            let aloneRate = alone.lookupsPerSecond.first ?? 0
+            print(String(format: "readers               %@ lookups/s each during the sync (%d at nice %d, %.0f%% found, %d errors)", rates, readers, readerNice, during.hitShare * 100, during.errors))
+            print(String(format: "reader alone          %10.0f lookups/s (one reader, no writer, 5 s, %d errors): the first reader ran at %.2f × that", aloneRate, alone.errors, (during.lookupsPerSecond.first ?? 0) / max(aloneRate, 1)))
+            readerJSON["reader_lookups_per_second"] = .array(during.lookupsPerSecond.map { .number(String(format: "%.0f", $0)) })
+            readerJSON["reader_alone_lookups_per_second"] = .number(String(format: "%.0f", aloneRate))
+            readerJSON["reader_errors"] = .integer(Int64(during.errors + alone.errors))
+        }
         try keep(.object([
             "benchmark": .string("sync"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
             "seed": .number(String(seed)), "page_size": .integer(Int64(pageSize)), "records_per_second": .number(String(format: "%.0f", syncRate)),
@@ -117,7 +138,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             "grant": .string(grant.rawValue), "publisher_cpu_seconds_per_1000_records": .number(String(format: "%.4f", measured.publisherCPU * 1000 / Double(records))),
             "peak_rss_mb": .number(String(format: "%.0f", syncPeak)), "key": .string(key.rawValue), "openssl_verify_per_second": .number(String(format: "%.0f", verifyRate)),
             "at": .integer(SystemClock().now.seconds),
-        ]), in: results)
+        ].merging(readerJSON) { first, _ in first }), in: results)
     }
 }
 

@@ -54,8 +54,9 @@ func versionCounters(_ indexes: [Int]) -> [Int64] {
 }
 
 /// The store's physical limit for a workload: the rows the store ends with, as the design keeps them (each
-/// version appended once to `version`, one `record` row per record pointing at it), written by two prepared
-/// statements — the append and an upsert of the record row — in transactions of `transactionSize` versions
+/// version appended once to `version`, one `record` row per record pointing at it, one row of the change log
+/// per version shown), written by three prepared statements — the append, an upsert of the record row and
+/// the change row — in transactions of `transactionSize` versions
 /// with the store's pragmas (WAL, synchronous=FULL, the same page cache). Records per second of the versions from `measuredFrom`
 /// on; those before fill the store first, untimed.
 func physicalUpsertRate(
@@ -70,6 +71,9 @@ func physicalUpsertRate(
                 source TEXT NOT NULL, received_at INTEGER NOT NULL, supersedes TEXT);
             CREATE TABLE record (dataset TEXT NOT NULL, id TEXT NOT NULL, visible INTEGER, siblings TEXT NOT NULL,
                 authored TEXT NOT NULL, PRIMARY KEY (dataset, id)) WITHOUT ROWID;
+            CREATE TABLE change_log (change_seq INTEGER PRIMARY KEY AUTOINCREMENT, dataset TEXT NOT NULL, record_id TEXT NOT NULL,
+                kind TEXT NOT NULL, changed_at INTEGER NOT NULL);
+            CREATE INDEX change_log_by_dataset ON change_log (dataset, change_seq);
             """)
     }
     let counters = versionCounters(indexes)
@@ -89,10 +93,12 @@ func physicalUpsertRate(
                     INSERT INTO record VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset, id) DO UPDATE SET
                     visible = excluded.visible, siblings = excluded.siblings, authored = excluded.authored
                     """)
+                let logChange = try db.cachedStatement(sql: "INSERT INTO change_log (dataset, record_id, kind, changed_at) VALUES (?, ?, 'updated', ?)")
                 for (id, hlc, vv, data) in rows {
                     try append.execute(arguments: [dataset.rawValue, id, publisher.rawValue, hlc, vv, data, publisher.rawValue, hlc, dataset.rawValue, id])
                     let seq = db.lastInsertedRowID
                     try upsert.execute(arguments: [dataset.rawValue, id, seq, "[\(seq)]", vv])
+                    try logChange.execute(arguments: [dataset.rawValue, id, hlc])
                 }
             }
         }

@@ -18,12 +18,24 @@ enum CommandRunner {
             .appending(path: "lienthong")
     }()
 
+    /// Another Unix user to run `lienthong` as, and the copy of the binary that user may execute (the build
+    /// folder may sit in a folder only root may enter).
+    struct RunAs {
+        /// The user, whose primary group has the same name (`useradd -U`).
+        let user: String
+        let binary: URL
+    }
+
     /// Sets `process` to run `lienthong arguments…`; with `umask` (octal, such as "0077") through /bin/sh, which
     /// sets it and then becomes lienthong (same process id).
     /// With `host`, a network namespace (the test bed's agency hosts), `lienthong` runs in it through
     /// `ip netns exec`, which becomes lienthong (same process id).
-    static func prepare(_ process: Process, _ arguments: [String], umask: String?, host: String? = nil) {
-        if let host {
+    /// With `runAs`, as that user and its groups through `setpriv`, which becomes lienthong (same process id).
+    static func prepare(_ process: Process, _ arguments: [String], umask: String?, host: String? = nil, runAs: RunAs? = nil) {
+        if let runAs {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid", runAs.user, "--regid", runAs.user, "--init-groups", "--", runAs.binary.path] + arguments
+        } else if let host {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
             process.arguments = ["netns", "exec", host, binary.path] + arguments
         } else if let umask {

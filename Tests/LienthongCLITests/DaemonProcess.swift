@@ -81,14 +81,14 @@ final class DaemonProcess {
     let stderrURL: URL
 
     /// Starts `lienthong daemon --config config extraArguments…`, under `umask` when given, on the test bed's
-    /// `host` (a network namespace) when given.
+    /// `host` (a network namespace) when given, as another user when given.
     init(
         config: String, folder: URL, notifySocket: String? = nil, watchdogMicroseconds: Int? = nil, extraArguments: [String] = [],
-        umask: String? = nil, host: String? = nil
+        umask: String? = nil, host: String? = nil, runAs: CommandRunner.RunAs? = nil
     ) throws {
         stderrURL = folder.appending(path: "daemon-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        CommandRunner.prepare(process, ["daemon", "--config", config] + extraArguments, umask: umask, host: host)
+        CommandRunner.prepare(process, ["daemon", "--config", config] + extraArguments, umask: umask, host: host, runAs: runAs)
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notifySocket
         environment["WATCHDOG_USEC"] = watchdogMicroseconds.map(String.init)
