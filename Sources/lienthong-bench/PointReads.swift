@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import LienThongTestSupport
 
 /// Another program of the agency reading the store while lienthong writes: one process looking records up by
 /// id, chosen at random, through `visible_records`, read-only, each lookup its own read transaction, with no
@@ -18,7 +19,7 @@ struct PointReads: ParsableCommand {
         var configuration = Configuration()
         configuration.readonly = true
         let queue = try DatabaseQueue(path: store, configuration: configuration)
-        var generator = SplitMix(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         let start = ContinuousClock.now
         var lookups = 0
         var hits = 0
@@ -40,21 +41,6 @@ struct PointReads: ParsableCommand {
         let elapsed = ContinuousClock.now - start
         let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("LOOKUPS \(lookups) HITS \(hits) SECONDS \(elapsedSeconds) ERRORS \(errors)")
-    }
-}
-
-/// A small, fast, seeded generator for the readers' ids.
-struct SplitMix {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
 

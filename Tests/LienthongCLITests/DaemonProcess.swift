@@ -76,7 +76,7 @@ final class NotifySocket {
 }
 
 /// `lienthong daemon` as a child process, with its stderr in a file.
-final class DaemonProcess {
+final class DaemonProcess: StartedChild {
     let process = Process()
     let stderrURL: URL
 
@@ -104,6 +104,15 @@ final class DaemonProcess {
 
     func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    deinit { killIfRunning() }
+}
+
+/// A child process a test started, waited for and, when the test is done with it, killed if still running.
+protocol StartedChild {
+    var process: Process { get }
+}
+
+extension StartedChild {
     /// Waits for the process to end, at most `timeout`; returns its exit status, or nil if it is still running.
     func waitForExit(_ timeout: Duration) async throws -> Int32? {
         let deadline = ContinuousClock.now + timeout
@@ -114,11 +123,11 @@ final class DaemonProcess {
         return process.terminationStatus
     }
 
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    /// Kills the process with SIGKILL and waits for it, if it still runs.
+    func killIfRunning() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }
 

@@ -197,7 +197,7 @@ struct CreatedFileModeCommandTests {
         #expect(try fileMode("\(folder)/bo-y-te.jwk.json") == 0o644)
     }
 
-    @Test("a new store, its -wal and -shm files are 0600 and its new folder 0700; an existing store keeps its mode and gives it to leftover -wal and -shm files", arguments: ["0000", "0022"])
+    @Test("a new store, its -wal and -shm files are 0640 and its new folder 0750; an existing store keeps its mode and gives it to leftover -wal and -shm files", arguments: ["0000", "0022", "0077"])
     func storeModes(umask: String) async throws {
         let scratch = try ScratchFolder()
         try scratch.makeKeys()
@@ -206,11 +206,11 @@ struct CreatedFileModeCommandTests {
         // The daemon holds the store open, so its -wal and -shm files exist while it runs. The first run is
         // killed, which leaves both files behind, written and with their old mode (as CI once saw after a stop
         // that did not close the store); the second start must give them the store's new mode.
-        for (expected, ending) in [(0o600, SIGKILL), (0o640, SIGTERM)] {
+        for (expected, ending) in [(0o640, SIGKILL), (0o600, SIGTERM)] {
             let notify = try NotifySocket()
             let daemon = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path, umask: umask)
             #expect(try await notify.waitFor { $0.contains("READY=1") } != nil, "log: \(daemon.log)")
-            #expect(try fileMode(scratch.path("state")) == 0o700)
+            #expect(try fileMode(scratch.path("state")) == 0o750)
             #expect(try fileMode(store) == expected)
             #expect(try fileMode(store + "-wal") == expected)
             #expect(try fileMode(store + "-shm") == expected)
@@ -219,15 +219,18 @@ struct CreatedFileModeCommandTests {
             if ending == SIGKILL {
                 #expect(try fileSize(store + "-wal") > 0)
                 #expect(try fileSize(store + "-shm") > 0)
-                // The operator's choice (a readers group, say) is kept on the next start; so are the others' bits.
-                try setFileMode(store, 0o640)
+                // The operator's choice (no readers, say) is kept on the next start, and given to the leftovers.
+                try setFileMode(store, 0o600)
             } else {
                 #expect(status == 0, "log: \(daemon.log)")
+                // Kept after the daemon closed the store, for read-only readers.
+                #expect(try fileMode(store + "-wal") == 0o600)
+                #expect(try fileMode(store + "-shm") == 0o600)
             }
         }
     }
 
-    @Test("demo --keep: every folder 0700, private keys and stores 0600, public keys and configurations 0644")
+    @Test("demo --keep: every folder 0700, private keys 0600, stores 0640, public keys and configurations 0644")
     func demoModes() throws {
         let scratch = try ScratchFolder()
         let kept = scratch.path("demo")
@@ -245,7 +248,8 @@ struct CreatedFileModeCommandTests {
             _ = FileManager.default.fileExists(atPath: "\(kept)/\(path)", isDirectory: &isFolder)
             let expected =
                 if isFolder.boolValue { 0o700 }
-                else if path.hasSuffix(".key.pem") || path.contains(".sqlite") { 0o600 }
+                else if path.hasSuffix(".key.pem") { 0o600 }
+                else if path.contains(".sqlite") { 0o640 }
                 else { 0o644 }
             #expect(mode == expected, "\(path) has mode \(octal(mode))")
         }

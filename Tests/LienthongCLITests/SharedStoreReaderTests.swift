@@ -44,7 +44,7 @@ enum ReaderTestUsers {
 }
 
 /// A child process run as another user through `setpriv`, its output in files.
-final class ChildAsUser {
+final class ChildAsUser: StartedChild {
     let process = Process()
     let stdoutURL: URL
     let stderrURL: URL
@@ -65,22 +65,7 @@ final class ChildAsUser {
     var output: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var errors: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    /// Waits for the process to end, at most `timeout`; returns its exit status, or nil if it still runs.
-    func waitForExit(_ timeout: Duration) async throws -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else { return nil }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    deinit { killIfRunning() }
 }
 
 /// Another program of the agency reading `visible_records` and `changes` with Python's sqlite3, read-only, in
