@@ -34,6 +34,12 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Reader processes looking records up by id in the puller's store while it syncs (point-reads); then one alone for 5 s.")
     var readers = 0
     @Option(help: "The readers' nice value: 19 leaves them only the CPU the sync does not use.") var readerNice = 0
+    @Option(help: "The store the readers read: the puller's (the one being written), or the publisher's (a control: the same reads, no contention for the puller's store).")
+    var readerStore = ReaderStore.puller
+
+    enum ReaderStore: String, ExpressibleByArgument, Sendable {
+        case puller, publisher
+    }
 
     enum KeyKind: String, ExpressibleByArgument, Sendable {
         case ed25519 = "Ed25519", p256 = "P-256"
@@ -80,7 +86,9 @@ struct SyncBenchmark: AsyncParsableCommand {
                 keys: [publisherKey.publicKey], transfer: TransferOptions()
             )
             let readerProcesses = readers > 0
-                ? try ReaderProcesses(count: readers, store: workFolder.appending(path: "puller.sqlite"), ids: ids, niceness: readerNice, in: workFolder)
+                ? try ReaderProcesses(
+                    count: readers, store: workFolder.appending(path: "\(readerStore.rawValue).sqlite"), ids: ids, niceness: readerNice, in: workFolder
+                )
                 : nil
             let before = ProcessUsage.now()
             let publisherBefore = ProcessUsage.cpuSeconds(ofProcess: pid)
@@ -118,11 +126,13 @@ struct SyncBenchmark: AsyncParsableCommand {
         print(String(format: "CPU                   %10.3f s per 1,000 records (puller: user + system)", usage.cpuSeconds * 1000 / Double(records)))
         print(String(format: "publisher CPU         %10.3f s per 1,000 records served (%@ grant) = %.2f × the puller's", measured.publisherCPU * 1000 / Double(records), grant.rawValue, measured.publisherCPU / max(usage.cpuSeconds, 0.001)))
         print(String(format: "peak memory           %10.0f MB (resident, the puller)", syncPeak))
-        var readerJSON: [String: JSONValue] = ["readers": .integer(Int64(readers)), "reader_nice": .integer(Int64(readerNice))]
+        var readerJSON: [String: JSONValue] = [
+            "readers": .integer(Int64(readers)), "reader_nice": .integer(Int64(readerNice)), "reader_store": .string(readerStore.rawValue),
+        ]
         if let during = readerFigures, let alone = aloneFigures {
             let rates = during.lookupsPerSecond.map { String(format: "%.0f", $0) }.joined(separator: ", ")
             let aloneRate = alone.lookupsPerSecond.first ?? 0
-            print(String(format: "readers               %@ lookups/s each during the sync (%d at nice %d, %.0f%% found, %d errors)", rates, readers, readerNice, during.hitShare * 100, during.errors))
+            print(String(format: "readers               %@ lookups/s each during the sync (%d at nice %d in the %@'s store, %.0f%% found, %d errors)", rates, readers, readerNice, readerStore.rawValue, during.hitShare * 100, during.errors))
             print(String(format: "reader alone          %10.0f lookups/s (one reader, no writer, 5 s, %d errors): the first reader ran at %.2f × that", aloneRate, alone.errors, (during.lookupsPerSecond.first ?? 0) / max(aloneRate, 1)))
             readerJSON["reader_lookups_per_second"] = .array(during.lookupsPerSecond.map { .number(String(format: "%.0f", $0)) })
             readerJSON["reader_alone_lookups_per_second"] = .number(String(format: "%.0f", aloneRate))
