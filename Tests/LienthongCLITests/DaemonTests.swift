@@ -199,87 +199,89 @@ struct DaemonTests {
 /// to records already held, ids drawn at random — : each time, after a restart, the sync completes with the
 /// store intact and equal to an uninterrupted run's. `LIENTHONG_CRASH_ROUNDS` sets the number of kills
 /// (default 20; `.ci/crash-soak` runs more).
-@Suite("crash safety", .serialized)
-struct CrashSafetyTests {
-    static let records = 4000
-    static let rounds = ProcessInfo.processInfo.environment["LIENTHONG_CRASH_ROUNDS"].flatMap(Int.init) ?? 20
+extension LargeSyncTests {
+    @Suite("crash safety", .serialized)
+    struct CrashSafetyTests {
+        static let records = 4000
+        static let rounds = ProcessInfo.processInfo.environment["LIENTHONG_CRASH_ROUNDS"].flatMap(Int.init) ?? 20
 
-    /// The versions the publisher authors, as record numbers: each record once (inserts), or ids drawn at random
-    /// from half as many records, so that most versions update a record the puller holds already (updates).
-    static func versions(updates: Bool) -> [Int] {
-        guard updates else { return Array(0..<records) }
-        var generator = SeededGenerator(seed: 11)
-        return (0..<records).map { _ in Int.random(in: 0..<(records / 2), using: &generator) }
-    }
-
-    @Test("SIGKILL during the initial sync never loses, duplicates or corrupts a record", arguments: [false, true])
-    func killedDuringInitialSync(updates: Bool) async throws {
-        let scratch = try ScratchFolder()
-        try scratch.makeKeys()
-        let publisher = try InTestAgency(
-            boCongAn, keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an.sqlite"), sharing: danCu, with: boYTe
-        )
-        let versions = Self.versions(updates: updates)
-        let distinct = Set(versions).count
-        try await publisher.seed(danCu, records: versions, prefix: "cd")
-        let config = scratch.path("lienthong.yaml")
-        let store = StoreFile(path: scratch.path("state/store.sqlite"))
-        let caughtUp = "SELECT position FROM cursor WHERE peer = 'bo-cong-an' AND dataset = 'dan-cu'"
-
-        try await publisher.publisher.serving { port in
-            try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh").write(toFile: config, atomically: true, encoding: .utf8)
-
-            // The uninterrupted run: its export is the reference, its duration bounds the moments to kill at.
-            let started = ContinuousClock.now
-            let notify = try NotifySocket()
-            let reference = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
-            #expect(try await store.waitFor(caughtUp, equals: Int64(Self.records), timeout: .seconds(120)), "\(reference.log)")
-            let syncDuration = ContinuousClock.now - started
-            #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil)
-            reference.send(SIGTERM)
-            #expect(try await reference.waitForExit(.seconds(10)) == 0)
-            let expected = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
-            #expect(expected.split(separator: "\n").count == distinct)
-
-            var generator = SeededGenerator(seed: 2026)
-            var killedMidSync = 0
-            // The moments to kill at are drawn from a window that shrinks whenever a kill comes too late, so
-            // that kills keep landing mid-sync however loaded the machine is.
-            var window = syncDuration
-            for round in 1...Self.rounds {
-                try Self.removeStore(at: scratch.url.appending(path: "state"))
-                let victim = try DaemonProcess(config: config, folder: scratch.url)
-                let moment = window * Double.random(in: 0.05...0.95, using: &generator)
-                try await Task.sleep(for: moment)
-                victim.send(SIGKILL)
-                #expect(try await victim.waitForExit(.seconds(10)) == 9 || victim.process.terminationReason == .uncaughtSignal)
-                let position = (try? store.scalar(caughtUp, as: Int64.self)) ?? 0
-                if position < Int64(Self.records) { killedMidSync += 1 } else { window = window * 0.6 }
-
-                let notify = try NotifySocket()
-                let survivor = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
-                // Before READY=1 the process may not have reached its own signal handling yet.
-                #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil, "round \(round): \(survivor.log)")
-                #expect(try await store.waitFor(caughtUp, equals: Int64(Self.records), timeout: .seconds(120)), "round \(round): \(survivor.log)")
-                survivor.send(SIGTERM)
-                #expect(try await survivor.waitForExit(.seconds(10)) == 0, "round \(round): \(survivor.log)")
-
-                #expect(try store.scalar("PRAGMA integrity_check", as: String.self) == "ok", "round \(round)")
-                // Each record applied exactly once: the pages' applied counts add up to the feed, no more.
-                let applied = try store.scalar("SELECT SUM(json_extract(detail, '$.applied')) FROM audit_log WHERE event = 'page applied'", as: Int64.self)
-                #expect(applied == Int64(Self.records), "round \(round)")
-                // Every version kept once: the ones superseded in history, the latest of each record visible.
-                #expect(try store.scalar("SELECT COUNT(*) FROM history", as: Int64.self) == Int64(Self.records - distinct), "round \(round)")
-                #expect(try store.scalar("SELECT COUNT(*) FROM version", as: Int64.self) == Int64(Self.records), "round \(round)")
-                let export = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
-                #expect(export == expected, "round \(round): the export differs from the uninterrupted run's")
-            }
-            // Most kills must land mid-sync, or the test proves little.
-            #expect(killedMidSync * 4 >= Self.rounds * 3, "only \(killedMidSync) of \(Self.rounds) kills landed mid-sync")
+        /// The versions the publisher authors, as record numbers: each record once (inserts), or ids drawn at random
+        /// from half as many records, so that most versions update a record the puller holds already (updates).
+        static func versions(updates: Bool) -> [Int] {
+            guard updates else { return Array(0..<records) }
+            var generator = SeededGenerator(seed: 11)
+            return (0..<records).map { _ in Int.random(in: 0..<(records / 2), using: &generator) }
         }
-    }
 
-    private static func removeStore(at folder: URL) throws {
-        if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
+        @Test("SIGKILL during the initial sync never loses, duplicates or corrupts a record", arguments: [false, true])
+        func killedDuringInitialSync(updates: Bool) async throws {
+            let scratch = try ScratchFolder()
+            try scratch.makeKeys()
+            let publisher = try InTestAgency(
+                boCongAn, keys: scratch.url.appending(path: "keys"), store: scratch.url.appending(path: "bo-cong-an.sqlite"), sharing: danCu, with: boYTe
+            )
+            let versions = Self.versions(updates: updates)
+            let distinct = Set(versions).count
+            try await publisher.seed(danCu, records: versions, prefix: "cd")
+            let config = scratch.path("lienthong.yaml")
+            let store = StoreFile(path: scratch.path("state/store.sqlite"))
+            let caughtUp = "SELECT position FROM cursor WHERE peer = 'bo-cong-an' AND dataset = 'dan-cu'"
+
+            try await publisher.publisher.serving { port in
+                try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh").write(toFile: config, atomically: true, encoding: .utf8)
+
+                // The uninterrupted run: its export is the reference, its duration bounds the moments to kill at.
+                let started = ContinuousClock.now
+                let notify = try NotifySocket()
+                let reference = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
+                #expect(try await store.waitFor(caughtUp, equals: Int64(Self.records), timeout: .seconds(120)), "\(reference.log)")
+                let syncDuration = ContinuousClock.now - started
+                #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil)
+                reference.send(SIGTERM)
+                #expect(try await reference.waitForExit(.seconds(10)) == 0)
+                let expected = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
+                #expect(expected.split(separator: "\n").count == distinct)
+
+                var generator = SeededGenerator(seed: 2026)
+                var killedMidSync = 0
+                // The moments to kill at are drawn from a window that shrinks whenever a kill comes too late, so
+                // that kills keep landing mid-sync however loaded the machine is.
+                var window = syncDuration
+                for round in 1...Self.rounds {
+                    try Self.removeStore(at: scratch.url.appending(path: "state"))
+                    let victim = try DaemonProcess(config: config, folder: scratch.url)
+                    let moment = window * Double.random(in: 0.05...0.95, using: &generator)
+                    try await Task.sleep(for: moment)
+                    victim.send(SIGKILL)
+                    #expect(try await victim.waitForExit(.seconds(10)) == 9 || victim.process.terminationReason == .uncaughtSignal)
+                    let position = (try? store.scalar(caughtUp, as: Int64.self)) ?? 0
+                    if position < Int64(Self.records) { killedMidSync += 1 } else { window = window * 0.6 }
+
+                    let notify = try NotifySocket()
+                    let survivor = try DaemonProcess(config: config, folder: scratch.url, notifySocket: notify.path)
+                    // Before READY=1 the process may not have reached its own signal handling yet.
+                    #expect(try await notify.waitFor(.seconds(30)) { $0.contains("READY=1") } != nil, "round \(round): \(survivor.log)")
+                    #expect(try await store.waitFor(caughtUp, equals: Int64(Self.records), timeout: .seconds(120)), "round \(round): \(survivor.log)")
+                    survivor.send(SIGTERM)
+                    #expect(try await survivor.waitForExit(.seconds(10)) == 0, "round \(round): \(survivor.log)")
+
+                    #expect(try store.scalar("PRAGMA integrity_check", as: String.self) == "ok", "round \(round)")
+                    // Each record applied exactly once: the pages' applied counts add up to the feed, no more.
+                    let applied = try store.scalar("SELECT SUM(json_extract(detail, '$.applied')) FROM audit_log WHERE event = 'page applied'", as: Int64.self)
+                    #expect(applied == Int64(Self.records), "round \(round)")
+                    // Every version kept once: the ones superseded in history, the latest of each record visible.
+                    #expect(try store.scalar("SELECT COUNT(*) FROM history", as: Int64.self) == Int64(Self.records - distinct), "round \(round)")
+                    #expect(try store.scalar("SELECT COUNT(*) FROM version", as: Int64.self) == Int64(Self.records), "round \(round)")
+                    let export = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"]).stdoutText
+                    #expect(export == expected, "round \(round): the export differs from the uninterrupted run's")
+                }
+                // Most kills must land mid-sync, or the test proves little.
+                #expect(killedMidSync * 4 >= Self.rounds * 3, "only \(killedMidSync) of \(Self.rounds) kills landed mid-sync")
+            }
+        }
+
+        private static func removeStore(at folder: URL) throws {
+            if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
+        }
     }
 }
