@@ -57,8 +57,8 @@ public struct ChangesPrunedError: Error, CustomStringConvertible {
 extension StoreSnapshot {
     /// The last change numbered so far (0 when none ever was), and the last one pruned (0 when none was).
     public func changeLogBounds() throws -> (last: Int64, prunedThrough: Int64) {
-        let last = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'") ?? 0
-        return (last, try prunedThrough())
+        let pruned = try prunedThrough()
+        return (max(try Int64.fetchOne(db, sql: "SELECT MAX(change_seq) FROM change_log") ?? 0, pruned), pruned)
     }
 
     private func prunedThrough() throws -> Int64 {
@@ -99,7 +99,8 @@ extension Store {
 
     /// Deletes the change log's oldest rows, in order, while they are more than `keptDays` days old, in
     /// transactions of at most ``pruneBatch`` rows; remembers the last number deleted, so that a request for
-    /// changes after an earlier one is refused. Returns how many rows were deleted.
+    /// changes after an earlier one is refused. The newest row is always kept: SQLite numbers a new row one
+    /// past the greatest, so no number is ever given twice. Returns how many rows were deleted.
     @discardableResult
     public func pruneChanges(keptDays: Int) async throws -> Int {
         var deleted = 0
@@ -115,8 +116,10 @@ extension StoreTransaction {
     /// One transaction of ``Store/pruneChanges(keptDays:)``.
     func pruneChangeBatch(keptDays: Int) throws -> Int {
         let cutoff = nowMilliseconds - Int64(keptDays) * 86_400_000
+        let newest = try Int64.fetchOne(db, sql: "SELECT MAX(change_seq) FROM change_log") ?? 0
         let rows = try Row.fetchAll(
-            db, sql: "SELECT change_seq, changed_at FROM change_log ORDER BY change_seq LIMIT ?", arguments: [Store.pruneBatch]
+            db, sql: "SELECT change_seq, changed_at FROM change_log WHERE change_seq < ? ORDER BY change_seq LIMIT ?",
+            arguments: [newest, Store.pruneBatch]
         )
         var through: Int64?
         for row in rows {

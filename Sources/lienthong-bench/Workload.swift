@@ -71,7 +71,7 @@ func physicalUpsertRate(
                 source TEXT NOT NULL, received_at INTEGER NOT NULL, supersedes TEXT);
             CREATE TABLE record (dataset TEXT NOT NULL, id TEXT NOT NULL, visible INTEGER, siblings TEXT NOT NULL,
                 authored TEXT NOT NULL, PRIMARY KEY (dataset, id)) WITHOUT ROWID;
-            CREATE TABLE change_log (change_seq INTEGER PRIMARY KEY AUTOINCREMENT, dataset TEXT NOT NULL, record_id TEXT NOT NULL,
+            CREATE TABLE change_log (change_seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, record_id TEXT NOT NULL,
                 kind TEXT NOT NULL, changed_at INTEGER NOT NULL);
             CREATE INDEX change_log_by_dataset ON change_log (dataset, change_seq);
             """)

@@ -48,15 +48,22 @@ struct Watch: ParsableCommand {
             let dataset = try self.dataset.map(DatasetName.init)
             var position = try since ?? store.read { try $0.changeLogBounds().prunedThrough }
             while true {
-                let changes = try store.read { try $0.changes(after: position, dataset: dataset, limit: Self.batch) }
+                let (changes, last) = try store.read { snapshot in
+                    (try snapshot.changes(after: position, dataset: dataset, limit: Self.batch), try snapshot.changeLogBounds().last)
+                }
                 var output: [UInt8] = []
                 for change in changes {
                     output += Self.line(change).displaySerialized()
                     output.append(0x0A)
                 }
                 writeStandardOutput(output)
-                position = changes.last?.changeSeq ?? position
-                guard changes.count < Self.batch else { continue }
+                guard changes.count < Self.batch else {
+                    position = changes.last?.changeSeq ?? position
+                    continue
+                }
+                // Every change of the dataset up to the snapshot's last is printed: the next look starts there,
+                // not at the dataset's last change, so that other datasets' changes are not read again.
+                position = max(position, last)
                 guard let watch else { return }
                 _ = watch.waitForWrite(timeoutMilliseconds: Self.idleLookMilliseconds)
             }

@@ -36,13 +36,13 @@ struct WatchCommandTests {
     @Test("a --since older than what the log keeps is refused, naming the last change pruned; without --since it starts at what is kept")
     func prunedSince() async throws {
         let agency = try AgencyFolder()
-        let put = try agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"cd-1\",\"data\":{}}\n{\"id\":\"cd-2\",\"data\":{}}\n")
+        let put = try agency.run(["put", "--dataset", "tiem-chung"], stdin: "{\"id\":\"cd-1\",\"data\":{}}\n{\"id\":\"cd-2\",\"data\":{}}\n{\"id\":\"cd-3\",\"data\":{}}\n")
         #expect(put.status == 0, "\(put.stderr)")
-        // Forty days later, the daemon prunes what is older than 30 days.
+        // Forty days later, the daemon prunes what is older than 30 days but the newest change.
         let later = try Store(openingAt: agency.scratch.url.appending(path: "state/lienthong.sqlite"), clock: FixedClock(UnixTime(milliseconds: SystemClock().now.milliseconds + 40 * 86_400_000)))
         #expect(try await later.pruneChanges(keptDays: 30) == 2)
         try await later.write { tx in
-            try tx.edit(dataset: DatasetName("tiem-chung"), id: "cd-3", agency: AgencyID("bo-y-te"), deleted: false, data: .object([:]), policy: .lww)
+            try tx.edit(dataset: DatasetName("tiem-chung"), id: "cd-4", agency: AgencyID("bo-y-te"), deleted: false, data: .object([:]), policy: .lww)
         }
 
         let refused = try agency.run(["watch", "--since", "1"])
@@ -52,7 +52,7 @@ struct WatchCommandTests {
         for arguments in [["watch"], ["watch", "--since", "2"]] {
             let kept = try agency.run(arguments)
             #expect(kept.status == 0, "\(kept.stderr)")
-            #expect(kept.stdoutText.split(separator: "\n").count == 1)
+            #expect(kept.stdoutText.split(separator: "\n").count == 2)
             #expect(kept.stdoutText.hasPrefix(#"{"change_seq":3,"#))
         }
     }
