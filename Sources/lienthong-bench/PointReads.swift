@@ -14,6 +14,7 @@ struct PointReads: ParsableCommand {
     @Option var seed: UInt64
     @Option(help: "Stop after this many seconds…") var seconds: Double?
     @Option(help: "…or once this file exists.") var stopFile: String?
+    @Option(help: "Lookups per second at most (0: as fast as it can), as a program serving its own users would.") var rate = 0
 
     func run() throws {
         var configuration = Configuration()
@@ -33,6 +34,10 @@ struct PointReads: ParsableCommand {
                     errors += 1
                 }
                 lookups += 1
+                if rate > 0, lookups % 16 == 0 {
+                    let due = start + .seconds(Double(lookups) / Double(rate))
+                    if ContinuousClock.now < due { Thread.sleep(forTimeInterval: Double((due - ContinuousClock.now).components.attoseconds) / 1e18) }
+                }
                 guard lookups % 256 == 0 else { continue }
                 if let seconds, (ContinuousClock.now - start) >= .seconds(seconds) { break }
                 if let stopFile, FileManager.default.fileExists(atPath: stopFile) { break }
@@ -57,7 +62,7 @@ final class ReaderProcesses {
         let errors: Int
     }
 
-    init(count: Int, store: URL, ids: Int, niceness: Int, seconds: Double? = nil, in folder: URL) throws {
+    init(count: Int, store: URL, ids: Int, niceness: Int, rate: Int = 0, seconds: Double? = nil, in folder: URL) throws {
         stopFile = folder.appending(path: "readers-stop-\(UUID().uuidString.prefix(8))")
         var processes: [Process] = []
         var outputs: [URL] = []
@@ -67,7 +72,7 @@ final class ReaderProcesses {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
             process.arguments = ["-n", String(niceness), URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, "point-reads",
-                                 "--store", store.path, "--ids", String(ids), "--seed", String(index + 1)]
+                                 "--store", store.path, "--ids", String(ids), "--seed", String(index + 1), "--rate", String(rate)]
                 + (seconds.map { ["--seconds", String($0)] } ?? ["--stop-file", stopFile.path])
             process.standardOutput = try FileHandle(forWritingTo: output)
             try process.run()

@@ -34,6 +34,7 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Reader processes looking records up by id in the puller's store while it syncs (point-reads); then one alone for 5 s.")
     var readers = 0
     @Option(help: "The readers' nice value: 19 leaves them only the CPU the sync does not use.") var readerNice = 0
+    @Option(help: "Lookups per second of each reader at most during the sync (0: as fast as it can).") var readerRate = 0
     @Option(help: "The store the readers read: the puller's (the one being written), or the publisher's (a control: the same reads, no contention for the puller's store).")
     var readerStore = ReaderStore.puller
 
@@ -87,7 +88,8 @@ struct SyncBenchmark: AsyncParsableCommand {
             )
             let readerProcesses = readers > 0
                 ? try ReaderProcesses(
-                    count: readers, store: workFolder.appending(path: "\(readerStore.rawValue).sqlite"), ids: ids, niceness: readerNice, in: workFolder
+                    count: readers, store: workFolder.appending(path: "\(readerStore.rawValue).sqlite"), ids: ids, niceness: readerNice, rate: readerRate,
+                    in: workFolder
                 )
                 : nil
             let before = ProcessUsage.now()
@@ -128,11 +130,12 @@ struct SyncBenchmark: AsyncParsableCommand {
         print(String(format: "peak memory           %10.0f MB (resident, the puller)", syncPeak))
         var readerJSON: [String: JSONValue] = [
             "readers": .integer(Int64(readers)), "reader_nice": .integer(Int64(readerNice)), "reader_store": .string(readerStore.rawValue),
+            "reader_rate": .integer(Int64(readerRate)),
         ]
         if let during = readerFigures, let alone = aloneFigures {
             let rates = during.lookupsPerSecond.map { String(format: "%.0f", $0) }.joined(separator: ", ")
             let aloneRate = alone.lookupsPerSecond.first ?? 0
-            print(String(format: "readers               %@ lookups/s each during the sync (%d at nice %d in the %@'s store, %.0f%% found, %d errors)", rates, readers, readerNice, readerStore.rawValue, during.hitShare * 100, during.errors))
+            print(String(format: "readers               %@ lookups/s each during the sync (%d at nice %d in the %@'s store, at most %d/s each (0: unpaced), %.0f%% found, %d errors)", rates, readers, readerNice, readerStore.rawValue, readerRate, during.hitShare * 100, during.errors))
             print(String(format: "reader alone          %10.0f lookups/s (one reader, no writer, 5 s, %d errors): the first reader ran at %.2f × that", aloneRate, alone.errors, (during.lookupsPerSecond.first ?? 0) / max(aloneRate, 1)))
             readerJSON["reader_lookups_per_second"] = .array(during.lookupsPerSecond.map { .number(String(format: "%.0f", $0)) })
             readerJSON["reader_alone_lookups_per_second"] = .number(String(format: "%.0f", aloneRate))
