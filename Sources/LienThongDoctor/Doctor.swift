@@ -71,6 +71,7 @@ public struct Doctor: Sendable {
             }
         }
         checks.append(await store(configuration.storeURL))
+        if let access = storeAccess(configuration.storeURL) { checks.append(access) }
         for peer in configuration.peers.values.sorted(by: { $0.agency < $1.agency }) {
             checks += await self.peer(peer, configuration: configuration, signingKey: signingKey, identity: peer.clientCertificate.flatMap { identities[$0] })
         }
@@ -101,6 +102,36 @@ public struct Doctor: Sendable {
             return DoctorCheck("store", .fail, "\(error)")
         }
     }
+
+    /// Who may read the store besides its owner, from the modes of the store, its `-wal` and `-shm` and its
+    /// folder: any user at all is a failure (the store holds personal data); its group, the agency's readers
+    /// (DEPLOY.md, section 2), or nobody are both fine. Nil when the store does not exist.
+    private func storeAccess(_ url: URL) -> DoctorCheck? {
+        let folder = url.deletingLastPathComponent().path
+        guard let folderStatus = Self.status(folder), let storeStatus = Self.status(url.path) else { return nil }
+        let folderMode = folderStatus.st_mode & 0o7777
+        let files = [url.path, url.path + "-wal", url.path + "-shm"]
+        let modes = files.compactMap { Self.status($0) }.map { $0.st_mode & 0o7777 }
+        if folderMode & 0o001 != 0, let open = zip(files, modes).first(where: { $0.1 & 0o004 != 0 }) {
+            return DoctorCheck("store access", .fail, """
+                every user may read \(open.0) (mode \(Self.octal(open.1)), folder \(Self.octal(folderMode))): it holds personal data; \
+                chmod 0640 the store, its -wal and -shm, and give its folder 2750 (DEPLOY.md, section 2)
+                """)
+        }
+        let modesText = "store \(Self.octal(storeStatus.st_mode & 0o7777)), folder \(Self.octal(folderMode))"
+        guard storeStatus.st_mode & 0o040 != 0, folderMode & 0o050 == 0o050 else {
+            return DoctorCheck("store access", .ok, "only its owner reads it (\(modesText)); to let the agency's programs read it in place, DEPLOY.md section 2")
+        }
+        let group = getgrgid(storeStatus.st_gid).map { String(cString: $0.pointee.gr_name) } ?? String(storeStatus.st_gid)
+        return DoctorCheck("store access", .ok, "its owner writes it, members of \(group) read it in place, nobody else (\(modesText))")
+    }
+
+    private static func status(_ path: String) -> stat? {
+        var result = stat()
+        return stat(path, &result) == 0 ? result : nil
+    }
+
+    private static func octal(_ mode: mode_t) -> String { "0" + String(mode, radix: 8) }
 
     private func peer(
         _ peer: PeerSettings, configuration: Configuration, signingKey: PrivateKey?, identity: TLSClientIdentity?

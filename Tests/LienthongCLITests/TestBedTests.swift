@@ -481,6 +481,11 @@ extension TestBedTests {
                 try handle.write(contentsOf: Data(repeating: 0xAB, count: 3 * 4096))
                 try handle.close()
             }, line: "fail  store: "),
+            DoctorRow(name: "the store readable by every user", breakIt: { folder, _ in
+                let store = folder.appending(path: "bo-y-te/store.sqlite").path
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.appending(path: "bo-y-te").path)
+                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: store)
+            }, line: "fail  store access: every user may read"),
         ]
 
         @Test("doctor names the broken thing on its own line; exit 0 only when nothing fails", arguments: rows)
