@@ -18,7 +18,7 @@ struct Conflicts: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (_, store) = try config.openStore()
+                let (_, store) = try config.openStoreForReading()
                 let filter = try dataset.map { name in
                     try DatasetName(name)
                 }
@@ -40,7 +40,7 @@ struct Conflicts: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let (configuration, store) = try config.openStore()
+                let (configuration, store) = try config.openStoreForReading()
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let siblings = try store.read { try $0.siblings(dataset: dataset, id: id) }
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {

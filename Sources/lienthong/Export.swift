@@ -16,7 +16,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let (configuration, store) = try config.openStore()
+            let (configuration, store) = try config.openStoreForReading()
             let (dataset, _) = try dataset.resolve(in: configuration)
             var buffer: [UInt8] = []
             try store.read { snapshot in

@@ -14,7 +14,7 @@ struct Get: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let (configuration, store) = try config.openStore()
+            let (configuration, store) = try config.openStoreForReading()
             let (dataset, _) = try dataset.resolve(in: configuration)
             guard let record = try store.read({ try $0.visibleRecord(dataset: dataset, id: id) }) else {
                 throw Failure.refused("no record \(id.debugDescription) in \(dataset)")

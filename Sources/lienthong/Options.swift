@@ -128,6 +128,22 @@ struct ConfigOption: ParsableArguments {
         let configuration = try load()
         return (configuration, try Store(openingAt: configuration.storeURL))
     }
+
+    /// Reads the configuration and opens its store for a command that only reads it (``Store/forReading(at:)``).
+    func openStoreForReading() throws -> (Configuration, Store) {
+        let configuration = try load()
+        return (configuration, try Store.forReading(at: configuration.storeURL))
+    }
+}
+
+extension Store {
+    /// The store at `url` for a command that only reads it: read-only, as the agency's other programs open it,
+    /// when it exists and this user may not write it (a member of `lienthong-readers`); otherwise opened as
+    /// lienthong opens it (created if missing, brought up to date).
+    static func forReading(at url: URL) throws -> Store {
+        if access(url.path, F_OK) == 0, access(url.path, W_OK) != 0 { return try Store(readingAt: url) }
+        return try Store(openingAt: url)
+    }
 }
 
 /// `--insecure-key-permissions`, for every command that loads the agency's private key.

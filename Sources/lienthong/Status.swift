@@ -25,7 +25,7 @@ struct Status: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: configuration.storeURL.path) else {
                 throw Failure.unusable("no store at \(configuration.storeURL.path) yet: nothing has run with this configuration")
             }
-            let store = try Store(openingAt: configuration.storeURL)
+            let store = try Store.forReading(at: configuration.storeURL)
             let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
                 settings.pull.sorted().map { FeedKey(peer: peer, dataset: $0) }
             }

@@ -131,7 +131,7 @@ extension LargeSyncTests {
         static let records = 100_000
         static let pageRecords = 1000
 
-        @Test("readers in the group read visible_records and changes while 100,000 records arrive: no lock or read-only error, counts never go back, pages whole; watch --follow sees each change once, in order; an outsider is refused")
+        @Test("readers in the group read visible_records and changes while 100,000 records arrive: no lock or read-only error, counts never go back, pages whole; watch --follow sees each change once, in order; export, get, status and conflicts work for them; an outsider is refused")
         func readersDuringInitialSync() async throws {
             try ReaderTestUsers.create()
             let root = URL(fileURLWithPath: "/tmp/lienthong-readers-\(UUID().uuidString.prefix(8))")
@@ -182,6 +182,17 @@ extension LargeSyncTests {
                 #expect(outsider.errors.contains("unable to open database"), "\(outsider.errors)")
                 let outsiderWatch = try ChildAsUser(ReaderTestUsers.outsider, binary.path, ["watch", "--config", config], folder: root)
                 #expect(try await outsiderWatch.waitForExit(.seconds(30)) == 2, "\(outsiderWatch.errors)")
+                let outsiderExport = try ChildAsUser(ReaderTestUsers.outsider, binary.path, ["export", "--config", config, "--dataset", "dan-cu"], folder: root)
+                #expect(try await outsiderExport.waitForExit(.seconds(30)) == 2, "\(outsiderExport.errors)")
+
+                // The commands that only read open the store read-only for a member of the group.
+                let export = try ChildAsUser(reader, binary.path, ["export", "--config", config, "--dataset", "dan-cu"], folder: root)
+                #expect(try await export.waitForExit(.seconds(60)) == 0, "\(export.errors)")
+                #expect(export.output.split(separator: "\n").count == Self.records)
+                for arguments in [["get", "--config", config, "--dataset", "dan-cu", "cd-00042"], ["status", "--config", config], ["conflicts", "list", "--config", config]] {
+                    let command = try ChildAsUser(reader, binary.path, arguments, folder: root)
+                    #expect(try await command.waitForExit(.seconds(30)) == 0, "\(arguments[0]): \(command.errors)")
+                }
 
                 daemon.send(SIGTERM)
                 #expect(try await daemon.waitForExit(.seconds(15)) == 0, "\(daemon.log)")
