@@ -24,6 +24,11 @@ enum CommandRunner {
         /// The user, whose primary group has the same name (`useradd -U`).
         let user: String
         let binary: URL
+
+        /// `setpriv`'s arguments that make `executable` run as `user` with its groups.
+        static func setprivArguments(_ user: String, _ executable: String) -> [String] {
+            ["--reuid", user, "--regid", user, "--init-groups", "--", executable]
+        }
     }
 
     /// Sets `process` to run `lienthong arguments…`; with `umask` (octal, such as "0077") through /bin/sh, which
@@ -34,7 +39,7 @@ enum CommandRunner {
     static func prepare(_ process: Process, _ arguments: [String], umask: String?, host: String? = nil, runAs: RunAs? = nil) {
         if let runAs {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid", runAs.user, "--regid", runAs.user, "--init-groups", "--", runAs.binary.path] + arguments
+            process.arguments = RunAs.setprivArguments(runAs.user, runAs.binary.path) + arguments
         } else if let host {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
             process.arguments = ["netns", "exec", host, binary.path] + arguments

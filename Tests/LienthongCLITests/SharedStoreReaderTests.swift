@@ -55,7 +55,7 @@ final class ChildAsUser: StartedChild {
         stderrURL = folder.appending(path: "\(name).err")
         for url in [stdoutURL, stderrURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid", user, "--regid", user, "--init-groups", "--", executable] + arguments
+        process.arguments = CommandRunner.RunAs.setprivArguments(user, executable) + arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
