@@ -110,9 +110,8 @@ public struct Doctor: Sendable {
         let folder = url.deletingLastPathComponent().path
         guard let folderStatus = Self.status(folder), let storeStatus = Self.status(url.path) else { return nil }
         let folderMode = folderStatus.st_mode & 0o7777
-        let files = [url.path, url.path + "-wal", url.path + "-shm"]
-        let modes = files.compactMap { Self.status($0) }.map { $0.st_mode & 0o7777 }
-        if folderMode & 0o001 != 0, let open = zip(files, modes).first(where: { $0.1 & 0o004 != 0 }) {
+        let modes = [url.path, url.path + "-wal", url.path + "-shm"].compactMap { path in Self.status(path).map { (path, $0.st_mode & 0o7777) } }
+        if folderMode & 0o001 != 0, let open = modes.first(where: { $0.1 & 0o004 != 0 }) {
             return DoctorCheck("store access", .fail, """
                 every user may read \(open.0) (mode \(Self.octal(open.1)), folder \(Self.octal(folderMode))): it holds personal data; \
                 chmod 0640 the store, its -wal and -shm, and give its folder 2750 (DEPLOY.md, section 2)
