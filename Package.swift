@@ -42,6 +42,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         // Child processes in tests and benchmarks, started with a clean signal mask.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // The store on PostgreSQL (docs/STORE.md, "Two backends").
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C bindings: only what Swift cannot import itself.
@@ -68,12 +71,18 @@ let package = Package(
             dependencies: ["LienThongCore", "LienThongMerge", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
-        // The shared SQLite store: records, siblings, history, cursors, own feed, quarantine, audit.
+        // The shared store, on SQLite or PostgreSQL: records, siblings, history, cursors, own feed, quarantine,
+        // audit, the change log and the pull leases of a fleet.
         .target(
             name: "LienThongStore",
             dependencies: [
                 "LienThongCore", "LienThongMerge", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,3 @@
-import GRDB
 public import LienThongCore
 public import LienThongMerge
 
@@ -58,11 +57,11 @@ extension StoreSnapshot {
     /// The last change numbered so far (0 when none ever was), and the last one pruned (0 when none was).
     public func changeLogBounds() throws -> (last: Int64, prunedThrough: Int64) {
         let pruned = try prunedThrough()
-        return (max(try Int64.fetchOne(db, sql: "SELECT MAX(change_seq) FROM change_log") ?? 0, pruned), pruned)
+        return (max(try session.row(ChangeLogSQL.last)?.optionalInt64(0) ?? 0, pruned), pruned)
     }
 
     private func prunedThrough() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT through FROM change_log_pruned WHERE singleton = 1") ?? 0
+        try session.row(ChangeLogSQL.prunedThrough)?.int64(0) ?? 0
     }
 
     /// The changes numbered after `after`, oldest first, at most `limit`, of `dataset` only unless nil; each
@@ -71,22 +70,16 @@ extension StoreSnapshot {
     public func changes(after: Int64, dataset: DatasetName?, limit: Int) throws -> [Change] {
         let pruned = try prunedThrough()
         guard after >= pruned else { throw ChangesPrunedError(after: after, prunedThrough: pruned) }
-        let filter = dataset == nil ? "" : "AND c.dataset = ?"
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT r.dataset, r.id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review,
-                   c.change_seq, c.kind, c.changed_at
-            FROM change_log c JOIN record r ON r.dataset = c.dataset AND r.id = c.record_id JOIN version v ON v.seq = r.visible
-            WHERE c.change_seq > ? \(filter) ORDER BY c.change_seq LIMIT ?
-            """, arguments: StatementArguments([after] + (dataset.map { [$0.rawValue] } ?? []) + [limit]))
+        let rows = try dataset.map { try session.rows(ChangeLogSQL.changesOfDataset, after, $0.rawValue, limit) }
+            ?? session.rows(ChangeLogSQL.changes, after, limit)
         return try rows.map { row in
             let record = try VisibleRecord(row: row)
-            let kindText: String = row[VersionColumns.count + 3]
-            guard let kind = ChangeKind(rawValue: kindText) else {
+            guard let kind = ChangeKind(rawValue: row.text(VersionColumns.count + 3)) else {
                 throw StoreError(.read, doing: "read the change log", underlying: StoreCorruption(detail: "a change has no known kind"))
             }
             return Change(
-                changeSeq: row[VersionColumns.count + 2], dataset: record.version.dataset, id: record.version.id, kind: kind,
-                changedAt: row[VersionColumns.count + 4], record: record
+                changeSeq: row.int64(VersionColumns.count + 2), dataset: record.version.dataset, id: record.version.id, kind: kind,
+                changedAt: row.int64(VersionColumns.count + 4), record: record
             )
         }
     }
@@ -116,24 +109,40 @@ extension StoreTransaction {
     /// One transaction of ``Store/pruneChanges(keptDays:)``.
     func pruneChangeBatch(keptDays: Int) throws -> Int {
         let cutoff = nowMilliseconds - Int64(keptDays) * 86_400_000
-        let newest = try Int64.fetchOne(db, sql: "SELECT MAX(change_seq) FROM change_log") ?? 0
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT change_seq, changed_at FROM change_log WHERE change_seq < ? ORDER BY change_seq LIMIT ?",
-            arguments: [newest, Store.pruneBatch]
-        )
+        let newest = try session.row(ChangeLogSQL.last)?.optionalInt64(0) ?? 0
         var through: Int64?
-        for row in rows {
-            let changedAt: Int64 = row[1]
-            guard changedAt < cutoff else { break }
-            through = row[0]
+        for row in try session.rows(ChangeLogSQL.oldest, newest, Store.pruneBatch) {
+            guard row.int64(1) < cutoff else { break }
+            through = row.int64(0)
         }
         guard let through else { return 0 }
-        try db.execute(sql: "DELETE FROM change_log WHERE change_seq <= ?", arguments: [through])
-        let count = db.changesCount
-        try db.execute(sql: """
-            INSERT INTO change_log_pruned (singleton, through) VALUES (1, ?)
-            ON CONFLICT (singleton) DO UPDATE SET through = MAX(through, excluded.through)
-            """, arguments: [through])
+        let count = try session.execute(ChangeLogSQL.deleteThrough, through)
+        try session.execute(ChangeLogSQL.notePruned, through)
         return count
     }
+}
+
+/// The statements of the change log.
+enum ChangeLogSQL {
+    static let last = SQLStatement("SELECT MAX(change_seq) FROM change_log")
+    static let prunedThrough = SQLStatement("SELECT through FROM change_log_pruned WHERE singleton = 1")
+    private static let selectChanges = """
+        SELECT r.dataset, r.id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review,
+               c.change_seq, c.kind, c.changed_at
+        FROM change_log c JOIN record r ON r.dataset = c.dataset AND r.id = c.record_id JOIN version v ON v.seq = r.visible
+        """
+    static let changes = SQLStatement("\(selectChanges) WHERE c.change_seq > ? ORDER BY c.change_seq LIMIT ?")
+    static let changesOfDataset = SQLStatement("\(selectChanges) WHERE c.change_seq > ? AND c.dataset = ? ORDER BY c.change_seq LIMIT ?")
+    static let oldest = SQLStatement("SELECT change_seq, changed_at FROM change_log WHERE change_seq < ? ORDER BY change_seq LIMIT ?")
+    static let deleteThrough = SQLStatement("DELETE FROM change_log WHERE change_seq <= ?")
+    static let notePruned = SQLStatement(
+        sqlite: """
+            INSERT INTO change_log_pruned (singleton, through) VALUES (1, ?)
+            ON CONFLICT (singleton) DO UPDATE SET through = MAX(through, excluded.through)
+            """,
+        postgres: """
+            INSERT INTO change_log_pruned (singleton, through) VALUES (1, $1)
+            ON CONFLICT (singleton) DO UPDATE SET through = GREATEST(change_log_pruned.through, excluded.through)
+            """
+    )
 }

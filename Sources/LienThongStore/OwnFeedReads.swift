@@ -1,24 +1,18 @@
-import GRDB
 public import LienThongCore
 public import LienThongMerge
 
 extension StoreSnapshot {
     /// The highest `seq` of this agency's own feed of `dataset`: how many versions it authored there (0: none).
     public func ownFeedHead(dataset: DatasetName) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM own_feed WHERE dataset = ?"), arguments: [dataset.rawValue])
-            ?? 0
+        try session.ownFeedHead(dataset)
     }
 
     /// The versions of this agency's own feed of `dataset` with `seq` above `after`, in ascending `seq`,
     /// at most `limit` of them.
     public func ownFeed(dataset: DatasetName, after: Int64, limit: Int) throws -> [(seq: Int64, version: RecordVersion)] {
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT seq, \(VersionColumns.names) FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"),
-            arguments: [dataset.rawValue, after, max(limit, 0)]
-        )
-        var result: [(seq: Int64, version: RecordVersion)] = []
-        while let row = try rows.next() { result.append((row[0], try VersionColumns.version(from: row, at: 1))) }
-        return result
+        try session.rows(OwnFeedSQL.selectVersions, dataset.rawValue, after, max(limit, 0)).map { row in
+            (row.int64(0), try VersionColumns.version(from: row, at: 1))
+        }
     }
 
     /// Like ``ownFeed(dataset:after:limit:)``, but each version as the UTF-8 of its feed-record JSON object
@@ -32,59 +26,14 @@ extension StoreSnapshot {
     public func ownFeedRecordTexts(
         dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max, fields: Set<String>? = nil
     ) throws -> OwnFeedRecordTexts {
-        // Columns read with SQLite's own functions: making rows of them costs more than building the text.
-        let select = try RawStatement(db, "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?")
-        defer { select.reset() }
-        select.bind(1, dataset.rawValue)
-        select.bind(2, after)
-        select.bind(3, Int64(max(limit, 0)))
-        var result = OwnFeedRecordTexts()
-        while try select.step() {
-            let seq = select.int64(0)
-            let start = result.joined.count
-            if !result.seqs.isEmpty { result.joined.append(UInt8(ascii: ",")) }
-            // Members in byte order, as the canonical serializer writes them; `origin` is an agency id (plain ASCII).
-            // Written as bytes: interpolating strings here costs more than reading the row.
-            result.joined += #"{"data":"#.utf8
-            if let fields {
-                // The store wrote `data` compact: it is cut as text. Text of another layout is parsed, as a last resort.
-                result.joined += try select.withText(7) { data in
-                    try JSONValue.compactObject(data, keeping: fields.contains)
-                        ?? JSONValue.object((JSONValue(parsing: Array(data)).objectValue ?? [:]).filter { fields.contains($0.key) }).serialized()
-                }
-            } else {
-                select.appendText(7, to: &result.joined)
-            }
-            result.joined += #","deleted":"#.utf8
-            result.joined += (select.bool(6) ? "true" : "false").utf8
-            result.joined += #","hlc":["#.utf8
-            JSONValue.appendDecimal(select.int64(3), to: &result.joined)
-            result.joined.append(UInt8(ascii: ","))
-            JSONValue.appendDecimal(select.int64(4), to: &result.joined)
-            result.joined += #"],"id":"#.utf8
-            select.withText(1) { JSONValue.appendString(utf8: $0, to: &result.joined) }
-            result.joined += #","origin":""#.utf8
-            select.appendText(2, to: &result.joined)
-            result.joined += #"","seq":"#.utf8
-            JSONValue.appendDecimal(seq, to: &result.joined)
-            result.joined += #","vv":"#.utf8
-            select.appendText(5, to: &result.joined)
-            result.joined.append(UInt8(ascii: "}"))
-            if result.joined.count > maximumBytes, !result.seqs.isEmpty {
-                result.joined.removeSubrange(start...)
-                break
-            }
-            result.seqs.append(seq)
-            result.ends.append(result.joined.count)
-        }
-        return result
+        try session.ownFeedRecordTexts(dataset: dataset, after: after, limit: limit, maximumBytes: maximumBytes, fields: fields)
     }
 
     /// How many records are in open conflict (more than one sibling), per dataset; datasets with none are absent.
     public func openConflictCounts() throws -> [DatasetName: Int] {
         var counts: [DatasetName: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT dataset, COUNT(*) AS open FROM record WHERE sibling_count > 1 GROUP BY dataset") {
-            counts[try DatasetName(row["dataset"])] = row["open"]
+        for row in try session.rows(OwnFeedSQL.openConflictCounts) {
+            counts[try DatasetName(row.text(0))] = Int(row.int64(1))
         }
         return counts
     }
@@ -94,14 +43,56 @@ extension StoreSnapshot {
 /// buffer, so that a page of a thousand records is not a thousand allocations.
 public struct OwnFeedRecordTexts: Sendable {
     /// The objects, with one comma between two.
-    public fileprivate(set) var joined: [UInt8] = []
+    public private(set) var joined: [UInt8] = []
     /// Each record's `seq`, ascending.
-    public fileprivate(set) var seqs: [Int64] = []
+    public private(set) var seqs: [Int64] = []
     /// Where each object ends in ``joined``.
-    fileprivate var ends: [Int] = []
+    private var ends: [Int] = []
 
     /// How many records.
     public var count: Int { seqs.count }
+
+    /// Appends the record in `row` unless it would take ``joined`` past `maximumBytes` (the first record
+    /// always fits); returns whether it did. `data` keeps only `fields` when given.
+    mutating func append(_ row: some OwnFeedRow, maximumBytes: Int, fields: Set<String>?) throws -> Bool {
+        let seq = row.int64(.seq)
+        let start = joined.count
+        if !seqs.isEmpty { joined.append(UInt8(ascii: ",")) }
+        // Members in byte order, as the canonical serializer writes them; `origin` is an agency id (plain ASCII).
+        // Written as bytes: interpolating strings here costs more than reading the row.
+        joined += #"{"data":"#.utf8
+        if let fields {
+            // The store wrote `data` compact: it is cut as text. Text of another layout is parsed, as a last resort.
+            joined += try row.withText(.data) { data in
+                try JSONValue.compactObject(data, keeping: fields.contains)
+                    ?? JSONValue.object((JSONValue(parsing: Array(data)).objectValue ?? [:]).filter { fields.contains($0.key) }).serialized()
+            }
+        } else {
+            row.withText(.data) { joined.append(contentsOf: $0) }
+        }
+        joined += #","deleted":"#.utf8
+        joined += (row.int64(.deleted) != 0 ? "true" : "false").utf8
+        joined += #","hlc":["#.utf8
+        JSONValue.appendDecimal(row.int64(.hlcMilliseconds), to: &joined)
+        joined.append(UInt8(ascii: ","))
+        JSONValue.appendDecimal(row.int64(.hlcCounter), to: &joined)
+        joined += #"],"id":"#.utf8
+        row.withText(.recordID) { JSONValue.appendString(utf8: $0, to: &joined) }
+        joined += #","origin":""#.utf8
+        row.withText(.origin) { joined.append(contentsOf: $0) }
+        joined += #"","seq":"#.utf8
+        JSONValue.appendDecimal(seq, to: &joined)
+        joined += #","vv":"#.utf8
+        row.withText(.vv) { joined.append(contentsOf: $0) }
+        joined.append(UInt8(ascii: "}"))
+        if joined.count > maximumBytes, !seqs.isEmpty {
+            joined.removeSubrange(start...)
+            return false
+        }
+        seqs.append(seq)
+        ends.append(joined.count)
+        return true
+    }
 
     /// Each record's object, apart.
     public var records: [(seq: Int64, json: ArraySlice<UInt8>)] {
@@ -110,4 +101,25 @@ public struct OwnFeedRecordTexts: Sendable {
             return (seqs[index], joined[start..<ends[index]])
         }
     }
+}
+
+/// The columns of ``OwnFeedSQL/selectTexts``, in order.
+enum OwnFeedColumn: Int {
+    case seq, recordID, origin, hlcMilliseconds, hlcCounter, vv, deleted, data
+}
+
+/// A row of ``OwnFeedSQL/selectTexts`` as each backend reads it: SQLite's text in place, PostgreSQL's as a string.
+protocol OwnFeedRow {
+    func int64(_ column: OwnFeedColumn) -> Int64
+    func withText<Result>(_ column: OwnFeedColumn, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result
+}
+
+/// The statements that read the own feed.
+enum OwnFeedSQL {
+    static let selectTexts = SQLStatement(
+        "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"
+    )
+    static let selectVersions = SQLStatement("SELECT seq, \(VersionColumns.names) FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?")
+    static let head = SQLStatement("SELECT COALESCE(MAX(seq), 0) FROM own_feed WHERE dataset = ?")
+    static let openConflictCounts = SQLStatement("SELECT dataset, COUNT(*) FROM record WHERE sibling_count > 1 GROUP BY dataset")
 }

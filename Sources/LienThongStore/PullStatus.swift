@@ -1,4 +1,3 @@
-import GRDB
 public import LienThongCore
 
 /// How pulling one peer's feed of one dataset last went. Times are milliseconds since the Unix epoch.
@@ -23,38 +22,37 @@ public struct PullStatus: Sendable, Equatable {
         """
 }
 
-/// A row of `pull_status`: the GRDB record behind ``PullStatus``, which stays free of GRDB.
-struct PullStatusRecord: FetchableRecord {
-    enum Columns {
-        static let peer = Column("peer")
-        static let dataset = Column("dataset")
-        static let lastAttemptAt = Column("last_attempt_at")
-        static let lastSuccessAt = Column("last_success_at")
-        static let lastError = Column("last_error")
-        static let lastErrorAt = Column("last_error_at")
-        static let consecutiveFailures = Column("consecutive_failures")
-        static let nextAttemptAt = Column("next_attempt_at")
-    }
-
-    let status: PullStatus
-
-    init(row: Row) throws {
-        status = PullStatus(
-            peer: try AgencyID(row[Columns.peer]), dataset: try DatasetName(row[Columns.dataset]), lastAttemptAt: row[Columns.lastAttemptAt],
-            lastSuccessAt: row[Columns.lastSuccessAt], lastError: row[Columns.lastError], lastErrorAt: row[Columns.lastErrorAt],
-            consecutiveFailures: row[Columns.consecutiveFailures], nextAttemptAt: row[Columns.nextAttemptAt]
+extension PullStatus {
+    init(row: SQLRow) throws {
+        self.init(
+            peer: try AgencyID(row.text(0)), dataset: try DatasetName(row.text(1)), lastAttemptAt: row.int64(2), lastSuccessAt: row.optionalInt64(3),
+            lastError: row.optionalText(4), lastErrorAt: row.optionalInt64(5), consecutiveFailures: Int(row.int64(6)), nextAttemptAt: row.optionalInt64(7)
         )
     }
+}
+
+/// The statements of the pull status.
+enum PullStatusSQL {
+    static let success = SQLStatement("""
+        INSERT INTO pull_status (peer, dataset, last_attempt_at, last_success_at, consecutive_failures) VALUES (?1, ?2, ?3, ?3, 0)
+        ON CONFLICT (peer, dataset) DO UPDATE SET
+            last_attempt_at = ?3, last_success_at = ?3, consecutive_failures = 0, next_attempt_at = NULL
+        """)
+    static let failure = SQLStatement("""
+        INSERT INTO pull_status (peer, dataset, last_attempt_at, last_error, last_error_at, consecutive_failures, next_attempt_at)
+            VALUES (?1, ?2, ?3, ?4, ?3, 1, ?5)
+        ON CONFLICT (peer, dataset) DO UPDATE SET
+            last_attempt_at = ?3, last_error = ?4, last_error_at = ?3, consecutive_failures = pull_status.consecutive_failures + 1, next_attempt_at = ?5
+        """)
+    static let one = SQLStatement("\(PullStatus.select) WHERE peer = ? AND dataset = ?")
+    static let all = SQLStatement("\(PullStatus.select) ORDER BY peer, dataset")
+    static let liveRecordCount = SQLStatement("SELECT COUNT(*) FROM record r JOIN version v ON v.seq = r.visible WHERE v.deleted = 0")
 }
 
 extension StoreTransaction {
     /// Notes that a pull of `peer`'s `dataset` succeeded now.
     public func recordPullSuccess(peer: AgencyID, dataset: DatasetName) throws {
-        try db.execute(sql: """
-            INSERT INTO pull_status (peer, dataset, last_attempt_at, last_success_at, consecutive_failures) VALUES (?1, ?2, ?3, ?3, 0)
-            ON CONFLICT (peer, dataset) DO UPDATE SET
-                last_attempt_at = ?3, last_success_at = ?3, consecutive_failures = 0, next_attempt_at = NULL
-            """, arguments: [peer.rawValue, dataset.rawValue, nowMilliseconds])
+        try session.execute(PullStatusSQL.success, peer.rawValue, dataset.rawValue, nowMilliseconds)
     }
 
     /// Notes that a pull of `peer`'s `dataset` failed now for `reason` (one line, no record contents), and
@@ -62,35 +60,29 @@ extension StoreTransaction {
     /// sync). Returns the failures in a row, this one included.
     @discardableResult
     public func recordPullFailure(peer: AgencyID, dataset: DatasetName, reason: String, nextAttemptAt: Int64?) throws -> Int {
-        try db.execute(sql: """
-            INSERT INTO pull_status (peer, dataset, last_attempt_at, last_error, last_error_at, consecutive_failures, next_attempt_at)
-                VALUES (?1, ?2, ?3, ?4, ?3, 1, ?5)
-            ON CONFLICT (peer, dataset) DO UPDATE SET
-                last_attempt_at = ?3, last_error = ?4, last_error_at = ?3, consecutive_failures = consecutive_failures + 1, next_attempt_at = ?5
-            """, arguments: [peer.rawValue, dataset.rawValue, nowMilliseconds, reason, nextAttemptAt])
+        try session.execute(PullStatusSQL.failure, peer.rawValue, dataset.rawValue, nowMilliseconds, reason, nextAttemptAt)
         return try pullStatus(peer: peer, dataset: dataset)?.consecutiveFailures ?? 1
     }
 
     /// How pulling `peer`'s `dataset` last went, or nil if it never was pulled.
     public func pullStatus(peer: AgencyID, dataset: DatasetName) throws -> PullStatus? {
-        try StoreSnapshot(db: db).pullStatus(peer: peer, dataset: dataset)
+        try StoreSnapshot(session: session).pullStatus(peer: peer, dataset: dataset)
     }
 }
 
 extension StoreSnapshot {
     /// How pulling `peer`'s `dataset` last went, or nil if it never was pulled.
     public func pullStatus(peer: AgencyID, dataset: DatasetName) throws -> PullStatus? {
-        try PullStatusRecord.fetchOne(db, sql: "\(PullStatus.select) WHERE peer = ? AND dataset = ?", arguments: [peer.rawValue, dataset.rawValue])?
-            .status
+        try session.row(PullStatusSQL.one, peer.rawValue, dataset.rawValue).map(PullStatus.init(row:))
     }
 
     /// Every feed's pull status, by peer and dataset.
     public func pullStatuses() throws -> [PullStatus] {
-        try PullStatusRecord.fetchAll(db, sql: "\(PullStatus.select) ORDER BY peer, dataset").map(\.status)
+        try session.rows(PullStatusSQL.all).map(PullStatus.init(row:))
     }
 
     /// How many records the store holds that are not deletions, over all datasets.
     public func liveRecordCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record r JOIN version v ON v.seq = r.visible WHERE v.deleted = 0") ?? 0
+        Int(try session.row(PullStatusSQL.liveRecordCount)?.int64(0) ?? 0)
     }
 }

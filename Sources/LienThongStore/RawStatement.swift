@@ -95,10 +95,6 @@ struct RawStatement {
     }
 
     /// Appends a text column's bytes to `output` without making a string of them.
-    func appendText(_ column: Int32, to output: inout [UInt8]) {
-        guard let bytes = sqlite3_column_text(handle, column) else { return }
-        output.append(contentsOf: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))))
-    }
 
     /// The text column's bytes, for reading in place while the row is current.
     func withText<Result>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {

@@ -331,6 +331,12 @@ enum Schema {
                     LEFT JOIN pull_status s ON s.peer = feed.peer AND s.dataset = feed.dataset;
                 """)
         }
+        migrator.registerMigration("v7: pull leases") { db in
+            // Which daemon pulls which feed while several share one store, with a fencing number (docs/STORE.md,
+            // "Several daemons"). One SQLite store has one daemon, which takes every lease; the table is the
+            // same on both backends.
+            try db.execute(sql: LeaseSQL.createTable)
+        }
         return migrator
     }
 }

@@ -4,10 +4,11 @@ internal import GRDBSQLite
 public import LienThongCore
 public import LienThongMerge
 
-/// The shared local store: one SQLite file in WAL mode that lienthong writes and the agency's other
-/// programs read in place through its views (`visible_records`, `changes`, …; docs/STORE.md).
+/// The shared local store that lienthong writes and the agency's other programs read in place through its
+/// views (`visible_records`, `changes`, …; docs/STORE.md): one SQLite file in WAL mode, or a PostgreSQL
+/// database that several daemons of one agency may share.
 public struct Store: Sendable {
-    private let writer: any DatabaseWriter
+    private let database: any StoreDatabase
     /// Where the time of a write comes from.
     public let clock: any UnixClock
 
@@ -46,7 +47,7 @@ public struct Store: Sendable {
         do {
             let pool = try DatabasePool(path: url.path, configuration: configuration)
             try Schema.migrator.migrate(pool)
-            writer = pool
+            database = SQLiteDatabase(writer: pool)
         } catch {
             throw StoreError(.open, doing: "open the store at \(url.path)", underlying: error)
         }
@@ -69,7 +70,7 @@ public struct Store: Sendable {
                     detail: "it lacks migration \(missing.sorted().joined(separator: ", ")): start lienthong (daemon or sync) once to bring it up to date"
                 ))
             }
-            writer = queue
+            database = SQLiteDatabase(writer: queue)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -77,16 +78,27 @@ public struct Store: Sendable {
         }
     }
 
+    /// Opens the PostgreSQL store `location` names and brings its schema up to date (docs/STORE.md, "Two
+    /// backends"): several daemons may open one database.
+    public init(opening location: PostgresLocation, clock: any UnixClock = SystemClock()) throws(StoreError) {
+        self.clock = clock
+        database = try PostgresDatabase(location)
+    }
+
+    /// Opens the store `location` names: ``init(openingAt:clock:)`` for a file, ``init(opening:clock:)`` for PostgreSQL.
+    public init(opening location: StoreLocation, clock: any UnixClock = SystemClock()) throws(StoreError) {
+        switch location {
+        case .file(let url): try self.init(openingAt: url, clock: clock)
+        case .postgres(let postgres): try self.init(opening: postgres, clock: clock)
+        }
+    }
+
     /// Runs `body` in one write transaction happening at `time` (the store's clock's now if nil):
-    /// everything it does is kept, or, if it throws, none of it. SQLite's errors come as a ``StoreError``;
-    /// what `body` throws itself comes as it is.
+    /// everything it does is kept, or, if it throws, none of it. The database's errors come as a
+    /// ``StoreError``; what `body` throws itself comes as it is.
     public func write<Result>(at time: UnixTime? = nil, _ body: (StoreTransaction) throws -> Result) throws -> Result {
         let now = time ?? clock.now
-        do {
-            return try writer.write { db in try Self.transaction(db, at: now, body) }
-        } catch let error as DatabaseError {
-            throw StoreError(error, .write)
-        }
+        return try database.write { session in try Self.transaction(session, at: now, body) }
     }
 
     /// ``write(at:_:)`` without holding the calling thread: the transaction runs on the store's own
@@ -95,25 +107,22 @@ public struct Store: Sendable {
         at time: UnixTime? = nil, _ body: @escaping @Sendable (StoreTransaction) throws -> Result
     ) async throws -> Result {
         let now = time ?? clock.now
-        do {
-            return try await writer.write { db in try Self.transaction(db, at: now, body) }
-        } catch let error as DatabaseError {
-            throw StoreError(error, .write)
-        }
+        return try await database.write { session in try Self.transaction(session, at: now, body) }
     }
 
     /// ``read(_:)`` without holding the calling thread.
     public func read<Result: Sendable>(_ body: @escaping @Sendable (StoreSnapshot) throws -> Result) async throws -> Result {
-        do {
-            return try await writer.read { db in try body(StoreSnapshot(db: db)) }
-        } catch let error as DatabaseError {
-            throw StoreError(error, .read)
-        }
+        try await database.read { session in try body(StoreSnapshot(session: session)) }
     }
 
-    /// Runs `body` as one transaction at `now` inside a GRDB write, then saves what outlives it.
-    private static func transaction<Result>(_ db: Database, at now: UnixTime, _ body: (StoreTransaction) throws -> Result) throws -> Result {
-        let transaction = try StoreTransaction(db, now: now)
+    /// Runs `body` on a consistent snapshot of the store.
+    public func read<Result>(_ body: (StoreSnapshot) throws -> Result) throws -> Result {
+        try database.read { session in try body(StoreSnapshot(session: session)) }
+    }
+
+    /// Runs `body` as one transaction at `now`, then saves what outlives it.
+    private static func transaction<Result>(_ session: any StoreSession, at now: UnixTime, _ body: (StoreTransaction) throws -> Result) throws -> Result {
+        let transaction = try StoreTransaction(session, now: now)
         let result = try body(transaction)
         try transaction.finish()
         return result
@@ -138,15 +147,6 @@ public struct Store: Sendable {
 
     /// How long an operation waits for another connection's lock before it fails.
     public static let busyTimeoutSeconds: Double = 10
-
-    /// Runs `body` on a consistent snapshot of the store.
-    public func read<Result>(_ body: (StoreSnapshot) throws -> Result) throws -> Result {
-        do {
-            return try writer.read { db in try body(StoreSnapshot(db: db)) }
-        } catch let error as DatabaseError {
-            throw StoreError(error, .read)
-        }
-    }
 }
 
 extension StoreError {

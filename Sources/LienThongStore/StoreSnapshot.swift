@@ -1,55 +1,58 @@
-import GRDB
 public import LienThongCore
 public import LienThongMerge
 
 /// Reads from one consistent snapshot of the store. It lives only inside ``Store/read(_:)``.
 public struct StoreSnapshot {
-    let db: Database
+    let session: any StoreSession
 
     /// The visible record of `(dataset, id)`, tombstones included, or nil if the store has none.
     public func visibleRecord(dataset: DatasetName, id: String) throws -> VisibleRecord? {
-        try Row.fetchOne(db, sql: "\(VisibleRecord.select) WHERE r.dataset = ? AND r.id = ?", arguments: [dataset.rawValue, id])
-            .map(VisibleRecord.init(row:))
+        try session.row(SnapshotSQL.visibleRecord, dataset.rawValue, id).map(VisibleRecord.init(row:))
     }
 
     /// Calls `body` with every visible record of `dataset`, tombstones included, in ascending order of id
     /// (by the bytes of the id), without holding them all in memory.
     public func forEachVisibleRecord(dataset: DatasetName, _ body: (VisibleRecord) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: "\(VisibleRecord.select) WHERE r.dataset = ? ORDER BY r.id", arguments: [dataset.rawValue])
-        while let row = try rows.next() { try body(try VisibleRecord(row: row)) }
+        // Read a batch at a time, after the last id of the one before.
+        var after: String?
+        repeat {
+            let rows = try after.map { try session.rows(SnapshotSQL.visibleRecordsAfter, dataset.rawValue, $0, SnapshotSQL.batch) }
+                ?? session.rows(SnapshotSQL.visibleRecordsFirst, dataset.rawValue, SnapshotSQL.batch)
+            for row in rows { try body(try VisibleRecord(row: row)) }
+            after = rows.count == SnapshotSQL.batch ? rows.last?.text(1) : nil
+        } while after != nil
     }
 
     /// The siblings of `(dataset, id)` in canonical order, greatest `(hlc, origin)` first.
     public func siblings(dataset: DatasetName, id: String) throws -> [RecordVersion] {
-        try StoredRecord.fetch(db, dataset: dataset, id: id).versions.rankedGreatestFirst()
+        try session.storedRecord(RecordKey(dataset: dataset, id: id)).versions.rankedGreatestFirst()
     }
 
     /// The records with more than one sibling, by dataset and id; all datasets when `dataset` is nil.
     public func openConflicts(dataset: DatasetName?) throws -> [VisibleRecord] {
-        let filter = dataset == nil ? "" : "AND r.dataset = ?"
-        return try Row.fetchAll(
-            db, sql: "\(VisibleRecord.select) WHERE r.sibling_count > 1 \(filter) ORDER BY r.dataset, r.id",
-            arguments: StatementArguments(dataset.map { [$0.rawValue] } ?? [])
-        ).map(VisibleRecord.init(row:))
+        try (dataset.map { try session.rows(SnapshotSQL.openConflictsOfDataset, $0.rawValue) } ?? session.rows(SnapshotSQL.openConflicts))
+            .map(VisibleRecord.init(row:))
     }
 
     /// How far `peer`'s feed of `dataset` has been applied here.
     public func cursor(peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
-        try Cursor.fetch(db, peer: peer, dataset: dataset)
+        try Cursor.fetch(session, peer: peer, dataset: dataset)
     }
 
     /// What has been quarantined, oldest first.
     public func quarantined() throws -> [QuarantinedItem] {
-        try QuarantineRecord.fetchAll(db, sql: """
-            SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256,
-                COALESCE(raw_bytes, length(CAST(raw AS BLOB))) AS raw_bytes, times_seen FROM quarantine ORDER BY seq
-            """).map(\.item)
+        try session.rows(SnapshotSQL.quarantined).map { row in
+            QuarantinedItem(
+                peer: row.text(0), dataset: row.optionalText(1), recordID: row.optionalText(2), reason: row.text(3), detail: row.text(4),
+                raw: row.text(5), receivedAt: row.int64(6), rawSHA256: row.optionalText(7), rawBytes: row.int64(8), timesSeen: row.int64(9)
+            )
+        }
     }
 
     /// Events in the audit log, oldest first.
     public func auditEvents() throws -> [AuditEvent] {
-        try Row.fetchAll(db, sql: "SELECT at, event, peer, dataset, detail FROM audit_log ORDER BY seq").map { row in
-            AuditEvent(at: row["at"], event: row["event"], peer: row["peer"], dataset: row["dataset"], detail: row["detail"])
+        try session.rows(SnapshotSQL.auditEvents).map { row in
+            AuditEvent(at: row.int64(0), event: row.text(1), peer: row.optionalText(2), dataset: row.optionalText(3), detail: row.text(4))
         }
     }
 }
@@ -64,15 +67,16 @@ public struct VisibleRecord: Sendable {
 
     public var isConflict: Bool { siblingCount > 1 }
 
+    /// The columns ``init(row:)`` reads, in order.
     static let select = """
         SELECT r.dataset, r.id AS record_id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review
         FROM record r JOIN version v ON v.seq = r.visible
         """
 
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         version = try VersionColumns.version(from: row)
-        siblingCount = row[VersionColumns.count]
-        awaitsReview = row[VersionColumns.count + 1]
+        siblingCount = Int(row.int64(VersionColumns.count))
+        awaitsReview = row.bool(VersionColumns.count + 1)
     }
 
     /// The export form: exactly `id, data, deleted, origin, hlc, vv, conflict, siblings`.
@@ -93,26 +97,10 @@ public struct Cursor: Sendable, Equatable {
     /// When the cursor last moved, in milliseconds since the Unix epoch.
     public let updatedAt: Int64
 
-    static func fetch(_ db: Database, peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
-        try CursorRecord.fetchOne(
-            db.cachedStatement(sql: "SELECT position, head, updated_at FROM cursor WHERE peer = ? AND dataset = ?"),
-            arguments: [peer.rawValue, dataset.rawValue]
-        )?.cursor
-    }
-}
-
-/// A row of `cursor`: the GRDB record behind ``Cursor``.
-struct CursorRecord: FetchableRecord {
-    enum Columns {
-        static let position = Column("position")
-        static let head = Column("head")
-        static let updatedAt = Column("updated_at")
-    }
-
-    let cursor: Cursor
-
-    init(row: Row) {
-        cursor = Cursor(position: row[Columns.position], head: row[Columns.head], updatedAt: row[Columns.updatedAt])
+    static func fetch(_ session: any StoreSession, peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
+        try session.row(SnapshotSQL.cursor, peer.rawValue, dataset.rawValue).map { row in
+            Cursor(position: row.int64(0), head: row.int64(1), updatedAt: row.int64(2))
+        }
     }
 }
 
@@ -134,33 +122,6 @@ public struct QuarantinedItem: Sendable {
     public let timesSeen: Int64
 }
 
-/// A row of `quarantine`, with `raw_bytes` computed for rows kept before migration v4: the GRDB record
-/// behind ``QuarantinedItem``.
-struct QuarantineRecord: FetchableRecord {
-    enum Columns {
-        static let peer = Column("peer")
-        static let dataset = Column("dataset")
-        static let recordID = Column("record_id")
-        static let reason = Column("reason")
-        static let detail = Column("detail")
-        static let raw = Column("raw")
-        static let receivedAt = Column("received_at")
-        static let rawSHA256 = Column("raw_sha256")
-        static let rawBytes = Column("raw_bytes")
-        static let timesSeen = Column("times_seen")
-    }
-
-    let item: QuarantinedItem
-
-    init(row: Row) {
-        item = QuarantinedItem(
-            peer: row[Columns.peer], dataset: row[Columns.dataset], recordID: row[Columns.recordID], reason: row[Columns.reason],
-            detail: row[Columns.detail], raw: row[Columns.raw], receivedAt: row[Columns.receivedAt], rawSHA256: row[Columns.rawSHA256],
-            rawBytes: row[Columns.rawBytes], timesSeen: row[Columns.timesSeen]
-        )
-    }
-}
-
 /// One line of the audit log.
 public struct AuditEvent: Sendable {
     public let at: Int64
@@ -170,9 +131,50 @@ public struct AuditEvent: Sendable {
     public let detail: String
 }
 
+/// The statements of snapshots.
+enum SnapshotSQL {
+    /// How many rows a read that may return many fetches at a time.
+    static let batch = 1000
+    static let visibleRecord = SQLStatement("\(VisibleRecord.select) WHERE r.dataset = ? AND r.id = ?")
+    static let visibleRecordsFirst = SQLStatement("\(VisibleRecord.select) WHERE r.dataset = ? ORDER BY r.id LIMIT ?")
+    static let visibleRecordsAfter = SQLStatement("\(VisibleRecord.select) WHERE r.dataset = ? AND r.id > ? ORDER BY r.id LIMIT ?")
+    static let openConflicts = SQLStatement("\(VisibleRecord.select) WHERE r.sibling_count > 1 ORDER BY r.dataset, r.id")
+    static let openConflictsOfDataset = SQLStatement("\(VisibleRecord.select) WHERE r.sibling_count > 1 AND r.dataset = ? ORDER BY r.id")
+    static let cursor = SQLStatement("SELECT position, head, updated_at FROM cursor WHERE peer = ? AND dataset = ?")
+    static let quarantined = SQLStatement(
+        sqlite: """
+            SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256,
+                COALESCE(raw_bytes, length(CAST(raw AS BLOB))) AS raw_bytes, times_seen FROM quarantine ORDER BY seq
+            """,
+        postgres: """
+            SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256,
+                COALESCE(raw_bytes, octet_length(raw)) AS raw_bytes, times_seen FROM quarantine ORDER BY seq
+            """
+    )
+    static let auditEvents = SQLStatement("SELECT at, event, peer, dataset, detail FROM audit_log ORDER BY seq")
+    static let quickCheck = SQLStatement(sqlite: "PRAGMA quick_check(10)", postgres: "SELECT 'ok'")
+}
+
 extension StoreSnapshot {
     /// SQLite's `PRAGMA quick_check`: nothing when the file is sound, else what is wrong (at most ten lines).
+    /// PostgreSQL checks its own pages as it reads them: nothing.
     public func quickCheckProblems() throws -> [String] {
-        try String.fetchAll(db, sql: "PRAGMA quick_check(10)").filter { $0 != "ok" }
+        try session.rows(SnapshotSQL.quickCheck).map { $0.text(0) }.filter { $0 != "ok" }
+    }
+}
+
+extension StoreSnapshot {
+    /// For tests: runs `sql`, written in the backend's own dialect and without parameters, and returns each
+    /// row's columns as text (integers in decimal, booleans 0 or 1), nil for NULL.
+    @_spi(Testing) public func rawRows(_ sql: String) throws -> [[String?]] {
+        try session.rows(SQLStatement(sqlite: sql, postgres: sql), []).map { row in
+            row.values.map { value in
+                switch value {
+                case .null: nil
+                case .integer(let integer): String(integer)
+                case .text(let text): text
+                }
+            }
+        }
     }
 }

@@ -1,10 +1,9 @@
-import GRDB
 public import LienThongCore
 public import LienThongMerge
 
 /// The operations of one write transaction. It lives only inside ``Store/write(at:_:)``.
 public final class StoreTransaction {
-    let db: Database
+    let session: any StoreSession
     /// When this transaction happens.
     public let now: UnixTime
     /// ``now`` as the store keeps times: milliseconds since the Unix epoch.
@@ -21,12 +20,16 @@ public final class StoreTransaction {
     private var datasetsWithHeld: [DatasetName: Bool] = [:]
     static let cachedRecordLimit = 4096
 
-    init(_ db: Database, now: UnixTime) throws {
-        self.db = db
+    /// Begins the transaction's work: reads the clock's last stamp. On PostgreSQL the read locks the clock's
+    /// row until the transaction ends, which makes the writes of every daemon sharing the database one after
+    /// another (docs/STORE.md, "Several daemons"): the clock never runs backwards and no two versions get one
+    /// `seq`.
+    init(_ session: any StoreSession, now: UnixTime) throws {
+        self.session = session
         self.now = now
         nowMilliseconds = now.milliseconds
-        let saved = try Row.fetchOne(db, sql: "SELECT hlc_ms, hlc_counter FROM clock WHERE singleton = 1")
-        clock = HybridClock(last: saved.map { HybridTimestamp(milliseconds: $0["hlc_ms"], counter: $0["hlc_counter"]) }
+        let saved = try session.row(TransactionSQL.lockClock)
+        clock = HybridClock(last: saved.map { HybridTimestamp(milliseconds: $0.int64(0), counter: $0.int64(1)) }
             ?? HybridTimestamp(milliseconds: 0, counter: 0))
         clockAtStart = clock
     }
@@ -34,10 +37,7 @@ public final class StoreTransaction {
     /// Saves what must outlive the transaction besides its rows: the clock's last stamp.
     func finish() throws {
         guard clock.last != clockAtStart.last else { return }
-        try db.execute(
-            sql: "INSERT INTO clock (singleton, hlc_ms, hlc_counter) VALUES (1, ?, ?) ON CONFLICT (singleton) DO UPDATE SET hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter",
-            arguments: [clock.last.milliseconds, clock.last.counter]
-        )
+        try session.execute(TransactionSQL.saveClock, clock.last.milliseconds, clock.last.counter)
     }
 
     // MARK: - Versions
@@ -56,17 +56,13 @@ public final class StoreTransaction {
         record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds))]
         _ = record.noteAuthored(version)
         try save(record, key, policy: policy)
-        let insert = try RawStatement(db, SQL.insertOwnFeed)
-        insert.bind(1, try nextOwnFeedSeq(dataset))
-        insert.bind(version, from: 2)
-        try insert.execute()
+        try session.appendOwnFeed(seq: try nextOwnFeedSeq(dataset), version)
         return version
     }
 
     /// The next `seq` of this agency's feed of `dataset`, counted in memory after the first look-up.
     private func nextOwnFeedSeq(_ dataset: DatasetName) throws -> Int64 {
-        let seq = try ownFeedHeads[dataset]
-            ?? Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM own_feed WHERE dataset = ?", arguments: [dataset.rawValue]) ?? 0
+        let seq = try ownFeedHeads[dataset] ?? session.ownFeedHead(dataset)
         ownFeedHeads[dataset] = seq + 1
         return seq + 1
     }
@@ -121,11 +117,11 @@ public final class StoreTransaction {
     /// than `peer` has published, is quarantined. Returns how many were.
     public func feedCaughtUp(peer: AgencyID, dataset: DatasetName, rules: MergeRules) throws -> Int {
         guard try hasHeld(dataset) else { return 0 }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldClaiming), arguments: [dataset.rawValue, peer.rawValue, nowMilliseconds])
+        let rows = try session.rows(TransactionSQL.selectHeldClaiming, dataset.rawValue, peer.rawValue, nowMilliseconds)
         var quarantined = 0
         for row in rows {
             let held = try StoredVersion(row: row, at: 1)
-            let seq: Int64 = row[0]
+            let seq = row.int64(0)
             let key = RecordKey(held.version)
             var record = try storedRecord(key)
             switch Merge.checkClaims(of: held.version, authored: record.authored, rules: rules) {
@@ -207,7 +203,7 @@ public final class StoreTransaction {
     /// The record `key` as stored (or as this transaction wrote it).
     private func storedRecord(_ key: RecordKey) throws -> StoredRecord {
         if let cached = recordCache[key] { return cached }
-        let record = try StoredRecord.fetch(db, dataset: key.dataset, id: key.id)
+        let record = try session.storedRecord(key)
         cache(record, key)
         return record
     }
@@ -219,14 +215,7 @@ public final class StoreTransaction {
 
     /// Appends `version` to `version`, naming the siblings it displaces from the set; returns its `seq`.
     private func append(_ version: RecordVersion, source: String, supersedes: [Int64]) throws -> Int64 {
-        let displaced: String? = supersedes.isEmpty ? nil : "[" + supersedes.map { String($0) }.joined(separator: ",") + "]"
-        let insert = try RawStatement(db, SQL.insertVersion)
-        insert.bind(version, from: 1)
-        insert.bind(9, source)
-        insert.bind(10, nowMilliseconds)
-        insert.bind(11, displaced)
-        try insert.execute()
-        return db.lastInsertedRowID
+        try session.appendVersion(version, source: source, receivedAt: nowMilliseconds, supersedes: supersedes)
     }
 
     /// Writes the record's row: its siblings, the visible one among them under `policy`, and its counters; and
@@ -234,49 +223,32 @@ public final class StoreTransaction {
     private func save(_ record: StoredRecord, _ key: RecordKey, policy: MergePolicy) throws {
         let resolution = Merge.resolve(record.versions, policy: policy)
         let visible = resolution.flatMap { resolution in record.siblings.first { $0.version == resolution.visible }?.seq }
-        let upsert = try RawStatement(db, SQL.upsertRecord)
-        upsert.bind(1, key.dataset.rawValue)
-        upsert.bind(2, key.id)
-        upsert.bind(3, visible)
-        upsert.bind(4, StoredRecord.seqsText(record.siblings))
-        upsert.bind(5, Int64(record.siblings.count))
-        upsert.bind(6, resolution?.awaitsReview ?? false)
-        upsert.bind(7, VersionVector.canonicalText(record.authored))
-        try upsert.execute()
+        try session.saveRecord(RecordRow(
+            key: key, visible: visible, siblings: StoredRecord.seqsText(record.siblings), siblingCount: Int64(record.siblings.count),
+            awaitsReview: resolution?.awaitsReview ?? false, authored: VersionVector.canonicalText(record.authored)
+        ))
         var saved = record
         saved.shown = visible.map { ShownState(visible: $0, inConflict: record.siblings.count > 1) }
         if let shown = saved.shown, shown != record.shown, let resolution {
-            try logChange(key, ChangeKind(from: record.shown, to: shown, tombstone: resolution.visible.deleted))
+            try session.appendChange(key, kind: ChangeKind(from: record.shown, to: shown, tombstone: resolution.visible.deleted), at: nowMilliseconds)
         }
         cache(saved, key)
-    }
-
-    /// Appends a row to the change log: `kind` happened to `key` in this transaction.
-    private func logChange(_ key: RecordKey, _ kind: ChangeKind) throws {
-        let insert = try RawStatement(db, SQL.insertChange)
-        insert.bind(1, key.dataset.rawValue)
-        insert.bind(2, key.id)
-        insert.bind(3, kind.rawValue)
-        insert.bind(4, nowMilliseconds)
-        try insert.execute()
     }
 
     /// Stores `version` until the versions of `agencies` it claims arrive, or refuses it when its peer
     /// already has ``maximumHeldPerFeed`` versions held for the dataset.
     private func hold(_ version: RecordVersion, from peer: AgencyID, awaiting agencies: [AgencyID]) throws -> ReceiveResult {
         let feed = FeedKey(peer: peer, dataset: version.dataset)
-        let count = try heldCounts[feed]
-            ?? Int.fetchOne(db.cachedStatement(sql: SQL.countHeld), arguments: [peer.rawValue, version.dataset.rawValue]) ?? 0
+        let count = try heldCounts[feed] ?? Int(session.row(TransactionSQL.countHeld, peer.rawValue, version.dataset.rawValue)?.int64(0) ?? 0)
         guard count < Self.maximumHeldPerFeed else {
             try refuse(version, from: peer, reason: .limit, detail: "\(peer) already has \(count) versions held for unconfirmed claims in \(version.dataset)")
             return .refused
         }
         heldCounts[feed] = count + 1
         datasetsWithHeld[version.dataset] = true
-        try db.cachedStatement(sql: SQL.insertHeld).execute(arguments: VersionColumns.arguments(version) + [peer.rawValue, nowMilliseconds])
-        let seq = db.lastInsertedRowID
+        let seq = try session.rows(TransactionSQL.insertHeld, VersionColumns.arguments(version) + [peer.rawValue, nowMilliseconds]).first?.int64(0) ?? 0
         for agency in agencies {
-            try db.cachedStatement(sql: SQL.insertHeldClaim).execute(arguments: [version.dataset.rawValue, agency.rawValue, seq])
+            try session.execute(TransactionSQL.insertHeldClaim, version.dataset.rawValue, agency.rawValue, seq)
         }
         return .held
     }
@@ -284,14 +256,14 @@ public final class StoreTransaction {
     /// Merges the versions held for `key` whose claims are all credible now.
     private func releaseHeld(_ key: RecordKey, rules: MergeRules) throws {
         guard try hasHeld(key.dataset) else { return }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: SQL.selectHeldOfRecord), arguments: [key.dataset.rawValue, key.id])
+        let rows = try session.rows(TransactionSQL.selectHeldOfRecord, key.dataset.rawValue, key.id)
         guard !rows.isEmpty else { return }
         var record = try storedRecord(key)
         var changed = false
         for row in rows {
             let held = try StoredVersion(row: row, at: 1)
             guard Merge.checkClaims(of: held.version, authored: record.authored, rules: rules) == .credible else { continue }
-            try forgetHeld(seq: row[0], held)
+            try forgetHeld(seq: row.int64(0), held)
             changed = try merge(held.version, source: held.source, into: &record, rules: rules) == .applied || changed
         }
         if changed { try save(record, key, policy: rules.policy) }
@@ -300,14 +272,14 @@ public final class StoreTransaction {
     /// Whether any version of `dataset` is held for its claims, as far as this transaction knows.
     private func hasHeld(_ dataset: DatasetName) throws -> Bool {
         if let known = datasetsWithHeld[dataset] { return known }
-        let any = try Bool.fetchOne(db.cachedStatement(sql: SQL.anyHeld), arguments: [dataset.rawValue]) ?? false
+        let any = try session.row(TransactionSQL.anyHeld, dataset.rawValue) != nil
         datasetsWithHeld[dataset] = any
         return any
     }
 
     /// Deletes the held version `seq` (with its claims) once it is merged or quarantined.
     private func forgetHeld(seq: Int64, _ held: StoredVersion) throws {
-        try db.cachedStatement(sql: SQL.deleteHeld).execute(arguments: [seq])
+        try session.execute(TransactionSQL.deleteHeld, seq)
         let feed = FeedKey(peer: try AgencyID(held.source), dataset: held.version.dataset)
         if let count = heldCounts[feed] { heldCounts[feed] = count - 1 }
     }
@@ -316,27 +288,22 @@ public final class StoreTransaction {
 
     /// How far `peer`'s feed of `dataset` has been applied here.
     public func cursor(peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
-        try Cursor.fetch(db, peer: peer, dataset: dataset)
+        try Cursor.fetch(session, peer: peer, dataset: dataset)
     }
 
     /// Moves the cursor of `peer`'s feed of `dataset` to `position`, remembering the publisher's `head`.
     public func setCursor(peer: AgencyID, dataset: DatasetName, position: Int64, head: Int64) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO cursor (peer, dataset, position, head, updated_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (peer, dataset) DO UPDATE SET position = excluded.position, head = excluded.head, updated_at = excluded.updated_at
-            """).execute(arguments: [peer.rawValue, dataset.rawValue, position, head, nowMilliseconds])
+        try session.execute(TransactionSQL.setCursor, peer.rawValue, dataset.rawValue, position, head, nowMilliseconds)
     }
 
     /// Keeps something refused from a peer, exactly as it came, with the reason.
     public func quarantine(peer: AgencyID, dataset: DatasetName?, recordID: String?, reason: QuarantineReason, detail: String, raw: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [nowMilliseconds, peer.rawValue, dataset?.rawValue, recordID, reason.description, detail, raw])
+        try session.execute(TransactionSQL.quarantine, nowMilliseconds, peer.rawValue, dataset?.rawValue, recordID, reason.description, detail, raw)
     }
 
     /// Writes one event to the audit log. `detail` must not hold record contents.
     public func audit(_ event: String, peer: AgencyID?, dataset: DatasetName?, detail: JSONValue) throws {
-        try db.cachedStatement(sql: "INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [nowMilliseconds, event, peer?.rawValue, dataset?.rawValue, detail.serializedText])
+        try session.execute(TransactionSQL.audit, nowMilliseconds, event, peer?.rawValue, dataset?.rawValue, detail.serializedText)
     }
 }
 
@@ -366,16 +333,11 @@ extension StoreTransaction {
     /// Returns whether the page was new.
     @discardableResult
     public func quarantinePage(peer: AgencyID, refusedBy check: some CustomStringConvertible, detail: String, body: RefusedBody) throws -> Bool {
-        try db.cachedStatement(sql: """
-            UPDATE quarantine SET times_seen = times_seen + 1, last_seen_at = ? WHERE peer = ? AND raw_sha256 = ?
-            """).execute(arguments: [nowMilliseconds, peer.rawValue, body.sha256])
-        guard db.changesCount == 0 else { return false }
-        try db.cachedStatement(sql: """
-            INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw, raw_sha256, raw_bytes, last_seen_at)
-                VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                nowMilliseconds, peer.rawValue, QuarantineReason.page(refusedBy: check).description, detail, String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, nowMilliseconds,
-            ])
+        guard try session.execute(TransactionSQL.quarantineSeenAgain, nowMilliseconds, peer.rawValue, body.sha256) == 0 else { return false }
+        try session.execute(
+            TransactionSQL.quarantinePage, nowMilliseconds, peer.rawValue, QuarantineReason.page(refusedBy: check).description, detail,
+            String(decoding: body.prefix, as: UTF8.self), body.sha256, body.size, nowMilliseconds
+        )
         try audit("page refused", peer: peer, dataset: nil, detail: .object([
             "reason": .string(check.description), "detail": .string(detail), "sha256": .string(body.sha256), "bytes": .integer(Int64(body.size)),
         ]))
@@ -404,30 +366,44 @@ struct FeedKey: Hashable {
     let dataset: DatasetName
 }
 
-/// The statements a transaction runs for every version, written once so that SQLite's statement cache finds them.
-private enum SQL {
-    static let insertHeld = "INSERT INTO held_version (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?)"
-    static let insertHeldClaim = "INSERT INTO held_claim (dataset, agency, held_seq) VALUES (?, ?, ?)"
-    static let anyHeld = "SELECT EXISTS (SELECT 1 FROM held_version WHERE dataset = ?)"
-    static let countHeld = "SELECT COUNT(*) FROM held_version WHERE source = ? AND dataset = ?"
-    static let deleteHeld = "DELETE FROM held_version WHERE seq = ?"
-    static let selectHeldOfRecord = """
+/// The statements of a write transaction besides those every version costs (``StoreSession``).
+enum TransactionSQL {
+    static let lockClock = SQLStatement(
+        sqlite: "SELECT hlc_ms, hlc_counter FROM clock WHERE singleton = 1",
+        postgres: "SELECT hlc_ms, hlc_counter FROM clock WHERE singleton = 1 FOR UPDATE"
+    )
+    static let saveClock = SQLStatement("""
+        INSERT INTO clock (singleton, hlc_ms, hlc_counter) VALUES (1, ?, ?)
+        ON CONFLICT (singleton) DO UPDATE SET hlc_ms = excluded.hlc_ms, hlc_counter = excluded.hlc_counter
+        """)
+    static let insertHeld = SQLStatement(
+        "INSERT INTO held_version (\(VersionColumns.names), source, received_at) VALUES (\(VersionColumns.placeholders), ?, ?) RETURNING seq"
+    )
+    static let insertHeldClaim = SQLStatement("INSERT INTO held_claim (dataset, agency, held_seq) VALUES (?, ?, ?)")
+    static let anyHeld = SQLStatement("SELECT 1 FROM held_version WHERE dataset = ? LIMIT 1")
+    static let countHeld = SQLStatement("SELECT COUNT(*) FROM held_version WHERE source = ? AND dataset = ?")
+    static let deleteHeld = SQLStatement("DELETE FROM held_version WHERE seq = ?")
+    static let selectHeldOfRecord = SQLStatement("""
         SELECT seq, \(VersionColumns.names), source, received_at FROM held_version WHERE dataset = ? AND record_id = ? ORDER BY seq
-        """
-    static let selectHeldClaiming = """
+        """)
+    static let selectHeldClaiming = SQLStatement("""
         SELECT h.seq, \(VersionColumns.names.split(separator: ", ").map { "h.\($0)" }.joined(separator: ", ")), h.source, h.received_at
         FROM held_claim c JOIN held_version h ON h.seq = c.held_seq
         WHERE c.dataset = ? AND c.agency = ? AND h.received_at < ? ORDER BY h.seq
-        """
-    static let insertVersion = """
-        INSERT INTO version (\(VersionColumns.names), source, received_at, supersedes) VALUES (\(VersionColumns.placeholders), ?, ?, ?)
-        """
-    static let insertChange = "INSERT INTO change_log (dataset, record_id, kind, changed_at) VALUES (?, ?, ?, ?)"
-    static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))"
-    static let upsertRecord = """
-        INSERT INTO record (dataset, id, visible, siblings, sibling_count, awaits_review, authored) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (dataset, id) DO UPDATE SET
-            visible = excluded.visible, siblings = excluded.siblings, sibling_count = excluded.sibling_count,
-            awaits_review = excluded.awaits_review, authored = excluded.authored
-        """
+        """)
+    static let setCursor = SQLStatement("""
+        INSERT INTO cursor (peer, dataset, position, head, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (peer, dataset) DO UPDATE SET position = excluded.position, head = excluded.head, updated_at = excluded.updated_at
+        """)
+    static let quarantine = SQLStatement(
+        "INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
+    static let quarantineSeenAgain = SQLStatement(
+        "UPDATE quarantine SET times_seen = times_seen + 1, last_seen_at = ? WHERE peer = ? AND raw_sha256 = ?"
+    )
+    static let quarantinePage = SQLStatement("""
+        INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw, raw_sha256, raw_bytes, last_seen_at)
+            VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
+        """)
+    static let audit = SQLStatement("INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (?, ?, ?, ?, ?)")
 }

@@ -1,4 +1,3 @@
-import GRDB
 import LienThongCore
 import LienThongMerge
 
@@ -8,7 +7,7 @@ enum VersionColumns {
     static let names = "dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data"
     static let placeholders = "?, ?, ?, ?, ?, ?, ?, ?"
 
-    static func arguments(_ version: RecordVersion) -> StatementArguments {
+    static func arguments(_ version: RecordVersion) -> [any SQLArgument] {
         [
             version.dataset.rawValue, version.id, version.origin.rawValue, version.hlc.milliseconds, version.hlc.counter,
             version.vv.canonicalText, version.deleted, version.dataJSON,
@@ -20,20 +19,19 @@ enum VersionColumns {
 
     /// Reads a version back from a row holding the columns of ``names``, in their order, from column `offset` on.
     /// Columns are read by position: a name look-up per column costs more than the rest of the read.
-    static func version(from row: Row, at offset: Int = 0) throws -> RecordVersion {
-        try version(dataset: try DatasetName(row[offset]), id: row[offset + 1], from: row, at: offset + 2)
+    static func version(from row: SQLRow, at offset: Int = 0) throws -> RecordVersion {
+        try version(dataset: try DatasetName(row.text(offset)), id: row.text(offset + 1), from: row, at: offset + 2)
     }
 
     /// Reads a version of `(dataset, id)` back from a row holding the columns of ``body`` from column `offset` on.
-    static func version(dataset: DatasetName, id: String, from row: Row, at offset: Int) throws -> RecordVersion {
-        let vvText: String = row[offset + 3]
-        guard let counters = VersionVector.counters(canonicalText: vvText) else {
+    static func version(dataset: DatasetName, id: String, from row: SQLRow, at offset: Int) throws -> RecordVersion {
+        guard let counters = VersionVector.counters(canonicalText: row.text(offset + 3)) else {
             throw StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
         }
         return RecordVersion(
-            dataset: dataset, id: id, origin: try AgencyID(row[offset]),
-            hlc: HybridTimestamp(milliseconds: row[offset + 1], counter: row[offset + 2]),
-            vv: VersionVector(counters), deleted: row[offset + 4], canonicalData: row[offset + 5]
+            dataset: dataset, id: id, origin: try AgencyID(row.text(offset)),
+            hlc: HybridTimestamp(milliseconds: row.int64(offset + 1), counter: row.int64(offset + 2)),
+            vv: VersionVector(counters), deleted: row.bool(offset + 4), canonicalData: row.text(offset + 5)
         )
     }
 
@@ -55,10 +53,18 @@ struct StoredVersion: Equatable {
 
     /// Reads a row holding ``VersionColumns/names``, `source` and `received_at`, in that order, from column
     /// `offset` on.
-    init(row: Row, at offset: Int = 0) throws {
+    init(row: SQLRow, at offset: Int = 0) throws {
         version = try VersionColumns.version(from: row, at: offset)
-        source = row[offset + VersionColumns.count]
-        receivedAt = row[offset + VersionColumns.count + 1]
+        source = row.text(offset + VersionColumns.count)
+        receivedAt = row.int64(offset + VersionColumns.count + 1)
+    }
+
+    /// The version of `(dataset, id)` in `row`'s columns ``VersionColumns/body``, `source`, `received_at`
+    /// from `offset` on.
+    init(dataset: DatasetName, id: String, bodyOf row: SQLRow, at offset: Int) throws {
+        version = try VersionColumns.version(dataset: dataset, id: id, from: row, at: offset)
+        source = row.text(offset + 6)
+        receivedAt = row.int64(offset + 7)
     }
 
     /// Reads a version of `(dataset, id)` from the current row of `statement`, holding ``VersionColumns/body``,
@@ -109,33 +115,22 @@ struct StoredRecord {
         return true
     }
 
-    /// The record `(dataset, id)` as stored, or ``unknown``: its row and its visible version in one read, and
-    /// any other sibling (a record in conflict) one read each.
-    static func fetch(_ db: Database, dataset: DatasetName, id: String) throws -> StoredRecord {
+    /// The record `key` from its row's `siblings`, `authored` and `visible` columns, its visible version when the
+    /// row's read brought it, and each other sibling from `version` (nil: not stored).
+    static func assemble(
+        _ key: RecordKey, siblingsText: String, authoredText: String, visible: Int64?, visibleVersion: StoredVersion?,
+        version: (Int64) throws -> StoredVersion?
+    ) throws -> StoredRecord {
         func corrupt(_ detail: String) -> StoreError {
-            StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: detail))
+            StoreError(.read, doing: "read \(key.dataset) \(key.id.debugDescription)", underlying: StoreCorruption(detail: detail))
         }
-        let select = try RawStatement(db, selectRecord)
-        defer { select.reset() }
-        select.bind(1, dataset.rawValue)
-        select.bind(2, id)
-        guard try select.step() else { return .unknown }
-        guard let authored = VersionVector.counters(canonicalText: select.text(1)) else { throw corrupt("its counters are not an object of counters") }
-        guard let seqs = Self.seqs(select.text(0)) else { throw corrupt("its siblings are not an array of version numbers") }
-        let visible: Int64? = select.isNull(2) ? nil : select.int64(2)
-        var siblings: [Sibling] = []
-        for seq in seqs where seq == visible && !select.isNull(3) {
-            siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, columnsOf: select, at: 3)))
+        guard let authored = VersionVector.counters(canonicalText: authoredText) else { throw corrupt("its counters are not an object of counters") }
+        guard let seqs = Self.seqs(siblingsText) else { throw corrupt("its siblings are not an array of version numbers") }
+        let siblings = try seqs.map { seq in
+            if seq == visible, let visibleVersion { return Sibling(seq: seq, stored: visibleVersion) }
+            guard let stored = try version(seq) else { throw corrupt("its row points at version \(seq), which is not stored") }
+            return Sibling(seq: seq, stored: stored)
         }
-        for seq in seqs where seq != visible || select.isNull(3) {
-            let version = try RawStatement(db, selectVersion)
-            defer { version.reset() }
-            version.bind(1, seq)
-            guard try version.step() else { throw corrupt("its row points at version \(seq), which is not stored") }
-            siblings.append(Sibling(seq: seq, stored: try StoredVersion(dataset: dataset, id: id, columnsOf: version, at: 0)))
-        }
-        // In the order the row lists them.
-        if siblings.count > 1 { siblings.sort { (seqs.firstIndex(of: $0.seq) ?? 0) < (seqs.firstIndex(of: $1.seq) ?? 0) } }
         return StoredRecord(siblings: siblings, authored: authored, shown: visible.map { ShownState(visible: $0, inConflict: seqs.count > 1) })
     }
 
@@ -157,11 +152,13 @@ struct StoredRecord {
         "[" + siblings.map { String($0.seq) }.joined(separator: ",") + "]"
     }
 
-    private static let selectRecord = """
+    /// The record row and its visible version, in one read.
+    static let selectRecord = SQLStatement("""
         SELECT r.siblings, r.authored, r.visible, v.\(VersionColumns.body.replacingOccurrences(of: ", ", with: ", v.")), v.source, v.received_at
         FROM record r LEFT JOIN version v ON v.seq = r.visible WHERE r.dataset = ? AND r.id = ?
-        """
-    private static let selectVersion = "SELECT \(VersionColumns.body), source, received_at FROM version WHERE seq = ?"
+        """)
+    /// A version by its number.
+    static let selectVersion = SQLStatement("SELECT \(VersionColumns.body), source, received_at FROM version WHERE seq = ?")
 }
 
 /// What `visible_records` shows of one record: which version, and whether the record is in conflict.

@@ -31,25 +31,9 @@ public final class LoopbackServer: @unchecked Sendable {
 
     public init(handler: @escaping @Sendable (Request) -> Reply) throws {
         self.handler = handler
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard listener >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(listener, socketAddress, length) == 0 && listen(listener, 64) == 0
-                    && getsockname(listener, socketAddress, &length) == 0
-            }
-        }
-        guard bound else {
-            close(listener)
-            throw POSIXError(.init(rawValue: errno) ?? .EIO)
-        }
+        let (listener, boundPort) = try boundLoopbackSocket(backlog: 64)
         self.listener = listener
-        port = Int(UInt16(bigEndian: address.sin_port))
+        port = boundPort
         let acceptor = Thread { [self] in acceptLoop() }
         acceptor.start()
     }
@@ -156,4 +140,26 @@ public final class LoopbackServer: @unchecked Sendable {
         }
         return Request(method: String(requestLine[0]), target: String(requestLine[1]), headers: headers)
     }
+}
+
+/// A TCP socket bound to a free port on 127.0.0.1, listening with `backlog` when given; the caller closes it.
+func boundLoopbackSocket(backlog: Int32?) throws -> (socket: Int32, port: Int) {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard listener >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+            bind(listener, socketAddress, length) == 0 && (backlog.map { listen(listener, $0) == 0 } ?? true)
+                && getsockname(listener, socketAddress, &length) == 0
+        }
+    }
+    guard bound else {
+        close(listener)
+        throw POSIXError(.init(rawValue: errno) ?? .EIO)
+    }
+    return (listener, Int(UInt16(bigEndian: address.sin_port)))
 }

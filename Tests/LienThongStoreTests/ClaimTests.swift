@@ -1,7 +1,8 @@
 import Foundation
 import LienThongCore
 import LienThongMerge
-import LienThongStore
+@_spi(Testing) import LienThongStore
+import LienThongTestSupport
 import Testing
 
 /// Row 2 of issue 9: a pinned peer claims counters for another agency to displace, hide or lock out its versions.
@@ -11,9 +12,9 @@ struct ClaimTests {
     static let health = MergeRules(policy: .authority(owner: boCongAn), receiver: boYTe, directSources: [boCongAn, ubnd])
     static let largest = VersionVector.maximumCounter
 
-    @Test("a false claim about the owner neither hides nor drops its corrections, and is quarantined once the owner's feed is caught up")
-    func falseClaimIsHeldThenQuarantined() throws {
-        let temporary = try TemporaryStore()
+    @Test("a false claim about the owner neither hides nor drops its corrections, and is quarantined once the owner's feed is caught up", arguments: StoreBackend.tested)
+    func falseClaimIsHeldThenQuarantined(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let owner1 = version("r1", origin: boCongAn, hlc: 1_000, vv: [boCongAn: 1], data: .object(["v": .string("owner 1")]))
         let forged = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: Self.largest, ubnd: 1], data: .object(["v": .string("forged")]))
         let owner2 = version("r1", origin: boCongAn, hlc: 3_000, vv: [boCongAn: 2], data: .object(["v": .string("owner 2")]))
@@ -42,9 +43,9 @@ struct ClaimTests {
         #expect(try temporary.store.read { try $0.auditEvents() }.contains { $0.event == "false claim" })
     }
 
-    @Test("a held version is not judged by a caught-up page fetched before it was held")
-    func caughtUpBeforeHoldDoesNotCount() throws {
-        let temporary = try TemporaryStore()
+    @Test("a held version is not judged by a caught-up page fetched before it was held", arguments: StoreBackend.tested)
+    func caughtUpBeforeHoldDoesNotCount(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let early = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: 1, ubnd: 1])
         try temporary.store.write(at: UnixTime(milliseconds: 11_000)) { tx in
             let outcome4 = try tx.receive(early, from: ubnd, rules: Self.health)
@@ -60,9 +61,9 @@ struct ClaimTests {
         #expect(try temporary.store.read { try $0.quarantined() }.isEmpty)
     }
 
-    @Test("a version that truly saw the owner's still displaces it under authority")
-    func honestVersionDisplacesOwner() throws {
-        let temporary = try TemporaryStore()
+    @Test("a version that truly saw the owner's still displaces it under authority", arguments: StoreBackend.tested)
+    func honestVersionDisplacesOwner(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let owner = version("r1", origin: boCongAn, hlc: 1_000, vv: [boCongAn: 1])
         let city = version("r1", origin: ubnd, hlc: 2_000, vv: [boCongAn: 1, ubnd: 1], data: .object(["v": .integer(2)]))
         try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
@@ -76,9 +77,9 @@ struct ClaimTests {
         #expect(try temporary.store.read { try $0.siblings(dataset: dataset, id: "r1") } == [city])
     }
 
-    @Test("claims about agencies not pulled directly are not checked")
-    func uncheckedAgency() throws {
-        let temporary = try TemporaryStore()
+    @Test("claims about agencies not pulled directly are not checked", arguments: StoreBackend.tested)
+    func uncheckedAgency(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let stranger = try AgencyID("so-xay-dung")
         let claim = version("r1", origin: ubnd, hlc: 2_000, vv: [stranger: 5, ubnd: 1])
         try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
@@ -87,9 +88,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("the owner is never locked out of its record by a counter claimed for it")
-    func ownerIsNotLockedOut() throws {
-        let temporary = try TemporaryStore()
+    @Test("the owner is never locked out of its record by a counter claimed for it", arguments: StoreBackend.tested)
+    func ownerIsNotLockedOut(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let owner = MergeRules(policy: .authority(owner: boCongAn), receiver: boCongAn, directSources: [ubnd])
         try temporary.store.write(at: UnixTime(milliseconds: 10_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boCongAn, deleted: false, data: .object(["v": .integer(1)]), policy: owner.policy)
@@ -121,9 +122,9 @@ struct LimitTests {
         }
     }
 
-    @Test("siblings up to the limit are kept; one more is quarantined with the reason", arguments: [3, 4])
-    func siblingLimit(count: Int) throws {
-        let temporary = try TemporaryStore()
+    @Test("siblings up to the limit are kept; one more is quarantined with the reason", arguments: StoreBackend.tested, [3, 4])
+    func siblingLimit(backend: StoreBackend, count: Int) throws {
+        let temporary = try TemporaryStore(backend)
         let results = try temporary.store.write { tx in
             try Self.concurrent(count).map { try tx.receive($0, from: $0.origin, rules: Self.rules(siblings: 3, entries: 32)) }
         }
@@ -134,9 +135,9 @@ struct LimitTests {
         #expect(quarantined.allSatisfy { $0.reason == "limit" && $0.detail.contains("more than the 3 allowed") })
     }
 
-    @Test("vectors naming up to the limit of agencies (this one included) are kept; one more is quarantined", arguments: [3, 4])
-    func vectorLimit(entries: Int) throws {
-        let temporary = try TemporaryStore()
+    @Test("vectors naming up to the limit of agencies (this one included) are kept; one more is quarantined", arguments: StoreBackend.tested, [3, 4])
+    func vectorLimit(backend: StoreBackend, entries: Int) throws {
+        let temporary = try TemporaryStore(backend)
         var counters: [AgencyID: Int64] = [:]
         for index in 0..<entries { counters[try AgencyID("made-up-\(index)")] = 1 }
         let wide = version("r1", origin: try AgencyID("made-up-0"), hlc: 1_000, vv: counters)
@@ -145,18 +146,18 @@ struct LimitTests {
         #expect(try temporary.store.read { try $0.quarantined() }.map(\.reason) == (entries + 1 <= 4 ? [] : ["limit"]))
     }
 
-    @Test("siblings together naming more agencies than the limit are refused")
-    func unionLimit() throws {
-        let temporary = try TemporaryStore()
+    @Test("siblings together naming more agencies than the limit are refused", arguments: StoreBackend.tested)
+    func unionLimit(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let results = try temporary.store.write { tx in
             try Self.concurrent(4).map { try tx.receive($0, from: $0.origin, rules: Self.rules(siblings: 32, entries: 4)) }
         }
         #expect(results == [.applied, .applied, .applied, .refused])
     }
 
-    @Test("a page of 500 mutually concurrent versions of one record applies quickly, the ones past the limit quarantined")
-    func fiveHundredConcurrent() throws {
-        let temporary = try TemporaryStore()
+    @Test("a page of 500 mutually concurrent versions of one record applies quickly, the ones past the limit quarantined", arguments: StoreBackend.tested)
+    func fiveHundredConcurrent(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let versions = try Self.concurrent(500)
         let rules = MergeRules(policy: .lww, receiver: soXayDung, directSources: [])
         let started = ContinuousClock.now

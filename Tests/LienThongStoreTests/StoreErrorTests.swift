@@ -1,33 +1,41 @@
 import Foundation
 import GRDB
 import LienThongCore
-import LienThongStore
+@_spi(Testing) import LienThongStore
+import LienThongTestSupport
 import Testing
 
 @Suite("Store errors: SQLite's failures come typed, with a code and SQLite's error; the caller's own pass through")
 struct StoreErrorTests {
     struct CallerError: Error {}
 
-    @Test("a write SQLite refuses is a StoreError with code write and SQLite's error, and nothing of it is kept")
-    func writeFailureIsTyped() throws {
-        let temporary = try TemporaryStore()
-        try DatabaseQueue(path: temporary.url.path).write { db in
-            try db.execute(sql: "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    @Test("a write the database refuses is a StoreError with code write and the database's error, and nothing of it is kept", arguments: StoreBackend.tested)
+    func writeFailureIsTyped(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
+        switch temporary.location {
+        case .file(let url):
+            try DatabaseQueue(path: url.path).write { db in
+                try db.execute(sql: "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+            }
+        case .postgres(let database):
+            try PostgresCluster.shared.psql(database.database, """
+                CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+                CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse();
+                """)
         }
         let error = #expect(throws: StoreError.self) {
             try temporary.store.write { try $0.audit("test event", peer: nil, dataset: nil, detail: .object([:])) }
         }
         #expect(error?.code == .write)
-        #expect(error?.underlying is DatabaseError)
+        #expect(backend == .postgres || error?.underlying is DatabaseError)
         #expect(error?.description.hasPrefix("cannot write to the store: ") == true, "\(String(describing: error))")
         #expect(error?.description.contains("refused by the test") == true)
-        let count = try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_log") }
-        #expect(count == 0)
+        #expect(try temporary.count("audit_log") == 0)
     }
 
-    @Test("what the caller's body throws comes out as it is, not as a StoreError")
-    func callerErrorsPassThrough() async throws {
-        let temporary = try TemporaryStore()
+    @Test("what the caller's body throws comes out as it is, not as a StoreError", arguments: StoreBackend.tested)
+    func callerErrorsPassThrough(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
         #expect(throws: CallerError.self) { try temporary.store.write { _ in throw CallerError() } }
         await #expect(throws: CallerError.self) { try await temporary.store.write { _ in throw CallerError() } }
         #expect(throws: CallerError.self) { try temporary.store.read { _ in throw CallerError() } }

@@ -1,22 +1,31 @@
 import Foundation
 import GRDB
+@_spi(Testing) import LienThongStore
 import LienThongCore
 import LienThongMerge
-import LienThongStore
 import LienThongTestSupport
 import Testing
 
-/// A store in a fresh folder on disk, removed afterwards.
+/// A store of one backend — a file in a fresh folder, removed afterwards, or a fresh database on the tests'
+/// PostgreSQL cluster.
 final class TemporaryStore {
     let folder: URL
-    let url: URL
+    let backend: StoreBackend
+    let location: StoreLocation
     let store: Store
 
-    init() throws {
+    init(_ backend: StoreBackend, clock: any UnixClock = SystemClock()) throws {
         folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-store-\(UUID().uuidString)")
-        url = folder.appending(path: "lienthong.sqlite")
-        store = try Store(openingAt: url)
+        self.backend = backend
+        location = try backend.newLocation(in: folder)
+        store = try Store(opening: location, clock: clock)
     }
+
+    /// The SQLite file (SQLite only).
+    var url: URL { location.fileURL ?? folder }
+
+    /// The store opened again, as another process (or a restarted one) opens it.
+    func reopened() throws -> Store { try Store(opening: location) }
 
     /// The export of `dataset`, one line per visible record, as `lienthong export` prints it.
     func export(_ dataset: DatasetName) throws -> [String] {
@@ -27,9 +36,19 @@ final class TemporaryStore {
         return lines
     }
 
-    /// The rows of `table` that meet `condition` (SQL), read through a connection of its own.
-    func count(_ table: String, where condition: String = "1") throws -> Int {
-        try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition)") } ?? -1
+    /// The rows `sql` (in the backend's dialect) returns, each column as text.
+    func rows(_ sql: String) throws -> [[String?]] {
+        try store.read { try $0.rawRows(sql) }
+    }
+
+    /// The first column of the first row `sql` returns, as an integer.
+    func integer(_ sql: String) throws -> Int64? {
+        (try rows(sql).first?.first ?? nil).flatMap { Int64($0) }
+    }
+
+    /// The rows of `table` that meet `condition` (SQL).
+    func count(_ table: String, where condition: String = "TRUE") throws -> Int {
+        Int(try integer("SELECT COUNT(*) FROM \(table) WHERE \(condition)") ?? -1)
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
@@ -58,9 +77,9 @@ func version(
 
 @Suite("Store: local edits")
 struct LocalEditTests {
-    @Test("an edit becomes the visible record and joins the own feed; the next one moves it to history")
-    func editsAndHistory() throws {
-        let temporary = try TemporaryStore()
+    @Test("an edit becomes the visible record and joins the own feed; the next one moves it to history", arguments: StoreBackend.tested)
+    func editsAndHistory(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let first = try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object(["a": .integer(1)]), policy: .lww)
         }
@@ -75,29 +94,26 @@ struct LocalEditTests {
         let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
         #expect(visible.version == second)
         #expect(!visible.isConflict)
-        let counts = try DatabaseQueue(path: temporary.url.path).read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM history"), try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM own_feed"))
-        }
-        #expect(counts.0 == 1)
-        #expect(counts.1 == 2)
+        #expect(try temporary.count("history") == 1)
+        #expect(try temporary.integer("SELECT MAX(seq) FROM own_feed") == 2)
     }
 
-    @Test("the clock never runs backwards, even when the wall clock does or the store is reopened")
-    func clockSurvivesReopen() throws {
-        let temporary = try TemporaryStore()
+    @Test("the clock never runs backwards, even when the wall clock does or the store is reopened", arguments: StoreBackend.tested)
+    func clockSurvivesReopen(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         try temporary.store.write(at: UnixTime(milliseconds: 5_000)) { tx in
             try tx.edit(dataset: dataset, id: "r1", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
-        let reopened = try Store(openingAt: temporary.url)
+        let reopened = try temporary.reopened()
         let later = try reopened.write(at: UnixTime(milliseconds: 4_000)) { tx in
             try tx.edit(dataset: dataset, id: "r2", agency: boYTe, deleted: false, data: .object([:]), policy: .lww)
         }
         #expect(later.hlc > HybridTimestamp(milliseconds: 5_000, counter: 0))
     }
 
-    @Test("the clock advances past every stamp received")
-    func clockObservesReceived() throws {
-        let temporary = try TemporaryStore()
+    @Test("the clock advances past every stamp received", arguments: StoreBackend.tested)
+    func clockObservesReceived(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         try temporary.store.write(at: UnixTime(milliseconds: 1_000)) { tx in
             try tx.receive(version("r1", origin: boCongAn, hlc: 9_000, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
         }
@@ -111,9 +127,9 @@ struct LocalEditTests {
 
 @Suite("Store: receiving versions")
 struct ReceiveTests {
-    @Test("stale and duplicate deliveries add nothing")
-    func staleAndDuplicate() throws {
-        let temporary = try TemporaryStore()
+    @Test("stale and duplicate deliveries add nothing", arguments: StoreBackend.tested)
+    func staleAndDuplicate(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let newer = version("r1", origin: boCongAn, hlc: 2, vv: [boCongAn: 2], data: .object(["v": .integer(2)]))
         let older = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1])
         let results = try temporary.store.write { tx in
@@ -125,9 +141,9 @@ struct ReceiveTests {
         #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version == newer)
     }
 
-    @Test("equivocation: same origin and vector, other data: quarantined and audited, the first kept")
-    func equivocation() throws {
-        let temporary = try TemporaryStore()
+    @Test("equivocation: same origin and vector, other data: quarantined and audited, the first kept", arguments: StoreBackend.tested)
+    func equivocation(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let first = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1], data: .object(["ten": .string("A")]))
         let twin = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1], data: .object(["ten": .string("B")]))
         let result = try temporary.store.write { tx in
@@ -143,11 +159,12 @@ struct ReceiveTests {
         #expect(try temporary.store.read { try $0.auditEvents() }.map(\.event) == ["equivocation"])
     }
 
-    @Test("concurrent versions are both kept; the visible one follows the policy", arguments: [
+    @Test("concurrent versions are both kept; the visible one follows the policy", arguments: StoreBackend.tested, [
         (MergePolicy.lww, "bo-y-te"), (.authority(owner: try! AgencyID("bo-cong-an")), "bo-cong-an"), (.manual, "bo-y-te"),
     ])
-    func concurrentEdits(policy: MergePolicy, winner: String) throws {
-        let temporary = try TemporaryStore()
+    func concurrentEdits(backend: StoreBackend, expected: (policy: MergePolicy, winner: String)) throws {
+        let (policy, winner) = expected
+        let temporary = try TemporaryStore(backend)
         let fromPolice = version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1])
         let fromHealth = version("r1", origin: boYTe, hlc: 20, vv: [boYTe: 1])
         try temporary.store.write { tx in
@@ -161,9 +178,9 @@ struct ReceiveTests {
         #expect(try temporary.store.read { try $0.openConflicts(dataset: dataset) }.count == 1)
     }
 
-    @Test("a concurrent delete never hides an update, whatever the stamps")
-    func tombstoneAgainstUpdate() throws {
-        let temporary = try TemporaryStore()
+    @Test("a concurrent delete never hides an update, whatever the stamps", arguments: StoreBackend.tested)
+    func tombstoneAgainstUpdate(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let base = version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1])
         let update = version("r1", origin: boCongAn, hlc: 2, vv: [boCongAn: 2], data: .object(["v": .integer(2)]))
         let delete = version("r1", origin: boYTe, hlc: 99, vv: [boCongAn: 1, boYTe: 1], deleted: true, data: .object([:]))
@@ -175,9 +192,9 @@ struct ReceiveTests {
         #expect(visible.siblingCount == 2)
     }
 
-    @Test("resolving a conflict with a local edit closes it, and the losers stay in history")
-    func resolveCloses() throws {
-        let temporary = try TemporaryStore()
+    @Test("resolving a conflict with a local edit closes it, and the losers stay in history", arguments: StoreBackend.tested)
+    func resolveCloses(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         try temporary.store.write { tx in
             try tx.receive(version("r1", origin: boCongAn, hlc: 10, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.manual))
             try tx.receive(version("r1", origin: ubnd, hlc: 20, vv: [ubnd: 1]), from: ubnd, rules: rules(.manual))
@@ -190,20 +207,16 @@ struct ReceiveTests {
         let visible = try #require(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") })
         #expect(!visible.isConflict)
         #expect(!visible.awaitsReview)
-        #expect(try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM history") } == 2)
+        #expect(try temporary.count("history") == 2)
     }
 
-    @Test("each version is appended once; the record row points at the siblings as conflicts open, grow, shrink and close")
-    func siblingRows() throws {
-        let temporary = try TemporaryStore()
-        func rows(_ table: String) throws -> Int {
-            try DatabaseQueue(path: temporary.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
-        }
+    @Test("each version is appended once; the record row points at the siblings as conflicts open, grow, shrink and close", arguments: StoreBackend.tested)
+    func siblingRows(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
+        func rows(_ table: String) throws -> Int { try temporary.count(table) }
         func pointers() throws -> (siblings: String, count: Int) {
-            try DatabaseQueue(path: temporary.url.path).read { db in
-                let row = try #require(try Row.fetchOne(db, sql: "SELECT siblings, sibling_count FROM record WHERE id = 'r1'"))
-                return (row["siblings"], row["sibling_count"])
-            }
+            let row = try #require(try temporary.rows("SELECT siblings, sibling_count FROM record WHERE id = 'r1'").first)
+            return (row[0] ?? "", Int(row[1] ?? "") ?? -1)
         }
         func siblings() throws -> Set<String> {
             Set(try temporary.store.read { try $0.siblings(dataset: dataset, id: "r1") }.map { "\($0.origin)" })
@@ -236,28 +249,32 @@ struct ReceiveTests {
         #expect(visible.siblingCount == 1)
         #expect(try siblings() == ["ubnd-ha-noi"])
         // History says when each left the set: when the version that displaced it came.
-        let superseded = try DatabaseQueue(path: temporary.url.path).read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, superseded_at FROM history ORDER BY seq").map { [$0["seq"], $0["superseded_at"]] as [Int64] }
-        }
+        let superseded = try temporary.rows("SELECT seq, superseded_at FROM history ORDER BY seq").map { $0.map { Int64($0 ?? "") ?? -1 } }
         #expect(superseded.map(\.first) == [1, 2, 3, 4])
         #expect(superseded.allSatisfy { $0[1] > 0 })
         // The query STORE.md gives for one record's lineage finds every version of it.
-        let lineage = try DatabaseQueue(path: temporary.url.path).read { db in
-            try Int64.fetchAll(db, sql: """
-                WITH RECURSIVE lineage(seq) AS (
-                    SELECT value FROM record, json_each(record.siblings) WHERE record.dataset = 'tiem-chung' AND record.id = 'r1'
-                    UNION SELECT displaced.value FROM lineage JOIN version ON version.seq = lineage.seq, json_each(version.supersedes) displaced
-                )
-                SELECT version.seq FROM lineage JOIN version USING (seq) ORDER BY seq
-                """)
-        }
+        let lineage = try temporary.rows(backend == .sqlite ? """
+            WITH RECURSIVE lineage(seq) AS (
+                SELECT value FROM record, json_each(record.siblings) WHERE record.dataset = 'tiem-chung' AND record.id = 'r1'
+                UNION SELECT displaced.value FROM lineage JOIN version ON version.seq = lineage.seq, json_each(version.supersedes) displaced
+            )
+            SELECT version.seq FROM lineage JOIN version USING (seq) ORDER BY seq
+            """ : """
+            WITH RECURSIVE lineage(seq) AS (
+                SELECT listed::bigint FROM record, json_array_elements_text(record.siblings::json) listed
+                WHERE record.dataset = 'tiem-chung' AND record.id = 'r1'
+                UNION SELECT displaced::bigint FROM lineage JOIN version ON version.seq = lineage.seq,
+                    json_array_elements_text(version.supersedes::json) displaced
+            )
+            SELECT version.seq FROM lineage JOIN version USING (seq) ORDER BY seq
+            """).map { Int64($0[0] ?? "") ?? -1 }
         #expect(lineage == [1, 2, 3, 4, 5])
     }
 
-    @Test("a failure inside a write transaction leaves nothing of it")
-    func transactionIsAtomic() throws {
+    @Test("a failure inside a write transaction leaves nothing of it", arguments: StoreBackend.tested)
+    func transactionIsAtomic(backend: StoreBackend) throws {
         struct Injected: Error {}
-        let temporary = try TemporaryStore()
+        let temporary = try TemporaryStore(backend)
         #expect(throws: Injected.self) {
             try temporary.store.write { tx in
                 try tx.receive(version("r1", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
@@ -270,14 +287,19 @@ struct ReceiveTests {
 
 @Suite("Store: the shared read-only view")
 struct SharedViewTests {
-    @Test("other programs read visible_records with plain SQL while lienthong writes")
-    func visibleRecordsView() throws {
-        let temporary = try TemporaryStore()
-        try temporary.store.write(at: UnixTime(milliseconds: 7_000)) { tx in
+    /// A visible record, and another in conflict.
+    private func writeTwoRecords(_ store: Store) throws {
+        try store.write(at: UnixTime(milliseconds: 7_000)) { tx in
             try tx.edit(dataset: dataset, id: "cd-1", agency: boYTe, deleted: false, data: .object(["ten": .string("Lê Thị Mai")]), policy: .lww)
             try tx.receive(version("cd-2", origin: boCongAn, hlc: 1, vv: [boCongAn: 1]), from: boCongAn, rules: rules(.lww))
             try tx.receive(version("cd-2", origin: ubnd, hlc: 2, vv: [ubnd: 1]), from: ubnd, rules: rules(.lww))
         }
+    }
+
+    @Test("other programs read visible_records with plain SQL while lienthong writes (SQLite)")
+    func visibleRecordsView() throws {
+        let temporary = try TemporaryStore(.sqlite)
+        try writeTwoRecords(temporary.store)
         var configuration = GRDB.Configuration()
         configuration.readonly = true
         let reader = try DatabaseQueue(path: temporary.url.path, configuration: configuration)
@@ -293,18 +315,33 @@ struct SharedViewTests {
         let journal = try reader.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
     }
+
+    @Test("other programs read visible_records with plain SQL (psql), in PostgreSQL's own types", .enabled(if: StoreBackend.tested.contains(.postgres)))
+    func visibleRecordsViewOnPostgres() throws {
+        let temporary = try TemporaryStore(.postgres)
+        try writeTwoRecords(temporary.store)
+        guard case .postgres(let database) = temporary.location else { return }
+        let output = try PostgresCluster.shared.psql(database.database, """
+            SELECT id, data->>'ten', deleted, origin, hlc->>0, conflict FROM visible_records ORDER BY id
+            """)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first == "cd-1|Lê Thị Mai|f|bo-y-te|7000|f")
+        #expect(lines.last?.hasPrefix("cd-2|") == true)
+        #expect(lines.last?.hasSuffix("|f|ubnd-ha-noi|2|t") == true)
+    }
 }
 
 @Suite("Store: convergence")
 struct ConvergenceTests {
-    @Test("stores fed the same versions in different orders, with duplicates, export the same", arguments: 0..<6 as Range<UInt64>)
-    func converges(seed: UInt64) throws {
+    @Test("stores fed the same versions in different orders, with duplicates, export the same", arguments: StoreBackend.tested, 0..<6 as Range<UInt64>)
+    func converges(backend: StoreBackend, seed: UInt64) throws {
         let agencies = Array([boCongAn, boYTe, ubnd, try AgencyID("so-tu-phap"), try AgencyID("bo-gd-dt")].prefix(3 + Int(seed % 3)))
         let history = History.generate(seed: seed, agencies: agencies, records: 8, operations: 60, dataset: dataset)
         for policy in [MergePolicy.lww, .authority(owner: agencies[1]), .manual] {
             var exports: [[String]] = []
             for order in 0..<3 as Range<UInt64> {
-                let temporary = try TemporaryStore()
+                let temporary = try TemporaryStore(backend)
                 try temporary.store.write { tx in
                     for version in history.deliveries(seed: seed &* 31 &+ order, duplicates: 10) {
                         try tx.receive(version, from: version.origin, rules: rules(policy))
@@ -320,9 +357,9 @@ struct ConvergenceTests {
 
 @Suite("Store: the own feed as JSON text")
 struct OwnFeedTextTests {
-    @Test("records put together from stored text equal the versions' JSON with their seq")
-    func splicedRecordsMatch() throws {
-        let temporary = try TemporaryStore()
+    @Test("records put together from stored text equal the versions' JSON with their seq", arguments: StoreBackend.tested)
+    func splicedRecordsMatch(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let ids = ["cd-1", "a \"quoted\" id\\with\nbreaks", "Nguyễn/Ω"]
         try temporary.store.write(at: UnixTime(milliseconds: 3_000)) { tx in
             for (index, id) in ids.enumerated() {
@@ -346,9 +383,9 @@ struct OwnFeedTextTests {
 
 @Suite("pull status")
 struct PullStatusTests {
-    @Test("failures count up with their backoff, a success resets them and keeps the last error for operators")
-    func failuresAndSuccess() throws {
-        let temporary = try TemporaryStore()
+    @Test("failures count up with their backoff, a success resets them and keeps the last error for operators", arguments: StoreBackend.tested)
+    func failuresAndSuccess(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let store = temporary.store
         let peer = try AgencyID("bo-cong-an")
         let dataset = try DatasetName("dan-cu")

@@ -1,0 +1,51 @@
+import GRDB
+
+/// A backend's database: transactions and snapshots, each given a ``StoreSession`` for its duration.
+protocol StoreDatabase: Sendable {
+    /// Runs `body` in one write transaction, committed when it returns and rolled back when it throws.
+    func write<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result
+    /// ``write(_:)`` on the backend's own threads while the task waits.
+    func write<Result: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> Result) async throws -> Result
+    /// Runs `body` on one consistent snapshot.
+    func read<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result
+    /// ``read(_:)`` on the backend's own threads while the task waits.
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> Result) async throws -> Result
+}
+
+/// The store's SQLite file, through GRDB: a pool of readers and one writer in WAL mode (or one read-only
+/// connection).
+struct SQLiteDatabase: StoreDatabase {
+    let writer: any DatabaseWriter
+
+    func write<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result {
+        do {
+            return try writer.write { db in try body(SQLiteSession(db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .write)
+        }
+    }
+
+    func write<Result: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> Result) async throws -> Result {
+        do {
+            return try await writer.write { db in try body(SQLiteSession(db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .write)
+        }
+    }
+
+    func read<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result {
+        do {
+            return try writer.read { db in try body(SQLiteSession(db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .read)
+        }
+    }
+
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> Result) async throws -> Result {
+        do {
+            return try await writer.read { db in try body(SQLiteSession(db)) }
+        } catch let error as DatabaseError {
+            throw StoreError(error, .read)
+        }
+    }
+}
