@@ -90,7 +90,7 @@ public struct AgencyPlan: Sendable {
     /// and the listener are fixed for the life of the process.
     public func restartReason(replacing running: AgencyPlan) -> String? {
         if configuration.agency != running.configuration.agency { return "agency changed from \(running.configuration.agency)" }
-        if configuration.storeURL.standardizedFileURL != running.configuration.storeURL.standardizedFileURL { return "store changed" }
+        if configuration.store != running.configuration.store { return "store changed" }
         if configuration.listen != running.configuration.listen { return "listen changed from \(running.configuration.listen)" }
         if configuration.connections != running.configuration.connections { return "connections changed" }
         return nil

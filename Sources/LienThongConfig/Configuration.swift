@@ -10,8 +10,8 @@ public struct Configuration: Sendable {
     public let fileURL: URL
     /// This agency's id.
     public let agency: AgencyID
-    /// The SQLite store.
-    public let storeURL: URL
+    /// The store: a SQLite file, or a PostgreSQL database (`store`, with `store_password_file`).
+    public let store: StoreLocation
     /// The agency's PKCS#8 PEM private key.
     public let signingKeyURL: URL
     /// Where the publisher listens, as `host:port`.
@@ -27,6 +27,12 @@ public struct Configuration: Sendable {
     /// How long the store keeps its change log, in days (`changes_retention_days`, default 30): a program
     /// following the store's changes must come back within it.
     public internal(set) var changesRetentionDays = 30
+    /// This daemon's name in the leases of a store several daemons share (`daemon_id`); nil: the host's name
+    /// and the process id, so that two daemons never share one.
+    public internal(set) var daemonID: String?
+    /// How long a daemon holds a feed's lease without renewing it (`lease_seconds`, default 30): a daemon that
+    /// stops renews nothing, and another takes its feeds over after at most this long.
+    public internal(set) var leaseSeconds = 30
     /// The bounds on the publisher's open connections, read when the daemon starts.
     public let connections: ConnectionSettings
     /// The certificate and key presented to every peer's TLS server (mutual TLS), unless a peer names its own.

@@ -31,7 +31,7 @@ extension Configuration {
         }
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
-            "connections", "client_certificate", "client_key", "changes_retention_days",
+            "connections", "client_certificate", "client_key", "changes_retention_days", "store_password_file", "daemon_id", "lease_seconds",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let datasets = try reader.datasets(top["datasets"])
@@ -41,7 +41,7 @@ extension Configuration {
         self.init(
             fileURL: fileURL,
             agency: agency,
-            storeURL: try reader.path(reader.required(top, "store", at: nil), at: "store"),
+            store: try reader.store(top),
             signingKeyURL: try reader.path(reader.required(top, "signing_key", at: nil), at: "signing_key"),
             listen: try top["listen"].map { node throws(ConfigurationError) in try reader.listenAddress(node) }
                 ?? ListenAddress(host: "127.0.0.1", port: 8440),
@@ -56,6 +56,9 @@ extension Configuration {
             changesRetentionDays: try top["changes_retention_days"].map { node throws(ConfigurationError) in
                 try reader.integer(node, at: "changes_retention_days", in: 1...36_500)
             } ?? 30,
+            daemonID: try top["daemon_id"].map { node throws(ConfigurationError) in try reader.daemonID(node) },
+            leaseSeconds: try top["lease_seconds"].map { node throws(ConfigurationError) in try reader.integer(node, at: "lease_seconds", in: 5...3600) }
+                ?? 30,
             connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default,
             clientCertificate: clientCertificate
         )
@@ -114,6 +117,37 @@ private struct YAMLReader {
     func sequence(_ node: Node, at key: String) throws(ConfigurationError) -> [Node] {
         guard let sequence = node.sequence else { throw error(node, key, "expected a list") }
         return Array(sequence)
+    }
+
+    /// `store`: a `postgresql://` URL (with `store_password_file` for its password), or a SQLite file's path.
+    func store(_ top: [String: Node]) throws(ConfigurationError) -> StoreLocation {
+        let node = try required(top, "store", at: nil)
+        let text = try string(node, at: "store")
+        let passwordFile = try top["store_password_file"].map { passwordNode throws(ConfigurationError) in
+            try path(passwordNode, at: "store_password_file").path
+        }
+        guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
+            if let passwordNode = top["store_password_file"] {
+                throw error(passwordNode, "store_password_file", "only a PostgreSQL store (store: postgresql://…) has a password")
+            }
+            return .file(try path(node, at: "store"))
+        }
+        do throws(PostgresLocation.ParseError) {
+            return .postgres(try PostgresLocation(url: text, passwordFile: passwordFile))
+        } catch {
+            throw self.error(node, "store", error.description)
+        }
+    }
+
+    /// `daemon_id`: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+    func daemonID(_ node: Node) throws(ConfigurationError) -> String {
+        let text = try string(node, at: "daemon_id")
+        let allowed = text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard allowed, text.utf8.count <= 64 else { throw error(node, "daemon_id", "expected 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'") }
+        return text
     }
 
     /// A path, resolved against the configuration file's folder when relative.

@@ -78,7 +78,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             throw ParseError(description: "holds a password: put it in the file store_password_file names, readable by lienthong only")
         }
         guard let user = components.user, !user.isEmpty else { throw ParseError(description: "names no user (postgresql://USER@host/database)") }
-        guard let host = components.host, !host.isEmpty else { throw ParseError(description: "names no host") }
+        guard var host = components.host, !host.isEmpty else { throw ParseError(description: "names no host") }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let database = String(components.path.dropFirst())
         guard !database.isEmpty, !database.contains("/") else { throw ParseError(description: "names no database (postgresql://user@host/DATABASE)") }
         let port = components.port ?? 5432

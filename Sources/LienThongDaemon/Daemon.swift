@@ -36,7 +36,7 @@ public enum Daemon {
         let configuration = plan.configuration
         let store: Store
         do {
-            store = try Store(openingAt: configuration.storeURL)
+            store = try Store(opening: configuration.store)
         } catch {
             throw DaemonError(.store, "\(error)")
         }
@@ -58,7 +58,13 @@ public enum Daemon {
             return PullScheduler.recordingStatus(puller, store: store)
         }
         let publisher = Publisher(settings: plan.publisherSettings, store: store, metrics: metrics, logger: logger)
-        let scheduler = PullScheduler(feeds: plan.feeds, store: store, clock: SystemClock(), logger: logger, pull: makePull(plan))
+        // Each feed is pulled by one daemon at a time, through its lease (docs/STORE.md, "Several daemons"); with a
+        // store of its own, this daemon takes every lease at once and keeps it.
+        let leases = LeaseTerms(holder: configuration.daemonID ?? Self.defaultDaemonID, seconds: Int64(configuration.leaseSeconds))
+        let scheduler = PullScheduler(
+            feeds: plan.feeds, store: store, clock: SystemClock(), leases: leases, logger: logger, pull: makePull(plan)
+        )
+        logger.info("pulling under leases", metadata: ["daemon_id": "\(leases.holder)", "lease_seconds": "\(leases.seconds)"])
         let listener = ListenerAddress(host: configuration.listen.host)
         let health = HealthService(store: store, scheduler: scheduler, client: client, notifier: notifier, listener: listener, logger: logger)
         // Trapped before anything runs, so that a SIGHUP right after READY=1 reloads rather than kills.
@@ -119,5 +125,15 @@ extension AgencyPlan {
                 "warning": "\(warning)",
             ])
         }
+    }
+}
+
+extension Daemon {
+    /// This daemon's name in the feeds' leases when `daemon_id` is not set: the host's name and the process id,
+    /// unique among the daemons sharing a store, and a restarted daemon a new one.
+    static var defaultDaemonID: String {
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "host"
+        return "\(host):\(getpid())"
     }
 }

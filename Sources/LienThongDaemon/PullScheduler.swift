@@ -59,13 +59,14 @@ public final class PullScheduler: Service {
     private let backoff: Backoff
     private let jitter: @Sendable () -> Double
     private let logger: Logger
+    private let leases: LeaseTerms?
 
     /// `store` holds the pull status, whose stored next attempt after a failure is kept across restarts (cut
     /// to the backoff's cap). `jitter` gives a number in 0...1 for each random choice: where in the start
     /// spread, in the interval's ±10% and in the backoff's range a wait falls; tests fix it.
     public init(
         feeds: [ScheduledFeed], store: Store, clock: any UnixClock, backoff: Backoff = Backoff(base: .seconds(5), cap: .seconds(900)),
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, logger: Logger, pull: @escaping Pull
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, leases: LeaseTerms? = nil, logger: Logger, pull: @escaping Pull
     ) {
         state = Locked(State(pull: pull, feeds: Self.byKey(feeds)))
         (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -74,6 +75,7 @@ public final class PullScheduler: Service {
         self.clock = clock
         self.backoff = backoff
         self.jitter = jitter
+        self.leases = leases
         self.logger = logger
     }
 
@@ -131,22 +133,34 @@ public final class PullScheduler: Service {
             let resume = min(max(UnixTime(milliseconds: next) - clock.now, .zero), backoff.cap)
             due = max(due, clock.now + resume)
         }
+        // The feed's lease while this daemon holds it; renewed at least every third of its length.
+        var held: LeaseHold?
         attempts: while !Task.isCancelled {
             guard let (scheduled, pull) = current(key) else { break }
-            if clock.now < due {
-                switch await wait(until: due, wakeUps: &wakeUps, wake: wake) {
+            let wakeAt = held.map { _ in min(due, clock.now + .seconds(leases?.renewalSeconds ?? 1)) } ?? due
+            if clock.now < wakeAt {
+                switch await wait(until: wakeAt, wakeUps: &wakeUps, wake: wake) {
                 case nil:
                     break attempts
                 case .reloaded:
                     // The interval may have changed; a reload never puts off a pull, nor cuts a backoff short.
                     if failures == 0, let interval = current(key)?.0.interval { due = min(due, lastFinished + interval) }
                     continue
-                case .due(let deadline) where deadline == due:
-                    // The wait ended: the pull is due, even if a step of the wall clock says otherwise.
+                case .due(let deadline) where deadline == wakeAt:
+                    // The wait ended: the pull (or the lease's renewal) is due, even if a step of the wall clock says otherwise.
                     break
                 case .due:
                     continue  // A wait since replaced.
                 }
+            }
+            if let leases {
+                held = await lease(key, leases)
+                guard held != nil else {
+                    // Another daemon pulls the feed: look again before its lease could have run out twice.
+                    due = max(due, clock.now + .seconds(leases.retrySeconds))
+                    continue
+                }
+                if wakeAt < due { continue }  // Woken only to renew the lease.
             }
             setProgress(key, clock.now)
             // One draw per attempt, so that the wait the pull status shows is the one the loop keeps.
@@ -154,7 +168,7 @@ public final class PullScheduler: Service {
             let retryIn: @Sendable (Duration?) -> Duration = { [backoff, failures] retryAfter in
                 backoff.delay(afterFailures: failures + 1, retryAfter: retryAfter, unit: unit)
             }
-            let result = await pull(PullAttempt(feed: scheduled, retryIn: retryIn) { self.setProgress(key, self.clock.now) })
+            let result = await pull(PullAttempt(feed: scheduled, lease: held, retryIn: retryIn) { self.setProgress(key, self.clock.now) })
             setProgress(key, nil)
             guard !Task.isCancelled else { break }
             lastFinished = clock.now
@@ -170,6 +184,10 @@ public final class PullScheduler: Service {
                 } else {
                     logger.debug("unchanged", metadata: Self.metadata(key, ["cursor": "\(summary.cursor)"]))
                 }
+            case .failure(let error) where error.reason == .leaseLost:
+                held = nil
+                due = lastFinished
+                logger.info("lease lost", metadata: Self.metadata(key, ["error": "\(error.description)"]))
             case .failure(let error):
                 let delay = retryIn(error.retryAfter)
                 failures += 1
@@ -179,6 +197,8 @@ public final class PullScheduler: Service {
                 ]))
             }
         }
+        // Give the lease up, so that another daemon need not wait for it to run out.
+        if let held { _ = try? await store.write { try $0.releaseLease(held.lease) } }
         // Leave, unless the feed was configured again meanwhile; then the supervisor starts it anew.
         let restart = state.withLock { state -> Bool in
             state.loops[key] = nil
@@ -209,6 +229,19 @@ public final class PullScheduler: Service {
         }
     }
 
+    /// Takes or renews the lease on the feed `key`; nil while another daemon holds it (or the store fails).
+    private func lease(_ key: FeedKey, _ terms: LeaseTerms) async -> LeaseHold? {
+        do {
+            let lease = try await store.write { transaction in
+                try transaction.acquireLease(peer: key.peer, dataset: key.dataset, holder: terms.holder, seconds: terms.seconds)
+            }
+            return lease.map { LeaseHold($0, seconds: terms.seconds) }
+        } catch {
+            logger.warning("lease not taken", metadata: Self.metadata(key, ["error": "\(error)"]))
+            return nil
+        }
+    }
+
     private func current(_ key: FeedKey) -> (ScheduledFeed, Pull)? {
         state.withLock { state in state.feeds[key].map { ($0, state.pull) } }
     }
@@ -227,16 +260,39 @@ public final class PullScheduler: Service {
 }
 
 /// One pull the scheduler asks for.
+/// How this daemon takes the leases of the feeds it pulls, while several daemons share the store (docs/STORE.md,
+/// "Several daemons"): under which name, for how long.
+public struct LeaseTerms: Sendable {
+    public let holder: String
+    public let seconds: Int64
+
+    public init(holder: String, seconds: Int64) {
+        self.holder = holder
+        self.seconds = seconds
+    }
+
+    /// How often a lease held is renewed while the feed waits for its next pull: a third of its length.
+    var renewalSeconds: Int64 { max(1, seconds / 3) }
+    /// How often a daemon looks whether a lease another holds has run out: half its length, so that a feed
+    /// whose daemon died is taken over within one and a half lengths.
+    var retrySeconds: Int64 { max(1, seconds / 2) }
+}
+
 public struct PullAttempt: Sendable {
     public let feed: ScheduledFeed
+    /// The feed's lease, held for this pull.
+    public let lease: LeaseHold?
     /// The wait before the next attempt should this one fail, given the `Retry-After` the peer sent (if any):
     /// the backoff after one more failure, at most its cap. The scheduler waits exactly this long.
     public let retryIn: @Sendable (_ retryAfter: Duration?) -> Duration
     /// Tells the scheduler that the pull applied a page: a pull making progress is not stalled.
     public let progressed: @Sendable () -> Void
 
-    public init(feed: ScheduledFeed, retryIn: @escaping @Sendable (Duration?) -> Duration, progressed: @escaping @Sendable () -> Void) {
+    public init(
+        feed: ScheduledFeed, lease: LeaseHold? = nil, retryIn: @escaping @Sendable (Duration?) -> Duration, progressed: @escaping @Sendable () -> Void
+    ) {
         self.feed = feed
+        self.lease = lease
         self.retryIn = retryIn
         self.progressed = progressed
     }
@@ -247,7 +303,9 @@ extension PullScheduler {
     /// attempt after a failure, in `store`'s pull status.
     public static func recordingStatus(_ puller: FeedPuller, store: Store) -> Pull {
         { attempt in
-            await puller.pullRecordingStatus(attempt.feed.feed, store: store, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
+            var feed = attempt.feed.feed
+            feed.lease = attempt.lease
+            return await puller.pullRecordingStatus(feed, store: store, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
                 attempt.progressed()
             }
         }

@@ -54,7 +54,7 @@ public enum Demo {
         var publishers: [AgencyID: Publisher] = [:]
         for agency in agencies {
             let plan = try AgencyPlan(contentsOf: agency.configURL)
-            let store = try Store(openingAt: plan.configuration.storeURL)
+            let store = try Store(opening: plan.configuration.store)
             stores[agency.id] = store
             publishers[agency.id] = Publisher(settings: plan.publisherSettings, store: store, logger: Logger(label: "demo") { _ in SwiftLogNoOpLogHandler() })
         }

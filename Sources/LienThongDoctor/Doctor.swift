@@ -70,8 +70,13 @@ public struct Doctor: Sendable {
                 checks.append(DoctorCheck("client certificate", .fail, "\(error)"))
             }
         }
-        checks.append(await store(configuration.storeURL))
-        if let access = storeAccess(configuration.storeURL) { checks.append(access) }
+        switch configuration.store {
+        case .file(let url):
+            checks.append(await store(url))
+            if let access = storeAccess(url) { checks.append(access) }
+        case .postgres(let database):
+            checks.append(await store(database))
+        }
         for peer in configuration.peers.values.sorted(by: { $0.agency < $1.agency }) {
             checks += await self.peer(peer, configuration: configuration, signingKey: signingKey, identity: peer.clientCertificate.flatMap { identities[$0] })
         }
@@ -98,6 +103,19 @@ public struct Doctor: Sendable {
                 return DoctorCheck("store", .fail, "\(url.path) fails quick_check: \(problems.joined(separator: "; ")); restore it from a backup (DEPLOY.md)")
             }
             return DoctorCheck("store", .ok, "\(url.path) opens and passes quick_check")
+        } catch {
+            return DoctorCheck("store", .fail, "\(error)")
+        }
+    }
+
+    /// Whether the PostgreSQL store opens (which also brings its schema up to date) and who holds its leases.
+    private func store(_ database: PostgresLocation) async -> DoctorCheck {
+        do {
+            let leases = try await Store(opening: database, clock: clock).read { try $0.pullLeases() }
+            let now = clock.now.milliseconds
+            let held = leases.filter { $0.expiresAt > now }
+            let holders = Set(held.map(\.holder)).sorted().map(\.terminalSafe).joined(separator: ", ")
+            return DoctorCheck("store", .ok, "\(database) opens; \(held.count) of \(leases.count) feeds' leases held\(holders.isEmpty ? "" : " (by \(holders))")")
         } catch {
             return DoctorCheck("store", .fail, "\(error)")
         }

@@ -73,10 +73,13 @@ extension CheckedPage {
     /// page the store refuses (a rollback) ends the run: the pages before it commit, and its index and
     /// rejection are returned beside their applications. Once `seconds` have passed since the transaction
     /// began, no further page is started: fewer applications than pages come back, and the rest are not applied.
+    /// With `lease`, the transaction first confirms (and renews) the daemon's lease on the feed: a lease another
+    /// daemon took over throws ``LeaseLostError`` and nothing is applied (docs/STORE.md, "Several daemons").
     public static func apply(
-        _ pages: [CheckedPage], to store: Store, rules: MergeRules, now: UnixTime, within seconds: Double = .infinity
+        _ pages: [CheckedPage], to store: Store, rules: MergeRules, now: UnixTime, within seconds: Double = .infinity, lease: LeaseHold? = nil
     ) async throws -> (applications: [PageApplication], refused: (index: Int, rejection: PageRejection)?) {
         try await store.write(at: now) { transaction in
+            if let lease { try transaction.confirmLease(lease.lease, seconds: lease.seconds) }
             let began = ContinuousClock.now
             let limit = Duration.milliseconds(seconds.isFinite ? Int64(seconds * 1000) : Int64.max / 1_000_000)
             var applications: [PageApplication] = []

@@ -48,10 +48,13 @@ public struct PageImporter: Sendable {
     /// A page the store refuses is kept in quarantine (its `body`) and returned as `failure`, with the
     /// applications of the pages before it, which stay applied; a store failure applies none.
     public func apply(
-        _ pages: [(page: CheckedPage, body: RefusedBody)], rules: MergeRules, now: UnixTime, within seconds: Double = .infinity
+        _ pages: [(page: CheckedPage, body: RefusedBody)], rules: MergeRules, now: UnixTime, within seconds: Double = .infinity,
+        lease: LeaseHold? = nil
     ) async -> (applications: [PageApplication], failure: PageImportError?) {
         do {
-            let (applications, refused) = try await CheckedPage.apply(pages.map(\.page), to: store, rules: rules, now: now, within: seconds)
+            let (applications, refused) = try await CheckedPage.apply(
+                pages.map(\.page), to: store, rules: rules, now: now, within: seconds, lease: lease
+            )
             guard let refused else { return (applications, nil) }
             let page = pages[refused.index]
             return (applications, await quarantine(page.body, refusedBy: refused.rejection, peer: page.page.publisher, at: now))

@@ -20,6 +20,9 @@ public struct PulledFeed: Sendable {
     /// Checks the peer's pages against the keys pinned for it.
     public let verifier: JWSVerifier
     public let transfer: TransferOptions
+    /// The lease this daemon holds on the feed while several share the store; every transaction that applies
+    /// its pages confirms it. Nil: no lease is checked (`sync`, a store of one daemon's own in tests).
+    public var lease: LeaseHold?
 
     /// `directSources` are all the peers this agency pulls `dataset` from (`peer` may be among them).
     public init(
@@ -221,7 +224,9 @@ public struct FeedPuller: Sendable {
                     if let (pages, reservations, now) = takeBatch() {
                         applying = true
                         group.addTask {
-                            let (applications, failure) = await importer.apply(pages, rules: rules, now: now, within: transactionBounds.maximumSeconds)
+                            let (applications, failure) = await importer.apply(
+                                pages, rules: rules, now: now, within: transactionBounds.maximumSeconds, lease: feed.lease
+                            )
                             // The pages keep their share of the prefetch budget until they are applied.
                             withExtendedLifetime(reservations) {}
                             return .committed(batch: pages, applications: applications, failure: failure, now: now)
@@ -391,6 +396,8 @@ public struct FeedPuller: Sendable {
         switch error.reason {
         case .refused:
             return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(error.rejection.map { "\($0)" } ?? "")")
+        case .storeFailed where error.underlying is LeaseLostError:
+            return PullError(peer: feed.peer, dataset: feed.dataset, .leaseLost, "page after \(after) not applied: \(error.underlying.map { "\($0)" } ?? "")")
         case .storeFailed:
             return PullError(peer: feed.peer, dataset: feed.dataset, .local, "cannot apply the page after \(after): \(error)")
         default:

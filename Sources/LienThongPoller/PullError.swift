@@ -14,6 +14,9 @@ public struct PullError: Error, CustomStringConvertible {
         public static let pageRejected = Reason("page rejected")
         /// Something here failed: the store, or making the request token.
         public static let local = Reason("local")
+        /// Another daemon sharing the store took the feed's lease over: it pulls the feed now, and this one
+        /// applied nothing more (docs/STORE.md, "Several daemons").
+        public static let leaseLost = Reason("lease lost")
     }
 
     public let peer: AgencyID

@@ -14,10 +14,13 @@ extension FeedPuller {
         } catch {
             result = .failure(error)
         }
-        guard !Task.isCancelled else { return result }
+        // A feed another daemon took over is that daemon's to report on.
+        guard !Task.isCancelled, result.failure?.reason != .leaseLost else { return result }
         let retryDelay = result.failure.flatMap(retryIn)
         // Best effort: a store that cannot take the note fails the pull itself too, which is reported.
         _ = try? await store.write(at: clock.now) { transaction in
+            // Only while this daemon still holds the feed's lease: a feed another took over is that one's to report.
+            if let lease = feed.lease { try transaction.confirmLease(lease.lease, seconds: lease.seconds) }
             switch result {
             case .success:
                 try transaction.recordPullSuccess(peer: feed.peer, dataset: feed.dataset)

@@ -15,11 +15,19 @@ import Synchronization
 struct PostgresDatabase: StoreDatabase {
     private let connections: PostgresConnections
 
-    /// Connects once, to fail early when the database cannot be reached, then brings the schema up to date.
-    init(_ location: PostgresLocation) throws(StoreError) {
+    /// Connects once, to fail early when the database cannot be reached, then brings the schema up to date — or,
+    /// not `migrating`, checks that it is.
+    init(_ location: PostgresLocation, migrating: Bool = true) throws(StoreError) {
         do {
             connections = try PostgresConnections(location)
-            try connections.withConnection { connection in try PostgresMigrator.migrate(PostgresSession(connection, logger: connections.queryLogger)) }
+            try connections.withConnection { connection in
+                let session = PostgresSession(connection, logger: connections.queryLogger)
+                if migrating {
+                    try PostgresMigrator.migrate(session)
+                } else {
+                    try PostgresMigrator.checkUpToDate(session)
+                }
+            }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -142,10 +150,13 @@ final class PostgresConnections: Sendable {
             host: location.host, port: location.port, username: location.user, password: password, database: location.database, tls: tls
         )
         configuration.options.connectTimeout = .seconds(10)
-        // A lock waited on as long as SQLite's busy timeout, then `busy`; the daemons' sessions named in
+        // A lock waited on as long as SQLite's busy timeout, then `busy`. A session left idle inside a transaction
+        // (its daemon paused or cut off while it held the clock row's lock) is ended by the server after as long,
+        // its transaction rolled back, so that the other daemons write again. The daemons' sessions are named in
         // pg_stat_activity.
+        let timeout = "\(Int(Store.busyTimeoutSeconds * 1000))"
         configuration.options.additionalStartupParameters = [
-            ("lock_timeout", "\(Int(Store.busyTimeoutSeconds * 1000))"), ("application_name", "lienthong"),
+            ("lock_timeout", timeout), ("idle_in_transaction_session_timeout", timeout), ("application_name", "lienthong"),
         ]
         self.configuration = configuration
     }

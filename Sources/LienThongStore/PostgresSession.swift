@@ -369,6 +369,12 @@ enum PostgresMigrator {
         }
     }
 
-    /// The identifiers of every migration, in order.
-    static var identifiers: [String] { PostgresSchema.migrations.map(\.identifier) }
+    /// Throws unless every migration has been applied (a store read by a role that may not migrate it).
+    static func checkUpToDate(_ session: PostgresSession) throws {
+        let applied = Set(try session.rows(SQLStatement("SELECT identifier FROM lienthong_migration")).map { $0.text(0) })
+        let missing = PostgresSchema.migrations.map(\.identifier).filter { !applied.contains($0) }
+        guard missing.isEmpty else {
+            throw StoreCorruption(detail: "it lacks migration \(missing.joined(separator: ", ")): start lienthong (daemon or sync) once to bring it up to date")
+        }
+    }
 }

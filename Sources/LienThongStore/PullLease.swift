@@ -107,3 +107,15 @@ enum LeaseSQL {
         """)
     static let all = SQLStatement("SELECT peer, dataset, holder, fence, acquired_at, expires_at FROM pull_lease ORDER BY peer, dataset")
 }
+
+/// A lease a daemon holds while it pulls, with how long each renewal extends it: every transaction that
+/// applies a page of the feed confirms and renews it (``StoreTransaction/confirmLease(_:seconds:)``).
+public struct LeaseHold: Sendable, Equatable {
+    public let lease: PullLease
+    public let seconds: Int64
+
+    public init(_ lease: PullLease, seconds: Int64) {
+        self.lease = lease
+        self.seconds = seconds
+    }
+}

@@ -81,8 +81,24 @@ public struct Store: Sendable {
     /// Opens the PostgreSQL store `location` names and brings its schema up to date (docs/STORE.md, "Two
     /// backends"): several daemons may open one database.
     public init(opening location: PostgresLocation, clock: any UnixClock = SystemClock()) throws(StoreError) {
+        self.init(database: try PostgresDatabase(location), clock: clock)
+    }
+
+    /// Opens the store `location` names for reading only, as the agency's other programs do: ``init(readingAt:clock:)``
+    /// for a file; a PostgreSQL database without creating or migrating anything, so that a role allowed only to
+    /// read may open it. Fails when the store lacks a migration of this version of lienthong.
+    public init(reading location: StoreLocation, clock: any UnixClock = SystemClock()) throws(StoreError) {
+        switch location {
+        case .file(let url):
+            try self.init(readingAt: url, clock: clock)
+        case .postgres(let postgres):
+            self.init(database: try PostgresDatabase(postgres, migrating: false), clock: clock)
+        }
+    }
+
+    private init(database: any StoreDatabase, clock: any UnixClock) {
+        self.database = database
         self.clock = clock
-        database = try PostgresDatabase(location)
     }
 
     /// Opens the store `location` names: ``init(openingAt:clock:)`` for a file, ``init(opening:clock:)`` for PostgreSQL.

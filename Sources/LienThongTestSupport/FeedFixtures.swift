@@ -5,7 +5,7 @@ public import LienThongFeed
 public import LienThongMerge
 public import LienThongPublisher
 public import LienThongSigning
-public import LienThongStore
+@_spi(Testing) public import LienThongStore
 public import Logging
 
 // The feed tests' agencies: bo-cong-an publishes (its key is `publisherKey`); bo-y-te and so-tu-phap pull.
@@ -68,16 +68,33 @@ public func expectation(after: Int64? = nil, allowExpired: Bool = false, limit: 
     )
 }
 
-/// A store in a fresh folder on disk, removed afterwards.
+/// A store of one backend: a file in a fresh folder, removed afterwards, or a fresh database on the tests'
+/// PostgreSQL cluster.
 public final class TemporaryStore {
     public let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-feed-\(UUID().uuidString)")
-    public var url: URL { folder.appending(path: "store.sqlite") }
+    public let location: StoreLocation
     public let store: Store
-    public init() throws { store = try Store(openingAt: folder.appending(path: "store.sqlite")) }
+
+    public init(_ backend: StoreBackend = .sqlite) throws {
+        location = try backend.newLocation(in: folder)
+        store = try Store(opening: location)
+    }
+
     deinit { try? FileManager.default.removeItem(at: folder) }
 
+    /// How many rows `table` holds.
     public func count(_ table: String) throws -> Int {
-        try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } ?? -1
+        let text = try store.read { try $0.rawRows("SELECT COUNT(*) FROM \(table)") }.first?.first ?? nil
+        return text.flatMap { Int($0) } ?? -1
+    }
+
+    /// Runs `sql` on the store as its owner would from outside lienthong (a trigger a test injects): through
+    /// SQLite for a file, psql for PostgreSQL.
+    public func execute(sqlite: String, postgres: String) throws {
+        switch location {
+        case .file(let url): try DatabaseQueue(path: url.path).write { try $0.execute(sql: sqlite) }
+        case .postgres(let database): try PostgresCluster.shared.psql(database.database, postgres)
+        }
     }
 }
 

@@ -126,23 +126,29 @@ struct ConfigOption: ParsableArguments {
     /// Reads the configuration and opens its store.
     func openStore() throws -> (Configuration, Store) {
         let configuration = try load()
-        return (configuration, try Store(openingAt: configuration.storeURL))
+        return (configuration, try Store(opening: configuration.store))
     }
 
     /// Reads the configuration and opens its store for a command that only reads it (``Store/forReading(at:)``).
     func openStoreForReading() throws -> (Configuration, Store) {
         let configuration = try load()
-        return (configuration, try Store.forReading(at: configuration.storeURL))
+        return (configuration, try Store.forReading(configuration.store))
     }
 }
 
 extension Store {
-    /// The store at `url` for a command that only reads it: read-only, as the agency's other programs open it,
-    /// when it exists and this user may not write it (a member of `lienthong-readers`); otherwise opened as
-    /// lienthong opens it (created if missing, brought up to date).
-    static func forReading(at url: URL) throws -> Store {
-        if access(url.path, F_OK) == 0, access(url.path, W_OK) != 0 { return try Store(readingAt: url) }
-        return try Store(openingAt: url)
+    /// The store `location` names, for a command that only reads it: a SQLite file read-only, as the agency's
+    /// other programs open it, when it exists and this user may not write it (a member of `lienthong-readers`),
+    /// otherwise opened as lienthong opens it (created if missing, brought up to date); a PostgreSQL database
+    /// read without migrating it, so that a role allowed to read only may run the command.
+    static func forReading(_ location: StoreLocation) throws -> Store {
+        switch location {
+        case .file(let url):
+            if access(url.path, F_OK) == 0, access(url.path, W_OK) != 0 { return try Store(readingAt: url) }
+            return try Store(openingAt: url)
+        case .postgres:
+            return try Store(reading: location)
+        }
     }
 }
 

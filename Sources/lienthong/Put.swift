@@ -25,7 +25,9 @@ struct Put: ParsableCommand {
         try reportingFailures {
             let (configuration, store) = try config.openStore()
             let (dataset, policy) = try dataset.resolve(in: configuration)
-            let count = try input.withRereadableInput(spoolingInto: configuration.storeURL.deletingLastPathComponent()) { read in
+            // Beside the store file, or for PostgreSQL in the temporary folder; owner-only, removed at the end either way.
+            let spoolFolder = configuration.store.fileURL?.deletingLastPathComponent() ?? FileManager.default.temporaryDirectory
+            let count = try input.withRereadableInput(spoolingInto: spoolFolder) { read in
                 try store.applyLocalEdits(from: read, dataset: dataset, agency: configuration.agency, policy: policy)
             }
             printDiagnostic("\(count) edits applied to \(dataset)")

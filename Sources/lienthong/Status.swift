@@ -22,10 +22,10 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let configuration = try config.load()
-            guard FileManager.default.fileExists(atPath: configuration.storeURL.path) else {
-                throw Failure.unusable("no store at \(configuration.storeURL.path) yet: nothing has run with this configuration")
+            if let url = configuration.store.fileURL, !FileManager.default.fileExists(atPath: url.path) {
+                throw Failure.unusable("no store at \(url.path) yet: nothing has run with this configuration")
             }
-            let store = try Store.forReading(at: configuration.storeURL)
+            let store = try Store.forReading(configuration.store)
             let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
                 settings.pull.sorted().map { FeedKey(peer: peer, dataset: $0) }
             }
@@ -50,6 +50,8 @@ struct StatusReport {
     }
 
     let feeds: [Feed]
+    /// Which daemon holds each feed's lease (docs/STORE.md, "Several daemons").
+    let leases: [PullLease]
     /// Open conflicts and policy of every dataset held.
     let datasets: [(name: DatasetName, policy: String, open: Int)]
 
@@ -60,6 +62,7 @@ struct StatusReport {
                 pull: try snapshot.pullStatus(peer: key.peer, dataset: key.dataset)
             )
         }
+        leases = try snapshot.pullLeases()
         let open = try snapshot.openConflictCounts()
         self.datasets = datasets.sorted { $0.key < $1.key }.map { name, settings in (name, "\(settings.policy)", open[name] ?? 0) }
     }
@@ -92,6 +95,15 @@ struct StatusReport {
         }
         var lines = [textTable([header] + rows)]
         if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
+        if !leases.isEmpty {
+            lines.append("")
+            lines.append(textTable([["peer", "dataset", "pulled by (lease)", "fence", "expires"]] + leases.map { lease in
+                [
+                    lease.peer.rawValue, lease.dataset.rawValue, lease.holder.terminalSafe, String(lease.fence),
+                    lease.expiresAt > now ? "in \(1 + (lease.expiresAt - now - 1) / 1000) s" : "expired \(Self.time(lease.expiresAt))",
+                ]
+            }))
+        }
         lines.append("")
         lines.append(textTable([["dataset", "policy", "open conflicts"]] + datasets.map { [$0.name.rawValue, $0.policy, String($0.open)] }))
         return lines.joined(separator: "\n")
@@ -111,6 +123,12 @@ struct StatusReport {
                     "last_error_at": feed.pull?.lastErrorAt.map { .string(Self.time($0)) } ?? .null,
                     "consecutive_failures": .integer(Int64(feed.pull?.consecutiveFailures ?? 0)),
                     "next_attempt_at": feed.pull?.nextAttemptAt.map { .string(Self.time($0)) } ?? .null,
+                ])
+            }),
+            "leases": .array(leases.map { lease in
+                .object([
+                    "peer": .string(lease.peer.rawValue), "dataset": .string(lease.dataset.rawValue), "holder": .string(lease.holder),
+                    "fence": .integer(lease.fence), "expires_at": .string(Self.time(lease.expiresAt)), "held": .bool(lease.expiresAt > now),
                 ])
             }),
             "datasets": .array(datasets.map { .object(["dataset": .string($0.name.rawValue), "policy": .string($0.policy), "open_conflicts": .integer(Int64($0.open))]) }),

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import LienThongCore
 import LienThongMerge
@@ -32,6 +33,8 @@ struct Watch: ParsableCommand {
     /// How long --follow sleeps without a write in the store's folder before it looks anyway: a safety net
     /// only, as every commit writes the `-wal` file.
     static let idleLookMilliseconds: Int32 = 5000
+    /// How often a PostgreSQL store is looked at for new changes while following.
+    static let databaseLookMicroseconds: useconds_t = 1_000_000
 
     func validate() throws {
         if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
@@ -43,8 +46,9 @@ struct Watch: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let configuration = try config.load()
-            let store = try Store(readingAt: configuration.storeURL)
-            let watch = follow ? try StoreFileWatch(storeURL: configuration.storeURL) : nil
+            let store = try Store(reading: configuration.store)
+            // A SQLite store's folder is watched for writes; a PostgreSQL store is looked at every second.
+            let watch = try configuration.store.fileURL.flatMap { follow ? try StoreFileWatch(storeURL: $0) : nil }
             let dataset = try self.dataset.map(DatasetName.init)
             var position = try since ?? store.read { try $0.changeLogBounds().prunedThrough }
             while true {
@@ -64,8 +68,12 @@ struct Watch: ParsableCommand {
                 // Every change of the dataset up to the snapshot's last is printed: the next look starts there,
                 // not at the dataset's last change, so that other datasets' changes are not read again.
                 position = max(position, last)
-                guard let watch else { return }
-                _ = watch.waitForWrite(timeoutMilliseconds: Self.idleLookMilliseconds)
+                guard follow else { return }
+                if let watch {
+                    _ = watch.waitForWrite(timeoutMilliseconds: Self.idleLookMilliseconds)
+                } else {
+                    usleep(Self.databaseLookMicroseconds)
+                }
             }
         }
     }

@@ -32,7 +32,7 @@ struct ConfigurationTests {
     func example() throws {
         let configuration = try Configuration(yaml: Self.example, fileURL: Self.file)
         #expect(configuration.agency.rawValue == "bo-y-te")
-        #expect(configuration.storeURL.path == "/var/lib/lienthong/lienthong.sqlite")
+        #expect(configuration.store == .file(URL(fileURLWithPath: "/var/lib/lienthong/lienthong.sqlite")))
         #expect(configuration.signingKeyURL.path == "/etc/lienthong/keys/bo-y-te.key.pem")
         #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 8440))
         #expect(configuration.clockSkewSeconds == 300)
@@ -64,7 +64,7 @@ struct ConfigurationTests {
             """, fileURL: Self.file)
         #expect(configuration.listen == ListenAddress(host: "127.0.0.1", port: 8440))
         #expect(configuration.clockSkewSeconds == 300)
-        #expect(configuration.storeURL.path == "/etc/lienthong/data/store.sqlite")
+        #expect(configuration.store.fileURL?.path == "/etc/lienthong/data/store.sqlite")
         let peer = try #require(configuration.peers[try AgencyID("so-y-te-ha-noi")])
         #expect(peer.intervalSeconds == 30)
         #expect(peer.keyURLs.count == 2)
@@ -116,7 +116,40 @@ struct ConfigurationTests {
         (minimal + "connections: { max: 0 }\n", "connections.max", "must be from 1 to 60000"),
         (minimal + "connections: { max: 10, per_address: 11 }\n", "connections.per_address", "must be from 1 to 10"),
         (minimal + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], tls_pin: \"md5//abc\" }\n", "peers.bo-cong-an.tls_pin", "expected sha256//"),
+        (minimal + "store_password_file: pw\n", "store_password_file", "only a PostgreSQL store"),
+        ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://lt:secret@db/lienthong\"\n", "store", "holds a password"),
+        ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://db/lienthong\"\n", "store", "names no user"),
+        ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://lt@db/\"\n", "store", "names no database"),
+        ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://lt@db/x?sslmode=prefer\"\n", "store", "expected disable, require or verify-full"),
+        ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://lt@db/x?sslrootcert=/ca.pem\"\n", "store", "without sslmode=verify-full"),
+        ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://lt@db/x?connect_timeout=3\"\n", "store", "unknown option"),
+        (minimal + "daemon_id: \"a b\"\n", "daemon_id", "expected 1 to 64"),
+        (minimal + "lease_seconds: 4\n", "lease_seconds", "must be from 5 to 3600"),
     ]
+
+    @Test("store: a postgresql:// URL with its options, the password from store_password_file; daemon_id and lease_seconds")
+    func postgresStore() throws {
+        let configuration = try Configuration(yaml: """
+            agency: bo-y-te
+            store: "postgresql://lienthong@db.bo-y-te.internal:5433/lienthong?sslmode=verify-full&sslrootcert=/etc/lienthong/db-ca.pem"
+            store_password_file: secrets/db-password
+            signing_key: k
+            daemon_id: lt-1.bo-y-te
+            lease_seconds: 3600
+            """, fileURL: Self.file)
+        #expect(configuration.store == .postgres(PostgresLocation(
+            host: "db.bo-y-te.internal", port: 5433, user: "lienthong", database: "lienthong", tls: .verifyFull,
+            rootCertificatesFile: "/etc/lienthong/db-ca.pem", passwordFile: "/etc/lienthong/secrets/db-password"
+        )))
+        // Never the password, which is not in the URL anyway.
+        #expect(configuration.store.description == "postgresql://lienthong@db.bo-y-te.internal:5433/lienthong?sslmode=verify-full")
+        #expect(configuration.daemonID == "lt-1.bo-y-te")
+        #expect(configuration.leaseSeconds == 3600)
+        let defaults = try Configuration(yaml: Self.minimal, fileURL: Self.file)
+        #expect(defaults.daemonID == nil && defaults.leaseSeconds == 30)
+        let plain = try Configuration(yaml: "agency: bo-y-te\nsigning_key: k\nstore: \"postgres://lt@[::1]/x\"\n", fileURL: Self.file)
+        #expect(plain.store == .postgres(PostgresLocation(host: "::1", user: "lt", database: "x")))
+    }
 
     @Test("rate_limit at the top is every peer's, a peer's own replaces it; connections at their limits")
     func rateLimitAndConnections() throws {

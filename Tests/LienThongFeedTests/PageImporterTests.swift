@@ -9,9 +9,9 @@ import Testing
 struct PageImporterTests {
     let rules = MergeRules(policy: .lww, receiver: boYTe, directSources: [boCongAn])
 
-    @Test("a verified page is applied with its cursor and audited; surrounding white space is ignored")
-    func applies() async throws {
-        let temporary = try TemporaryStore()
+    @Test("a verified page is applied with its cursor and audited; surrounding white space is ignored", arguments: StoreBackend.tested)
+    func applies(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
         let importer = PageImporter(store: temporary.store, clockSkewSeconds: 300)
         let raw = try page(records: [(1, record("a")), (2, record("b"))]) + Array("\n".utf8)
         let (imported, application) = try await importer.importPage(raw, verifier: verifier, expected: expectation()) { _ in rules }
@@ -21,9 +21,9 @@ struct PageImporterTests {
         #expect(try await temporary.store.read { try $0.quarantined() }.isEmpty)
     }
 
-    @Test("a refused page is thrown with its rejection, kept in quarantine once per body, and audited once")
-    func refusedOnce() async throws {
-        let temporary = try TemporaryStore()
+    @Test("a refused page is thrown with its rejection, kept in quarantine once per body, and audited once", arguments: StoreBackend.tested)
+    func refusedOnce(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
         let importer = PageImporter(store: temporary.store, clockSkewSeconds: 300)
         let raw = try page(records: [(1, record("a"))], key: strangerKey)
         for _ in 0..<2 {
@@ -40,9 +40,9 @@ struct PageImporterTests {
         #expect(try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) } == nil)
     }
 
-    @Test("a page whose head is below the cursor passes the checks, is refused when applied, and is quarantined")
-    func rollbackAtApply() async throws {
-        let temporary = try TemporaryStore()
+    @Test("a page whose head is below the cursor passes the checks, is refused when applied, and is quarantined", arguments: StoreBackend.tested)
+    func rollbackAtApply(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
         let importer = PageImporter(store: temporary.store, clockSkewSeconds: 300)
         _ = try await importer.importPage(try page(records: [(1, record("a")), (2, record("b"))]), verifier: verifier, expected: expectation()) { _ in rules }
         // Asked for nothing in particular (offline), a page of head 1 passes every page check.

@@ -73,9 +73,9 @@ struct PageApplyTests {
         )
     }
 
-    @Test("records apply and the cursor moves to last; a page that does not continue the cursor merges but leaves it")
-    func cursorContinuity() throws {
-        let temporary = try TemporaryStore()
+    @Test("records apply and the cursor moves to last; a page that does not continue the cursor merges but leaves it", arguments: StoreBackend.tested)
+    func cursorContinuity(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let second = try apply(try page(after: 2, head: 4, records: [(3, record("c")), (4, record("d"))]), to: temporary)
         #expect(second.applied == 2)
         #expect(!second.cursorAdvanced)
@@ -89,9 +89,9 @@ struct PageApplyTests {
         #expect(try temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 4)
     }
 
-    @Test("records that break the record rules are quarantined with their reason; the rest of the page applies")
-    func quarantine() throws {
-        let temporary = try TemporaryStore()
+    @Test("records that break the record rules are quarantined with their reason; the rest of the page applies", arguments: StoreBackend.tested)
+    func quarantine(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         let result = try apply(try page(records: [
             (1, record("good")),
             (2, record("forged", origin: try AgencyID("so-tu-phap"))),
@@ -105,9 +105,9 @@ struct PageApplyTests {
         #expect(reasons == ["origin not publisher", "hlc too far in future", "id length"])
     }
 
-    @Test("a head below the cursor is a rollback: refused, nothing applied, cursor kept")
-    func rollback() throws {
-        let temporary = try TemporaryStore()
+    @Test("a head below the cursor is a rollback: refused, nothing applied, cursor kept", arguments: StoreBackend.tested)
+    func rollback(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
         _ = try apply(try page(records: [(1, record("a")), (2, record("b"))]), to: temporary)
         let error = #expect(throws: PageRejection.self) {
             try apply(try page(after: 0, head: 1, records: [(1, record("z"))]), to: temporary)
@@ -117,17 +117,54 @@ struct PageApplyTests {
         #expect(try temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.position == 2)
     }
 
-    @Test("a failure between the records and the cursor leaves neither")
-    func pageAndCursorAreAtomic() throws {
-        let temporary = try TemporaryStore()
-        // Inject the failure in SQLite itself, at the moment the cursor is written.
-        try DatabaseQueue(path: temporary.url.path).write { db in
-            try db.execute(sql: "CREATE TRIGGER fail_cursor BEFORE INSERT ON cursor BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-        }
+    @Test("a failure between the records and the cursor leaves neither", arguments: StoreBackend.tested)
+    func pageAndCursorAreAtomic(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
+        // Inject the failure in the database itself, at the moment the cursor is written.
+        try temporary.execute(
+            sqlite: "CREATE TRIGGER fail_cursor BEFORE INSERT ON cursor BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+            postgres: """
+                CREATE FUNCTION fail_cursor() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+                CREATE TRIGGER fail_cursor BEFORE INSERT ON cursor FOR EACH ROW EXECUTE FUNCTION fail_cursor();
+                """
+        )
         #expect(throws: (any Error).self) { try apply(try page(records: [(1, record("a")), (2, record("b"))]), to: temporary) }
         #expect(try temporary.count("record") == 0)
         #expect(try temporary.count("version") == 0)
         #expect(try temporary.count("cursor") == 0)
         #expect(try temporary.count("audit_log") == 0)
+    }
+
+    @Test("a lease another daemon took over fences its first holder out: that holder's page applies nothing", arguments: StoreBackend.tested)
+    func fencedOut(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
+        let store = temporary.store
+        func acquire(_ holder: String, at milliseconds: Int64) throws -> PullLease? {
+            try store.write(at: UnixTime(milliseconds: milliseconds)) { try $0.acquireLease(peer: boCongAn, dataset: danCu, holder: holder, seconds: 5) }
+        }
+        let first = try #require(try acquire("d1", at: 1_000))
+        #expect(first.fence == 1 && first.expiresAt == 6_000)
+        // Held and not expired: another daemon cannot take it; its holder renews it.
+        #expect(try acquire("d2", at: 3_000) == nil)
+        #expect(try acquire("d1", at: 4_000)?.expiresAt == 9_000)
+        // Expired: the other takes it over, with the next fencing number, audited.
+        let second = try #require(try acquire("d2", at: 9_001))
+        #expect(second.fence == 2)
+        #expect(try temporary.count("audit_log") == 1)
+        // The first holder comes back (paused past its lease) with a page: refused by the fence, nothing kept.
+        let checked = try FeedPage(compact: try page(records: [(1, record("a")), (2, record("b"))]), verifier: verifier, expected: expectation())
+            .checked(now: fixedNow, clockSkewSeconds: 300)
+        let rules = MergeRules(policy: .lww, receiver: boYTe, directSources: [boCongAn])
+        let lost = await #expect(throws: LeaseLostError.self) {
+            try await CheckedPage.apply([checked], to: store, rules: rules, now: fixedNow, lease: LeaseHold(first, seconds: 5))
+        }
+        #expect(lost?.current?.holder == "d2" && lost?.current?.fence == 2)
+        #expect(try temporary.count("version") == 0)
+        #expect(try await store.read { try $0.cursor(peer: boCongAn, dataset: danCu) } == nil)
+        // The holder of the lease applies it, and renews the lease as it does.
+        let applied = try await CheckedPage.apply([checked], to: store, rules: rules, now: fixedNow, lease: LeaseHold(second, seconds: 5))
+        #expect(applied.applications.first?.applied == 2)
+        let leases = try await store.read { try $0.pullLeases() }
+        #expect(leases.map(\.holder) == ["d2"] && leases.first?.expiresAt == fixedNow.milliseconds + 5_000)
     }
 }

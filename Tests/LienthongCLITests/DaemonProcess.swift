@@ -1,4 +1,6 @@
 import Foundation
+import LienThongCore
+import LienThongTestSupport
 import GRDB
 import Synchronization
 import Testing
@@ -150,5 +152,64 @@ struct StoreFile {
             try await Task.sleep(for: .milliseconds(50))
         }
         return false
+    }
+}
+
+/// Reads a store as another program of the agency would: a SQLite file directly, a PostgreSQL database with psql.
+enum StoreProbe {
+    case file(StoreFile)
+    case database(String)
+
+    /// A new, empty store of `backend` for a daemon whose configuration lives in `folder`: what its `store:` key
+    /// says, and the probe that reads it. A SQLite store goes to `state/store.sqlite`, removed first.
+    static func fresh(_ backend: StoreBackend, in folder: URL) throws -> (configured: String, probe: StoreProbe) {
+        switch try backend.newLocation(in: folder.appending(path: "state")) {
+        case .file(let url):
+            if FileManager.default.fileExists(atPath: url.deletingLastPathComponent().path) {
+                try FileManager.default.removeItem(at: url.deletingLastPathComponent())
+            }
+            return ("state/lienthong.sqlite", .file(StoreFile(path: url.path)))
+        case .postgres(let database):
+            return ("\"\(database)\"", .database(database.database))
+        }
+    }
+
+    /// The first column of the first row `sql` gives, as text (nil: no row or NULL).
+    func text(_ sql: String) throws -> String? {
+        switch self {
+        case .file(let file):
+            return try file.scalar(sql, as: DatabaseValue.self).flatMap { value in
+                switch value.storage {
+                case .int64(let integer): String(integer)
+                case .string(let text): text
+                case .double(let number): String(number)
+                default: nil
+                }
+            }
+        case .database(let name):
+            let output = try PostgresCluster.shared.psql(name, sql)
+            let line = output.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            return line.isEmpty ? nil : line
+        }
+    }
+
+    func integer(_ sql: String) throws -> Int64? { try text(sql).flatMap { Int64($0) } }
+
+    /// Waits until `sql` gives `expected`, at most `timeout`; returns whether it did.
+    func waitFor(_ sql: String, equals expected: Int64, timeout: Duration = .seconds(60)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? integer(sql)) == expected { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// How many records the `page applied` lines of the audit log say were applied, in all.
+    var appliedSQL: String {
+        switch self {
+        case .file: "SELECT SUM(json_extract(detail, '$.applied')) FROM audit_log WHERE event = 'page applied'"
+        case .database: "SELECT SUM((detail::json->>'applied')::bigint) FROM audit_log WHERE event = 'page applied'"
+        }
     }
 }

@@ -78,8 +78,8 @@ final class RecordedReader {
 
     func store() throws -> Store {
         let configuration = try configuration()
-        #expect(configuration.storeURL.path.hasPrefix(scratch.url.standardizedFileURL.path), "the store must be made in the scratch folder")
-        return try Store(openingAt: configuration.storeURL)
+        #expect(configuration.store.fileURL?.path.hasPrefix(scratch.url.standardizedFileURL.path) == true, "the store must be made in the scratch folder")
+        return try Store(opening: configuration.store)
     }
 
     /// `lienthong apply --config C --peer P --now FIXED PAGE…` with the recorded pages.
