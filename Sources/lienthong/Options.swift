@@ -140,14 +140,15 @@ extension Store {
     /// The store `location` names, for a command that only reads it: a SQLite file read-only, as the agency's
     /// other programs open it, when it exists and this user may not write it (a member of `lienthong-readers`),
     /// otherwise opened as lienthong opens it (created if missing, brought up to date); a PostgreSQL database
-    /// read without migrating it, so that a role allowed to read only may run the command.
+    /// read without migrating it when it is up to date, so that a role allowed to read only may run the command.
     static func forReading(_ location: StoreLocation) throws -> Store {
         switch location {
         case .file(let url):
             if access(url.path, F_OK) == 0, access(url.path, W_OK) != 0 { return try Store(readingAt: url) }
             return try Store(openingAt: url)
         case .postgres:
-            return try Store(reading: location)
+            // Up to date, it is only read; otherwise migrated first, which a role allowed only to read cannot do.
+            do { return try Store(reading: location) } catch { return try Store(opening: location) }
         }
     }
 }

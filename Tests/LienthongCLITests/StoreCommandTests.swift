@@ -3,6 +3,7 @@ import LienThongCore
 import LienThongFeed
 import LienThongMerge
 import LienThongSigning
+import LienThongTestSupport
 import Testing
 
 /// Two agencies on disk, made with the command itself: bo-y-te holds tiem-chung (lww) and ho-tich (manual)
@@ -11,11 +12,16 @@ final class AgencyFolder {
     let scratch = try! ScratchFolder()
     var config: String { scratch.path("lienthong.yaml") }
 
-    init() throws {
+    /// The agency with a store of `backend`: a file in the folder, or a new database on the tests' cluster.
+    init(_ backend: StoreBackend = .sqlite) throws {
         try scratch.makeKeys()
+        let store = switch try backend.newLocation(in: scratch.url.appending(path: "state")) {
+        case .file: "state/lienthong.sqlite"
+        case .postgres(let database): "\"\(database)\""
+        }
         try Data("""
             agency: bo-y-te
-            store: state/lienthong.sqlite
+            store: \(store)
             signing_key: keys/bo-y-te.key.pem
             datasets:
               tiem-chung: { policy: lww }
@@ -63,9 +69,9 @@ final class AgencyFolder {
 
 @Suite("lienthong put, get and export")
 struct StoreCommandTests {
-    @Test("put applies each line as a local edit; get and export show the visible records")
-    func putGetExport() throws {
-        let agency = try AgencyFolder()
+    @Test("put applies each line as a local edit; get and export show the visible records", arguments: StoreBackend.tested)
+    func putGetExport(backend: StoreBackend) throws {
+        let agency = try AgencyFolder(backend)
         let put = try agency.run(["put", "--dataset", "tiem-chung"], stdin: """
             {"id":"cd-2","data":{"vaccine":"Vero Cell","ngay_tiem":"2021-09-01"}}
             {"id":"cd-1","data":{"vaccine":"AstraZeneca"}}
@@ -93,9 +99,9 @@ struct StoreCommandTests {
         #expect(lines[0]["siblings"] == .integer(1))
     }
 
-    @Test("get of an absent record exits 1")
-    func getAbsent() throws {
-        let agency = try AgencyFolder()
+    @Test("get of an absent record exits 1", arguments: StoreBackend.tested)
+    func getAbsent(backend: StoreBackend) throws {
+        let agency = try AgencyFolder(backend)
         let get = try agency.run(["get", "--dataset", "tiem-chung", "none"])
         #expect(get.status == 1)
         #expect(get.stderr.contains("no record"))
@@ -114,9 +120,9 @@ struct StoreCommandTests {
         #expect(try agency.run(["export", "--dataset", "tiem-chung"]).stdout.isEmpty)
     }
 
-    @Test("a dataset the configuration does not hold, or a bad configuration, exits 2 naming it")
-    func badDatasetOrConfig() throws {
-        let agency = try AgencyFolder()
+    @Test("a dataset the configuration does not hold, or a bad configuration, exits 2 naming it", arguments: StoreBackend.tested)
+    func badDatasetOrConfig(backend: StoreBackend) throws {
+        let agency = try AgencyFolder(backend)
         let unknown = try agency.run(["export", "--dataset", "thue"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("thue"))
@@ -130,9 +136,9 @@ struct StoreCommandTests {
 
 @Suite("lienthong apply and conflicts")
 struct ApplyCommandTests {
-    @Test("signed pages apply offline in any order; a tampered or expired page is refused alone")
-    func applyPages() throws {
-        let agency = try AgencyFolder()
+    @Test("signed pages apply offline in any order; a tampered or expired page is refused alone", arguments: StoreBackend.tested)
+    func applyPages(backend: StoreBackend) throws {
+        let agency = try AgencyFolder(backend)
         let second = try agency.page("2.jws", dataset: "dan-cu", after: 2, records: [(3, "c", 1)])
         let first = try agency.page("1.jws", dataset: "dan-cu", records: [(1, "a", 1), (2, "b", 1)])
         let tampered = agency.scratch.path("tampered.jws")
@@ -161,9 +167,9 @@ struct ApplyCommandTests {
         #expect(refused.stderr.contains("below the 3 already applied"), "\(refused.stderr)")
     }
 
-    @Test("a concurrent local edit makes a conflict; manual review lists it, shows it and resolves it")
-    func conflicts() throws {
-        let agency = try AgencyFolder()
+    @Test("a concurrent local edit makes a conflict; manual review lists it, shows it and resolves it", arguments: StoreBackend.tested)
+    func conflicts(backend: StoreBackend) throws {
+        let agency = try AgencyFolder(backend)
         #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("p.jws", dataset: "ho-tich", records: [(1, "ks-1", 1)])]).status == 0)
         #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-2","data":{"noi_sinh":"Huế"}}"#).status == 0)
         // A second version of ks-1 from the publisher, made without seeing bo-y-te's edit below: concurrent.
