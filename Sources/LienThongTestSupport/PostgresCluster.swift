@@ -27,7 +27,15 @@ public final class PostgresCluster: Sendable {
     /// The user the cluster's databases are reached as.
     public static let user = "lienthong"
 
-    public static let shared = PostgresCluster()
+    /// The tests' cluster: fsync off, since the tests kill lienthong, never PostgreSQL.
+    public static let shared = PostgresCluster(durable: false)
+
+    /// Whether the cluster writes durably (fsync on, as a production server): the benchmarks' cluster.
+    public let durable: Bool
+
+    public init(durable: Bool) {
+        self.durable = durable
+    }
 
     /// The cluster's port once started, and how many databases it has made.
     private let state = Mutex<(port: Int?, databases: Int)>((nil, 0))
@@ -35,7 +43,7 @@ public final class PostgresCluster: Sendable {
     /// A new, empty database on the cluster (started if needed).
     public func newDatabase() throws -> PostgresLocation {
         let (port, number) = try state.withLock { state in
-            let port = try state.port ?? Self.start()
+            let port = try state.port ?? Self.start(durable: durable)
             state.port = port
             state.databases += 1
             return (port, state.databases)
@@ -50,14 +58,14 @@ public final class PostgresCluster: Sendable {
     @discardableResult
     public func psql(_ database: String, _ sql: String, user: String = PostgresCluster.user) throws -> String {
         let port = try state.withLock { state in
-            let port = try state.port ?? Self.start()
+            let port = try state.port ?? Self.start(durable: durable)
             state.port = port
             return port
         }
         return try Self.run("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql])
     }
 
-    private static func start() throws -> Int {
+    private static func start(durable: Bool) throws -> Int {
         guard Self.programs != nil else { throw ClusterError(description: "PostgreSQL is not installed: no /usr/lib/postgresql/N/bin/initdb") }
         let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-pg-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -65,26 +73,29 @@ public final class PostgresCluster: Sendable {
         let data = folder + "/data"
         try run("initdb", ["-D", data, "-U", Self.user, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"], asUnprivileged: true)
         let port = try freeLoopbackPort()
-        // fsync off: the tests kill lienthong, never PostgreSQL; the benchmarks run their own cluster with it on.
-        let options = "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        let options = "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=\(durable ? "on" : "off") -c max_connections=200"
         try run("pg_ctl", ["-D", data, "-o", options, "-l", folder + "/log", "-w", "start"], asUnprivileged: true)
-        running.withLock { $0 = data }
-        atexit { PostgresCluster.stopAtExit() }
+        let first = running.withLock { running in
+            running.append(data)
+            return running.count == 1
+        }
+        if first { atexit { PostgresCluster.stopAtExit() } }
         return port
     }
 
-    /// The data folder of the running cluster, for the exit handler.
-    private static let running = Mutex<String?>(nil)
+    /// The data folders of the clusters running, for the exit handler.
+    private static let running = Mutex<[String]>([])
 
-    /// Stops the cluster at once (SIGQUIT to the postmaster: immediate shutdown) and removes its folder.
+    /// Stops the clusters at once (SIGQUIT to each postmaster: immediate shutdown) and removes their folders.
     private static func stopAtExit() {
-        guard let data = running.withLock({ $0 }),
-            let pidLine = (try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8))?.split(separator: "\n").first,
-            let pid = pid_t(pidLine)
-        else { return }
-        kill(pid, SIGQUIT)
-        for _ in 0..<50 where kill(pid, 0) == 0 { usleep(100_000) }
-        try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent)
+        for data in running.withLock({ $0 }) {
+            guard let pidLine = (try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8))?.split(separator: "\n").first,
+                let pid = pid_t(pidLine)
+            else { continue }
+            kill(pid, SIGQUIT)
+            for _ in 0..<50 where kill(pid, 0) == 0 { usleep(100_000) }
+            try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent)
+        }
     }
 
     /// A port free on loopback now (taken by the cluster a moment later).

@@ -5,6 +5,7 @@ import LienThongFeed
 import LienThongMerge
 import LienThongSigning
 import LienThongStore
+import LienThongTestSupport
 
 /// Applying verified pages of a workload into an on-disk store (no HTTP), beside the store's physical limit
 /// for the same rows in the same run.
@@ -23,6 +24,8 @@ struct StoreBenchmark: ParsableCommand {
     @Option(help: "Records the store holds before the measured versions (a multiple of the page size); updates then spread over them.")
     var preload = 0
     @Option(help: "Folder for the databases (default: a new temporary folder, removed afterwards).") var folder: String?
+    @Option(help: "sqlite: a file in the folder; postgres: databases on a private PostgreSQL cluster (fsync on) the benchmark starts.")
+    var backend = StoreBackend.sqlite
     @Option(help: "Append the figures as one JSON line to this file.") var results: String?
 
     func validate() throws {
@@ -37,20 +40,35 @@ struct StoreBenchmark: ParsableCommand {
         let ids = ids ?? (preload > 0 ? preload : workload.defaultIDs(versions: records))
         // The preloaded records come first, as inserts; the measured versions follow.
         let indexes = Array(0..<preload) + workload.recordIndexes(versions: records, ids: ids, seed: seed).map { workload == .inserts ? $0 + preload : $0 }
-        print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize) into a store holding \(preload), SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)")
+        let kind = backend == .sqlite
+            ? "SQLite in WAL mode with synchronous=FULL, in \(workFolder.path)" : "PostgreSQL \(PostgresCluster.programs ?? "?") with fsync on, on loopback"
+        print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize) into a store holding \(preload), \(kind)")
 
         let publisher = try AgencyID("bo-cong-an")
         let dataset = try DatasetName("dan-cu")
-        let physicalRate = try physicalUpsertRate(indexes, measuredFrom: preload, publisher: publisher, dataset: dataset, transactionSize: pageSize, in: workFolder)
-        let (applyRate, usage) = try Self.measureApply(indexes, measuredFrom: preload, pageSize: pageSize, in: workFolder)
+        let physicalRate: Double
+        let location: StoreLocation
+        switch backend {
+        case .sqlite:
+            physicalRate = try physicalUpsertRate(indexes, measuredFrom: preload, publisher: publisher, dataset: dataset, transactionSize: pageSize, in: workFolder)
+            location = .file(workFolder.appending(path: "lienthong.sqlite"))
+        case .postgres:
+            let cluster = PostgresCluster(durable: true)
+            physicalRate = try physicalPostgresUpsertRate(
+                indexes, measuredFrom: preload, publisher: publisher, dataset: dataset, transactionSize: pageSize, in: try cluster.newDatabase()
+            )
+            location = .postgres(try cluster.newDatabase())
+        }
+        let (applyRate, usage) = try Self.measureApply(indexes, measuredFrom: preload, pageSize: pageSize, into: location)
         let peak = Self.peakMemoryMegabytes()
-        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert + change row, one page a transaction)", physicalRate))
+        print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert + change row, one page a transaction%@)", physicalRate,
+            backend == .postgres ? "; three batched statements by postgres-nio" : ""))
         print(String(format: "lienthong apply       %10.0f records/s  = %.2f × physical", applyRate, applyRate / physicalRate))
         print(String(format: "written to disk       %10.0f bytes per record while applying", Double(usage.writtenBytes) / Double(records)))
         print(String(format: "CPU                   %10.3f s per 1,000 records while applying", usage.cpuSeconds * 1000 / Double(records)))
         print(String(format: "peak memory           %10.0f MB (resident, whole process)", peak))
         try keep(.object([
-            "benchmark": .string("store"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
+            "benchmark": .string("store"), "backend": .string(backend.rawValue), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
             "page_size": .integer(Int64(pageSize)), "preload": .integer(Int64(preload)), "records_per_second": .number(String(format: "%.0f", applyRate)),
             "physical_records_per_second": .number(String(format: "%.0f", physicalRate)),
             "ratio_to_physical": .number(String(format: "%.3f", applyRate / physicalRate)),
@@ -63,13 +81,13 @@ struct StoreBenchmark: ParsableCommand {
     /// Records per second of lienthong applying the versions of `indexes` from `measuredFrom` on as verified
     /// pages (signed and verified outside the timing), and what the applying wrote and cost; the versions
     /// before `measuredFrom` fill the store first, untimed.
-    static func measureApply(_ indexes: [Int], measuredFrom: Int = 0, pageSize: Int, in workFolder: URL) throws -> (rate: Double, usage: ProcessUsage) {
+    static func measureApply(_ indexes: [Int], measuredFrom: Int = 0, pageSize: Int, into location: StoreLocation) throws -> (rate: Double, usage: ProcessUsage) {
         let publisher = try AgencyID("bo-cong-an")
         let audience = try AgencyID("bo-y-te")
         let dataset = try DatasetName("dan-cu")
         let key = try PrivateKey.generate(.ed25519)
         let verifier = JWSVerifier(keys: [key.publicKey], requiredType: FeedPage.type)
-        let store = try Store(openingAt: workFolder.appending(path: "lienthong.sqlite"))
+        let store = try Store(opening: location)
         let time = store.clock.now
         let rules = MergeRules(policy: .lww, receiver: audience, directSources: [publisher])
         let counters = versionCounters(indexes)
