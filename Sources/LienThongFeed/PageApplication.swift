@@ -102,19 +102,27 @@ extension CheckedPage {
             throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
         }
         var result = PageApplication()
-        for record in records {
-            switch record {
-            case .broken(let violation, let id, let text):
-                try transaction.quarantine(
-                    peer: publisher, dataset: dataset, recordID: id, reason: .recordRule(violation.reason), detail: violation.description, raw: text
-                )
-                result.quarantined += 1
-            case .version(let version):
-                switch try transaction.receive(version, from: publisher, rules: rules) {
-                case .applied: result.applied += 1
-                case .redundant: result.redundant += 1
-                case .held: result.held += 1
-                case .equivocation, .refused: result.quarantined += 1
+        // A thousand records at a time, read ahead where that saves round trips to the database.
+        for start in stride(from: 0, to: records.count, by: Self.readAheadRecords) {
+            let chunk = records[start..<min(records.count, start + Self.readAheadRecords)]
+            try transaction.readAhead(dataset: dataset, ids: chunk.compactMap { record in
+                if case .version(let version) = record { return version.id }
+                return nil
+            })
+            for record in chunk {
+                switch record {
+                case .broken(let violation, let id, let text):
+                    try transaction.quarantine(
+                        peer: publisher, dataset: dataset, recordID: id, reason: .recordRule(violation.reason), detail: violation.description, raw: text
+                    )
+                    result.quarantined += 1
+                case .version(let version):
+                    switch try transaction.receive(version, from: publisher, rules: rules) {
+                    case .applied: result.applied += 1
+                    case .redundant: result.redundant += 1
+                    case .held: result.held += 1
+                    case .equivocation, .refused: result.quarantined += 1
+                    }
                 }
             }
         }
@@ -132,4 +140,7 @@ extension CheckedPage {
         ]))
         return result
     }
+
+    /// How many records a page reads ahead at a time.
+    static let readAheadRecords = 1000
 }

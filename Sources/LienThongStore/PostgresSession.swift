@@ -94,12 +94,15 @@ final class PostgresSession: StoreSession {
         var bindings = PostgresBindings()
         bindings.append(keys.map(\.dataset.rawValue))
         bindings.append(keys.map(\.id))
-        var rows: [(key: RecordKey, siblings: String, authored: String, visible: Int64?)] = []
+        // Each record with its visible version in one read; the other siblings of records in conflict in a second.
+        var rows: [(key: RecordKey, siblings: String, authored: String, visible: Int64?, visibleVersion: StoredVersion?)] = []
         var seqs: [Int64] = []
         for row in try run(PostgresSQL.selectRecords, bindings).rows.map(Self.row) {
             let key = RecordKey(dataset: try DatasetName(row.text(0)), id: row.text(1))
-            rows.append((key, row.text(2), row.text(3), row.optionalInt64(4)))
-            seqs += StoredRecord.seqs(row.text(2)) ?? []
+            let visible = row.optionalInt64(4)
+            let visibleVersion = row.isNull(5) ? nil : try StoredVersion(dataset: key.dataset, id: key.id, bodyOf: row, at: 5)
+            rows.append((key, row.text(2), row.text(3), visible, visibleVersion))
+            seqs += (StoredRecord.seqs(row.text(2)) ?? []).filter { $0 != visible || visibleVersion == nil }
         }
         var versions: [Int64: SQLRow] = [:]
         if !seqs.isEmpty {
@@ -110,7 +113,7 @@ final class PostgresSession: StoreSession {
         var records: [RecordKey: StoredRecord] = [:]
         for row in rows {
             records[row.key] = try StoredRecord.assemble(
-                row.key, siblingsText: row.siblings, authoredText: row.authored, visible: row.visible, visibleVersion: nil
+                row.key, siblingsText: row.siblings, authoredText: row.authored, visible: row.visible, visibleVersion: row.visibleVersion
             ) { seq in
                 try versions[seq].map { try StoredVersion(dataset: row.key.dataset, id: row.key.id, bodyOf: $0, at: 1) }
             }
@@ -119,7 +122,8 @@ final class PostgresSession: StoreSession {
     }
 
     func appendVersion(_ version: RecordVersion, source: String, receivedAt: Int64, supersedes: [Int64]) throws -> Int64 {
-        let seq = try nextVersionSeq ?? (run(PostgresSQL.lastVersionSeq, PostgresBindings()).rows.first.map(Self.row)?.int64(0) ?? 0) + 1
+        if nextVersionSeq == nil { try readLastSeqs() }
+        let seq = nextVersionSeq ?? 1
         nextVersionSeq = seq + 1
         versions.append(seq: seq, version, source: Self.storable(source), receivedAt: receivedAt, supersedes: supersedes)
         pendingKeys.insert(RecordKey(version))
@@ -134,10 +138,18 @@ final class PostgresSession: StoreSession {
     }
 
     func appendChange(_ key: RecordKey, kind: ChangeKind, at changedAt: Int64) throws {
-        let seq = try nextChangeSeq ?? (run(PostgresSQL.lastChangeSeq, PostgresBindings()).rows.first.map(Self.row)?.int64(0) ?? 0) + 1
+        if nextChangeSeq == nil { try readLastSeqs() }
+        let seq = nextChangeSeq ?? 1
         nextChangeSeq = seq + 1
         changes.append(seq: seq, key, kind: kind, at: changedAt)
         if changes.count >= Self.batchRows { try flush() }
+    }
+
+    /// The next numbers of `version` and `change_log`, read together once per transaction.
+    private func readLastSeqs() throws {
+        let row = try run(PostgresSQL.lastSeqs, PostgresBindings()).rows.first.map(Self.row)
+        nextVersionSeq = (row?.int64(0) ?? 0) + 1
+        nextChangeSeq = (row?.int64(1) ?? 0) + 1
     }
 
     func appendOwnFeed(seq: Int64, _ version: RecordVersion) throws {
@@ -308,12 +320,13 @@ private struct OwnFeedBatch {
 /// The statements only PostgreSQL runs: reads and writes of many rows at once, their values bound as arrays.
 enum PostgresSQL {
     static let selectRecords = """
-        SELECT r.dataset, r.id, r.siblings, r.authored, r.visible
+        SELECT r.dataset, r.id, r.siblings, r.authored, r.visible, \(VersionColumns.body.split(separator: ", ").map { "v.\($0)" }.joined(separator: ", ")),
+               v.source, v.received_at
         FROM unnest($1::text[], $2::text[]) AS k (dataset, id) JOIN record r ON r.dataset = k.dataset AND r.id = k.id
+        LEFT JOIN version v ON v.seq = r.visible
         """
     static let selectVersions = "SELECT seq, \(VersionColumns.body), source, received_at FROM version WHERE seq = ANY($1::bigint[])"
-    static let lastVersionSeq = "SELECT COALESCE(MAX(seq), 0) FROM version"
-    static let lastChangeSeq = "SELECT COALESCE(MAX(change_seq), 0) FROM change_log"
+    static let lastSeqs = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM version), (SELECT COALESCE(MAX(change_seq), 0) FROM change_log)"
     static let insertVersions = """
         INSERT INTO version (seq, \(VersionColumns.names), source, received_at, supersedes)
         SELECT seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, NULLIF(supersedes, '')

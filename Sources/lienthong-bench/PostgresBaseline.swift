@@ -73,9 +73,9 @@ func physicalPostgresUpsertRate(
             versions.append(publisher.rawValue)
             try run("""
                 INSERT INTO version (seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, supersedes)
-                SELECT t.seq, $6, t.id, $7, t.hlc, 0, t.vv, 0, t.data, $7, t.hlc, r.siblings
+                SELECT t.seq, $6, t.id, $7, t.hlc, 0, t.vv, 0, t.data, $7, t.hlc,
+                       (SELECT r.siblings FROM record r WHERE r.dataset = $6 AND r.id = t.id)
                 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[]) AS t (seq, id, hlc, vv, data)
-                LEFT JOIN record r ON r.dataset = $6 AND r.id = t.id
                 """, versions)
             var records = PostgresBindings()
             records.append(kept.map { ids[$0] })

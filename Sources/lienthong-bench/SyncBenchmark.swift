@@ -37,6 +37,12 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Lookups per second of each reader at most during the sync (0: as fast as it can).") var readerRate = 0
     @Option(help: "The store the readers read: the puller's (the one being written), or the publisher's (a control: the same reads, no contention for the puller's store).")
     var readerStore = ReaderStore.puller
+    @Option(help: "The puller's store: sqlite, a file; postgres, a database on a private PostgreSQL cluster (fsync on) the benchmark starts.")
+    var backend = StoreBackend.sqlite
+
+    func validate() throws {
+        if backend == .postgres, readers > 0 { throw ValidationError("--readers reads a SQLite store: not with --backend postgres") }
+    }
 
     enum ReaderStore: String, ExpressibleByArgument, Sendable {
         case puller, publisher
@@ -68,7 +74,9 @@ struct SyncBenchmark: AsyncParsableCommand {
         let ids = ids ?? workload.defaultIDs(versions: records)
         print("\(records) versions of \(ids) records (\(workload.rawValue)) in pages of \(pageSize) over loopback, in \(workFolder.path)")
 
-        let pullerStore = try Store(openingAt: workFolder.appending(path: "puller.sqlite"))
+        let cluster = backend == .postgres ? PostgresCluster(durable: true) : nil
+        let pullerStore = try cluster.map { try Store(opening: .postgres(try $0.newDatabase())) }
+            ?? Store(openingAt: workFolder.appending(path: "puller.sqlite"))
         let puller = FeedPuller(
             agency: pullerAgency, client: runningForTheProcess(try HTTPClient()), store: pullerStore,
             tokens: RequestTokenSigner(agency: pullerAgency, key: pullerKey), clockSkewSeconds: 300, pageLimit: Int64(pageSize)
@@ -114,7 +122,11 @@ struct SyncBenchmark: AsyncParsableCommand {
             throw BenchmarkFailure(description: "the sync applied \(summary.applied) of \(records) versions")
         }
         let indexes = workload.recordIndexes(versions: records, ids: ids, seed: seed)
-        let physicalRate = try physicalUpsertRate(
+        let physicalRate = try cluster.map { cluster in
+            try physicalPostgresUpsertRate(
+                indexes, publisher: publisherAgency, dataset: dataset, transactionSize: TransactionBounds.standard.maximumRecords, in: try cluster.newDatabase()
+            )
+        } ?? physicalUpsertRate(
             indexes, publisher: publisherAgency, dataset: dataset, transactionSize: TransactionBounds.standard.maximumRecords, in: workFolder
         )
         let (speedName, speedKey) = key == .ed25519 ? ("ed25519", "Ed25519") : ("ecdsap256", "nistp256")
@@ -142,7 +154,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             readerJSON["reader_errors"] = .integer(Int64(during.errors + alone.errors))
         }
         try keep(.object([
-            "benchmark": .string("sync"), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
+            "benchmark": .string("sync"), "backend": .string(backend.rawValue), "workload": .string(workload.rawValue), "versions": .integer(Int64(records)), "ids": .integer(Int64(ids)),
             "seed": .number(String(seed)), "page_size": .integer(Int64(pageSize)), "records_per_second": .number(String(format: "%.0f", syncRate)),
             "physical_records_per_second": .number(String(format: "%.0f", physicalRate)),
             "ratio_to_physical": .number(String(format: "%.3f", syncRate / physicalRate)),
