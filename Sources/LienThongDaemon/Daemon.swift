@@ -129,11 +129,12 @@ extension AgencyPlan {
 }
 
 extension Daemon {
-    /// This daemon's name in the feeds' leases when `daemon_id` is not set: the host's name and the process id,
-    /// unique among the daemons sharing a store, and a restarted daemon a new one.
+    /// This daemon's name in the feeds' leases when `daemon_id` is not set: the host's name, the same after a
+    /// restart, so that a restarted daemon takes its feeds back at once rather than after its old leases run
+    /// out. Two daemons on one host sharing a store need a `daemon_id` each.
     static var defaultDaemonID: String {
         var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count) == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "host"
-        return "\(host):\(getpid())"
+        guard gethostname(&name, name.count) == 0 else { return "localhost" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -154,7 +154,7 @@ public final class PullScheduler: Service {
                 }
             }
             if let leases {
-                held = await lease(key, leases)
+                held = await lease(key, leases, holding: held)
                 guard held != nil else {
                     // Another daemon pulls the feed: look again before its lease could have run out twice.
                     due = max(due, clock.now + .seconds(leases.retrySeconds))
@@ -229,11 +229,14 @@ public final class PullScheduler: Service {
         }
     }
 
-    /// Takes or renews the lease on the feed `key`; nil while another daemon holds it (or the store fails).
-    private func lease(_ key: FeedKey, _ terms: LeaseTerms) async -> LeaseHold? {
+    /// Takes or renews the lease on the feed `key` (renewed when this process holds it as `held`); nil while
+    /// another daemon holds it (or the store fails).
+    private func lease(_ key: FeedKey, _ terms: LeaseTerms, holding held: LeaseHold?) async -> LeaseHold? {
         do {
             let lease = try await store.write { transaction in
-                try transaction.acquireLease(peer: key.peer, dataset: key.dataset, holder: terms.holder, seconds: terms.seconds)
+                try transaction.acquireLease(
+                    peer: key.peer, dataset: key.dataset, holder: terms.holder, holding: held?.lease.fence, seconds: terms.seconds
+                )
             }
             return lease.map { LeaseHold($0, seconds: terms.seconds) }
         } catch {

@@ -31,21 +31,29 @@ public struct LeaseLostError: Error, CustomStringConvertible {
 }
 
 extension StoreTransaction {
-    /// Takes the lease on `peer`'s feed of `dataset` for `holder` until `seconds` from now, or renews it if
-    /// `holder` holds it: free or expired, it is taken (over), with the next fencing number; held by another
-    /// and not expired, nil. A lease taken over from another holder is audited.
-    public func acquireLease(peer: AgencyID, dataset: DatasetName, holder: String, seconds: Int64) throws -> PullLease? {
+    /// Takes the lease on `peer`'s feed of `dataset` for `holder` until `seconds` from now, or renews it when
+    /// `holder` holds it with fencing number `fence` (the one this process was given; nil: none yet). Free or
+    /// expired, it is taken (over) with the next fencing number; held under `holder`'s own name but not with
+    /// `fence` while `fence` is nil — the same daemon restarted — it is taken back at once, also with the next
+    /// number, so that a process of the same name still running somewhere is fenced out; held by another (or
+    /// by this name under a later number) and not expired, nil.
+    /// A lease taken over is audited.
+    public func acquireLease(peer: AgencyID, dataset: DatasetName, holder: String, holding fence: Int64? = nil, seconds: Int64) throws -> PullLease? {
         let expiresAt = nowMilliseconds + seconds * 1000
         guard let row = try session.row(LeaseSQL.select, peer.rawValue, dataset.rawValue) else {
             try session.execute(LeaseSQL.insert, peer.rawValue, dataset.rawValue, holder, nowMilliseconds, expiresAt)
             return PullLease(peer: peer, dataset: dataset, holder: holder, fence: 1, acquiredAt: nowMilliseconds, expiresAt: expiresAt)
         }
-        let (current, fence, acquiredAt, expiry) = (row.text(0), row.int64(1), row.int64(2), row.int64(3))
-        if current == holder {
-            try session.execute(LeaseSQL.renew, expiresAt, peer.rawValue, dataset.rawValue, holder, fence)
-            return PullLease(peer: peer, dataset: dataset, holder: holder, fence: fence, acquiredAt: acquiredAt, expiresAt: expiresAt)
+        let (current, currentFence, acquiredAt, expiry) = (row.text(0), row.int64(1), row.int64(2), row.int64(3))
+        if current == holder, currentFence == fence {
+            try session.execute(LeaseSQL.renew, expiresAt, peer.rawValue, dataset.rawValue, holder, currentFence)
+            return PullLease(peer: peer, dataset: dataset, holder: holder, fence: currentFence, acquiredAt: acquiredAt, expiresAt: expiresAt)
         }
-        guard expiry <= nowMilliseconds else { return nil }
+        // A process of this name holding no number yet is the daemon restarted; one holding an older number was
+        // fenced out while it slept, and waits like any other.
+        let restarted = current == holder && fence == nil
+        guard restarted || expiry <= nowMilliseconds else { return nil }
+        let fence = currentFence
         try session.execute(LeaseSQL.takeOver, holder, fence + 1, nowMilliseconds, expiresAt, peer.rawValue, dataset.rawValue, fence)
         try audit("lease taken over", peer: peer, dataset: dataset, detail: .object([
             "from": .string(current), "to": .string(holder), "fence": .integer(fence + 1), "expired_at": .integer(expiry),

@@ -9,7 +9,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure lienthong beside the physical baseline in the same run.",
         subcommands: [
             SigningBenchmark.self, StoreBenchmark.self, WorstPageBenchmark.self, SyncBenchmark.self, ServeFeed.self, PutBenchmark.self, IdleBenchmark.self, ServeIdlePeers.self,
-            HostileSyncBenchmark.self, PointReads.self, WatchLatencyBenchmark.self,
+            HostileSyncBenchmark.self, PointReads.self, WatchLatencyBenchmark.self, FleetBenchmark.self,
         ]
     )
 }

@@ -139,18 +139,24 @@ struct PageApplyTests {
     func fencedOut(backend: StoreBackend) async throws {
         let temporary = try TemporaryStore(backend)
         let store = temporary.store
-        func acquire(_ holder: String, at milliseconds: Int64) throws -> PullLease? {
-            try store.write(at: UnixTime(milliseconds: milliseconds)) { try $0.acquireLease(peer: boCongAn, dataset: danCu, holder: holder, seconds: 5) }
+        func acquire(_ holder: String, holding fence: Int64?, at milliseconds: Int64) throws -> PullLease? {
+            try store.write(at: UnixTime(milliseconds: milliseconds)) {
+                try $0.acquireLease(peer: boCongAn, dataset: danCu, holder: holder, holding: fence, seconds: 5)
+            }
         }
-        let first = try #require(try acquire("d1", at: 1_000))
+        let first = try #require(try acquire("d1", holding: nil, at: 1_000))
         #expect(first.fence == 1 && first.expiresAt == 6_000)
         // Held and not expired: another daemon cannot take it; its holder renews it.
-        #expect(try acquire("d2", at: 3_000) == nil)
-        #expect(try acquire("d1", at: 4_000)?.expiresAt == 9_000)
+        #expect(try acquire("d2", holding: nil, at: 3_000) == nil)
+        #expect(try acquire("d1", holding: 1, at: 4_000)?.expiresAt == 9_000)
         // Expired: the other takes it over, with the next fencing number, audited.
-        let second = try #require(try acquire("d2", at: 9_001))
+        let second = try #require(try acquire("d2", holding: nil, at: 9_001))
         #expect(second.fence == 2)
         #expect(try temporary.count("audit_log") == 1)
+        // The same daemon restarted (its name, no fencing number yet) takes it back at once, fencing its old self out.
+        let restarted = try #require(try acquire("d2", holding: nil, at: 9_500))
+        #expect(restarted.fence == 3)
+        #expect(try acquire("d2", holding: 2, at: 9_600) == nil)
         // The first holder comes back (paused past its lease) with a page: refused by the fence, nothing kept.
         let checked = try FeedPage(compact: try page(records: [(1, record("a")), (2, record("b"))]), verifier: verifier, expected: expectation())
             .checked(now: fixedNow, clockSkewSeconds: 300)
@@ -158,11 +164,14 @@ struct PageApplyTests {
         let lost = await #expect(throws: LeaseLostError.self) {
             try await CheckedPage.apply([checked], to: store, rules: rules, now: fixedNow, lease: LeaseHold(first, seconds: 5))
         }
-        #expect(lost?.current?.holder == "d2" && lost?.current?.fence == 2)
+        #expect(lost?.current?.holder == "d2" && lost?.current?.fence == 3)
         #expect(try temporary.count("version") == 0)
         #expect(try await store.read { try $0.cursor(peer: boCongAn, dataset: danCu) } == nil)
         // The holder of the lease applies it, and renews the lease as it does.
-        let applied = try await CheckedPage.apply([checked], to: store, rules: rules, now: fixedNow, lease: LeaseHold(second, seconds: 5))
+        #expect(throws: LeaseLostError.self) {
+            try store.write(at: fixedNow) { try $0.confirmLease(second, seconds: 5) }
+        }
+        let applied = try await CheckedPage.apply([checked], to: store, rules: rules, now: fixedNow, lease: LeaseHold(restarted, seconds: 5))
         #expect(applied.applications.first?.applied == 2)
         let leases = try await store.read { try $0.pullLeases() }
         #expect(leases.map(\.holder) == ["d2"] && leases.first?.expiresAt == fixedNow.milliseconds + 5_000)

@@ -52,3 +52,18 @@ struct StoreErrorTests {
         #expect(error?.code == .open)
     }
 }
+
+/// Whether the store's tests run on PostgreSQL too: here, or why not.
+@Suite("Store: the PostgreSQL backend under test")
+struct PostgresAvailabilityTests {
+    @Test(
+        "a private PostgreSQL cluster starts for the tests and gives each test a database of its own",
+        .enabled(if: PostgresCluster.unavailableReason == nil, Comment(rawValue: PostgresCluster.unavailableReason ?? ""))
+    )
+    func clusterStarts() throws {
+        let first = try PostgresCluster.shared.newDatabase()
+        let second = try PostgresCluster.shared.newDatabase()
+        #expect(first.database != second.database && first.port == second.port)
+        #expect(try PostgresCluster.shared.psql(first.database, "SELECT current_setting('server_version_num')::int >= 120000") == "t\n")
+    }
+}
