@@ -76,11 +76,14 @@ struct FleetBenchmark: AsyncParsableCommand {
                         process.waitUntilExit()
                     }
                 }
-                let reader = try Store(reading: .postgres(database))
+                // Opened once the daemons have created the store's tables.
+                var opened: Store?
                 var applied: Int64 = 0
                 while applied < Int64(perFeed * feeds) {
                     guard ContinuousClock.now - started < .seconds(600) else { throw BenchmarkFailure(description: "\(size) daemons: not caught up in 600 s") }
                     try await Task.sleep(for: .milliseconds(100))
+                    opened = opened ?? (try? Store(reading: .postgres(database)))
+                    guard let reader = opened else { continue }
                     applied = (try? await reader.read { snapshot in
                         try datasets.reduce(Int64(0)) { sum, dataset in sum + (try snapshot.cursor(peer: publisherAgency, dataset: dataset)?.position ?? 0) }
                     }) ?? 0
@@ -89,7 +92,7 @@ struct FleetBenchmark: AsyncParsableCommand {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let rate = Double(perFeed * feeds) / seconds
                 single = single ?? rate
-                let holders = try await reader.read { try $0.pullLeases() }.reduce(into: [String: Int]()) { $0[$1.holder, default: 0] += 1 }
+                let holders = try await (opened ?? Store(reading: .postgres(database))).read { try $0.pullLeases() }.reduce(into: [String: Int]()) { $0[$1.holder, default: 0] += 1 }
                 print(String(format: "%d daemon%@  %10.0f records/s  (%.1f s)  = %.2f × one daemon; feeds per daemon: %@", size, size == 1 ? " " : "s", rate, seconds,
                              rate / (single ?? rate), holders.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
                 try keep(.object([
