@@ -116,7 +116,7 @@ final class PostgresConnections: Sendable {
     /// How many connections one lienthong process opens at most.
     static let maximumOpen = 4
     private let configuration: PostgresConnection.Configuration
-    private let idle = Mutex<[PostgresConnection]>([])
+    private let idle = Locked<[PostgresConnection]>([])
     private let slots = DispatchSemaphore(value: PostgresConnections.maximumOpen)
     private let nextID = Atomic<Int>(0)
     private let logger: Logger

@@ -1,6 +1,5 @@
 public import Foundation
 public import LienThongCore
-import Synchronization
 
 /// A private PostgreSQL cluster for the tests of one process: `initdb` into a temporary folder, a free
 /// loopback port, `pg_ctl start`; run as the unprivileged user `nobody` when the tests run as root (PostgreSQL
@@ -38,7 +37,7 @@ public final class PostgresCluster: Sendable {
     }
 
     /// The cluster's port once started, and how many databases it has made.
-    private let state = Mutex<(port: Int?, databases: Int)>((nil, 0))
+    private let state = Locked<(port: Int?, databases: Int)>((nil, 0))
 
     /// A new, empty database on the cluster (started if needed).
     public func newDatabase() throws -> PostgresLocation {
@@ -84,7 +83,7 @@ public final class PostgresCluster: Sendable {
     }
 
     /// The data folders of the clusters running, for the exit handler.
-    private static let running = Mutex<[String]>([])
+    private static let running = Locked<[String]>([])
 
     /// Stops the clusters at once (SIGQUIT to each postmaster: immediate shutdown) and removes their folders.
     private static func stopAtExit() {
