@@ -1,3 +1,4 @@
+import Foundation
 import Subprocess
 
 /// How a child process ended and what it wrote.
@@ -40,3 +41,32 @@ public func withChild<Result: Sendable>(
     }
     return execution.closureResult
 }
+
+/// Starts `command` (a path, then its arguments) reading the file at `standardInput` and writing the files at
+/// `standardOutput` and `standardError`, and waits for it on this thread: posix_spawn and waitpid, because
+/// Foundation's Process has missed the end of a child in a test run (a zombie never reaped, its waiter waiting
+/// for ever). Returns its exit status, or 128 + the signal that ended it.
+public func spawnAndWait(_ command: [String], standardInput: String = "/dev/null", standardOutput: String, standardError: String) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, standardInput, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    var pid: pid_t = 0
+    let arguments = command.map { strdup($0) } + [nil]
+    defer { arguments.forEach { free($0) } }
+    let started = posix_spawn(&pid, command[0], &actions, &attributes, arguments, environ)
+    guard started == 0 else { throw POSIXError(POSIXErrorCode(rawValue: started) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+

@@ -126,33 +126,6 @@ public final class PostgresCluster: Sendable {
         return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
     }
 
-    /// Starts `command` with its output and errors written to the files at those paths and waits for it on
-    /// this thread (posix_spawn and waitpid: Foundation's Process misses the end of a child when SIGCHLD is
-    /// blocked, as it may be on the threads of a test run). Returns its exit status, or 128 + a signal.
-    private static func spawnAndWait(_ command: [String], standardOutput: String, standardError: String) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, standardError, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        let arguments = command.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
-        let started = posix_spawn(&pid, command[0], &actions, &attributes, arguments, environ)
-        guard started == 0 else { throw ClusterError(description: "cannot start \(command[0]): \(String(cString: strerror(started)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    }
-
     struct ClusterError: Error, CustomStringConvertible {
         let description: String
     }

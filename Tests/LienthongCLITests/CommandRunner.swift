@@ -63,15 +63,16 @@ enum CommandRunner {
         try stdin.write(to: inputURL)
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        // Started with posix_spawn and waited for with waitpid on this thread: Foundation's Process once missed
+        // the end of a child here (a zombie it never reaped, the test waiting for ever).
         let process = Process()
         prepare(process, arguments, umask: umask)
-        process.standardInput = try FileHandle(forReadingFrom: inputURL)
-        process.standardOutput = try FileHandle(forWritingTo: outputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
-        try process.run()
-        process.waitUntilExit()
+        let status = try spawnAndWait(
+            [process.executableURL?.path ?? binary.path] + (process.arguments ?? []),
+            standardInput: inputURL.path, standardOutput: outputURL.path, standardError: errorURL.path
+        )
         return Outcome(
-            status: process.terminationStatus,
+            status: status,
             stdout: try Data(contentsOf: outputURL),
             stderr: String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
         )
