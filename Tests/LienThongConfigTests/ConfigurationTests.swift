@@ -125,6 +125,8 @@ struct ConfigurationTests {
         ("agency: bo-y-te\nsigning_key: k.pem\nstore: \"postgresql://lt@db/x?connect_timeout=3\"\n", "store", "unknown option"),
         (minimal + "daemon_id: \"a b\"\n", "daemon_id", "expected 1 to 64"),
         (minimal + "lease_seconds: 4\n", "lease_seconds", "must be from 5 to 3600"),
+        (minimal + "lease_seconds: 3601\n", "lease_seconds", "must be from 5 to 3600"),
+        (minimal + "daemon_id: \(String(repeating: "d", count: 65))\n", "daemon_id", "expected 1 to 64"),
     ]
 
     @Test("store: a postgresql:// URL with its options, the password from store_password_file; daemon_id and lease_seconds")
@@ -145,6 +147,9 @@ struct ConfigurationTests {
         #expect(configuration.store.description == "postgresql://lienthong@db.bo-y-te.internal:5433/lienthong?sslmode=verify-full")
         #expect(configuration.daemonID == "lt-1.bo-y-te")
         #expect(configuration.leaseSeconds == 3600)
+        // At the limits: the shortest lease, the longest name.
+        let bounds = try Configuration(yaml: Self.minimal + "lease_seconds: 5\ndaemon_id: \(String(repeating: "d", count: 64))\n", fileURL: Self.file)
+        #expect(bounds.leaseSeconds == 5 && bounds.daemonID?.count == 64)
         let defaults = try Configuration(yaml: Self.minimal, fileURL: Self.file)
         #expect(defaults.daemonID == nil && defaults.leaseSeconds == 30)
         let plain = try Configuration(yaml: "agency: bo-y-te\nsigning_key: k\nstore: \"postgres://lt@[::1]/x\"\n", fileURL: Self.file)
