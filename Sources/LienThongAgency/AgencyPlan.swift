@@ -81,7 +81,11 @@ public struct AgencyPlan: Sendable {
         }
         publisherSettings = PublisherSettings(
             agency: configuration.agency, signingKey: signingKey, peers: peers, datasets: Set(configuration.datasets.keys),
-            clockSkewSeconds: configuration.clockSkewSeconds
+            clockSkewSeconds: configuration.clockSkewSeconds,
+            longPoll: LongPollSettings(
+                waitMaxSeconds: configuration.longPoll.waitMaxSeconds > 0 ? Int64(configuration.longPoll.waitMaxSeconds) : nil,
+                perPeer: configuration.longPoll.heldPerPeer, total: configuration.longPoll.heldMax
+            )
         )
         self.feeds = feeds
     }

@@ -33,6 +33,8 @@ public struct Configuration: Sendable {
     /// How long a daemon holds a feed's lease without renewing it (`lease_seconds`, default 30): a daemon that
     /// stops renews nothing, and another takes its feeds over after at most this long.
     public internal(set) var leaseSeconds = 30
+    /// How the publisher holds feed requests that carry `wait` (`long_poll`).
+    public internal(set) var longPoll = LongPollConfiguration.default
     /// The bounds on the publisher's open connections, read when the daemon starts.
     public let connections: ConnectionSettings
     /// The certificate and key presented to every peer's TLS server (mutual TLS), unless a peer names its own.
@@ -113,6 +115,26 @@ public struct RateLimitSettings: Sendable, Hashable {
     /// 20 requests a second after a burst of 40: an initial sync of a million records in pages of 1,000
     /// takes under a minute, and a peer's live tokens stay well within its share of the replay memory.
     public static let `default` = RateLimitSettings(requestsPerSecond: 20, burst: 40)
+}
+
+/// How the publisher holds feed requests that carry `wait` (docs/CONFIG.md `long_poll`, docs/PROTOCOL.md
+/// "Live feeds").
+public struct LongPollConfiguration: Sendable, Hashable {
+    /// The longest wait, advertised as `wait_max`, 1 to 55 seconds; 0: requests are not held.
+    public let waitMaxSeconds: Int
+    /// Requests held for one requesting agency at most.
+    public let heldPerPeer: Int
+    /// Requests held in all at most.
+    public let heldMax: Int
+
+    public init(waitMaxSeconds: Int, heldPerPeer: Int, heldMax: Int) {
+        self.waitMaxSeconds = waitMaxSeconds
+        self.heldPerPeer = heldPerPeer
+        self.heldMax = heldMax
+    }
+
+    /// 25 s (below the 60 s proxies allow by default), 4 per requesting agency, 10,000 in all.
+    public static let `default` = LongPollConfiguration(waitMaxSeconds: 25, heldPerPeer: 4, heldMax: 10_000)
 }
 
 /// The bounds on the publisher's open connections (docs/CONFIG.md `connections`).

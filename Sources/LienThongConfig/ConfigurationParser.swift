@@ -32,6 +32,7 @@ extension Configuration {
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
             "connections", "client_certificate", "client_key", "changes_retention_days", "store_password_file", "daemon_id", "lease_seconds",
+            "long_poll",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let datasets = try reader.datasets(top["datasets"])
@@ -59,6 +60,7 @@ extension Configuration {
             daemonID: try top["daemon_id"].map { node throws(ConfigurationError) in try reader.daemonID(node) },
             leaseSeconds: try top["lease_seconds"].map { node throws(ConfigurationError) in try reader.integer(node, at: "lease_seconds", in: 5...3600) }
                 ?? 30,
+            longPoll: try top["long_poll"].map { node throws(ConfigurationError) in try reader.longPoll(node) } ?? .default,
             connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default,
             clientCertificate: clientCertificate
         )
@@ -213,6 +215,23 @@ private struct YAMLReader {
         return RateLimitSettings(
             requestsPerSecond: try integer(required(settings, "requests_per_second", at: key), at: "\(key).requests_per_second", in: 1...10_000),
             burst: try integer(required(settings, "burst", at: key), at: "\(key).burst", in: 1...10_000)
+        )
+    }
+
+    /// `{wait_max_seconds: W, held_per_peer: P, held_max: M}`, each optional; W from 0 (off) to 55.
+    func longPoll(_ node: Node) throws(ConfigurationError) -> LongPollConfiguration {
+        let settings = try mapping(node, at: "long_poll", allowed: ["wait_max_seconds", "held_per_peer", "held_max"])
+        let standard = LongPollConfiguration.default
+        return LongPollConfiguration(
+            waitMaxSeconds: try settings["wait_max_seconds"].map { node throws(ConfigurationError) in
+                try integer(node, at: "long_poll.wait_max_seconds", in: 0...55)
+            } ?? standard.waitMaxSeconds,
+            heldPerPeer: try settings["held_per_peer"].map { node throws(ConfigurationError) in
+                try integer(node, at: "long_poll.held_per_peer", in: 1...1000)
+            } ?? standard.heldPerPeer,
+            heldMax: try settings["held_max"].map { node throws(ConfigurationError) in
+                try integer(node, at: "long_poll.held_max", in: 1...1_000_000)
+            } ?? standard.heldMax
         )
     }
 

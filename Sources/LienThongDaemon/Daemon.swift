@@ -55,7 +55,7 @@ public enum Daemon {
                 tokens: RequestTokenSigner(agency: plan.configuration.agency, key: plan.signingKey),
                 clockSkewSeconds: plan.configuration.clockSkewSeconds, metrics: metrics, prefetchBudget: prefetchBudget
             )
-            return PullScheduler.recordingStatus(puller, store: store)
+            return PullScheduler.recordingStatus(puller, store: store, metrics: metrics)
         }
         let publisher = Publisher(settings: plan.publisherSettings, store: store, metrics: metrics, logger: logger)
         // Each feed is pulled by one daemon at a time, through its lease (docs/STORE.md, "Several daemons"); with a

@@ -1,4 +1,6 @@
 import Foundation
+import LienThongFeed
+public import LienThongMetrics
 public import LienThongAgency
 public import LienThongCore
 public import LienThongPoller
@@ -6,8 +8,9 @@ public import LienThongStore
 public import Logging
 public import ServiceLifecycle
 
-/// Pulls every configured feed on its own schedule: at the peer's interval with ±10% jitter after a
-/// success, with capped exponential backoff (and the peer's `Retry-After`) after a failure.
+/// Pulls every configured feed on its own schedule: after a live pull (the peer held its request until its
+/// feed grew, docs/PROTOCOL.md "Live feeds") at once; after a polled one at the peer's interval with ±10%
+/// jitter; after a failure with capped exponential backoff (and the peer's `Retry-After`).
 ///
 /// The feeds can be replaced while it runs (``update(feeds:pull:)``): a pull in flight finishes with the
 /// settings it started with; a feed no longer configured stops after it; a new one starts at once; a
@@ -17,7 +20,7 @@ public import ServiceLifecycle
 /// Time comes from the injected clock and the network from the injected ``Pull``, so that all of this is
 /// tested with a manual clock and no peer (`Tests/LienThongDaemonTests/PullSchedulerTests.swift`).
 public final class PullScheduler: Service {
-    /// Pulls one feed once; in the daemon ``recordingStatus(_:store:)``.
+    /// Pulls one feed once; in the daemon ``recordingStatus(_:store:live:metrics:)``.
     public typealias Pull = @Sendable (_ attempt: PullAttempt) async -> Result<PullSummary, PullError>
 
     /// What wakes a feed's loop from its wait. Each feed has a stream of them that keeps only the newest:
@@ -168,14 +171,26 @@ public final class PullScheduler: Service {
             let retryIn: @Sendable (Duration?) -> Duration = { [backoff, failures] retryAfter in
                 backoff.delay(afterFailures: failures + 1, retryAfter: retryAfter, unit: unit)
             }
-            let result = await pull(PullAttempt(feed: scheduled, lease: held, retryIn: retryIn) { self.setProgress(key, self.clock.now) })
+            // A held request must not outlast the lease: the lease is renewed between pulls.
+            let maximumWait = leases.map { $0.renewalSeconds } ?? DatasetList.maximumWaitSeconds
+            let started = clock.now
+            let result = await pull(PullAttempt(feed: scheduled, lease: held, maximumWaitSeconds: maximumWait, retryIn: retryIn) {
+                self.setProgress(key, self.clock.now)
+            })
             setProgress(key, nil)
             guard !Task.isCancelled else { break }
             lastFinished = clock.now
             switch result {
             case .success(let summary):
                 failures = 0
-                due = lastFinished + scheduled.interval * (1 + 0.2 * (jitter() - 0.5))
+                if case .live(let waitSeconds) = summary.mode {
+                    // The next long poll at once; one the peer did not hold (answered unchanged in under half its
+                    // wait) waits a second, so that a peer that stops holding cannot make this a busy loop.
+                    let quick = summary.unchanged && lastFinished - started < .seconds(waitSeconds) / 2
+                    due = lastFinished + (quick ? .seconds(1) : .zero)
+                } else {
+                    due = lastFinished + scheduled.interval * (1 + 0.2 * (jitter() - 0.5))
+                }
                 if summary.pages > 0 {
                     logger.info("pulled", metadata: Self.metadata(key, [
                         "pages": "\(summary.pages)", "applied": "\(summary.applied)", "already": "\(summary.redundant)",
@@ -285,6 +300,8 @@ public struct PullAttempt: Sendable {
     public let feed: ScheduledFeed
     /// The feed's lease, held for this pull.
     public let lease: LeaseHold?
+    /// The longest a live pull may let the peer hold its request: no longer than the lease is renewed.
+    public let maximumWaitSeconds: Int64
     /// The wait before the next attempt should this one fail, given the `Retry-After` the peer sent (if any):
     /// the backoff after one more failure, at most its cap. The scheduler waits exactly this long.
     public let retryIn: @Sendable (_ retryAfter: Duration?) -> Duration
@@ -292,25 +309,56 @@ public struct PullAttempt: Sendable {
     public let progressed: @Sendable () -> Void
 
     public init(
-        feed: ScheduledFeed, lease: LeaseHold? = nil, retryIn: @escaping @Sendable (Duration?) -> Duration, progressed: @escaping @Sendable () -> Void
+        feed: ScheduledFeed, lease: LeaseHold? = nil, maximumWaitSeconds: Int64 = 55,
+        retryIn: @escaping @Sendable (Duration?) -> Duration, progressed: @escaping @Sendable () -> Void
     ) {
         self.feed = feed
         self.lease = lease
+        self.maximumWaitSeconds = maximumWaitSeconds
         self.retryIn = retryIn
         self.progressed = progressed
     }
 }
 
 extension PullScheduler {
-    /// The daemon's pull: `puller` pulls the feed until caught up and notes the outcome, with the next
-    /// attempt after a failure, in `store`'s pull status.
-    public static func recordingStatus(_ puller: FeedPuller, store: Store) -> Pull {
-        { attempt in
+    /// The daemon's pull: `puller` pulls the feed until caught up — live when the peer's dataset list
+    /// advertises `wait_max` for it, polled otherwise — and notes the outcome, with the next attempt after a
+    /// failure and the feed's mode, in `store`'s pull status. `live: false` polls every feed.
+    public static func recordingStatus(_ puller: FeedPuller, store: Store, live: Bool = true, metrics: FeedMetrics? = nil) -> Pull {
+        let modes = FeedModes()
+        return { attempt in
             var feed = attempt.feed.feed
             feed.lease = attempt.lease
-            return await puller.pullRecordingStatus(feed, store: store, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
+            var mode = live ? await modes.mode(of: feed, puller: puller) : .polled
+            if case .live(let waitSeconds) = mode { mode = .live(waitSeconds: min(waitSeconds, max(attempt.maximumWaitSeconds, 1))) }
+            metrics?.setLive(mode != .polled, peer: feed.peer, dataset: feed.dataset)
+            let result = await puller.pullRecordingStatus(feed, store: store, mode: mode, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
                 attempt.progressed()
             }
+            // After a failure the peer's list is read again: it may have stopped (or started) holding requests.
+            if case .failure = result { modes.forget(feed) }
+            return result
         }
+    }
+}
+
+/// What each peer's dataset list said of holding requests, read again every ``refreshInterval`` and after
+/// every failure.
+final class FeedModes: Sendable {
+    static let refreshInterval: Duration = .seconds(600)
+    private let known = Locked<[FeedKey: (mode: PullMode, readAt: ContinuousClock.Instant)]>([:])
+
+    func mode(of feed: PulledFeed, puller: FeedPuller) async -> PullMode {
+        let key = FeedKey(peer: feed.peer, dataset: feed.dataset)
+        let now = ContinuousClock.now
+        if let cached = known.withLock({ $0[key] }), now - cached.readAt < Self.refreshInterval { return cached.mode }
+        // A list that cannot be had leaves the feed polled for this attempt; the next asks again.
+        guard let mode = try? await puller.mode(of: feed) else { return .polled }
+        known.withLock { $0[key] = (mode, now) }
+        return mode
+    }
+
+    func forget(_ feed: PulledFeed) {
+        _ = known.withLock { $0.removeValue(forKey: FeedKey(peer: feed.peer, dataset: feed.dataset)) }
     }
 }

@@ -249,19 +249,22 @@ public struct Doctor: Sendable {
                 : response.status == 429 ? ": it asks us to slow down; try again in a minute" : ""
             return [DoctorCheck("\(name) request token", .fail, "/v1/datasets answered \(response.status)\(advice)")]
         }
-        let heads: [DatasetName: Int64]
+        let listed: [DatasetName: DatasetList.Entry]
         do {
-            heads = try DatasetList.verify(
+            listed = try DatasetList.verify(
                 response.body, keys: keys, publisher: peer.agency, audience: configuration.agency, now: now, clockSkewSeconds: configuration.clockSkewSeconds
             )
         } catch {
             return [DoctorCheck("\(name) request token", .fail, "\(error)")]
         }
         var checks = [DoctorCheck("\(name) request token", .ok, "accepted; the dataset list verifies against the pinned keys")]
-        let missing = peer.pull.filter { heads[$0] == nil }
+        let missing = peer.pull.filter { listed[$0] == nil }
         if missing.isEmpty {
-            let listed = peer.pull.map { "\($0) (head \(heads[$0] ?? 0))" }.joined(separator: ", ")
-            checks.append(DoctorCheck("\(name) grants", .ok, peer.pull.isEmpty ? "we pull nothing from it" : "granted: \(listed)"))
+            let granted = peer.pull.map { dataset in
+                let entry = listed[dataset]
+                return "\(dataset) (head \(entry?.head ?? 0), \(entry?.waitMaxSeconds.map { "live, wait_max \($0) s" } ?? "polled"))"
+            }.joined(separator: ", ")
+            checks.append(DoctorCheck("\(name) grants", .ok, peer.pull.isEmpty ? "we pull nothing from it" : "granted: \(granted)"))
         } else {
             let names = missing.map(\.rawValue).joined(separator: ", ")
             checks.append(DoctorCheck("\(name) grants", .fail, "we pull \(names) but it does not grant it to us: ask \(peer.agency) to share it (share: in its configuration)"))

@@ -6,25 +6,48 @@ public import LienThongSigning
 public enum DatasetList {
     public static let type = "lienthong-datasets"
 
-    /// The payload as the protocol writes it; `datasets` are listed by name.
+    /// The longest wait a publisher may advertise, in seconds: below the 60 s that proxies allow by default.
+    public static let maximumWaitSeconds: Int64 = 55
+
+    /// The payload as the protocol writes it; `datasets` are listed by name, each with `wait_max` when the
+    /// publisher holds requests for it.
     public static func payload(
-        publisher: AgencyID, audience: AgencyID, issuedAt: Int64, expiresAt: Int64, datasets: [(name: DatasetName, head: Int64)]
+        publisher: AgencyID, audience: AgencyID, issuedAt: Int64, expiresAt: Int64, datasets: [(name: DatasetName, head: Int64)],
+        waitMaxSeconds: Int64? = nil
     ) -> JSONValue {
         .object([
             "v": .integer(1), "publisher": .string(publisher.rawValue), "audience": .string(audience.rawValue), "issued_at": .integer(issuedAt),
             "expires_at": .integer(expiresAt),
-            "datasets": .array(datasets.sorted { $0.name < $1.name }.map { .object(["name": .string($0.name.rawValue), "head": .integer($0.head)]) }),
+            "datasets": .array(datasets.sorted { $0.name < $1.name }.map { entry in
+                var members: [String: JSONValue] = ["name": .string(entry.name.rawValue), "head": .integer(entry.head)]
+                if let waitMaxSeconds { members["wait_max"] = .integer(waitMaxSeconds) }
+                return .object(members)
+            }),
         ])
+    }
+
+    /// One dataset as a dataset list gives it.
+    public struct Entry: Sendable, Equatable {
+        public let head: Int64
+        /// The longest `wait` the publisher holds a request of this dataset for, 1 to ``maximumWaitSeconds``;
+        /// nil: it does not hold requests, and none may carry `wait`.
+        public let waitMaxSeconds: Int64?
+
+        public init(head: Int64, waitMaxSeconds: Int64?) {
+            self.head = head
+            self.waitMaxSeconds = waitMaxSeconds
+        }
     }
 }
 
 extension DatasetList {
     /// Checks a dataset list as a requester reads it: the signature with the publisher's pinned keys (and
     /// type ``type``), version 1, from `publisher` to `audience`, valid now within `clockSkewSeconds`. Gives
-    /// each listed dataset's head.
+    /// each listed dataset's head and `wait_max`. A `wait_max` that is not an integer from 1 to
+    /// ``maximumWaitSeconds`` refuses the list.
     public static func verify(
         _ compact: [UInt8], keys: [PublicKey], publisher: AgencyID, audience: AgencyID, now: UnixTime, clockSkewSeconds: Int64
-    ) throws(DatasetListError) -> [DatasetName: Int64] {
+    ) throws(DatasetListError) -> [DatasetName: Entry] {
         let payload: JSONValue
         do {
             payload = try JWSVerifier(keys: keys, requiredType: type).verify(utf8: compact).payloadJSON
@@ -40,14 +63,21 @@ extension DatasetList {
             expiresAt >= now.seconds.subtractingReportingOverflow(clockSkewSeconds).partialValue
         else { throw DatasetListError("the dataset list is not valid now (issued_at, expires_at)") }
         guard let entries = payload["datasets"]?.arrayValue else { throw DatasetListError("the dataset list has no \"datasets\"") }
-        var heads: [DatasetName: Int64] = [:]
+        var listed: [DatasetName: Entry] = [:]
         for entry in entries {
             guard let name = entry["name"]?.stringValue.flatMap({ try? DatasetName($0) }), let head = entry["head"]?.int64Value else {
                 throw DatasetListError("the dataset list has an entry without a valid name and head")
             }
-            heads[name] = head
+            var waitMax: Int64?
+            if let member = entry["wait_max"] {
+                guard let seconds = member.int64Value, (1...maximumWaitSeconds).contains(seconds) else {
+                    throw DatasetListError("the dataset list gives \(name) a wait_max that is not an integer from 1 to \(maximumWaitSeconds)")
+                }
+                waitMax = seconds
+            }
+            listed[name] = Entry(head: head, waitMaxSeconds: waitMax)
         }
-        return heads
+        return listed
     }
 }
 

@@ -33,6 +33,9 @@ public struct CheckedPage: Sendable {
     public let last: Int64
     public let head: Int64
     public let records: [CheckedRecord]
+    /// The response's ETag, already checked as safe to keep (``FeedPage/keepableEntityTag(_:)``): kept with the
+    /// cursor when the page leaves it at the head, and sent as `If-None-Match` with the next request.
+    public var entityTag: String?
 }
 
 extension FeedPage {
@@ -49,6 +52,18 @@ extension FeedPage {
             }
         )
     }
+
+    /// The ETag a response carried, if it is worth keeping: at most ``maximumEntityTagBytes`` of visible ASCII
+    /// (a peer's bytes, kept in the store and sent back). Anything else is not kept.
+    public static func keepableEntityTag(_ tag: String?) -> String? {
+        guard let tag, (1...maximumEntityTagBytes).contains(tag.utf8.count), tag.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return nil
+        }
+        return tag
+    }
+
+    /// The longest ETag kept; lienthong's own are about 30 bytes.
+    public static let maximumEntityTagBytes = 256
 
     /// Checks the page's records at `now`, then applies it (``CheckedPage/apply(to:rules:now:)``).
     public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
@@ -130,7 +145,9 @@ extension CheckedPage {
         result.cursorAdvanced = after <= position && last > position
         result.cursor = result.cursorAdvanced ? last : position
         let feedHead = max(head, cursor?.head ?? 0)
-        try transaction.setCursor(peer: publisher, dataset: dataset, position: result.cursor, head: feedHead)
+        try transaction.setCursor(
+            peer: publisher, dataset: dataset, position: result.cursor, head: feedHead, entityTag: result.cursor >= feedHead ? entityTag : nil
+        )
         if result.cursor >= feedHead {
             result.quarantined += try transaction.feedCaughtUp(peer: publisher, dataset: dataset, rules: rules)
         }

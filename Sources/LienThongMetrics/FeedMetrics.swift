@@ -2,6 +2,7 @@ public import LienThongCore
 import Metrics
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory
+import struct Prometheus.MetricNameDescriptor
 
 /// The metrics lienthong exports at `/metrics`, by name and labels (docs/PROTOCOL.md), kept in a
 /// Prometheus registry of their own: nothing is bootstrapped globally, so two publishers in one process
@@ -25,6 +26,14 @@ public struct FeedMetrics: Sendable {
     public static let lagRecords = "lienthong_peer_lag_records"
     /// Seconds since a peer's feed was last caught up with. Labels: `peer`, `dataset`.
     public static let lagSeconds = "lienthong_peer_lag_seconds"
+
+    /// Whether a peer's feed is pulled live (1: held requests) or polled (0). Labels: `peer`, `dataset`.
+    public static let feedLive = "lienthong_feed_live"
+    /// From a version's clock stamp at the peer that authored it to its application here, for versions
+    /// pulled from their author. Labels: `peer`, `dataset`.
+    public static let propagationDelay = "lienthong_propagation_delay_seconds"
+    /// Feed requests this publisher holds now, waiting for the feed to grow.
+    public static let heldRequests = "lienthong_held_requests"
 
     /// What was refused, the `kind` label of ``rejections``.
     public enum RejectionKind: String, Sendable {
@@ -69,6 +78,33 @@ public struct FeedMetrics: Sendable {
         let labels = Self.labels(peer, dataset)
         Gauge(label: Self.lagRecords, dimensions: labels, factory: factory).record(records)
         Gauge(label: Self.lagSeconds, dimensions: labels, factory: factory).record(seconds)
+    }
+
+    /// Notes whether `peer`'s feed of `dataset` is pulled live or polled.
+    public func setLive(_ live: Bool, peer: AgencyID, dataset: DatasetName) {
+        Gauge(label: Self.feedLive, dimensions: Self.labels(peer, dataset), factory: factory).record(live ? 1 : 0)
+    }
+
+    /// Counts the propagation delays of versions pulled from `peer`, in milliseconds.
+    public func propagationDelays(_ milliseconds: [Int64], peer: AgencyID, dataset: DatasetName) {
+        guard !milliseconds.isEmpty else { return }
+        let histogram = registry.makeDurationHistogram(
+            descriptor: Self.propagationDelayName, labels: Self.labels(peer, dataset), buckets: Self.delayBuckets
+        )
+        for delay in milliseconds { histogram.record(.milliseconds(max(delay, 0))) }
+    }
+
+    private static var propagationDelayName: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "lienthong", metricName: "propagation_delay", unitName: "seconds",
+            helpText: "From a version's clock stamp at its author to its application here"
+        )
+    }
+    /// The bounds the store's propagation delay counts use too: 50 ms to a minute.
+    private static let delayBuckets: [Duration] = [50, 100, 250, 500, 1000, 2500, 5000, 15_000, 60_000].map { .milliseconds($0) }
+
+    public func setHeldRequests(_ count: Int) {
+        Gauge(label: Self.heldRequests, dimensions: [], factory: factory).record(count)
     }
 
     /// Every metric in the Prometheus text exposition format (version 0.0.4).

@@ -19,6 +19,8 @@ public struct PulledFeed: Sendable {
     public let limits: MergeLimits
     /// Checks the peer's pages against the keys pinned for it.
     public let verifier: JWSVerifier
+    /// The keys pinned for the peer, which also sign its dataset list.
+    public let keys: [PublicKey]
     public let transfer: TransferOptions
     /// The lease this daemon holds on the feed while several share the store; every transaction that applies
     /// its pages confirms it. Nil: no lease is checked (`sync`, a store of one daemon's own in tests).
@@ -36,6 +38,7 @@ public struct PulledFeed: Sendable {
         self.directSources = directSources.union([peer])
         self.limits = limits
         verifier = JWSVerifier(keys: keys, requiredType: FeedPage.type)
+        self.keys = keys
         self.transfer = transfer
     }
 }
@@ -76,6 +79,11 @@ public struct PullSummary: Sendable, Equatable {
     public var unchanged = false
     public var cursor: Int64 = 0
     public var head: Int64 = 0
+    /// Propagation delays of the versions authored by the peer itself in the pages that brought the feed up
+    /// to its head: from each version's clock stamp to its application here. Pages of a backlog are left out.
+    public var delays = DelayHistogram()
+    /// How the pull asked: live (its first request held up to the wait) or polled.
+    public var mode = PullMode.polled
 
     public init() {}
 }
@@ -84,13 +92,13 @@ public struct PullSummary: Sendable, Equatable {
 /// one transaction. Every page is checked exactly as docs/PROTOCOL.md says before anything of it applies.
 public struct FeedPuller: Sendable {
     public let agency: AgencyID
-    private let client: HTTPClient
+    let client: HTTPClient
     private let store: Store
     private let importer: PageImporter
-    private let tokens: RequestTokenSigner
-    private let clockSkewSeconds: Int64
+    let tokens: RequestTokenSigner
+    let clockSkewSeconds: Int64
     private let pageLimit: Int64
-    private let metrics: FeedMetrics
+    let metrics: FeedMetrics
     let clock: any UnixClock
     private let prefetchBudget: PrefetchBudget
     /// How much one transaction of pulled pages may take.
@@ -118,10 +126,6 @@ public struct FeedPuller: Sendable {
         self.clock = clock
     }
 
-    /// How many ETags this puller and its copies remember, and their bytes: bounded by
-    /// ``FeedMemory/maximumEntityTags`` and ``FeedMemory/maximumEntityTagBytes``.
-    public var entityTagMemory: (count: Int, bytes: Int) { memory.entityTagUsage }
-
     /// Pulls `feed` from its cursor until the page's `last` reaches the publisher's `head` (or 304).
     ///
     /// Fetching runs ahead of applying: the next page, and the ones after it on the guess that pages are
@@ -132,9 +136,17 @@ public struct FeedPuller: Sendable {
     /// used only when the cursor reaches its `after` and dropped once the cursor has passed it; a failure
     /// while fetching ahead counts only if that page is needed. `progress` hears of each page once its
     /// transaction has committed.
-    public func pullUntilCaughtUp(_ feed: PulledFeed, progress: (PulledPage) -> Void = { _ in }) async throws(PullError) -> PullSummary {
+    ///
+    /// `waitSeconds` above 0 (at most the `wait_max` the peer advertises) lets the peer hold the first request,
+    /// the one from the cursor, until its feed grows (docs/PROTOCOL.md, "Live feeds"). The first request sends
+    /// the ETag kept with the cursor as `If-None-Match`.
+    public func pullUntilCaughtUp(
+        _ feed: PulledFeed, waitSeconds: Int64 = 0, progress: (PulledPage) -> Void = { _ in }
+    ) async throws(PullError) -> PullSummary {
         let cursor = try await local(feed) { try await store.read { try $0.cursor(peer: feed.peer, dataset: feed.dataset) } }
+        let start = cursor?.position ?? 0
         var summary = PullSummary()
+        summary.mode = waitSeconds > 0 ? .live(waitSeconds: waitSeconds) : .polled
         summary.cursor = cursor?.position ?? 0
         summary.head = cursor?.head ?? summary.cursor
         let rules = MergeRules(policy: feed.policy, receiver: agency, directSources: feed.directSources, limits: feed.limits)
@@ -165,8 +177,11 @@ public struct FeedPuller: Sendable {
                     reservation = reserved
                 }
                 outstanding.insert(after)
+                let first = after == start && !ahead
                 group.addTask {
-                    let fetched = await fetchResult(feed, after: after)
+                    let fetched = await fetchResult(
+                        feed, after: after, waitSeconds: first ? waitSeconds : 0, entityTag: first ? cursor?.entityTag : nil
+                    )
                     reservation?.shrink(to: (try? fetched.get())?.bodyBytes ?? 0)
                     return .arrived(after: after, (fetched, reservation))
                 }
@@ -259,8 +274,10 @@ public struct FeedPuller: Sendable {
                 case .committed(let batch, let applications, let failure, let now):
                     applying = false
                     let pages = batch.map(\.page)
+                    let appliedAt = clock.now
                     for (page, application) in zip(pages, applications) {
                         let behind = max(0, page.head - application.cursor)
+                        if behind == 0 { noteDelays(page, feed: feed, appliedAt: appliedAt, into: &summary.delays) }
                         metrics.pageApplied(from: feed.peer, dataset: feed.dataset, records: application.applied)
                         metrics.setLag(peer: feed.peer, dataset: feed.dataset, records: behind, seconds: memory.secondsBehind(feed, caughtUp: behind == 0, now: now))
                         summary.pages += 1
@@ -311,10 +328,22 @@ public struct FeedPuller: Sendable {
     /// How many pages of one feed may be asked for or waiting ahead of the frontier: a transaction's worth.
     var maximumPagesHeld: Int { Self.pagesAhead + transactionBounds.maximumRecords / Int(max(pageLimit, 1)) }
 
-    /// ``fetch(_:after:)`` with its failure as a value, for fetches made ahead of need.
-    private func fetchResult(_ feed: PulledFeed, after: Int64) async -> Result<Fetched, PullError> {
+    /// Adds the propagation delays of `page`'s versions authored by the peer itself, applied at `appliedAt`.
+    private func noteDelays(_ page: CheckedPage, feed: PulledFeed, appliedAt: UnixTime, into delays: inout DelayHistogram) {
+        var noted: [Int64] = []
+        for case .version(let version) in page.records where version.origin == feed.peer {
+            // The stamp comes from the peer: subtract without trapping, and count a clock ahead of ours as 0.
+            let delay = appliedAt.milliseconds.subtractingReportingOverflow(version.hlc.milliseconds)
+            noted.append(delay.overflow ? Int64.max : max(delay.partialValue, 0))
+        }
+        for delay in noted { delays.add(milliseconds: delay) }
+        metrics.propagationDelays(noted, peer: feed.peer, dataset: feed.dataset)
+    }
+
+    /// ``fetch(_:after:waitSeconds:entityTag:)`` with its failure as a value, for fetches made ahead of need.
+    private func fetchResult(_ feed: PulledFeed, after: Int64, waitSeconds: Int64, entityTag: String?) async -> Result<Fetched, PullError> {
         do {
-            return .success(try await fetch(feed, after: after))
+            return .success(try await fetch(feed, after: after, waitSeconds: waitSeconds, entityTag: entityTag))
         } catch {
             return .failure(error)
         }
@@ -335,12 +364,13 @@ public struct FeedPuller: Sendable {
         }
     }
 
-    /// GETs the page after `after` and checks it. A page that fails a check is quarantined and thrown.
+    /// GETs the page after `after` and checks it. A page that fails a check is quarantined and thrown. With
+    /// `waitSeconds`, the publisher may hold the request that long: libcurl's timeouts allow for it.
     ///
     /// A body over the transfer's limit is asked for again with half the `limit`, down to 1, so that a
     /// publisher that does not bound its pages in bytes (PROTOCOL.md, Limits) cannot stall the feed while
     /// its records fit; a single record over the limit ends in an error that says so.
-    private func fetch(_ feed: PulledFeed, after: Int64) async throws(PullError) -> Fetched {
+    private func fetch(_ feed: PulledFeed, after: Int64, waitSeconds: Int64, entityTag: String?) async throws(PullError) -> Fetched {
         var limit = pageLimit
         var response: HTTPResponse
         var now: UnixTime
@@ -353,13 +383,20 @@ public struct FeedPuller: Sendable {
             )
         }
         while true {
-            let path = feedPath(feed, after: after, limit: limit)
+            let path = feedPath(feed, after: after, limit: limit, waitSeconds: waitSeconds)
             now = clock.now
             let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
             var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
-            if let tag = memory.entityTag(for: feed, after: after) { headers.append((name: "If-None-Match", value: tag)) }
+            if let entityTag { headers.append((name: "If-None-Match", value: entityTag)) }
+            var options = feed.transfer
+            if waitSeconds > 0 {
+                // Nothing arrives while the publisher holds the request: neither the whole transfer nor the low
+                // speed check may end it during the wait.
+                options.totalTimeout += .seconds(waitSeconds)
+                options.lowSpeedTime += .seconds(waitSeconds)
+            }
             do {
-                response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
+                response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: options))
                 break
             } catch where error.reason == .bodyTooLarge && limit > 1 {
                 limit /= 2
@@ -385,9 +422,10 @@ public struct FeedPuller: Sendable {
         } catch {
             throw pullError(feed, error, after: after)
         }
-        if let tag = response.header("ETag") { memory.remember(entityTag: tag, for: feed, after: after) }
+        var checked = page.checked(now: now, clockSkewSeconds: clockSkewSeconds)
+        checked.entityTag = FeedPage.keepableEntityTag(response.header("ETag"))
         let body = try await local(feed) { try PageImporter.refusedBody(response.body) }
-        return .page(page.checked(now: now, clockSkewSeconds: clockSkewSeconds), body: body, now: now)
+        return .page(checked, body: body, now: now)
     }
 
     /// The error to report for the page after `after` that was not imported; a refused page is counted.
@@ -406,19 +444,23 @@ public struct FeedPuller: Sendable {
     }
 
     /// The request target of a feed page, under the peer's base path: exactly what the token's `htu` names.
-    private func feedPath(_ feed: PulledFeed, after: Int64, limit: Int64) -> String {
-        let base = feed.baseURL.path.hasSuffix("/") ? String(feed.baseURL.path.dropLast()) : feed.baseURL.path
-        return "\(base)/v1/feeds/\(feed.dataset)?after=\(after)&limit=\(limit)"
+    private func feedPath(_ feed: PulledFeed, after: Int64, limit: Int64, waitSeconds: Int64) -> String {
+        "\(Self.basePath(feed))/v1/feeds/\(feed.dataset)?after=\(after)&limit=\(limit)\(waitSeconds > 0 ? "&wait=\(waitSeconds)" : "")"
     }
 
-    private func url(_ feed: PulledFeed, path: String) -> String {
+    /// The peer's base path, without a trailing `/`.
+    static func basePath(_ feed: PulledFeed) -> String {
+        feed.baseURL.path.hasSuffix("/") ? String(feed.baseURL.path.dropLast()) : feed.baseURL.path
+    }
+
+    func url(_ feed: PulledFeed, path: String) -> String {
         var components = URLComponents(url: feed.baseURL, resolvingAgainstBaseURL: false) ?? URLComponents()
         components.path = ""
         components.query = nil
         return (components.string ?? feed.baseURL.absoluteString) + path
     }
 
-    private func refused(_ feed: PulledFeed, _ response: HTTPResponse) -> PullError {
+    func refused(_ feed: PulledFeed, _ response: HTTPResponse) -> PullError {
         // The error code from the body helps an operator; the peer's free text is not repeated.
         let code = (try? JSONValue(parsing: response.body))?["error"]?.stringValue.map { String($0.prefix(40)) }
         let retryAfter = RetryAfter.duration(response.header("Retry-After"))
@@ -441,7 +483,7 @@ public struct FeedPuller: Sendable {
             : "; its TLS server may have refused our client certificate (from a CA it does not trust, or revoked)"
     }
 
-    private func local<Result>(_ feed: PulledFeed, _ body: () async throws -> Result) async throws(PullError) -> Result {
+    func local<Result>(_ feed: PulledFeed, _ body: () async throws -> Result) async throws(PullError) -> Result {
         do {
             return try await body()
         } catch {
@@ -450,39 +492,10 @@ public struct FeedPuller: Sendable {
     }
 }
 
-/// What a puller remembers between pages, shared by its copies: the ETag of the furthest page of each feed
-/// (the one asked for again once caught up), and since when each feed has been behind its publisher.
-///
-/// The ETags are a peer's bytes kept across polls, so they are bounded: a tag over
-/// ``maximumEntityTagBytes`` is ignored, one tag is kept per feed, and at most ``maximumEntityTags`` in all.
+/// What a puller remembers between pulls, shared by its copies: since when each feed has been behind its
+/// publisher. (The ETag of each feed is kept in the store, with its cursor.)
 final class FeedMemory: Sendable {
-    /// The longest ETag remembered; lienthong's own are about 60 bytes.
-    static let maximumEntityTagBytes = 256
-    /// The most ETags remembered, one per feed: far above the feeds one agency pulls.
-    static let maximumEntityTags = 4096
-
-    private let tags = Locked<[String: (after: Int64, tag: String)]>([:])
     private let behindSince = Locked<[String: UnixTime]>([:])
-
-    /// How many ETags are held, and their bytes.
-    var entityTagUsage: (count: Int, bytes: Int) { tags.withLock { ($0.count, $0.values.reduce(0) { $0 + $1.tag.utf8.count }) } }
-
-    /// The tag last seen for the page of `feed` after `after`, if that is the feed's furthest page.
-    func entityTag(for feed: PulledFeed, after: Int64) -> String? {
-        tags.withLock { tags in tags[Self.key(feed)].flatMap { $0.after == after ? $0.tag : nil } }
-    }
-
-    /// Remembers `entityTag` for the page after `after`, unless the feed already has a tag further on or the
-    /// tag is too long to keep.
-    func remember(entityTag: String, for feed: PulledFeed, after: Int64) {
-        guard entityTag.utf8.count <= Self.maximumEntityTagBytes else { return }
-        let key = Self.key(feed)
-        tags.withLock { tags in
-            if let known = tags[key], known.after > after { return }
-            if tags[key] == nil, tags.count >= Self.maximumEntityTags, let evicted = tags.keys.first { tags[evicted] = nil }
-            tags[key] = (after, entityTag)
-        }
-    }
 
     private static func key(_ feed: PulledFeed) -> String { "\(feed.peer)/\(feed.dataset)" }
 

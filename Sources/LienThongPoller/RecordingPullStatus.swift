@@ -4,13 +4,15 @@ import LienThongCore
 extension FeedPuller {
     /// Pulls `feed` until caught up and notes the outcome in the store's pull status, which
     /// `lienthong status` shows. After a failure the next attempt is due `retryIn(error)` later (nil: none
-    /// is scheduled). A pull interrupted by cancellation is not an outcome and is not noted.
+    /// is scheduled). A pull interrupted by cancellation is not an outcome and is not noted. With `mode`,
+    /// the pull asks that way and notes it, and the propagation delays measured, in the pull status (nil: a
+    /// one-shot pull that asks at once and leaves the daemon's mode as it is).
     public func pullRecordingStatus(
-        _ feed: PulledFeed, store: Store, retryIn: (PullError) -> Duration?, progress: (PulledPage) -> Void = { _ in }
+        _ feed: PulledFeed, store: Store, mode: PullMode? = nil, retryIn: (PullError) -> Duration?, progress: (PulledPage) -> Void = { _ in }
     ) async -> Result<PullSummary, PullError> {
         let result: Result<PullSummary, PullError>
         do {
-            result = .success(try await pullUntilCaughtUp(feed, progress: progress))
+            result = .success(try await pullUntilCaughtUp(feed, waitSeconds: mode?.waitSeconds ?? 0, progress: progress))
         } catch {
             result = .failure(error)
         }
@@ -28,6 +30,10 @@ extension FeedPuller {
                 // The delay comes from the peer's Retry-After too: UnixTime's sum saturates rather than trap.
                 let due = retryDelay.map { (transaction.now + $0).milliseconds }
                 try transaction.recordPullFailure(peer: feed.peer, dataset: feed.dataset, reason: error.description, nextAttemptAt: due)
+            }
+            if let mode {
+                let delays = (try? result.get())?.delays ?? result.failure?.progress.delays ?? DelayHistogram()
+                try transaction.recordFeedMode(peer: feed.peer, dataset: feed.dataset, mode: mode.feedMode, delays: delays)
             }
         }
         return result

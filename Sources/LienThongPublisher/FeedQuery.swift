@@ -1,7 +1,7 @@
 import LienThongCore
 import LienThongFeed
 
-/// The query of a feed request, `after` and `limit`, read strictly: a parameter this version does not
+/// The query of a feed request, `after`, `limit` and `wait`, read strictly: a parameter this version does not
 /// know, one given twice, or a value that is not a plain decimal integer in range is a bad request, so
 /// that a typing mistake in a client is seen rather than read as the default.
 struct FeedQuery: Equatable {
@@ -9,6 +9,9 @@ struct FeedQuery: Equatable {
 
     var after: Int64 = 0
     var limit = defaultLimit
+    /// How long the requester lets the publisher hold the request, in seconds; 0: answer at once. Checked
+    /// against the publisher's `wait_max` by the handler.
+    var wait: Int64 = 0
 
     /// Reads the query part of the request target, without the `?`; nil or empty gives the defaults.
     init(_ query: String?) throws(PublisherError) {
@@ -30,8 +33,11 @@ struct FeedQuery: Equatable {
                     throw .badRequest("limit must be an integer from 1 to \(FeedPage.maximumLimit)")
                 }
                 self.limit = Int(limit)
+            case "wait":
+                guard let wait = Self.integer(value) else { throw .badRequest("wait must be an integer from 0 to wait_max") }
+                self.wait = wait
             default:
-                throw .badRequest("the only query parameters are after and limit")
+                throw .badRequest("the only query parameters are after, limit and wait")
             }
         }
     }
@@ -45,19 +51,21 @@ struct FeedQuery: Equatable {
     }
 }
 
-/// The feed's entity tag: the same while nothing that shapes the page changes (the requester, the dataset,
-/// `after`, `limit`, the head, and the grant's fields), different as soon as one does.
+/// The feed's entity tag: the same while the feed's head, the requester, the dataset and the grant's fields
+/// stay the same, different as soon as one changes. It leaves out `after` and `limit`: `304` is answered only
+/// to a request with nothing after its `after` (docs/PROTOCOL.md), so the tag of the page that reached the
+/// head also stands for the next request, from that head — a puller's first repeat of a pull gets `304`.
 struct FeedEntityTag: Equatable {
     let value: String
 
-    init(requester: AgencyID, dataset: DatasetName, query: FeedQuery, head: Int64, grant: DatasetGrant) {
+    init(requester: AgencyID, dataset: DatasetName, head: Int64, grant: DatasetGrant) {
         // Who, what and which fields, hashed to keep the tag short; the numbers stay readable.
         let scope = JSONValue.object([
             "requester": .string(requester.rawValue), "dataset": .string(dataset.rawValue),
             "fields": grant.fields.map { .array($0.map(JSONValue.string)) } ?? .null,
         ])
         let digest = String(Self.fnv1a64(scope.serialized()), radix: 16)
-        value = "\"h\(head)-a\(query.after)-l\(query.limit)-\(String(repeating: "0", count: 16 - digest.count))\(digest)\""
+        value = "\"h\(head)-\(String(repeating: "0", count: 16 - digest.count))\(digest)\""
     }
 
     /// Whether an `If-None-Match` header (each field line as received) names this tag. `*` matches; a weak

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import ServiceLifecycle
 import LienThongFeed
 public import LienThongMetrics
 import HummingbirdCore
@@ -21,6 +22,7 @@ public struct Publisher: Sendable {
     private let rateLimiter = RateLimiter()
     private let refusalLog: RefusalLog
     private let clock: any UnixClock
+    private let heldRequests: HeldRequests
 
     /// A publisher of `store`'s own feed. `metrics` is shared with the poller so that `/metrics` shows both.
     /// `clock` stamps pages and checks request tokens. Tokens issued before `startedAt` (default: the clock's
@@ -36,6 +38,7 @@ public struct Publisher: Sendable {
         self.metrics = metrics
         self.logger = logger
         refusalLog = RefusalLog(interval: refusalLogInterval, logger: logger)
+        heldRequests = HeldRequests(metrics: metrics)
     }
 
     /// The settings in force.
@@ -44,19 +47,27 @@ public struct Publisher: Sendable {
     /// Replaces the settings; requests that arrive from now on see the new ones.
     public func update(_ settings: PublisherSettings) {
         state.update(settings)
+        // Held requests look at the new settings: one whose grant was withdrawn ends with 403.
+        heldRequests.wakeAll()
     }
 
-    /// The HTTP server, listening on `host:port` (port 0: any free port), as a Hummingbird application:
-    /// a swift-service-lifecycle `Service` that runs until it is cancelled or shut down gracefully.
+    /// Feed requests held now, waiting for their feed to grow.
+    public var heldRequestCount: Int { heldRequests.count }
+
+    /// The HTTP server, listening on `host:port` (port 0: any free port), with the follower of the store's
+    /// commits that wakes held requests: a swift-service-lifecycle `Service` that runs until it is cancelled
+    /// or shut down gracefully. A graceful shutdown answers every held request at once, then lets the requests
+    /// in flight finish.
     /// `onServerRunning` is called with the bound port once it accepts connections. At most
     /// `connectionLimits.maximum` connections are open at once (more wait in the listen backlog) and at
     /// most `connectionLimits.perAddress` from one remote address (more are closed at once).
     public func application(
         host: String, port: Int, connectionLimits: PublisherConnectionLimits = .default,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) -> some Service {
         let handlers = PublisherHandlers(
-            state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter, refusalLog: refusalLog, clock: clock
+            state: state, store: store, metrics: metrics, logger: logger, rateLimiter: rateLimiter, refusalLog: refusalLog, clock: clock,
+            heldRequests: heldRequests
         )
         let router = Router(context: PublisherRequestContext.self)
         router.add(middleware: PublisherErrorMiddleware())
@@ -64,7 +75,7 @@ public struct Publisher: Sendable {
         router.get("/metrics") { _, context in try await handlers.metrics(context) }
         router.get("/v1/datasets") { request, _ in try await handlers.datasets(request) }
         router.get("/v1/feeds/:dataset") { request, context in try await handlers.feed(request, dataset: context.parameters.get("dataset")) }
-        return Application(
+        let application = Application(
             router: router,
             server: Self.server(connectionLimits: connectionLimits),
             configuration: .init(
@@ -74,6 +85,7 @@ public struct Publisher: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
+        return PublisherService(application: application, follower: CommitFollower(store: store, heldRequests: heldRequests, logger: logger))
     }
 
     /// HTTP/1.1 with the request head bounded, each connection counted against its address's share.

@@ -18,6 +18,7 @@ struct PublisherHandlers: Sendable {
     let rateLimiter: RateLimiter
     let refusalLog: RefusalLog
     let clock: any UnixClock
+    let heldRequests: HeldRequests
 
     /// How long a client is asked to wait when the store cannot answer.
     static let storeRetryAfterSeconds: Int64 = 5
@@ -49,7 +50,7 @@ struct PublisherHandlers: Sendable {
         let heads = try await readStore { snapshot in try granted.map { ($0, try snapshot.ownFeedHead(dataset: $0)) } }
         let payload = DatasetList.payload(
             publisher: current.settings.agency, audience: requester, issuedAt: now.seconds, expiresAt: now.seconds + Self.lifetime(current.settings),
-            datasets: heads.map { (name: $0.0, head: $0.1) }
+            datasets: heads.map { (name: $0.0, head: $0.1) }, waitMaxSeconds: current.settings.longPoll.waitMaxSeconds
         )
         let compact = try current.signer.sign(json: payload, type: DatasetList.type)
         logger.debug("dataset list served", metadata: ["peer": "\(requester)", "datasets": "\(heads.count)"])
@@ -57,26 +58,48 @@ struct PublisherHandlers: Sendable {
     }
 
     func feed(_ request: Request, dataset name: String?) async throws -> Response {
-        let current = state.current
-        let now = clock.now
-        let requester = try admit(request, current, now: now)
+        var current = state.current
+        let arrival = clock.now
+        let requester = try admit(request, current, now: arrival)
         let query = try FeedQuery(request.uri.query)
         guard let name, let dataset = try? DatasetName(name), current.settings.datasets.contains(dataset) else {
             throw PublisherError.notFound("no such dataset")
         }
-        guard let grant = current.settings.grant(dataset, to: requester) else {
+        guard var grant = current.settings.grant(dataset, to: requester) else {
             throw PublisherError.forbidden("dataset \(dataset) is not shared with \(requester)")
         }
-        // `limit` is a maximum: the page takes the records that fit FeedPage.maximumSignedBytes, at least one.
-        // A peer that may see every field gets the stored records as they are; otherwise each `data` is cut to
-        // the granted members as it is read, without parsing the record.
-        let recordBytes = FeedPage.maximumRecordBytes(publisher: current.settings.agency, audience: requester, dataset: dataset)
-        let fields = grant.fields.map(Set.init)
-        let (head, records) = try await readStore { snapshot -> (Int64, OwnFeedRecordTexts) in
-            let head = try snapshot.ownFeedHead(dataset: dataset)
-            return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes, fields: fields))
+        if query.wait > 0 {
+            guard let waitMax = current.settings.longPoll.waitMaxSeconds else {
+                throw PublisherError.badRequest("this publisher does not hold requests (no wait_max): wait must be 0")
+            }
+            guard query.wait <= waitMax else { throw PublisherError.badRequest("wait must be an integer from 0 to wait_max (\(waitMax))") }
         }
-        let tag = FeedEntityTag(requester: requester, dataset: dataset, query: query, head: head, grant: grant)
+        // A request with `wait` and nothing new is held, counted against the bounds, until the feed grows past
+        // `after`, the wait ends, the settings change (a grant withdrawn ends it with 403) or the publisher stops.
+        let deadline = arrival + .seconds(query.wait)
+        var held = false
+        defer { if held { heldRequests.release(requester) } }
+        // The generation is noted before each read: a commit after the read is hinted after it, and ends the wait.
+        var generation = heldRequests.generation
+        var page = try await feedPage(current, dataset: dataset, requester: requester, query: query, grant: grant)
+        while page.head <= query.after, query.wait > 0, clock.now < deadline, !heldRequests.isStopping, !Task.isCancelled {
+            if !held {
+                try heldRequests.admit(requester, limits: current.settings.longPoll)
+                held = true
+            }
+            await heldRequests.wait(dataset: dataset, after: query.after, since: generation, until: deadline, clock: clock)
+            generation = heldRequests.generation
+            current = state.current
+            guard current.settings.datasets.contains(dataset), let granted = current.settings.grant(dataset, to: requester) else {
+                throw PublisherError.forbidden("dataset \(dataset) is no longer shared with \(requester)")
+            }
+            grant = granted
+            page = try await feedPage(current, dataset: dataset, requester: requester, query: query, grant: grant)
+        }
+        // The page is made now, after any wait: its `issued_at` says so.
+        let now = clock.now
+        let (head, records) = page
+        let tag = FeedEntityTag(requester: requester, dataset: dataset, head: head, grant: grant)
         if head <= query.after, tag.isMatched(byIfNoneMatch: request.headers[values: .ifNoneMatch]) {
             return Response(status: .notModified, headers: [.eTag: tag.value, .cacheControl: "no-store"])
         }
@@ -106,6 +129,22 @@ struct PublisherHandlers: Sendable {
         var response = Self.response(body: compact, contentType: "application/jose")
         response.headers[.eTag] = tag.value
         return response
+    }
+
+    /// The feed's head and the records after `query.after` that fit one page for `requester`.
+    ///
+    /// `limit` is a maximum: the page takes the records that fit FeedPage.maximumSignedBytes, at least one.
+    /// A peer that may see every field gets the stored records as they are; otherwise each `data` is cut to
+    /// the granted members as it is read, without parsing the record.
+    private func feedPage(
+        _ current: PublisherState.Current, dataset: DatasetName, requester: AgencyID, query: FeedQuery, grant: DatasetGrant
+    ) async throws(PublisherError) -> (head: Int64, records: OwnFeedRecordTexts) {
+        let recordBytes = FeedPage.maximumRecordBytes(publisher: current.settings.agency, audience: requester, dataset: dataset)
+        let fields = grant.fields.map(Set.init)
+        return try await readStore { snapshot -> (Int64, OwnFeedRecordTexts) in
+            let head = try snapshot.ownFeedHead(dataset: dataset)
+            return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes, fields: fields))
+        }
     }
 
     // MARK: - Admission

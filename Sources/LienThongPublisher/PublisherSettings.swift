@@ -20,11 +20,14 @@ public struct PublisherSettings: Sendable {
     /// How often each peer may ask, unless the peer has its own ``PublisherPeer/rateLimit``; nil: as often
     /// as it likes.
     public var rateLimit: PublisherRateLimit?
+    /// How feed requests that carry `wait` are held.
+    public var longPoll: LongPollSettings
 
     public init(
         agency: AgencyID, signingKey: PrivateKey, peers: [AgencyID: PublisherPeer], datasets: Set<DatasetName>, clockSkewSeconds: Int64 = 300,
-        pageLifetimeSeconds: Int64 = 300, rateLimit: PublisherRateLimit? = nil
+        pageLifetimeSeconds: Int64 = 300, rateLimit: PublisherRateLimit? = nil, longPoll: LongPollSettings = .default
     ) {
+        self.longPoll = longPoll
         self.agency = agency
         self.signingKey = signingKey
         self.peers = peers
@@ -88,6 +91,26 @@ public struct PublisherRateLimit: Sendable, Hashable {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
     }
+}
+
+/// How the publisher holds feed requests that carry `wait` (docs/PROTOCOL.md, "Live feeds").
+public struct LongPollSettings: Sendable, Hashable {
+    /// The longest `wait` accepted, 1 to 55 seconds, advertised in `/v1/datasets` as `wait_max`; nil: requests
+    /// are not held, no `wait_max` is advertised and a `wait` above 0 is a bad request.
+    public var waitMaxSeconds: Int64?
+    /// Requests held for one requesting agency at most; beyond, `503` with `Retry-After`.
+    public var perPeer: Int
+    /// Requests held at most in all; beyond, `503` with `Retry-After`.
+    public var total: Int
+
+    public init(waitMaxSeconds: Int64?, perPeer: Int, total: Int) {
+        self.waitMaxSeconds = waitMaxSeconds.map { min(max($0, 1), DatasetList.maximumWaitSeconds) }
+        self.perPeer = max(perPeer, 1)
+        self.total = max(total, 1)
+    }
+
+    /// A wait of up to 25 s, 4 requests held per requester, 10,000 in all (docs/CONFIG.md `long_poll`).
+    public static let `default` = LongPollSettings(waitMaxSeconds: 25, perPeer: 4, total: 10_000)
 }
 
 /// The bounds on open connections, fixed for the life of the listener.

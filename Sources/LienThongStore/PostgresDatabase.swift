@@ -35,6 +35,14 @@ struct PostgresDatabase: StoreDatabase {
         }
     }
 
+    func commitWatch() throws(StoreError) -> any CommitWatch {
+        do {
+            return try PostgresCommitListener(connections.connectListener())
+        } catch {
+            throw StoreError(.open, doing: "listen for the own feed's commits", underlying: PostgresFailure(error))
+        }
+    }
+
     func write<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result {
         try transaction(.write, begin: "BEGIN", body)
     }
@@ -185,6 +193,9 @@ final class PostgresConnections: Sendable {
         idle.withLock { $0.append(connection) }
     }
 
+    /// A connection of its own, outside the pool, that listens for the own feed's commits.
+    func connectListener() throws -> PostgresConnection { try connect() }
+
     private func connect() throws -> PostgresConnection {
         try PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: nextID.add(1, ordering: .relaxed).newValue, logger: logger
@@ -192,4 +203,29 @@ final class PostgresConnections: Sendable {
     }
 
     var queryLogger: Logger { logger }
+}
+
+/// A connection that `LISTEN`s on the own feed's channel: every commit that adds to the own feed, by any
+/// daemon sharing the database, notifies it (docs/STORE.md). It owns the connection and closes it when released.
+final class PostgresCommitListener: CommitWatch {
+    private let connection: PostgresConnection
+    private let notified = DispatchSemaphore(value: 0)
+
+    init(_ connection: PostgresConnection) throws {
+        self.connection = connection
+        connection.addListener(channel: LiveFeedSQL.channel) { [notified] _, _ in notified.signal() }
+        _ = try connection.query(PostgresQuery(unsafeSQL: "LISTEN \(LiveFeedSQL.channel)"), logger: Logger(label: "lienthong.store.listen")).wait()
+    }
+
+    deinit { try? connection.close().wait() }
+
+    func waitForCommit(timeoutMilliseconds: Int32) -> Bool {
+        guard notified.wait(timeout: .now() + .milliseconds(Int(timeoutMilliseconds))) == .success else { return false }
+        // Several notifications in a burst wake the follower once.
+        while notified.wait(timeout: .now()) == .success {}
+        return true
+    }
+
+    /// Whether the connection broke: the follower opens another.
+    var isBroken: Bool { connection.isClosed }
 }

@@ -177,5 +177,6 @@ enum PostgresSchema {
                 LEFT JOIN pull_status s ON s.peer = feed.peer AND s.dataset = feed.dataset;
             """),
         ("v7: pull leases", LeaseSQL.createTable),
+        (LiveFeedSQL.migrationIdentifier, LiveFeedSQL.migration),
     ]
 }

@@ -14,11 +14,17 @@ public struct PullStatus: Sendable, Equatable {
     /// When the next attempt is due after a failure (the backoff), or nil when the last attempt succeeded.
     public let nextAttemptAt: Int64?
 
+    /// How the feed is pulled, once a daemon has pulled it since issue 15; nil before.
+    public var mode: FeedMode? = nil
+    /// Propagation delays of the versions pulled from the feed, from their origin's clock stamp to their
+    /// application here.
+    public var propagationDelays = DelayHistogram()
+
     /// Whether the last attempt succeeded.
     public var isHealthy: Bool { consecutiveFailures == 0 }
 
     static let select = """
-        SELECT peer, dataset, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures, next_attempt_at FROM pull_status
+        SELECT peer, dataset, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures, next_attempt_at, mode, delay_counts FROM pull_status
         """
 }
 
@@ -26,7 +32,8 @@ extension PullStatus {
     init(row: SQLRow) throws {
         self.init(
             peer: try AgencyID(row.text(0)), dataset: try DatasetName(row.text(1)), lastAttemptAt: row.int64(2), lastSuccessAt: row.optionalInt64(3),
-            lastError: row.optionalText(4), lastErrorAt: row.optionalInt64(5), consecutiveFailures: Int(row.int64(6)), nextAttemptAt: row.optionalInt64(7)
+            lastError: row.optionalText(4), lastErrorAt: row.optionalInt64(5), consecutiveFailures: Int(row.int64(6)), nextAttemptAt: row.optionalInt64(7),
+            mode: row.optionalText(8).flatMap(FeedMode.init(rawValue:)), propagationDelays: DelayHistogram(stored: row.optionalText(9))
         )
     }
 }

@@ -337,6 +337,9 @@ enum Schema {
             // same on both backends.
             try db.execute(sql: LeaseSQL.createTable)
         }
+        migrator.registerMigration(LiveFeedSQL.migrationIdentifier) { db in
+            try db.execute(sql: LiveFeedSQL.migration)
+        }
         return migrator
     }
 }

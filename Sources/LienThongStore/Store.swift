@@ -136,6 +136,29 @@ public struct Store: Sendable {
         try database.read { session in try body(StoreSnapshot(session: session)) }
     }
 
+    /// Blocks the calling thread, calling `hint` each time a commit by any process may have added to the own
+    /// feed — SQLite: a write in the store's folder (inotify); PostgreSQL: a notification on
+    /// `lienthong_own_feed`, which every such commit sends — and again `recheckMilliseconds` after each, in case
+    /// the commit became visible just after the hint. Returns once `isStopped` says so (asked at least every
+    /// `recheckMilliseconds`). A hint says to look: the store stays the truth. For publishers that hold requests.
+    public func followCommits(recheckMilliseconds: Int32 = 50, isStopped: () -> Bool, hint: () -> Void) throws(StoreError) {
+        var watch = try database.commitWatch()
+        var recheckDue = false
+        while !isStopped() {
+            if watch.isBroken {
+                watch = try database.commitWatch()
+                hint()
+            }
+            if watch.waitForCommit(timeoutMilliseconds: recheckDue ? recheckMilliseconds : 4 * recheckMilliseconds) {
+                hint()
+                recheckDue = true
+            } else if recheckDue {
+                hint()
+                recheckDue = false
+            }
+        }
+    }
+
     /// Runs `body` as one transaction at `now`, then saves what outlives it.
     private static func transaction<Result>(_ session: any StoreSession, at now: UnixTime, _ body: (StoreTransaction) throws -> Result) throws -> Result {
         let transaction = try StoreTransaction(session, now: now)

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A backend's database: transactions and snapshots, each given a ``StoreSession`` for its duration.
@@ -10,12 +11,26 @@ protocol StoreDatabase: Sendable {
     func read<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result
     /// ``read(_:)`` on the backend's own threads while the task waits.
     func read<Result: Sendable>(_ body: @escaping @Sendable (any StoreSession) throws -> Result) async throws -> Result
+    /// A watch that wakes when a commit by any process may have added to the own feed.
+    func commitWatch() throws(StoreError) -> any CommitWatch
+}
+
+/// Wakes a thread when the store may have changed: a hint to look, never the truth.
+protocol CommitWatch {
+    /// Blocks the calling thread until a commit may have happened or `timeoutMilliseconds` pass; whether one woke it.
+    func waitForCommit(timeoutMilliseconds: Int32) -> Bool
+    /// Whether the watch broke (a connection lost) and must be opened again.
+    var isBroken: Bool { get }
 }
 
 /// The store's SQLite file, through GRDB: a pool of readers and one writer in WAL mode (or one read-only
 /// connection).
 struct SQLiteDatabase: StoreDatabase {
     let writer: any DatabaseWriter
+
+    func commitWatch() throws(StoreError) -> any CommitWatch {
+        try StoreFileWatch(storeURL: URL(fileURLWithPath: writer.path))
+    }
 
     func write<Result>(_ body: (any StoreSession) throws -> Result) throws -> Result {
         do {

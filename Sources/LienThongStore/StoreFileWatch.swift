@@ -6,7 +6,7 @@ import Glibc
 /// Wakes a reader that follows the store (`lienthong watch --follow`) when lienthong commits: an inotify
 /// watch of the store's folder, woken by every write there — SQLite writes each commit to the `-wal` file —
 /// rather than a poll of the store. It owns its inotify descriptor and closes it when released.
-public final class StoreFileWatch {
+public final class StoreFileWatch: CommitWatch {
     private let descriptor: Int32
 
     /// Watches the folder that holds the store at `storeURL`; reading the folder is all it needs.
@@ -23,6 +23,9 @@ public final class StoreFileWatch {
     }
 
     deinit { close(descriptor) }
+
+    func waitForCommit(timeoutMilliseconds: Int32) -> Bool { waitForWrite(timeoutMilliseconds: timeoutMilliseconds) }
+    var isBroken: Bool { false }
 
     /// Blocks the calling thread until a file in the store's folder is written or `timeoutMilliseconds` pass,
     /// then takes every event waiting, so that a burst of writes wakes the reader once. Returns whether a

@@ -96,10 +96,12 @@ public struct Cursor: Sendable, Equatable {
     public let head: Int64
     /// When the cursor last moved, in milliseconds since the Unix epoch.
     public let updatedAt: Int64
+    /// The ETag of the page that left the cursor here, sent as `If-None-Match` with the next request.
+    public var entityTag: String? = nil
 
     static func fetch(_ session: any StoreSession, peer: AgencyID, dataset: DatasetName) throws -> Cursor? {
         try session.row(SnapshotSQL.cursor, peer.rawValue, dataset.rawValue).map { row in
-            Cursor(position: row.int64(0), head: row.int64(1), updatedAt: row.int64(2))
+            Cursor(position: row.int64(0), head: row.int64(1), updatedAt: row.int64(2), entityTag: row.optionalText(3))
         }
     }
 }
@@ -140,7 +142,7 @@ enum SnapshotSQL {
     static let visibleRecordsAfter = SQLStatement("\(VisibleRecord.select) WHERE r.dataset = ? AND r.id > ? ORDER BY r.id LIMIT ?")
     static let openConflicts = SQLStatement("\(VisibleRecord.select) WHERE r.sibling_count > 1 ORDER BY r.dataset, r.id")
     static let openConflictsOfDataset = SQLStatement("\(VisibleRecord.select) WHERE r.sibling_count > 1 AND r.dataset = ? ORDER BY r.id")
-    static let cursor = SQLStatement("SELECT position, head, updated_at FROM cursor WHERE peer = ? AND dataset = ?")
+    static let cursor = SQLStatement("SELECT position, head, updated_at, entity_tag FROM cursor WHERE peer = ? AND dataset = ?")
     static let quarantined = SQLStatement(
         sqlite: """
             SELECT peer, dataset, record_id, reason, detail, raw, received_at, raw_sha256,

@@ -36,6 +36,9 @@ public final class StoreTransaction {
 
     /// Saves what must outlive the transaction besides its rows: the clock's last stamp.
     func finish() throws {
+        // PostgreSQL delivers a notification when its transaction commits, to every publisher of the agency
+        // that listens (``Store/followCommits(isStopped:hint:)``); SQLite's readers see the file change instead.
+        if !ownFeedHeads.isEmpty { try session.execute(LiveFeedSQL.announceOwnFeedCommit) }
         guard clock.last != clockAtStart.last else { return }
         try session.execute(TransactionSQL.saveClock, clock.last.milliseconds, clock.last.counter)
     }
@@ -301,9 +304,10 @@ public final class StoreTransaction {
         try Cursor.fetch(session, peer: peer, dataset: dataset)
     }
 
-    /// Moves the cursor of `peer`'s feed of `dataset` to `position`, remembering the publisher's `head`.
-    public func setCursor(peer: AgencyID, dataset: DatasetName, position: Int64, head: Int64) throws {
-        try session.execute(TransactionSQL.setCursor, peer.rawValue, dataset.rawValue, position, head, nowMilliseconds)
+    /// Moves the cursor of `peer`'s feed of `dataset` to `position`, remembering the publisher's `head` and
+    /// the page's `entityTag`, which the next request from `position` sends as `If-None-Match` (nil: none).
+    public func setCursor(peer: AgencyID, dataset: DatasetName, position: Int64, head: Int64, entityTag: String? = nil) throws {
+        try session.execute(TransactionSQL.setCursor, peer.rawValue, dataset.rawValue, position, head, nowMilliseconds, entityTag)
     }
 
     /// Keeps something refused from a peer, exactly as it came, with the reason.
@@ -402,8 +406,9 @@ enum TransactionSQL {
         WHERE c.dataset = ? AND c.agency = ? AND h.received_at < ? ORDER BY h.seq
         """)
     static let setCursor = SQLStatement("""
-        INSERT INTO cursor (peer, dataset, position, head, updated_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (peer, dataset) DO UPDATE SET position = excluded.position, head = excluded.head, updated_at = excluded.updated_at
+        INSERT INTO cursor (peer, dataset, position, head, updated_at, entity_tag) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (peer, dataset) DO UPDATE SET
+            position = excluded.position, head = excluded.head, updated_at = excluded.updated_at, entity_tag = excluded.entity_tag
         """)
     static let quarantine = SQLStatement(
         "INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw) VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -27,6 +27,7 @@ public let grantedFields = ["ho_ten", "ngay_sinh"]
 /// A value of the field bo-y-te is not granted: it must never reach bo-y-te.
 public let withheldValue = "001090000123"
 public let boYTeSigner = RequestTokenSigner(agency: boYTe, key: requesterKey)
+public let soTuPhapSigner = RequestTokenSigner(agency: soTuPhap, key: soTuPhapKey)
 public let quietLogger = Logger(label: "lienthong-test") { _ in SwiftLogNoOpLogHandler() }
 public let verifier = JWSVerifier(keys: [publisherKey.publicKey], requiredType: FeedPage.type)
 

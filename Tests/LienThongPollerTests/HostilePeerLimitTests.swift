@@ -122,7 +122,7 @@ struct PrefetchBudgetTests {
     }
 }
 
-@Suite("ETag memory is bounded (issue 9 row 6)")
+@Suite("ETags kept with the cursor are bounded (issue 9 row 6, issue 15)")
 struct EntityTagMemoryTests {
     @Test("a tag at the length limit is sent back; one byte longer is ignored", arguments: [(256, true), (257, false), (90_000, false)])
     func tagLength(length: Int, remembered: Bool) async throws {
@@ -141,11 +141,17 @@ struct EntityTagMemoryTests {
         let sent = log.all.compactMap { $0.headers["if-none-match"] }
         #expect(sent.count == (remembered ? 2 : 0))
         #expect(sent.allSatisfy { $0 == tag })
-        #expect(puller.entityTagMemory.count == (remembered ? 1 : 0))
-        #expect(puller.entityTagMemory.bytes <= 256)
+        let kept = try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.entityTag
+        #expect(kept == (remembered ? tag : nil))
     }
 
-    @Test("one tag is kept per feed, not one per page position")
+    @Test("only visible ASCII is kept", arguments: ["\"a b\"", "\"\u{7F}\"", "\"é\"", ""])
+    func tagCharacters(tag: String) {
+        #expect(FeedPage.keepableEntityTag(tag) == nil)
+        #expect(FeedPage.keepableEntityTag("W/\"h7-00ff\"") == "W/\"h7-00ff\"")
+    }
+
+    @Test("the tag kept is the one of the page that reached the head, one per feed")
     func oneTagPerFeed() async throws {
         let temporary = try TemporaryStore()
         let server = try LoopbackServer { request in
@@ -161,7 +167,7 @@ struct EntityTagMemoryTests {
         let puller = FeedPuller(agency: boYTe, client: testClient, store: temporary.store, tokens: boYTeSigner, clockSkewSeconds: 300)
         let summary = try await puller.pullUntilCaughtUp(pulledFeed(peer: boCongAn, port: server.port, dataset: danCu, key: publisherKey))
         #expect(summary.cursor == 20)
-        #expect(puller.entityTagMemory.count == 1)
+        #expect(try await temporary.store.read { try $0.cursor(peer: boCongAn, dataset: danCu) }?.entityTag == "\"tag-19\"")
     }
 }
 

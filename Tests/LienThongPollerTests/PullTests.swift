@@ -73,15 +73,16 @@ struct TwoAgencyTests {
                 }
                 #expect(refused?.status == 403)
 
-                // Caught up: the next pull is an empty page with an ETag, and the one after it a 304.
+                // Caught up: the next pull sends the ETag kept with the cursor (the page that reached the head) and
+                // gets a 304 at once, and so does the one after it.
                 let feed = pulledFeed(peer: boCongAn, port: policePort, dataset: danCu, key: publisherKey)
-                let empty = try await healthPuller.pullUntilCaughtUp(feed)
-                #expect(empty.pages == 1 && empty.applied == 0 && empty.cursor == 3)
-                let unchanged = try await healthPuller.pullUntilCaughtUp(feed)
-                #expect(unchanged.unchanged && unchanged.pages == 0 && unchanged.cursor == 3)
+                for _ in 0..<2 {
+                    let unchanged = try await healthPuller.pullUntilCaughtUp(feed)
+                    #expect(unchanged.unchanged && unchanged.pages == 0 && unchanged.cursor == 3)
+                }
 
                 let served = try await policeStoreHandle.read { try $0.auditEvents() }.filter { $0.event == "page served" }
-                #expect(served.count >= 2)
+                #expect(served.count >= 1)
                 #expect(served.allSatisfy { $0.peer == "bo-y-te" && $0.dataset == "dan-cu" })
                 #expect(!served.contains { $0.detail.contains(withheldValue) })
             }

@@ -18,19 +18,16 @@ struct PublisherPartsTests {
         #expect(PublisherRequestContext.isLoopback(ipAddress: address) == isLoopback)
     }
 
-    @Test("the entity tag changes with each thing that shapes a page")
+    @Test("the entity tag changes with the head, the requester, the dataset and the grant, not with after or limit")
     func entityTag() throws {
-        let query = try FeedQuery("after=3&limit=10")
-        let base = FeedEntityTag(requester: boYTe, dataset: danCu, query: query, head: 3, grant: DatasetGrant(fields: ["a"]))
-        #expect(base == FeedEntityTag(requester: boYTe, dataset: danCu, query: query, head: 3, grant: DatasetGrant(fields: ["a"])))
+        let base = FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a"]))
+        #expect(base == FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a"])))
         let others = [
-            FeedEntityTag(requester: boCongAn, dataset: danCu, query: query, head: 3, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: try DatasetName("ho-tich"), query: query, head: 3, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, query: try FeedQuery("after=3&limit=11"), head: 3, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, query: try FeedQuery("after=2&limit=10"), head: 3, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, query: query, head: 4, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, query: query, head: 3, grant: DatasetGrant(fields: ["a", "b"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, query: query, head: 3, grant: DatasetGrant(fields: nil)),
+            FeedEntityTag(requester: boCongAn, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a"])),
+            FeedEntityTag(requester: boYTe, dataset: try DatasetName("ho-tich"), head: 3, grant: DatasetGrant(fields: ["a"])),
+            FeedEntityTag(requester: boYTe, dataset: danCu, head: 4, grant: DatasetGrant(fields: ["a"])),
+            FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a", "b"])),
+            FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: nil)),
         ]
         #expect(Set(others.map(\.value)).count == others.count)
         #expect(!others.contains(base))
@@ -38,6 +35,21 @@ struct PublisherPartsTests {
         #expect(base.isMatched(byIfNoneMatch: ["*"]))
         #expect(!base.isMatched(byIfNoneMatch: ["\"x\", \"y\""]))
         #expect(!base.isMatched(byIfNoneMatch: []))
+    }
+
+    @Test(
+        "wait is read like after and limit: in any order, once, plain digits",
+        arguments: [
+            ("wait=25", 25), ("wait=0&after=3", 0), ("limit=5&wait=7&after=1", 7), ("after=1&limit=5", 0),
+        ] as [(String, Int64)]
+    )
+    func waitParameter(query: String, wait: Int64) throws {
+        #expect(try FeedQuery(query).wait == wait)
+    }
+
+    @Test("a wait given twice, signed, empty or spaced is a bad request", arguments: ["wait=1&wait=2", "wait=-1", "wait=", "wait=+3", "wait= 3", "wait=1e2"])
+    func badWait(query: String) {
+        #expect(throws: PublisherError.self) { try FeedQuery(query) }
     }
 
     @Test("a grant keeps only its fields of a record's data")

@@ -49,9 +49,14 @@ struct SyncCommandTests {
             let export = try CommandRunner.run(["export", "--config", config, "--dataset", "dan-cu"])
             #expect(export.stdoutText.split(separator: "\n").count == 2500)
 
-            // Only the healthy peer: everything succeeds.
+            // Only the healthy peer: everything succeeds. Nothing changed since the first sync, which kept the ETag of
+            // the page that reached the head with the cursor: this second sync, another process, gets 304 — no page
+            // is signed or served for it.
+            let served = try await publisher.store.read { try $0.auditEvents() }.count { $0.event == "page served" }
             let healthy = try await CommandRunner.runAsync(["sync", "--config", config, "--peer", "bo-cong-an"])
             #expect(healthy.status == 0, "\(healthy.stderr)")
+            #expect(healthy.stdoutText.contains("unchanged"), "\(healthy.stdoutText)")
+            #expect(try await publisher.store.read { try $0.auditEvents() }.count { $0.event == "page served" } == served)
         }
     }
 }

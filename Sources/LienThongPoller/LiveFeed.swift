@@ -1,0 +1,57 @@
+public import LienThongCore
+public import LienThongFeed
+import LienThongHTTP
+public import LienThongStore
+
+extension FeedPuller {
+    /// The peer's signed dataset list (`GET /v1/datasets`), checked against the keys pinned for it: each
+    /// dataset granted to this agency, with its head and `wait_max`.
+    public func datasetList(_ feed: PulledFeed) async throws(PullError) -> [DatasetName: DatasetList.Entry] {
+        let path = "\(Self.basePath(feed))/v1/datasets"
+        let now = clock.now
+        let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
+        let headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
+        let response: HTTPResponse
+        do {
+            response = try await client.get(HTTPRequest(url: url(feed, path: path), headers: headers, options: feed.transfer))
+        } catch {
+            throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "dataset list: \(error)")
+        }
+        guard response.status == 200 else { throw refused(feed, response) }
+        do {
+            return try DatasetList.verify(
+                response.body, keys: feed.keys, publisher: feed.peer, audience: agency, now: now, clockSkewSeconds: clockSkewSeconds
+            )
+        } catch {
+            metrics.rejected(.page, reason: "dataset list refused", peer: feed.peer)
+            throw PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "\(error)")
+        }
+    }
+
+    /// How `feed` can be pulled now: live with the peer's `wait_max` for its dataset when the peer advertises
+    /// one, polled otherwise.
+    public func mode(of feed: PulledFeed) async throws(PullError) -> PullMode {
+        guard let entry = try await datasetList(feed)[feed.dataset] else {
+            throw PullError(peer: feed.peer, dataset: feed.dataset, .status, status: 403, "the peer's dataset list does not grant \(feed.dataset) to \(agency)")
+        }
+        return entry.waitMaxSeconds.map(PullMode.live(waitSeconds:)) ?? .polled
+    }
+}
+
+/// How one pull asks: holding its first request up to `waitSeconds` (live), or not (polled).
+public enum PullMode: Sendable, Equatable {
+    case live(waitSeconds: Int64)
+    case polled
+
+    /// The wait the first request carries: 0 when polled.
+    public var waitSeconds: Int64 {
+        if case .live(let seconds) = self { return seconds }
+        return 0
+    }
+
+    /// As the store and `lienthong status` name it.
+    public var feedMode: FeedMode {
+        if case .live = self { return .live }
+        return .polled
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import LienThongCore
+import LienThongFeed
+import LienThongPoller
+import LienThongPublisher
+import LienThongStore
+import LienThongTestSupport
+import Testing
+
+/// The puller's side of live feeds (docs/PROTOCOL.md, "Live feeds"), against a real publisher over loopback.
+@Suite("Puller: live feeds")
+struct LivePullTests {
+    @Test("the mode follows the dataset list: live with the advertised wait_max, polled without one", arguments: [Int64(25), 7, nil] as [Int64?])
+    func modeFromDatasetList(waitMax: Int64?) async throws {
+        let publisherStore = try TemporaryStore()
+        try seedOwnFeed(publisherStore.store)
+        var settings = publisherSettings()
+        settings.longPoll = LongPollSettings(waitMaxSeconds: waitMax, perPeer: 4, total: 10)
+        let publisher = Publisher(settings: settings, store: publisherStore.store, logger: quietLogger)
+        let local = try TemporaryStore()
+        let puller = FeedPuller(agency: boYTe, client: testClient, store: local.store, tokens: boYTeSigner, clockSkewSeconds: 300)
+        try await publisher.serving { port in
+            let mode = try await puller.mode(of: pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey))
+            #expect(mode == (waitMax.map { .live(waitSeconds: $0) } ?? .polled))
+            // A dataset the list does not grant is an error that says so.
+            let refused = await #expect(throws: PullError.self) {
+                try await puller.mode(of: pulledFeed(peer: boCongAn, port: port, dataset: hoTich, key: publisherKey))
+            }
+            #expect(refused?.description.contains("does not grant") == true)
+        }
+    }
+
+    @Test("a live pull is held until the publisher commits, then brings the new record, its delay measured")
+    func heldUntilCommit() async throws {
+        let publisherStore = try TemporaryStore()
+        try seedOwnFeed(publisherStore.store)
+        let publisher = Publisher(settings: publisherSettings(), store: publisherStore.store, logger: quietLogger)
+        let local = try TemporaryStore()
+        let puller = FeedPuller(agency: boYTe, client: testClient, store: local.store, tokens: boYTeSigner, clockSkewSeconds: 300)
+        let writer = publisherStore.store
+        try await publisher.serving { port in
+            let feed = pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey)
+            let initial = try await puller.pullUntilCaughtUp(feed)
+            #expect(initial.cursor == 3)
+            async let live = puller.pullUntilCaughtUp(feed, waitSeconds: 20)
+            for _ in 0..<500 where publisher.heldRequestCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(publisher.heldRequestCount == 1)
+            let started = ContinuousClock.now
+            try await writer.write { transaction in
+                try transaction.edit(dataset: danCu, id: "cd-004", agency: boCongAn, deleted: false, data: .object(["ho_ten": .string("Mới")]), policy: .lww)
+            }
+            let summary = try await live
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(summary.mode == .live(waitSeconds: 20))
+            #expect(summary.applied == 1 && summary.cursor == 4)
+            #expect(summary.delays.total == 1)
+            #expect(try await local.store.read { try $0.visibleRecord(dataset: danCu, id: "cd-004") } != nil)
+            // Nothing more: the next live pull is held to its end, then answered 304 thanks to the kept ETag.
+            let quiet = try await puller.pullUntilCaughtUp(feed, waitSeconds: 1)
+            #expect(quiet.unchanged)
+        }
+    }
+}
