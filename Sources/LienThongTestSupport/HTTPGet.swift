@@ -32,7 +32,3 @@ public func httpGet(port: Int, target: String, headers: [(String, String)] = [])
     for (name, value) in response.headers { fields[name.lowercased()] = value }
     return HTTPReply(status: response.status, headers: fields, body: response.body)
 }
-
-/// Whether the tests run in a build with a sanitizer (`.ci/sanitize` says so through `LIENTHONG_SANITIZER`):
-/// several times slower, so that latency bounds set for a normal build are widened.
-public let sanitizedBuild = ProcessInfo.processInfo.environment["LIENTHONG_SANITIZER"] != nil

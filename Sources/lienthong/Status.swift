@@ -78,7 +78,7 @@ struct StatusReport {
     }
 
     func text(now: Int64) -> String {
-        let header = ["peer", "dataset", "cursor", "head", "lag", "last success", "last error", "backoff"]
+        let header = ["peer", "dataset", "mode", "cursor", "head", "lag", "delay p50/p99", "last success", "last error", "backoff"]
         let rows = feeds.map { feed -> [String] in
             let position = feed.cursor?.position ?? 0
             let head = feed.cursor?.head ?? 0
@@ -89,8 +89,8 @@ struct StatusReport {
                 }
             }
             return [
-                feed.key.peer.rawValue, feed.key.dataset.rawValue, String(position), String(head), String(max(0, head - position)),
-                feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
+                feed.key.peer.rawValue, feed.key.dataset.rawValue, feed.pull?.mode?.rawValue ?? "-", String(position), String(head),
+                String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
             ]
         }
         var lines = [textTable([header] + rows)]
@@ -123,6 +123,8 @@ struct StatusReport {
                     "last_error_at": feed.pull?.lastErrorAt.map { .string(Self.time($0)) } ?? .null,
                     "consecutive_failures": .integer(Int64(feed.pull?.consecutiveFailures ?? 0)),
                     "next_attempt_at": feed.pull?.nextAttemptAt.map { .string(Self.time($0)) } ?? .null,
+                    "mode": feed.pull?.mode.map { .string($0.rawValue) } ?? .null,
+                    "propagation_delay": Self.delayJSON(feed.pull),
                 ])
             }),
             "leases": .array(leases.map { lease in
@@ -132,6 +134,26 @@ struct StatusReport {
                 ])
             }),
             "datasets": .array(datasets.map { .object(["dataset": .string($0.name.rawValue), "policy": .string($0.policy), "open_conflicts": .integer(Int64($0.open))]) }),
+        ])
+    }
+
+    /// The propagation delays' median and 99th percentile, as the buckets that hold them: `≤250ms/≤1000ms`.
+    static func delays(_ pull: PullStatus?) -> String {
+        guard let histogram = pull?.propagationDelays, let median = histogram.quantileBucket(0.5),
+            let tail = histogram.quantileBucket(0.99)
+        else { return "-" }
+        return "\(DelayHistogram.bucketLabel(median))/\(DelayHistogram.bucketLabel(tail))"
+    }
+
+    /// The propagation delays as JSON: the bucket bounds in milliseconds and the count in each (the last
+    /// count is above the last bound), and the buckets of the median and 99th percentile.
+    static func delayJSON(_ pull: PullStatus?) -> JSONValue {
+        guard let histogram = pull?.propagationDelays, histogram.total > 0 else { return .null }
+        return .object([
+            "bounds_ms": .array(DelayHistogram.boundsMilliseconds.map(JSONValue.integer)),
+            "counts": .array(histogram.counts.map(JSONValue.integer)),
+            "p50": histogram.quantileBucket(0.5).map { .string(DelayHistogram.bucketLabel($0)) } ?? .null,
+            "p99": histogram.quantileBucket(0.99).map { .string(DelayHistogram.bucketLabel($0)) } ?? .null,
         ])
     }
 

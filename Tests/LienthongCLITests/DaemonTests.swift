@@ -59,7 +59,9 @@ struct InTestAgency {
 }
 
 /// The daemon's configuration for bo-y-te, which pulls dan-cu from bo-cong-an and shares tiem-chung with it.
-func daemonConfig(publisherPort: Int, sharedFields: String, extraPeer: String = "", store: String = "state/store.sqlite") -> String {
+func daemonConfig(
+    publisherPort: Int, sharedFields: String, extraPeer: String = "", store: String = "state/store.sqlite", intervalSeconds: Int = 1
+) -> String {
     """
     agency: bo-y-te
     store: \(store)
@@ -76,7 +78,7 @@ func daemonConfig(publisherPort: Int, sharedFields: String, extraPeer: String = 
         pull: [dan-cu]
         share:
           tiem-chung: { fields: [\(sharedFields)] }
-        interval_seconds: 1
+        interval_seconds: \(intervalSeconds)
     \(extraPeer)
     """
 }
