@@ -329,7 +329,7 @@ extension PullScheduler {
         return { attempt in
             var feed = attempt.feed.feed
             feed.lease = attempt.lease
-            var mode = live ? await modes.mode(of: feed, puller: puller) : .polled
+            var mode = live ? await modes.mode(of: feed, puller: puller, store: store) : .polled
             if case .live(let waitSeconds) = mode { mode = .live(waitSeconds: min(waitSeconds, max(attempt.maximumWaitSeconds, 1))) }
             metrics?.setLive(mode != .polled, peer: feed.peer, dataset: feed.dataset)
             let result = await puller.pullRecordingStatus(feed, store: store, mode: mode, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
@@ -348,13 +348,15 @@ final class FeedModes: Sendable {
     static let refreshInterval: Duration = .seconds(600)
     private let known = Locked<[FeedKey: (mode: PullMode, readAt: ContinuousClock.Instant)]>([:])
 
-    func mode(of feed: PulledFeed, puller: FeedPuller) async -> PullMode {
+    /// The mode of `feed`, read from the peer's list when not known or stale; a changed mode is noted in `store` at once.
+    func mode(of feed: PulledFeed, puller: FeedPuller, store: Store) async -> PullMode {
         let key = FeedKey(peer: feed.peer, dataset: feed.dataset)
         let now = ContinuousClock.now
         if let cached = known.withLock({ $0[key] }), now - cached.readAt < Self.refreshInterval { return cached.mode }
         // A list that cannot be had leaves the feed polled for this attempt; the next asks again.
         guard let mode = try? await puller.mode(of: feed) else { return .polled }
-        known.withLock { $0[key] = (mode, now) }
+        let previous = known.withLock { $0.updateValue((mode, now), forKey: key) }
+        if previous?.mode != mode { await puller.noteMode(mode, of: feed, in: store) }
         return mode
     }
 

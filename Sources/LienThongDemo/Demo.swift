@@ -105,6 +105,15 @@ public enum Demo {
                 say("\nConflicts found, and how each policy resolved them (as seen by every agency):")
                 for line in try await network.describeConflicts() { say("  \(line)") }
 
+                let editor = try AgencyID("bo-y-te")
+                let live = try await timed("live edits") {
+                    try await network.whileLive { try await network.liveEdits(by: editor, count: 3, records: records) }
+                }
+                say("\nLive: every agency keeps a long poll open on each feed (wait_max in the dataset lists); \(editor) makes \(live.count) new records, one at a time:")
+                for edit in live {
+                    say("  \(edit.id): " + edit.seen.map { "at \($0.0) after \(Self.text($0.1))" }.joined(separator: ", "))
+                }
+
                 let refusal = try await timed("tampered page") { try await network.tamperedPage() }
                 say("\nA tampered page: \(refusal)")
 

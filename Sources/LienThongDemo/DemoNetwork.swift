@@ -73,6 +73,60 @@ struct DemoNetwork: Sendable {
 
     /// Two agencies edit the same `count` records of each dataset before either has seen the other's edit.
     /// The second edit of each pair comes later, so that `authority` is seen to overrule the latest edit.
+    /// Runs `body` while every agency keeps a long poll open on every feed it pulls, as its daemon would
+    /// (live when the peer lists `wait_max`, which the demo's publishers do); the polls end with `body`.
+    func whileLive<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for agency in agencies {
+                let plan = try requireValue(plans[agency.id])
+                let puller = try requireValue(pullers[agency.id])
+                let store = try requireValue(stores[agency.id])
+                for scheduled in plan.feeds {
+                    group.addTask {
+                        let mode = try await puller.mode(of: scheduled.feed)
+                        await puller.noteMode(mode, of: scheduled.feed, in: store)
+                        while !Task.isCancelled {
+                            if case .failure = await puller.pullRecordingStatus(scheduled.feed, store: store, mode: mode, retryIn: { _ in nil }) {
+                                try? await Task.sleep(for: .milliseconds(500))
+                            }
+                        }
+                    }
+                }
+            }
+            let result = try await body()
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// Makes `count` new records at `editor`, one at a time, each timed from its commit until every other
+    /// agency shows it (looked at every 2 ms, at most 10 s).
+    func liveEdits(by editor: AgencyID, count: Int, records: Int) async throws -> [(id: String, seen: [(AgencyID, Duration)])] {
+        let agency = try requireValue(agencies.first { $0.id == editor })
+        let store = try requireValue(stores[editor])
+        let policy = try requireValue(plans[editor]?.configuration.policy(for: agency.dataset))
+        var edits: [(id: String, seen: [(AgencyID, Duration)])] = []
+        for index in records..<(records + count) {
+            let (dataset, id) = (agency.dataset, DemoAgency.recordID(agency.dataset, index))
+            try await store.write { transaction in
+                try transaction.edit(dataset: dataset, id: id, agency: editor, deleted: false, data: DemoAgency.record(dataset, index), policy: policy)
+            }
+            let committed = ContinuousClock.now
+            var seen: [(AgencyID, Duration)] = []
+            for peer in agencies where peer.id != editor {
+                let peerStore = try requireValue(stores[peer.id])
+                while try await peerStore.read({ try $0.visibleRecord(dataset: dataset, id: id) }) == nil {
+                    guard ContinuousClock.now - committed < .seconds(10) else { throw DemoError(description: "\(id) did not reach \(peer.id) in 10 s") }
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                seen.append((peer.id, ContinuousClock.now - committed))
+            }
+            edits.append((id, seen))
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return edits
+    }
+
     func makeConcurrentEdits(count: Int) async throws -> [String] {
         let pairs: [(dataset: String, first: String, second: String)] = [
             ("dan-cu", "bo-cong-an", "bo-y-te"), ("tiem-chung", "bo-y-te", "ubnd-ha-noi"), ("ho-tich", "ubnd-ha-noi", "bo-cong-an"),

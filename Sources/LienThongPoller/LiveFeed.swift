@@ -38,6 +38,16 @@ extension FeedPuller {
     }
 }
 
+extension FeedPuller {
+    /// Notes in `store`'s pull status how `feed` is pulled, as soon as it is decided: a long poll may be held
+    /// for its whole wait before a pull ends and notes it. Best effort: the next pull notes it again.
+    public func noteMode(_ mode: PullMode, of feed: PulledFeed, in store: Store) async {
+        _ = try? await store.write(at: clock.now) { transaction in
+            try transaction.recordFeedMode(peer: feed.peer, dataset: feed.dataset, mode: mode.feedMode, delays: DelayHistogram())
+        }
+    }
+}
+
 /// How one pull asks: holding its first request up to `waitSeconds` (live), or not (polled).
 public enum PullMode: Sendable, Equatable {
     case live(waitSeconds: Int64)

@@ -163,3 +163,10 @@ func boundLoopbackSocket(backlog: Int32?) throws -> (socket: Int32, port: Int) {
     }
     return (listener, Int(UInt16(bigEndian: address.sin_port)))
 }
+
+/// A loopback port free now, for a server started elsewhere (a daemon's `listen`): bound, then released.
+public func freeLoopbackPort() throws -> Int {
+    let (descriptor, port) = try boundLoopbackSocket(backlog: nil)
+    close(descriptor)
+    return port
+}

@@ -194,8 +194,11 @@ struct LiveFeedTests {
             await services.triggerGracefulShutdown()
             let answer = try await reply
             #expect(answer.status == 200)
+            // Held for up to 20 s, it ended with the shutdown (in a process of its own, the daemon answers at once:
+            // LiveDaemonTests); the service then stops within the daemon's 10 s.
+            #expect(ContinuousClock.now - stopping < .seconds(5))
             try await tasks.next()
-            #expect(ContinuousClock.now - stopping < .seconds(2))
+            #expect(ContinuousClock.now - stopping < .seconds(10))
         }
         #expect(publisher.heldRequestCount == 0)
     }

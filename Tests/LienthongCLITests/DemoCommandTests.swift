@@ -11,9 +11,13 @@ struct DemoCommandTests {
         let demo = try CommandRunner.run(["demo", "--records", "40", "--keep", kept])
         #expect(demo.status == 0, "\(demo.stderr)\n\(demo.stdoutText)")
         let output = demo.stdoutText
-        for dataset in ["dan-cu", "tiem-chung", "ho-tich"] {
-            #expect(output.contains("\(dataset): identical in all three stores (40 records)"), "\(output)")
+        // bo-y-te's three live edits are new tiem-chung records.
+        for (dataset, count) in [("dan-cu", 40), ("tiem-chung", 43), ("ho-tich", 40)] {
+            #expect(output.contains("\(dataset): identical in all three stores (\(count) records)"), "\(output)")
         }
+        #expect(output.contains("Live: every agency keeps a long poll open on each feed"), "\(output)")
+        let live = output.split(separator: "\n").filter { $0.contains("at bo-cong-an after") && $0.contains("at ubnd-ha-noi after") }
+        #expect(live.count == 3, "\(output)")
         #expect(output.contains("bo-cong-an → bo-y-te"), "\(output)")
         #expect(output.contains("dan-cu [authority (owner: bo-cong-an)]"))
         #expect(output.contains("bo-y-te: 3 (shown: 3 by bo-cong-an)"), "the owner's edit wins under authority: \(output)")
@@ -32,7 +36,8 @@ struct DemoCommandTests {
         let conflicts = try CommandRunner.run(["conflicts", "list", "--config", config])
         #expect(conflicts.stdoutText.split(separator: "\n").count == 9, "\(conflicts.stdoutText)")
         let export = try CommandRunner.run(["export", "--config", config, "--dataset", "tiem-chung"])
-        #expect(export.stdoutText.split(separator: "\n").count == 40)
+        #expect(export.stdoutText.split(separator: "\n").count == 43)
+        #expect(feeds.allSatisfy { $0["mode"] == .string("live") }, "\(status.stdoutText)")
 
         // A folder that is not empty is never overwritten.
         let again = try CommandRunner.run(["demo", "--records", "1", "--keep", kept])
