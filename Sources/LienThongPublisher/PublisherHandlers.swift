@@ -88,6 +88,9 @@ struct PublisherHandlers: Sendable {
                 held = true
             }
             await heldRequests.wait(dataset: dataset, after: query.after, since: generation, until: deadline, clock: clock)
+            // No hint since the last read (no commit, reload or stop): the wait ended at its deadline and the page
+            // read before it stands, so the renewal of an idle long poll costs no second read.
+            guard heldRequests.generation != generation else { continue }
             generation = heldRequests.generation
             current = state.current
             guard current.settings.datasets.contains(dataset), let granted = current.settings.grant(dataset, to: requester) else {
