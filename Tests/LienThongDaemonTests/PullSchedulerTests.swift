@@ -158,6 +158,32 @@ struct PullSchedulerReloadTests {
     }
 }
 
+@Suite("PullScheduler: live feeds", .timeLimit(.minutes(1)))
+struct PullSchedulerLiveTests {
+    @Test("after a live pull the next starts at once; after one the peer did not hold, a second later; after a polled one, the interval")
+    func liveThenPolled() async throws {
+        let fixture = try SchedulerFixture()
+        let answers = Locked<[PullSummary]>([
+            { var summary = PullSummary(); summary.mode = .live(waitSeconds: 10); summary.pages = 1; return summary }(),
+            { var summary = PullSummary(); summary.mode = .live(waitSeconds: 10); summary.unchanged = true; return summary }(),
+            { var summary = PullSummary(); summary.mode = .polled; summary.unchanged = true; return summary }(),
+        ])
+        let scheduler = fixture.scheduler([scheduled(boCongAn, every: .seconds(60))], pull: fixture.standIn { _ in
+            .success(answers.withLock { $0.isEmpty ? PullSummary() : $0.removeFirst() })
+        })
+        try await running(scheduler) {
+            try await fixture.waitForSleepers([.milliseconds(500)])
+            fixture.advance(to: .milliseconds(500))
+            // The live pull that brought a page is followed at once; the one answered unchanged at once (not
+            // held: under half its wait) a second later.
+            try await fixture.waitForSleepers([.milliseconds(1_500)])
+            fixture.advance(to: .milliseconds(1_500))
+            try await fixture.waitForSleepers([.milliseconds(61_500)])
+        }
+        #expect(fixture.pulls.map(\.after) == [.milliseconds(500), .milliseconds(500), .milliseconds(1_500)])
+    }
+}
+
 @Suite("PullScheduler: backoff", .timeLimit(.minutes(1)))
 struct PullSchedulerBackoffTests {
     @Test("after failures the wait doubles up to the cap; a success resets it; the pull is told the wait the scheduler keeps")

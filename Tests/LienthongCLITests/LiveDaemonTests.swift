@@ -60,6 +60,13 @@ struct LiveDaemonTests {
             #expect(pulled["mode"] == .string("live"), "\(pulled)")
             #expect(pulled["propagation_delay"]?["counts"]?.arrayValue != nil, "\(pulled)")
             #expect(try CommandRunner.run(["status", "--config", config]).stdoutText.contains("live"))
+            // The metrics say so too: the feed live, its propagation delays in a histogram.
+            let metrics = try await onOwnThread {
+                String(decoding: try BlockingHTTPRequest(port: daemonPort, target: "/metrics", headers: [], timeoutSeconds: 10).response().body, as: UTF8.self)
+            }
+            let liveLine = metrics.split(separator: "\n").first { $0.hasPrefix("lienthong_feed_live{") && $0.contains("peer=\"bo-cong-an\"") }
+            #expect(liveLine.flatMap { Double($0.split(separator: " ").last ?? "") } == 1, "\(metrics)")
+            #expect(metrics.contains("lienthong_propagation_delay_seconds_bucket{"), "\(metrics)")
 
             // bo-cong-an's held requests at the daemon, each answered after a commit made here, in another
             // process, timed on a thread of its own from the end of the commit to the end of the answer.
