@@ -140,7 +140,8 @@ public struct Store: Sendable {
     /// feed — SQLite: a write in the store's folder (inotify); PostgreSQL: a notification on
     /// `lienthong_own_feed`, which every such commit sends — and again `recheckMilliseconds` after each, in case
     /// the commit became visible just after the hint. Returns once `isStopped` says so (asked at least every
-    /// `recheckMilliseconds`). A hint says to look: the store stays the truth. For publishers that hold requests.
+    /// four times `recheckMilliseconds`). A hint says to look: the store stays the truth. For publishers that
+    /// hold requests.
     public func followCommits(recheckMilliseconds: Int32 = 50, isStopped: () -> Bool, hint: () -> Void) throws(StoreError) {
         var watch = try database.commitWatch()
         var recheckDue = false
