@@ -216,7 +216,7 @@ let package = Package(
             name: "LienThongDaemonTests",
             dependencies: [
                 "LienThongDaemon", "LienThongAgency", "LienThongPoller", "LienThongCore", "LienThongFeed", "LienThongHTTP", "LienThongStore",
-                "LienThongTestSupport",
+                "LienThongPublisher", "LienThongTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict

@@ -20,7 +20,7 @@ public import ServiceLifecycle
 /// Time comes from the injected clock and the network from the injected ``Pull``, so that all of this is
 /// tested with a manual clock and no peer (`Tests/LienThongDaemonTests/PullSchedulerTests.swift`).
 public final class PullScheduler: Service {
-    /// Pulls one feed once; in the daemon ``recordingStatus(_:store:live:metrics:)``.
+    /// Pulls one feed once; in the daemon ``recordingStatus(_:store:metrics:)``.
     public typealias Pull = @Sendable (_ attempt: PullAttempt) async -> Result<PullSummary, PullError>
 
     /// What wakes a feed's loop from its wait. Each feed has a stream of them that keeps only the newest:
@@ -323,44 +323,62 @@ public struct PullAttempt: Sendable {
 extension PullScheduler {
     /// The daemon's pull: `puller` pulls the feed until caught up — live when the peer's dataset list
     /// advertises `wait_max` for it, polled otherwise — and notes the outcome, with the next attempt after a
-    /// failure and the feed's mode, in `store`'s pull status. `live: false` polls every feed.
-    public static func recordingStatus(_ puller: FeedPuller, store: Store, live: Bool = true, metrics: FeedMetrics? = nil) -> Pull {
+    /// failure and the feed's mode, in `store`'s pull status.
+    public static func recordingStatus(_ puller: FeedPuller, store: Store, metrics: FeedMetrics? = nil) -> Pull {
         let modes = FeedModes()
         return { attempt in
             var feed = attempt.feed.feed
             feed.lease = attempt.lease
-            var mode = live ? await modes.mode(of: feed, puller: puller, store: store) : .polled
+            var mode = await modes.mode(of: feed, puller: puller, store: store)
             if case .live(let waitSeconds) = mode { mode = .live(waitSeconds: min(waitSeconds, max(attempt.maximumWaitSeconds, 1))) }
             metrics?.setLive(mode != .polled, peer: feed.peer, dataset: feed.dataset)
             let result = await puller.pullRecordingStatus(feed, store: store, mode: mode, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
                 attempt.progressed()
             }
-            // After a failure the peer's list is read again: it may have stopped (or started) holding requests.
-            if case .failure = result { modes.forget(feed) }
+            switch result {
+            case .failure(let error) where error.status == 503 && mode != .polled:
+                // A long poll refused for the publisher's bounds on held requests (or its store): the feed is polled
+                // at its interval until the list is read again, rather than asking to be held after each backoff.
+                await modes.pollInstead(feed, puller: puller, store: store)
+            case .failure:
+                // The peer's list is read again: it may have stopped (or started) holding requests.
+                modes.forget(feed)
+            case .success:
+                break
+            }
             return result
         }
     }
 }
 
-/// What each peer's dataset list said of holding requests, read again every ``refreshInterval`` and after
-/// every failure.
+/// What each peer's dataset list said of holding requests, read again every ``refreshInterval`` (on the
+/// puller's clock) and after every failure.
 final class FeedModes: Sendable {
     static let refreshInterval: Duration = .seconds(600)
-    private let known = Locked<[FeedKey: (mode: PullMode, readAt: ContinuousClock.Instant)]>([:])
+    private let known = Locked<[FeedKey: (mode: PullMode, readAt: UnixTime)]>([:])
 
     /// The mode of `feed`, read from the peer's list when not known or stale; a changed mode is noted in `store` at once.
     func mode(of feed: PulledFeed, puller: FeedPuller, store: Store) async -> PullMode {
         let key = FeedKey(peer: feed.peer, dataset: feed.dataset)
-        let now = ContinuousClock.now
+        let now = puller.clock.now
         if let cached = known.withLock({ $0[key] }), now - cached.readAt < Self.refreshInterval { return cached.mode }
         // A list that cannot be had leaves the feed polled for this attempt; the next asks again.
         guard let mode = try? await puller.mode(of: feed) else { return .polled }
-        let previous = known.withLock { $0.updateValue((mode, now), forKey: key) }
-        if previous?.mode != mode { await puller.noteMode(mode, of: feed, in: store) }
+        await remember(mode, of: feed, at: now, puller: puller, store: store)
         return mode
+    }
+
+    /// Polls `feed` until the list is read again, ``refreshInterval`` from now.
+    func pollInstead(_ feed: PulledFeed, puller: FeedPuller, store: Store) async {
+        await remember(.polled, of: feed, at: puller.clock.now, puller: puller, store: store)
     }
 
     func forget(_ feed: PulledFeed) {
         _ = known.withLock { $0.removeValue(forKey: FeedKey(peer: feed.peer, dataset: feed.dataset)) }
+    }
+
+    private func remember(_ mode: PullMode, of feed: PulledFeed, at time: UnixTime, puller: FeedPuller, store: Store) async {
+        let previous = known.withLock { $0.updateValue((mode, time), forKey: FeedKey(peer: feed.peer, dataset: feed.dataset)) }
+        if previous?.mode != mode { await puller.noteMode(mode, of: feed, in: store) }
     }
 }

@@ -99,7 +99,8 @@ public struct FeedPuller: Sendable {
     let clockSkewSeconds: Int64
     private let pageLimit: Int64
     let metrics: FeedMetrics
-    let clock: any UnixClock
+    /// Where the puller's time comes from: tokens, page checks, the store, and the daemon's schedule of it.
+    public let clock: any UnixClock
     private let prefetchBudget: PrefetchBudget
     /// How much one transaction of pulled pages may take.
     let transactionBounds: TransactionBounds

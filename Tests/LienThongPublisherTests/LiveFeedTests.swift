@@ -20,7 +20,7 @@ struct LiveFeedTests {
 
     /// Waits, a bounded while, until the publisher holds `count` requests.
     private static func untilHeld(_ publisher: Publisher, _ count: Int) async throws {
-        for _ in 0..<500 where publisher.heldRequestCount != count { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<2000 where publisher.heldRequestCount != count { try await Task.sleep(for: .milliseconds(10)) }
         try #require(publisher.heldRequestCount == count, "the publisher holds \(publisher.heldRequestCount), not \(count)")
     }
 
@@ -68,8 +68,9 @@ struct LiveFeedTests {
                 #expect(server.publisher.heldRequestCount == 0)
             }
         }
-        // Held for up to 20 s: answered within a few seconds, it was woken by the commit.
-        #expect(delays.allSatisfy { $0 < .seconds(5) }, "answered \(delays) after the commits")
+        // Held for up to 20 s: answered well before, it was woken by the commit. (The bound is loose: here the
+        // publisher shares the test process's cooperative pool with every suite running at once.)
+        #expect(delays.allSatisfy { $0 < .seconds(10) }, "answered \(delays) after the commits")
     }
 
     @Test("after the wait: 304 when If-None-Match names the current tag, else a page made after the wait")
@@ -98,7 +99,7 @@ struct LiveFeedTests {
             let started = ContinuousClock.now
             let reply = try await server.get("/v1/feeds/dan-cu?after=1&wait=20")
             #expect(reply.status == 200)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(10))
             #expect(server.publisher.heldRequestCount == 0)
         }
     }
@@ -109,21 +110,21 @@ struct LiveFeedTests {
         settings.longPoll = LongPollSettings(waitMaxSeconds: 25, perPeer: 2, total: 3)
         try await withPublisher(settings: settings) { server in
             let port = server.port
-            async let first = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=3")
-            async let second = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=3")
+            async let first = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=10")
+            async let second = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=10")
             try await Self.untilHeld(server.publisher, 2)
-            let perPeer = try await server.get("/v1/feeds/dan-cu?after=3&wait=3")
+            let perPeer = try await server.get("/v1/feeds/dan-cu?after=3&wait=10")
             #expect(perPeer.status == 503)
             #expect(perPeer.headers["retry-after"] == "5")
             #expect(try errorBody(perPeer)?.error == "unavailable")
             // Another agency still has its share, until the publisher's total is reached.
-            async let third = Self.get(port, "/v1/feeds/ho-tich?after=1&wait=3", as: soTuPhapSigner)
+            async let third = Self.get(port, "/v1/feeds/ho-tich?after=1&wait=10", as: soTuPhapSigner)
             try await Self.untilHeld(server.publisher, 3)
-            let total = try await server.get("/v1/feeds/ho-tich?after=1&wait=3", as: soTuPhapSigner)
+            let total = try await server.get("/v1/feeds/ho-tich?after=1&wait=10", as: soTuPhapSigner)
             #expect(total.status == 503)
             #expect(total.headers["retry-after"] == "5")
             // A request that need not wait is never refused for the bounds.
-            #expect(try await server.get("/v1/feeds/dan-cu?after=0&wait=3").status == 200)
+            #expect(try await server.get("/v1/feeds/dan-cu?after=0&wait=10").status == 200)
             let held = try await [first, second, third].map(\.status)
             #expect(held == [200, 200, 200])
             #expect(server.publisher.heldRequestCount == 0)
@@ -160,7 +161,7 @@ struct LiveFeedTests {
         try await withPublisher { server in
             let port = server.port
             async let withdrawn = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=20")
-            async let kept = Self.get(port, "/v1/feeds/ho-tich?after=1&wait=2", as: soTuPhapSigner)
+            async let kept = Self.get(port, "/v1/feeds/ho-tich?after=1&wait=8", as: soTuPhapSigner)
             try await Self.untilHeld(server.publisher, 2)
             var settings = server.publisher.settings
             settings.peers[boYTe]?.grants = [:]
@@ -169,7 +170,8 @@ struct LiveFeedTests {
             let reply = try await withdrawn
             #expect(reply.status == 403)
             #expect(try errorBody(reply)?.error == "forbidden")
-            #expect(ContinuousClock.now - reloaded < .seconds(2))
+            // Held for up to 20 s, it ended with the reload.
+            #expect(ContinuousClock.now - reloaded < .seconds(10))
             // so-tu-phap's grant stays: its request is still held until its wait ends.
             let other = try await kept
             #expect(other.status == 200)
@@ -194,11 +196,11 @@ struct LiveFeedTests {
             await services.triggerGracefulShutdown()
             let answer = try await reply
             #expect(answer.status == 200)
-            // Held for up to 20 s, it ended with the shutdown (in a process of its own, the daemon answers at once:
-            // LiveDaemonTests); the service then stops within the daemon's 10 s.
-            #expect(ContinuousClock.now - stopping < .seconds(5))
-            try await tasks.next()
+            // Held for up to 20 s, it ended with the shutdown (in a process of its own the daemon answers at once and
+            // stops within 10 s: LiveDaemonTests; here the bounds allow for the suites sharing the process).
             #expect(ContinuousClock.now - stopping < .seconds(10))
+            try await tasks.next()
+            #expect(ContinuousClock.now - stopping < .seconds(15))
         }
         #expect(publisher.heldRequestCount == 0)
     }
