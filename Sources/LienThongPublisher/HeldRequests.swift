@@ -19,7 +19,9 @@ final class HeldRequests: Sendable {
         var perRequester: [AgencyID: Int] = [:]
         var total = 0
         var waiters: [DatasetName: [Int: Waiter]] = [:]
-        /// Waits cancelled before they were parked: they must not park.
+        /// Waits not parked yet, and those of them cancelled already: a cancelled one must not park. A wait
+        /// that was parked and woken is in neither, so a late cancellation leaves nothing behind.
+        var unparked: Set<Int> = []
         var cancelled: Set<Int> = []
         var nextID = 0
         var generation = 0
@@ -74,6 +76,7 @@ final class HeldRequests: Sendable {
     func wait(dataset: DatasetName, after: Int64, since generation: Int, until deadline: UnixTime, clock: any UnixClock) async {
         let id = state.withLock { state in
             state.nextID &+= 1
+            state.unparked.insert(state.nextID)
             return state.nextID
         }
         await withTaskGroup(of: Void.self) { group in
@@ -82,6 +85,7 @@ final class HeldRequests: Sendable {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { continuation in
                         let parked = self.state.withLock { state -> Bool in
+                            state.unparked.remove(id)
                             let cancelled = state.cancelled.remove(id) != nil
                             guard !cancelled, !state.stopping, state.generation == generation else { return false }
                             state.waiters[dataset, default: [:]][id] = Waiter(after: after, continuation: continuation)
@@ -101,7 +105,7 @@ final class HeldRequests: Sendable {
     private func cancel(_ id: Int, dataset: DatasetName) {
         let waiter = state.withLock { state -> Waiter? in
             guard let waiter = state.waiters[dataset]?.removeValue(forKey: id) else {
-                state.cancelled.insert(id)
+                if state.unparked.contains(id) { state.cancelled.insert(id) }
                 return nil
             }
             if state.waiters[dataset]?.isEmpty == true { state.waiters[dataset] = nil }

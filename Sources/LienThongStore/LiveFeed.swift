@@ -72,7 +72,7 @@ enum LiveFeedSQL {
     /// The channel a commit that adds to the own feed notifies on PostgreSQL; the payload is empty: the store
     /// stays the truth, the notification is a hint to look.
     static let channel = "lienthong_own_feed"
-    static let announceOwnFeedCommit = SQLStatement(sqlite: "SELECT 0", postgres: "SELECT pg_notify('\(channel)', '')")
+    static let announceOwnFeedCommit = SQLStatement("SELECT pg_notify('\(channel)', '')")
     static let recordMode = SQLStatement("""
         UPDATE pull_status SET mode = ?3,
             delay_counts = CASE WHEN ?4 IS NULL THEN delay_counts ELSE ?4 END

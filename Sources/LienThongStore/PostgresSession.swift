@@ -157,6 +157,10 @@ final class PostgresSession: StoreSession {
         if ownFeed.count >= Self.batchRows { try flush() }
     }
 
+    func announceOwnFeedCommit() throws {
+        try execute(LiveFeedSQL.announceOwnFeedCommit)
+    }
+
     func ownFeedHead(_ dataset: DatasetName) throws -> Int64 {
         try row(OwnFeedSQL.head, dataset.rawValue)?.int64(0) ?? 0
     }

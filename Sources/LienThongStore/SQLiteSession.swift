@@ -100,6 +100,9 @@ final class SQLiteSession: StoreSession {
         try insert.execute()
     }
 
+    /// Nothing to send: publishers watch the store's folder (``StoreFileWatch``).
+    func announceOwnFeedCommit() throws {}
+
     func ownFeedHead(_ dataset: DatasetName) throws -> Int64 {
         try row(OwnFeedSQL.head, dataset.rawValue)?.int64(0) ?? 0
     }

@@ -118,6 +118,9 @@ protocol StoreSession: AnyObject {
     func appendOwnFeed(seq: Int64, _ version: RecordVersion) throws
     /// The last `seq` of the own feed of `dataset`, 0 when empty.
     func ownFeedHead(_ dataset: DatasetName) throws -> Int64
+    /// Tells the publishers of other processes, at commit, that this transaction added to the own feed: on
+    /// PostgreSQL a `NOTIFY`; on SQLite nothing, since they watch the file.
+    func announceOwnFeedCommit() throws
     /// Records of the own feed as the publisher serves them (``StoreSnapshot/ownFeedRecordTexts``).
     func ownFeedRecordTexts(dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?) throws -> OwnFeedRecordTexts
 }

@@ -38,7 +38,7 @@ public final class StoreTransaction {
     func finish() throws {
         // PostgreSQL delivers a notification when its transaction commits, to every publisher of the agency
         // that listens (``Store/followCommits(isStopped:hint:)``); SQLite's readers see the file change instead.
-        if !ownFeedHeads.isEmpty { try session.execute(LiveFeedSQL.announceOwnFeedCommit) }
+        if !ownFeedHeads.isEmpty { try session.announceOwnFeedCommit() }
         guard clock.last != clockAtStart.last else { return }
         try session.execute(TransactionSQL.saveClock, clock.last.milliseconds, clock.last.counter)
     }
