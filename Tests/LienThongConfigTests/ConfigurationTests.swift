@@ -127,6 +127,12 @@ struct ConfigurationTests {
         (minimal + "lease_seconds: 4\n", "lease_seconds", "must be from 5 to 3600"),
         (minimal + "lease_seconds: 3601\n", "lease_seconds", "must be from 5 to 3600"),
         (minimal + "daemon_id: \(String(repeating: "d", count: 65))\n", "daemon_id", "expected 1 to 64"),
+        (minimal + "long_poll: { wait_max_seconds: 56 }\n", "long_poll.wait_max_seconds", "must be from 0 to 55"),
+        (minimal + "long_poll: { wait_max_seconds: -1 }\n", "long_poll.wait_max_seconds", "must be from 0 to 55"),
+        (minimal + "long_poll: { held_per_peer: 0 }\n", "long_poll.held_per_peer", "must be from 1 to 1000"),
+        (minimal + "long_poll: { held_per_peer: 1001 }\n", "long_poll.held_per_peer", "must be from 1 to 1000"),
+        (minimal + "long_poll: { held_max: 1000001 }\n", "long_poll.held_max", "must be from 1 to 1000000"),
+        (minimal + "long_poll: { wait: 5 }\n", "long_poll.wait", "unknown key"),
     ]
 
     @Test("store: a postgresql:// URL with its options, the password from store_password_file; daemon_id and lease_seconds")
@@ -152,6 +158,12 @@ struct ConfigurationTests {
         #expect(bounds.leaseSeconds == 5 && bounds.daemonID?.count == 64)
         let defaults = try Configuration(yaml: Self.minimal, fileURL: Self.file)
         #expect(defaults.daemonID == nil && defaults.leaseSeconds == 30)
+        #expect(defaults.longPoll == LongPollConfiguration(waitMaxSeconds: 25, heldPerPeer: 4, heldMax: 10_000))
+        // long_poll at its limits: no held requests at all, or the longest wait and the most held.
+        let off = try Configuration(yaml: Self.minimal + "long_poll: { wait_max_seconds: 0, held_per_peer: 1, held_max: 1 }\n", fileURL: Self.file)
+        #expect(off.longPoll == LongPollConfiguration(waitMaxSeconds: 0, heldPerPeer: 1, heldMax: 1))
+        let most = try Configuration(yaml: Self.minimal + "long_poll: { wait_max_seconds: 55, held_per_peer: 1000, held_max: 1000000 }\n", fileURL: Self.file)
+        #expect(most.longPoll == LongPollConfiguration(waitMaxSeconds: 55, heldPerPeer: 1000, heldMax: 1_000_000))
         let plain = try Configuration(yaml: "agency: bo-y-te\nsigning_key: k\nstore: \"postgres://lt@[::1]/x\"\n", fileURL: Self.file)
         #expect(plain.store == .postgres(PostgresLocation(host: "::1", user: "lt", database: "x")))
     }

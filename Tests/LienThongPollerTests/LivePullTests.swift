@@ -3,6 +3,7 @@ import LienThongCore
 import LienThongFeed
 import LienThongPoller
 import LienThongPublisher
+import LienThongSigning
 import LienThongStore
 import LienThongTestSupport
 import Testing
@@ -27,6 +28,32 @@ struct LivePullTests {
                 try await puller.mode(of: pulledFeed(peer: boCongAn, port: port, dataset: hoTich, key: publisherKey))
             }
             #expect(refused?.description.contains("does not grant") == true)
+        }
+    }
+
+    @Test(
+        "a dataset list's wait_max is read from 1 to 55; 0, 56 or a non-integer refuses the list",
+        arguments: [(JSONValue.integer(1), true), (.integer(55), true), (.integer(0), false), (.integer(56), false), (.string("25"), false)]
+    )
+    func waitMaxBounds(waitMax: JSONValue, accepted: Bool) throws {
+        let now = wallTime()
+        guard case .object(var list) = DatasetList.payload(
+            publisher: boCongAn, audience: boYTe, issuedAt: now.seconds, expiresAt: now.seconds + 60, datasets: [(danCu, 3)], waitMaxSeconds: 25
+        ), case .array(let entries) = list["datasets"], case .object(var entry) = entries.first else {
+            Issue.record("the payload has no dataset entry")
+            return
+        }
+        entry["wait_max"] = waitMax
+        list["datasets"] = .array([.object(entry)])
+        let compact = Array(try JWSSigner(key: publisherKey).sign(json: .object(list), type: DatasetList.type).utf8)
+        let read = { () throws(DatasetListError) -> [DatasetName: DatasetList.Entry] in
+            try DatasetList.verify(compact, keys: [publisherKey.publicKey], publisher: boCongAn, audience: boYTe, now: now, clockSkewSeconds: 300)
+        }
+        if accepted {
+            #expect(try read()[danCu] == DatasetList.Entry(head: 3, waitMaxSeconds: waitMax.int64Value))
+        } else {
+            let error = #expect(throws: DatasetListError.self) { try read() }
+            #expect(error?.description.contains("wait_max") == true)
         }
     }
 
