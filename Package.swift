@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LienThongCore", targets: ["LienThongCore"]),
         .library(name: "LienThongSigning", targets: ["LienThongSigning"]),
         .library(name: "LienThongMerge", targets: ["LienThongMerge"]),
+        .library(name: "LienThongSchema", targets: ["LienThongSchema"]),
         .library(name: "LienThongConfig", targets: ["LienThongConfig"]),
         .library(name: "LienThongStore", targets: ["LienThongStore"]),
         .library(name: "LienThongFeed", targets: ["LienThongFeed"]),
@@ -65,10 +66,12 @@ let package = Package(
         .target(name: "LienThongSigning", dependencies: ["LienThongCore", "CLibCrypto"], swiftSettings: strict),
         // Merge rules: version vectors, hybrid clocks, policies (pure: no I/O).
         .target(name: "LienThongMerge", dependencies: ["LienThongCore"], swiftSettings: strict),
+        // Declared record shapes: schemas, their validation, the formats (CCCD, phone, email), linear-time patterns.
+        .target(name: "LienThongSchema", dependencies: ["LienThongCore"], swiftSettings: strict),
         // The agency's configuration file.
         .target(
             name: "LienThongConfig",
-            dependencies: ["LienThongCore", "LienThongMerge", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LienThongCore", "LienThongMerge", "LienThongSchema", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // The shared store, on SQLite or PostgreSQL: records, siblings, history, cursors, own feed, quarantine,
@@ -89,7 +92,7 @@ let package = Package(
         // Feed protocol v1: pages, request tokens, and the page importer (verify, apply, quarantine, audit).
         .target(
             name: "LienThongFeed",
-            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore"],
+            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongSchema", "LienThongStore"],
             swiftSettings: strict
         ),
         // HTTP through libcurl.
@@ -110,7 +113,7 @@ let package = Package(
         .target(
             name: "LienThongPublisher",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongStore", "LienThongFeed", "LienThongMetrics",
+                "LienThongCore", "LienThongSigning", "LienThongSchema", "LienThongStore", "LienThongFeed", "LienThongMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,7 +124,7 @@ let package = Package(
         // The poller: pulling peers' feeds through libcurl, backoff, the pull status it records.
         .target(
             name: "LienThongPoller",
-            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongMetrics", "LienThongHTTP"],
+            dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongSchema", "LienThongStore", "LienThongFeed", "LienThongMetrics", "LienThongHTTP"],
             swiftSettings: strict
         ),
         // The plan built from a configuration: what the publisher serves, which feeds are pulled, the keys read.
@@ -174,8 +177,8 @@ let package = Package(
         .executableTarget(
             name: "lienthong",
             dependencies: [
-                "LienThongCore", "LienThongSigning", "LienThongHTTP", "LienThongConfig", "LienThongStore", "LienThongMerge", "LienThongFeed",
-                "LienThongPoller", "LienThongAgency", "LienThongDaemon", "LienThongDemo", "LienThongDoctor",
+                "LienThongCore", "LienThongSigning", "LienThongHTTP", "LienThongConfig", "LienThongSchema", "LienThongStore", "LienThongMerge",
+                "LienThongFeed", "LienThongPoller", "LienThongAgency", "LienThongDaemon", "LienThongDemo", "LienThongDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -206,6 +209,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LienThongCoreTests", dependencies: ["LienThongCore"], swiftSettings: strict),
+        .testTarget(name: "LienThongSchemaTests", dependencies: ["LienThongSchema", "LienThongCore"], swiftSettings: strict),
         .testTarget(name: "LienThongSigningTests", dependencies: ["LienThongSigning", "LienThongCore", "LienThongTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LienThongMergeTests",

@@ -74,7 +74,7 @@ public struct AgencyPlan: Sendable {
                 let rules = configuration.mergeRules(for: dataset)
                 let pulled = PulledFeed(
                     peer: agency, baseURL: settings.url, dataset: dataset, policy: rules.policy, keys: keys, transfer: transfer,
-                    directSources: rules.directSources, limits: rules.limits
+                    directSources: rules.directSources, limits: rules.limits, schema: configuration.schema(for: dataset)
                 )
                 feeds.append(ScheduledFeed(feed: pulled, interval: .seconds(settings.intervalSeconds)))
             }
@@ -85,7 +85,8 @@ public struct AgencyPlan: Sendable {
             longPoll: LongPollSettings(
                 waitMaxSeconds: configuration.longPoll.waitMaxSeconds > 0 ? Int64(configuration.longPoll.waitMaxSeconds) : nil,
                 perPeer: configuration.longPoll.heldPerPeer, total: configuration.longPoll.heldMax
-            )
+            ),
+            schemas: configuration.schemas
         )
         self.feeds = feeds
     }

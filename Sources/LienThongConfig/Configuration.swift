@@ -1,6 +1,7 @@
 public import Foundation
 public import LienThongCore
 public import LienThongMerge
+public import LienThongSchema
 
 /// One agency's configuration, read from YAML (default `/etc/lienthong/lienthong.yaml`).
 ///
@@ -43,6 +44,12 @@ public struct Configuration: Sendable {
     /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
     public static let defaultPath = "/etc/lienthong/lienthong.yaml"
 
+    /// The declared shape of `dataset`'s records, or nil when it has none (docs/SCHEMA.md).
+    public func schema(for dataset: DatasetName) -> DatasetSchema? { datasets[dataset]?.schema }
+
+    /// Every declared schema, by dataset.
+    public var schemas: [DatasetName: DatasetSchema] { datasets.compactMapValues(\.schema) }
+
     /// The merge policy for `dataset`, or nil when this agency does not hold that dataset.
     public func policy(for dataset: DatasetName) -> MergePolicy? { datasets[dataset]?.policy }
 
@@ -65,6 +72,10 @@ public struct DatasetSettings: Sendable, Hashable {
     public let policy: MergePolicy
     /// `max_siblings` and `max_vector_entries`.
     public let limits: MergeLimits
+    /// The records' declared shape (`schema`, docs/SCHEMA.md), checked at every edge; nil: any object.
+    public let schema: DatasetSchema?
+    /// The file it was read from.
+    public let schemaFile: URL?
 }
 
 /// One peer agency: where to pull from, which keys it signs with, what flows each way.

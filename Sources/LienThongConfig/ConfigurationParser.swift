@@ -1,6 +1,7 @@
 public import Foundation
 import LienThongCore
 import LienThongMerge
+import LienThongSchema
 import Yams
 
 extension Configuration {
@@ -185,7 +186,7 @@ private struct YAMLReader {
         for (name, settingsNode) in try mapping(node, at: "datasets") {
             let key = "datasets.\(name)"
             let dataset = try identifier(DatasetName.self, .init(name), at: key)
-            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner", "max_siblings", "max_vector_entries"])
+            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner", "max_siblings", "max_vector_entries", "schema"])
             let policyName = try string(required(settings, "policy", at: key), at: "\(key).policy")
             let policy: MergePolicy
             switch policyName {
@@ -204,7 +205,11 @@ private struct YAMLReader {
                     settings["max_vector_entries"], at: "\(key).max_vector_entries", default: standard.maximumVectorEntries
                 )
             )
-            result[dataset] = DatasetSettings(policy: policy, limits: limits)
+            let schemaFile = try settings["schema"].map { node throws(ConfigurationError) in try path(node, at: "\(key).schema") }
+            result[dataset] = DatasetSettings(
+                policy: policy, limits: limits, schema: try schemaFile.map { file throws(ConfigurationError) in try DatasetSchema(contentsOf: file) },
+                schemaFile: schemaFile
+            )
         }
         return result
     }

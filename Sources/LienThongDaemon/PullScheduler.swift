@@ -335,6 +335,7 @@ extension PullScheduler {
             let result = await puller.pullRecordingStatus(feed, store: store, mode: mode, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
                 attempt.progressed()
             }
+            await modes.noteListedSchema(of: feed, puller: puller, store: store)
             switch result {
             case .failure(let error) where error.status == 503 && mode != .polled:
                 // A long poll refused for the publisher's bounds on held requests (or its store): the feed is polled
@@ -356,6 +357,9 @@ extension PullScheduler {
 final class FeedModes: Sendable {
     static let refreshInterval: Duration = .seconds(600)
     private let known = Locked<[FeedKey: (mode: PullMode, readAt: UnixTime)]>([:])
+    /// The schema digest of each list read since the feed's last pull, noted in the store after the pull (which
+    /// makes the pull status it is noted in).
+    private let unnotedSchemas = Locked<[FeedKey: String]>([:])
 
     /// The mode of `feed`, read from the peer's list when not known or stale; a changed mode is noted in `store` at once.
     func mode(of feed: PulledFeed, puller: FeedPuller, store: Store) async -> PullMode {
@@ -363,7 +367,9 @@ final class FeedModes: Sendable {
         let now = puller.clock.now
         if let cached = known.withLock({ $0[key] }), now - cached.readAt < Self.refreshInterval { return cached.mode }
         // A list that cannot be had leaves the feed polled for this attempt; the next asks again.
-        guard let mode = try? await puller.mode(of: feed) else { return .polled }
+        guard let listing = try? await puller.listing(of: feed) else { return .polled }
+        let mode = PullMode(listing: listing)
+        unnotedSchemas.withLock { $0[key] = listing.schemaSHA256 ?? PeerSchema.none }
         await remember(mode, of: feed, at: now, puller: puller, store: store)
         return mode
     }
@@ -371,6 +377,12 @@ final class FeedModes: Sendable {
     /// Polls `feed` until the list is read again, ``refreshInterval`` from now.
     func pollInstead(_ feed: PulledFeed, puller: FeedPuller, store: Store) async {
         await remember(.polled, of: feed, at: puller.clock.now, puller: puller, store: store)
+    }
+
+    /// Notes in `store` the schema digest `feed`'s peer listed, if the list was read since the last call.
+    func noteListedSchema(of feed: PulledFeed, puller: FeedPuller, store: Store) async {
+        guard let digest = unnotedSchemas.withLock({ $0.removeValue(forKey: FeedKey(peer: feed.peer, dataset: feed.dataset)) }) else { return }
+        await puller.notePeerSchema(digest == PeerSchema.none ? nil : digest, of: feed, in: store)
     }
 
     func forget(_ feed: PulledFeed) {

@@ -114,6 +114,9 @@ public enum Demo {
                     say("  \(edit.id): " + edit.seen.map { "at \($0.0) after \(Self.text($0.1))" }.joined(separator: ", "))
                 }
 
+                let refusedRecord = try await timed("refused record") { try await network.refusedRecord() }
+                say("\nA record that breaks its dataset's schema (schemas/dan-cu.yaml), refused at the edge: \(refusedRecord)")
+
                 let refusal = try await timed("tampered page") { try await network.tamperedPage() }
                 say("\nA tampered page: \(refusal)")
 

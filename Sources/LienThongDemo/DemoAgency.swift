@@ -26,13 +26,58 @@ struct DemoAgency: Sendable {
         }
     }
 
-    /// Every dataset of the demo, with its policy, as the configuration writes it.
+    /// Every dataset of the demo, with its policy and schema, as the configuration writes it.
     static let datasets = """
         datasets:
-          dan-cu: { policy: authority, owner: bo-cong-an }   # the police own the population register
-          tiem-chung: { policy: lww }                        # vaccinations: the latest edit wins
-          ho-tich: { policy: manual }                        # civil status: a person reviews each conflict
+          dan-cu: { policy: authority, owner: bo-cong-an, schema: schemas/dan-cu.yaml }   # the police own the population register
+          tiem-chung: { policy: lww, schema: schemas/tiem-chung.yaml }                    # vaccinations: the latest edit wins
+          ho-tich: { policy: manual, schema: schemas/ho-tich.yaml }                       # civil status: a person reviews each conflict
         """
+
+    /// The schemas every agency declares (docs/SCHEMA.md): one shared dictionary, so their digests match.
+    static let schemas: [String: String] = [
+        "dan-cu": """
+            # Population register: one resident a record.
+            additional: refuse
+            fields:
+              so_dinh_danh:
+                type: string
+                required: true
+                pii: true
+                format: cccd
+                cccd: { birth_date: ngay_sinh, sex: gioi_tinh, male: nam, female: nữ }
+                description: Số định danh cá nhân (12 chữ số)
+              ho_ten: { type: string, required: true, pii: true, min_length: 2, max_length: 100 }
+              ngay_sinh: { type: date, required: true, pii: true }
+              gioi_tinh: { type: string, required: true, enum: [nam, nữ] }
+              que_quan: { type: string, max_length: 200 }
+              cap_nhat_boi: { type: string, max_length: 64, description: the agency that last edited it }
+
+            """,
+        "tiem-chung": """
+            # Vaccinations: one dose a record.
+            additional: refuse
+            fields:
+              ma_dinh_danh: { type: string, required: true, pii: true, format: cccd }
+              vaccine: { type: string, required: true, max_length: 100 }
+              mui: { type: integer, required: true, minimum: 1, maximum: 10 }
+              ngay_tiem: { type: date, required: true }
+              co_so: { type: string, max_length: 200 }
+              cap_nhat_boi: { type: string, max_length: 64 }
+
+            """,
+        "ho-tich": """
+            # Civil status: one registration a record.
+            additional: refuse
+            fields:
+              loai: { type: string, required: true, enum: [khai sinh, kết hôn, khai tử, nhận cha mẹ con] }
+              ho_ten: { type: string, required: true, pii: true, max_length: 100 }
+              ngay_dang_ky: { type: date, required: true }
+              noi_dang_ky: { type: string, max_length: 200 }
+              cap_nhat_boi: { type: string, max_length: 64 }
+
+            """,
+    ]
 
     /// Writes this agency's key pair, and its public key into every other agency's `keys` folder (mode 0700,
     /// the public key 0644).
@@ -72,6 +117,13 @@ struct DemoAgency: Sendable {
                 """
         }
         try CreatedFile.replace(atPath: configURL.path, mode: CreatedFile.readableByAll, contents: Array(text.utf8))
+        let schemaFolder = folder.appending(path: "schemas")
+        try CreatedFile.createFolder(atPath: schemaFolder.path)
+        for (dataset, schema) in Self.schemas {
+            try CreatedFile.replace(
+                atPath: schemaFolder.appending(path: "\(dataset).yaml").path, mode: CreatedFile.readableByAll, contents: Array(schema.utf8)
+            )
+        }
     }
 
     /// Seeds `count` synthetic records of this agency's dataset, in one transaction.

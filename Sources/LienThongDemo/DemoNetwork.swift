@@ -181,6 +181,27 @@ struct DemoNetwork: Sendable {
         return lines
     }
 
+    /// bo-cong-an tries to add a resident whose CCCD number has 11 digits, as `lienthong put` would: the
+    /// dataset's schema refuses the line, naming the field, the rule and the value's shape, and nothing is
+    /// applied. Returns the refusal.
+    func refusedRecord() async throws -> String {
+        let editor = try requireValue(agencies.first { $0.id.rawValue == "bo-cong-an" })
+        let configuration = try requireValue(plans[editor.id]?.configuration)
+        let schema = try requireValue(configuration.schema(for: editor.dataset))
+        var resident = try requireValue(SyntheticRecords.resident(0).objectValue)
+        resident["so_dinh_danh"] = .string(String(SyntheticRecords.citizenID(0).dropLast()))
+        let line = JSONValue.object(["id": .string("dc-sai-so"), "data": .object(resident)]).serialized()
+        do {
+            _ = try requireValue(stores[editor.id]).applyLocalEdits(
+                from: { chunk in try chunk(line + [0x0A]) }, dataset: editor.dataset, agency: editor.id,
+                policy: try requireValue(configuration.policy(for: editor.dataset))
+            ) { data in schema.validate(data)?.description }
+        } catch {
+            return "\(editor.id) \(editor.dataset): \(error)"
+        }
+        throw DemoError(description: "the schema did not refuse a CCCD number of 11 digits")
+    }
+
     /// bo-y-te fetches a real page of bo-cong-an's feed, one bit of its signature is flipped on the way, and
     /// the page goes through the same checks as any pulled page: refused, and kept in quarantine.
     func tamperedPage() async throws -> String {
@@ -203,7 +224,9 @@ struct DemoNetwork: Sendable {
         let expectation = PageExpectation(
             publisher: publisher.id, audience: reader.id, pulledDatasets: [feed.dataset], now: now, clockSkewSeconds: plan.configuration.clockSkewSeconds
         )
-        let importer = PageImporter(store: try requireValue(stores[reader.id]), clockSkewSeconds: plan.configuration.clockSkewSeconds)
+        let importer = PageImporter(
+            store: try requireValue(stores[reader.id]), clockSkewSeconds: plan.configuration.clockSkewSeconds, schemas: plan.configuration.schemas
+        )
         do {
             _ = try await importer.importPage(tampered, verifier: feed.verifier, expected: expectation, rules: plan.configuration.mergeRules(for:))
             return "ACCEPTED, which must never happen"

@@ -9,6 +9,8 @@ enum SyntheticRecords {
         "Hoàn Kiếm, Hà Nội", "Ba Đình, Hà Nội", "Cầu Giấy, Hà Nội", "Long Biên, Hà Nội", "Hải Châu, Đà Nẵng", "Quận 1, TP Hồ Chí Minh",
         "Ninh Kiều, Cần Thơ", "Hồng Bàng, Hải Phòng", "TP Huế, Thừa Thiên Huế", "TP Vinh, Nghệ An",
     ]
+    /// The province code (Circular 07/2016/TT-BCA) of each place, for the residents' CCCD numbers.
+    private static let provinceCodes = ["001", "001", "001", "001", "048", "079", "092", "031", "046", "040"]
     private static let vaccines = ["AstraZeneca", "Pfizer", "Moderna", "Vero Cell", "Sởi-Rubella", "Viêm gan B"]
     private static let clinics = ["Bệnh viện Bạch Mai", "Trạm y tế phường Tràng Tiền", "Bệnh viện Nhi Trung ương", "Trung tâm Y tế quận Cầu Giấy"]
     private static let registrations = ["khai sinh", "kết hôn", "khai tử", "nhận cha mẹ con"]
@@ -21,18 +23,37 @@ enum SyntheticRecords {
         String(format: "%04d-%02d-%02d", year, index % 12 + 1, index % 28 + 1)
     }
 
-    /// A resident in the population register (`dan-cu`).
+    /// A resident in the population register (`dan-cu`), whose CCCD number agrees with the birth date, sex
+    /// and birthplace as the published rules say.
     static func resident(_ index: Int) -> JSONValue {
         .object([
-            "ho_ten": .string(name(index)), "ngay_sinh": .string(date(index, year: 1950 + index % 60)),
-            "que_quan": .string(places[index % places.count]), "so_dinh_danh": .string(String(format: "001%09d", index)),
+            "ho_ten": .string(name(index)), "ngay_sinh": .string(date(index, year: birthYear(index))), "gioi_tinh": .string(isFemale(index) ? "nữ" : "nam"),
+            "que_quan": .string(places[index % places.count]), "so_dinh_danh": .string(citizenID(index)),
         ])
     }
 
-    /// A vaccination (`tiem-chung`).
+    static func birthYear(_ index: Int) -> Int { 1950 + index % 60 }
+
+    /// Women have the middle name Thị, men Văn, Hữu, Đức or Quang; the others go either way.
+    static func isFemale(_ index: Int) -> Bool {
+        switch middleNames[(index / 3) % middleNames.count] {
+        case "Thị": true
+        case "Văn", "Hữu", "Đức", "Quang": false
+        default: index % 2 == 1
+        }
+    }
+
+    /// Digits 1–3 the province, 4 the century and sex, 5–6 the year, then six of the index.
+    static func citizenID(_ index: Int) -> String {
+        let year = birthYear(index)
+        let centuryAndSex = (year >= 2000 ? 2 : 0) + (isFemale(index) ? 1 : 0)
+        return provinceCodes[index % provinceCodes.count] + String(format: "%d%02d%06d", centuryAndSex, year % 100, index % 1_000_000)
+    }
+
+    /// A vaccination (`tiem-chung`) of the resident of the same index.
     static func vaccination(_ index: Int) -> JSONValue {
         .object([
-            "ma_dinh_danh": .string(String(format: "001%09d", index)), "vaccine": .string(vaccines[index % vaccines.count]),
+            "ma_dinh_danh": .string(citizenID(index)), "vaccine": .string(vaccines[index % vaccines.count]),
             "mui": .integer(Int64(index % 3 + 1)), "ngay_tiem": .string(date(index, year: 2025)), "co_so": .string(clinics[index % clinics.count]),
         ])
     }

@@ -269,6 +269,27 @@ public struct Doctor: Sendable {
             let names = missing.map(\.rawValue).joined(separator: ", ")
             checks.append(DoctorCheck("\(name) grants", .fail, "we pull \(names) but it does not grant it to us: ask \(peer.agency) to share it (share: in its configuration)"))
         }
-        return checks
+        return checks + schemaChecks(peer, listed: listed, configuration: configuration)
+    }
+
+    /// For each dataset pulled from `peer`: whether the schema it lists is ours (a difference is a warning, not
+    /// a failure: a peer may be stricter, and records that break our schema are quarantined, not applied).
+    private func schemaChecks(_ peer: PeerSettings, listed: [DatasetName: DatasetList.Entry], configuration: Configuration) -> [DoctorCheck] {
+        peer.pull.compactMap { dataset -> DoctorCheck? in
+            guard let entry = listed[dataset] else { return nil }
+            let name = "peer \(peer.agency) schema of \(dataset)"
+            let ours = configuration.schema(for: dataset).flatMap { try? DatasetList.schemaDigest($0.declaration) }
+            switch (entry.schemaSHA256, ours) {
+            case (nil, nil): return DoctorCheck(name, .ok, "neither side declares one")
+            case (let theirs?, let ours?) where theirs == ours: return DoctorCheck(name, .ok, "the same as ours (sha256 \(ours.prefix(12))…)")
+            case (nil, _?): return DoctorCheck(name, .warn, "it declares none; records that break ours are quarantined with reason schema")
+            case (_?, nil): return DoctorCheck(name, .warn, "it declares one and we do not: set schema: for \(dataset) under datasets")
+            case (let theirs?, let ours?):
+                return DoctorCheck(
+                    name, .warn,
+                    "differs from ours (theirs sha256 \(theirs.prefix(12))…, ours \(ours.prefix(12))…); records that break ours are quarantined with reason schema"
+                )
+            }
+        }
     }
 }

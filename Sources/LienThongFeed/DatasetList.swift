@@ -10,20 +10,31 @@ public enum DatasetList {
     public static let maximumWaitSeconds: Int64 = 55
 
     /// The payload as the protocol writes it; `datasets` are listed by name, each with `wait_max` when the
-    /// publisher holds requests for it.
+    /// publisher holds requests for it, and with `schema` (the normalized declaration) and `schema_sha256`
+    /// when it has a schema.
     public static func payload(
-        publisher: AgencyID, audience: AgencyID, issuedAt: Int64, expiresAt: Int64, datasets: [(name: DatasetName, head: Int64)],
-        waitMaxSeconds: Int64? = nil
-    ) -> JSONValue {
+        publisher: AgencyID, audience: AgencyID, issuedAt: Int64, expiresAt: Int64,
+        datasets: [(name: DatasetName, head: Int64, schema: JSONValue?)], waitMaxSeconds: Int64? = nil
+    ) throws -> JSONValue {
         .object([
             "v": .integer(1), "publisher": .string(publisher.rawValue), "audience": .string(audience.rawValue), "issued_at": .integer(issuedAt),
             "expires_at": .integer(expiresAt),
-            "datasets": .array(datasets.sorted { $0.name < $1.name }.map { entry in
+            "datasets": .array(try datasets.sorted { $0.name < $1.name }.map { entry in
                 var members: [String: JSONValue] = ["name": .string(entry.name.rawValue), "head": .integer(entry.head)]
                 if let waitMaxSeconds { members["wait_max"] = .integer(waitMaxSeconds) }
+                if let schema = entry.schema {
+                    members["schema"] = schema
+                    members["schema_sha256"] = .string(try schemaDigest(schema))
+                }
                 return .object(members)
             }),
         ])
+    }
+
+    /// The SHA-256 of a schema's canonical JSON (members sorted, compact), in lowercase hex: what
+    /// `schema_sha256` holds and what a puller compares with its own declaration's.
+    public static func schemaDigest(_ declaration: JSONValue) throws -> String {
+        try Digest.sha256Hex(declaration.serialized())
     }
 
     /// One dataset as a dataset list gives it.
@@ -32,10 +43,14 @@ public enum DatasetList {
         /// The longest `wait` the publisher holds a request of this dataset for, 1 to ``maximumWaitSeconds``;
         /// nil: it does not hold requests, and none may carry `wait`.
         public let waitMaxSeconds: Int64?
+        /// The SHA-256 of the publisher's declared schema of the dataset (checked against the `schema` listed
+        /// beside it); nil: it declares none.
+        public let schemaSHA256: String?
 
-        public init(head: Int64, waitMaxSeconds: Int64?) {
+        public init(head: Int64, waitMaxSeconds: Int64?, schemaSHA256: String? = nil) {
             self.head = head
             self.waitMaxSeconds = waitMaxSeconds
+            self.schemaSHA256 = schemaSHA256
         }
     }
 }
@@ -43,8 +58,8 @@ public enum DatasetList {
 extension DatasetList {
     /// Checks a dataset list as a requester reads it: the signature with the publisher's pinned keys (and
     /// type ``type``), version 1, from `publisher` to `audience`, valid now within `clockSkewSeconds`. Gives
-    /// each listed dataset's head and `wait_max`. A `wait_max` that is not an integer from 1 to
-    /// ``maximumWaitSeconds`` refuses the list.
+    /// each listed dataset's head, `wait_max` and schema digest. A `wait_max` that is not an integer from 1 to
+    /// ``maximumWaitSeconds``, or a `schema` whose SHA-256 is not the `schema_sha256` beside it, refuses the list.
     public static func verify(
         _ compact: [UInt8], keys: [PublicKey], publisher: AgencyID, audience: AgencyID, now: UnixTime, clockSkewSeconds: Int64
     ) throws(DatasetListError) -> [DatasetName: Entry] {
@@ -75,7 +90,16 @@ extension DatasetList {
                 }
                 waitMax = seconds
             }
-            listed[name] = Entry(head: head, waitMaxSeconds: waitMax)
+            var schemaSHA256: String?
+            if entry["schema"] != nil || entry["schema_sha256"] != nil {
+                guard let schema = entry["schema"], schema.objectValue != nil, let digest = entry["schema_sha256"]?.stringValue,
+                    (try? schemaDigest(schema)) == digest
+                else {
+                    throw DatasetListError("the dataset list gives \(name) a schema without a matching schema_sha256")
+                }
+                schemaSHA256 = digest
+            }
+            listed[name] = Entry(head: head, waitMaxSeconds: waitMax, schemaSHA256: schemaSHA256)
         }
         return listed
     }

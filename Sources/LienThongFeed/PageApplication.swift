@@ -1,5 +1,6 @@
 public import LienThongCore
 public import LienThongMerge
+public import LienThongSchema
 public import LienThongStore
 
 /// What applying one page did.
@@ -14,13 +15,13 @@ public struct PageApplication: Sendable, Equatable {
     public var cursorAdvanced = false
 }
 
-/// One record of a page, read and checked against the record rules.
+/// One record of a page, read and checked against the record rules and the dataset's schema.
 public enum CheckedRecord: Sendable {
-    /// A version that keeps every record rule.
+    /// A version that keeps every record rule and the schema.
     case version(RecordVersion)
-    /// A record that broke `rule`: quarantined when the page is applied, with its id if it had one and its
-    /// JSON text.
-    case broken(RecordRuleViolation, id: String?, text: String)
+    /// A record that broke a record rule or the schema: quarantined with `reason` and `detail` when the page is
+    /// applied, with its id if it had one and its JSON text.
+    case broken(reason: QuarantineReason, detail: String, id: String?, text: String)
 }
 
 /// A verified page whose records have been read and checked against the record rules, ready to apply: what
@@ -39,16 +40,23 @@ public struct CheckedPage: Sendable {
 }
 
 extension FeedPage {
-    /// Reads every record and checks it against the record rules at `now` (the time the page was received).
-    public func checked(now: UnixTime, clockSkewSeconds: Int64) -> CheckedPage {
+    /// Reads every record and checks it against the record rules at `now` (the time the page was received),
+    /// then the data of every version that is not a deletion against `schema`, the receiver's own declared
+    /// shape of the dataset (docs/SCHEMA.md): a record that breaks it is quarantined with reason `schema`.
+    public func checked(now: UnixTime, clockSkewSeconds: Int64, schema: DatasetSchema? = nil) -> CheckedPage {
         CheckedPage(
             publisher: publisher, dataset: dataset, after: after, last: last, head: head,
             records: records.map { _, json -> CheckedRecord in
+                let version: RecordVersion
                 do throws(RecordRuleViolation) {
-                    return .version(try RecordVersion(json: json, dataset: dataset, publisher: publisher, now: now, clockSkewSeconds: clockSkewSeconds))
+                    version = try RecordVersion(json: json, dataset: dataset, publisher: publisher, now: now, clockSkewSeconds: clockSkewSeconds)
                 } catch {
-                    return .broken(error, id: json["id"]?.stringValue, text: json.serializedText)
+                    return .broken(reason: .recordRule(error.reason), detail: error.description, id: json["id"]?.stringValue, text: json.serializedText)
                 }
+                if let schema, !version.deleted, let data = json["data"], let violation = schema.validate(data) {
+                    return .broken(reason: .schema, detail: violation.description, id: version.id, text: json.serializedText)
+                }
+                return .version(version)
             }
         )
     }
@@ -65,9 +73,9 @@ extension FeedPage {
     /// The longest ETag kept; lienthong's own are about 30 bytes.
     public static let maximumEntityTagBytes = 256
 
-    /// Checks the page's records at `now`, then applies it (``CheckedPage/apply(to:rules:now:)``).
-    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime) throws -> PageApplication {
-        try checked(now: now, clockSkewSeconds: clockSkewSeconds).apply(to: store, rules: rules, now: now)
+    /// Checks the page's records at `now` (and against `schema`), then applies it (``CheckedPage/apply(to:rules:now:)``).
+    public func apply(to store: Store, rules: MergeRules, clockSkewSeconds: Int64, now: UnixTime, schema: DatasetSchema? = nil) throws -> PageApplication {
+        try checked(now: now, clockSkewSeconds: clockSkewSeconds, schema: schema).apply(to: store, rules: rules, now: now)
     }
 }
 
@@ -126,10 +134,8 @@ extension CheckedPage {
             })
             for record in chunk {
                 switch record {
-                case .broken(let violation, let id, let text):
-                    try transaction.quarantine(
-                        peer: publisher, dataset: dataset, recordID: id, reason: .recordRule(violation.reason), detail: violation.description, raw: text
-                    )
+                case .broken(let reason, let detail, let id, let text):
+                    try transaction.quarantine(peer: publisher, dataset: dataset, recordID: id, reason: reason, detail: detail, raw: text)
                     result.quarantined += 1
                 case .version(let version):
                     switch try transaction.receive(version, from: publisher, rules: rules) {

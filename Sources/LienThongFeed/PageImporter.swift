@@ -1,5 +1,6 @@
 public import LienThongCore
 public import LienThongMerge
+public import LienThongSchema
 public import LienThongSigning
 public import LienThongStore
 
@@ -13,10 +14,13 @@ public struct PageImporter: Sendable {
     public let store: Store
     /// How far the publisher's clock may run ahead of this one (record and page times).
     public let clockSkewSeconds: Int64
+    /// The receiver's declared schema of each dataset that has one: records that break it are quarantined.
+    public let schemas: [DatasetName: DatasetSchema]
 
-    public init(store: Store, clockSkewSeconds: Int64) {
+    public init(store: Store, clockSkewSeconds: Int64, schemas: [DatasetName: DatasetSchema] = [:]) {
         self.store = store
         self.clockSkewSeconds = clockSkewSeconds
+        self.schemas = schemas
     }
 
     /// Verifies `raw`, a signed page as received (surrounding white space is ignored), against `expected`.
@@ -38,7 +42,7 @@ public struct PageImporter: Sendable {
         } catch {
             throw PageImportError(.storeFailed, underlying: error)
         }
-        let (applications, failure) = await apply([(page.checked(now: now, clockSkewSeconds: clockSkewSeconds), body)], rules: rules, now: now)
+        let (applications, failure) = await apply([(page.checked(now: now, clockSkewSeconds: clockSkewSeconds, schema: schemas[page.dataset]), body)], rules: rules, now: now)
         if let failure { throw failure }
         return applications[0]
     }

@@ -4,6 +4,7 @@ public import LienThongFeed
 public import LienThongHTTP
 public import LienThongMerge
 public import LienThongMetrics
+public import LienThongSchema
 public import LienThongSigning
 public import LienThongStore
 
@@ -17,6 +18,8 @@ public struct PulledFeed: Sendable {
     /// The other agencies this one pulls the dataset from directly: claims about them are checked.
     public let directSources: Set<AgencyID>
     public let limits: MergeLimits
+    /// This agency's declared schema of the dataset: records that break it are quarantined (reason `schema`).
+    public let schema: DatasetSchema?
     /// Checks the peer's pages against the keys pinned for it.
     public let verifier: JWSVerifier
     /// The keys pinned for the peer, which also sign its dataset list.
@@ -29,9 +32,10 @@ public struct PulledFeed: Sendable {
     /// `directSources` are all the peers this agency pulls `dataset` from (`peer` may be among them).
     public init(
         peer: AgencyID, baseURL: URL, dataset: DatasetName, policy: MergePolicy, keys: [PublicKey], transfer: TransferOptions,
-        directSources: Set<AgencyID> = [], limits: MergeLimits = .standard
+        directSources: Set<AgencyID> = [], limits: MergeLimits = .standard, schema: DatasetSchema? = nil
     ) {
         self.peer = peer
+        self.schema = schema
         self.baseURL = baseURL
         self.dataset = dataset
         self.policy = policy
@@ -423,7 +427,7 @@ public struct FeedPuller: Sendable {
         } catch {
             throw pullError(feed, error, after: after)
         }
-        var checked = page.checked(now: now, clockSkewSeconds: clockSkewSeconds)
+        var checked = page.checked(now: now, clockSkewSeconds: clockSkewSeconds, schema: feed.schema)
         checked.entityTag = FeedPage.keepableEntityTag(response.header("ETag"))
         let body = try await local(feed) { try PageImporter.refusedBody(response.body) }
         return .page(checked, body: body, now: now)

@@ -28,13 +28,18 @@ extension FeedPuller {
         }
     }
 
-    /// How `feed` can be pulled now: live with the peer's `wait_max` for its dataset when the peer advertises
-    /// one, polled otherwise.
-    public func mode(of feed: PulledFeed) async throws(PullError) -> PullMode {
+    /// What the peer's dataset list says of `feed`'s dataset: its head, `wait_max` and schema digest.
+    public func listing(of feed: PulledFeed) async throws(PullError) -> DatasetList.Entry {
         guard let entry = try await datasetList(feed)[feed.dataset] else {
             throw PullError(peer: feed.peer, dataset: feed.dataset, .status, status: 403, "the peer's dataset list does not grant \(feed.dataset) to \(agency)")
         }
-        return entry.waitMaxSeconds.map(PullMode.live(waitSeconds:)) ?? .polled
+        return entry
+    }
+
+    /// How `feed` can be pulled now: live with the peer's `wait_max` for its dataset when the peer advertises
+    /// one, polled otherwise.
+    public func mode(of feed: PulledFeed) async throws(PullError) -> PullMode {
+        PullMode(listing: try await listing(of: feed))
     }
 }
 
@@ -46,12 +51,25 @@ extension FeedPuller {
             try transaction.recordFeedMode(peer: feed.peer, dataset: feed.dataset, mode: mode.feedMode, delays: DelayHistogram())
         }
     }
+
+    /// Notes in `store`'s pull status the schema digest the peer lists for `feed`'s dataset (nil: none), for
+    /// `status` to compare with this agency's own. Best effort, like ``noteMode(_:of:in:)``.
+    public func notePeerSchema(_ sha256: String?, of feed: PulledFeed, in store: Store) async {
+        _ = try? await store.write(at: clock.now) { transaction in
+            try transaction.recordPeerSchema(peer: feed.peer, dataset: feed.dataset, sha256: sha256)
+        }
+    }
 }
 
 /// How one pull asks: holding its first request up to `waitSeconds` (live), or not (polled).
 public enum PullMode: Sendable, Equatable {
     case live(waitSeconds: Int64)
     case polled
+
+    /// Live when the peer's list gives the dataset a `wait_max`, polled otherwise.
+    public init(listing: DatasetList.Entry) {
+        self = listing.waitMaxSeconds.map(PullMode.live(waitSeconds:)) ?? .polled
+    }
 
     /// The wait the first request carries: 0 when polled.
     public var waitSeconds: Int64 {

@@ -48,9 +48,10 @@ struct PublisherHandlers: Sendable {
         guard request.uri.query == nil else { throw PublisherError.badRequest("the dataset list takes no query parameters") }
         let granted = current.settings.datasets.filter { current.settings.grant($0, to: requester) != nil }
         let heads = try await readStore { snapshot in try granted.map { ($0, try snapshot.ownFeedHead(dataset: $0)) } }
-        let payload = DatasetList.payload(
+        let payload = try DatasetList.payload(
             publisher: current.settings.agency, audience: requester, issuedAt: now.seconds, expiresAt: now.seconds + Self.lifetime(current.settings),
-            datasets: heads.map { (name: $0.0, head: $0.1) }, waitMaxSeconds: current.settings.longPoll.waitMaxSeconds
+            datasets: heads.map { (name: $0.0, head: $0.1, schema: current.settings.schemas[$0.0]?.declaration) },
+            waitMaxSeconds: current.settings.longPoll.waitMaxSeconds
         )
         let compact = try current.signer.sign(json: payload, type: DatasetList.type)
         logger.debug("dataset list served", metadata: ["peer": "\(requester)", "datasets": "\(heads.count)"])
@@ -138,16 +139,36 @@ struct PublisherHandlers: Sendable {
     ///
     /// `limit` is a maximum: the page takes the records that fit FeedPage.maximumSignedBytes, at least one.
     /// A peer that may see every field gets the stored records as they are; otherwise each `data` is cut to
-    /// the granted members as it is read, without parsing the record.
+    /// the granted members as it is read, without parsing the record. When the dataset has a schema, each
+    /// version's data is checked against it first, and one that breaks it is left out (a schema tightened after
+    /// the record was made: `lienthong check` lists them); the page's `last` is then its last record served.
     private func feedPage(
         _ current: PublisherState.Current, dataset: DatasetName, requester: AgencyID, query: FeedQuery, grant: DatasetGrant
     ) async throws(PublisherError) -> (head: Int64, records: OwnFeedRecordTexts) {
         let recordBytes = FeedPage.maximumRecordBytes(publisher: current.settings.agency, audience: requester, dataset: dataset)
         let fields = grant.fields.map(Set.init)
-        return try await readStore { snapshot -> (Int64, OwnFeedRecordTexts) in
+        let schema = current.settings.schemas[dataset]
+        let (head, records) = try await readStore { snapshot -> (Int64, OwnFeedRecordTexts) in
             let head = try snapshot.ownFeedHead(dataset: dataset)
-            return (head, try snapshot.ownFeedRecordTexts(dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes, fields: fields))
+            let admits = schema.map { schema in
+                { (data: UnsafeBufferPointer<UInt8>) -> Bool in
+                    guard let value = try? JSONValue(parsing: data) else { return false }
+                    return schema.validate(value) == nil
+                }
+            }
+            return (
+                head,
+                try snapshot.ownFeedRecordTexts(
+                    dataset: dataset, after: query.after, limit: query.limit, maximumBytes: recordBytes, fields: fields, admits: admits
+                )
+            )
         }
+        if let first = records.withheld.first {
+            logger.warning("records withheld: they break the dataset's schema", metadata: [
+                "peer": "\(requester)", "dataset": "\(dataset)", "first_seq": "\(first)", "count": "\(records.withheld.count)",
+            ])
+        }
+        return (head, records)
     }
 
     // MARK: - Admission

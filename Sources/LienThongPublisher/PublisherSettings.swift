@@ -1,4 +1,5 @@
 public import LienThongCore
+public import LienThongSchema
 public import LienThongSigning
 import LienThongFeed
 
@@ -22,12 +23,17 @@ public struct PublisherSettings: Sendable {
     public var rateLimit: PublisherRateLimit?
     /// How feed requests that carry `wait` are held.
     public var longPoll: LongPollSettings
+    /// The declared schema of each held dataset that has one: listed in `/v1/datasets`, and a version whose
+    /// data breaks it is never served (docs/SCHEMA.md).
+    public var schemas: [DatasetName: DatasetSchema]
 
     public init(
         agency: AgencyID, signingKey: PrivateKey, peers: [AgencyID: PublisherPeer], datasets: Set<DatasetName>, clockSkewSeconds: Int64 = 300,
-        pageLifetimeSeconds: Int64 = 300, rateLimit: PublisherRateLimit? = nil, longPoll: LongPollSettings = .default
+        pageLifetimeSeconds: Int64 = 300, rateLimit: PublisherRateLimit? = nil, longPoll: LongPollSettings = .default,
+        schemas: [DatasetName: DatasetSchema] = [:]
     ) {
         self.longPoll = longPoll
+        self.schemas = schemas
         self.agency = agency
         self.signingKey = signingKey
         self.peers = peers

@@ -35,12 +35,18 @@ extension Store {
     /// would have as the record's first edit); only then does the second apply, ``localEditBatch`` at a time.
     /// A version that turns out too large in the second pass (a record whose concurrent siblings give it a
     /// long vector) stops the import there, as a store failure does: the transactions before it stay applied.
+    ///
+    /// `validate` checks each edit's data that is not a deletion (the dataset's schema, docs/SCHEMA.md): the
+    /// problem it returns makes the line bad, in the first pass.
     public func applyLocalEdits(
-        from input: RereadableInput, dataset: DatasetName, agency: AgencyID, policy: MergePolicy
+        from input: RereadableInput, dataset: DatasetName, agency: AgencyID, policy: MergePolicy, validate: @escaping (JSONValue) -> String? = { _ in nil }
     ) throws(LocalEditImportError) -> Int {
         do {
             var reader = LocalEditLines.Reader()
-            let check: (LocalEditLines.Edit) throws -> Void = { edit in try Self.checkAsFirstEdit(edit, dataset: dataset, agency: agency) }
+            func check(_ edit: LocalEditLines.Edit) throws {
+                try Self.checkAsFirstEdit(edit, dataset: dataset, agency: agency)
+                if !edit.deleted, let problem = validate(edit.data) { throw LocalEditLines.LineError(line: edit.line, problem: "schema: \(problem)") }
+            }
             try input { chunk in try reader.read(chunk, check) }
             try reader.finish(check)
         } catch {

@@ -23,11 +23,22 @@ extension StoreSnapshot {
     ///
     /// Reading stops before the record that would take the joined text past `maximumBytes`; the first record
     /// is returned whatever its size, so that a page is never empty while records remain.
+    ///
+    /// With `admits`, each version that is not a deletion is given to it (its stored `data` text) before it is
+    /// taken: one it refuses is left out and its `seq` noted in ``OwnFeedRecordTexts/withheld`` (a record
+    /// that breaks the dataset's schema, which is never served). Left-out versions do not count against
+    /// `limit`, but at most ``maximumWithheldPerRead`` of them are read past.
     public func ownFeedRecordTexts(
-        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max, fields: Set<String>? = nil
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max, fields: Set<String>? = nil,
+        admits: ((UnsafeBufferPointer<UInt8>) -> Bool)? = nil
     ) throws -> OwnFeedRecordTexts {
-        try session.ownFeedRecordTexts(dataset: dataset, after: after, limit: limit, maximumBytes: maximumBytes, fields: fields)
+        try session.ownFeedRecordTexts(
+            dataset: dataset, after: after, limit: limit, maximumBytes: maximumBytes, fields: fields, admits: admits
+        )
     }
+
+    /// How many versions one read of the own feed leaves out at most before it stops.
+    public static let maximumWithheldPerRead = 10_000
 
     /// How many records are in open conflict (more than one sibling), per dataset; datasets with none are absent.
     public func openConflictCounts() throws -> [DatasetName: Int] {
@@ -48,13 +59,34 @@ public struct OwnFeedRecordTexts: Sendable {
     public private(set) var seqs: [Int64] = []
     /// Where each object ends in ``joined``.
     private var ends: [Int] = []
+    /// The `seq` of each version read but left out (``StoreSnapshot/ownFeedRecordTexts(dataset:after:limit:maximumBytes:fields:admits:)``).
+    public private(set) var withheld: [Int64] = []
 
     /// How many records.
     public var count: Int { seqs.count }
 
+    /// Reads rows until `limit` records are taken, the next would not fit `maximumBytes`, or too many were
+    /// left out; returns true when the rows ran out first (more rows may be read).
+    mutating func take<Row: OwnFeedRow>(
+        limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?, nextRow: () throws -> Row?
+    ) throws -> Bool {
+        while let row = try nextRow() {
+            if let admits, row.int64(.deleted) == 0, !row.withText(.data, admits) {
+                withheld.append(row.int64(.seq))
+                if withheld.count >= StoreSnapshot.maximumWithheldPerRead { return false }
+                continue
+            }
+            guard try append(row, maximumBytes: maximumBytes, fields: fields), count < limit else { return false }
+        }
+        return true
+    }
+
+    /// The last `seq` read, taken or left out.
+    var lastRead: Int64? { [seqs.last, withheld.last].compactMap { $0 }.max() }
+
     /// Appends the record in `row` unless it would take ``joined`` past `maximumBytes` (the first record
     /// always fits); returns whether it did. `data` keeps only `fields` when given.
-    mutating func append(_ row: some OwnFeedRow, maximumBytes: Int, fields: Set<String>?) throws -> Bool {
+    private mutating func append(_ row: some OwnFeedRow, maximumBytes: Int, fields: Set<String>?) throws -> Bool {
         let seq = row.int64(.seq)
         let start = joined.count
         if !seqs.isEmpty { joined.append(UInt8(ascii: ",")) }

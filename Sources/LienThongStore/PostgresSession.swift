@@ -165,12 +165,19 @@ final class PostgresSession: StoreSession {
         try row(OwnFeedSQL.head, dataset.rawValue)?.int64(0) ?? 0
     }
 
-    func ownFeedRecordTexts(dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?) throws -> OwnFeedRecordTexts {
+    func ownFeedRecordTexts(
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?
+    ) throws -> OwnFeedRecordTexts {
         var result = OwnFeedRecordTexts()
-        for row in try rows(OwnFeedSQL.selectTexts, dataset.rawValue, after, max(limit, 0)) {
-            guard try result.append(row, maximumBytes: maximumBytes, fields: fields) else { break }
+        var from = after
+        // Rows come back all at once here: read `limit` at a time, again past any that were left out.
+        while true {
+            let selected = try rows(OwnFeedSQL.selectTexts, dataset.rawValue, from, max(limit, 0))
+            var iterator = selected.makeIterator()
+            let wantsMore = try result.take(limit: limit, maximumBytes: maximumBytes, fields: fields, admits: admits) { iterator.next() }
+            guard wantsMore, selected.count == limit, let lastRead = result.lastRead, lastRead > from else { return result }
+            from = lastRead
         }
-        return result
     }
 
     /// Writes the rows kept in memory, a statement per table.

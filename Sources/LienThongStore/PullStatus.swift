@@ -19,12 +19,16 @@ public struct PullStatus: Sendable, Equatable {
     /// Propagation delays of the versions pulled from the feed, from their origin's clock stamp to their
     /// application here.
     public var propagationDelays = DelayHistogram()
+    /// The SHA-256 of the schema the peer lists for the dataset (`schema_sha256`), as last read from its
+    /// dataset list; ``PeerSchema/none`` when it lists none; nil before a daemon read the list.
+    public var peerSchemaSHA256: String? = nil
 
     /// Whether the last attempt succeeded.
     public var isHealthy: Bool { consecutiveFailures == 0 }
 
     static let select = """
-        SELECT peer, dataset, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures, next_attempt_at, mode, delay_counts FROM pull_status
+        SELECT peer, dataset, last_attempt_at, last_success_at, last_error, last_error_at, consecutive_failures, next_attempt_at, mode, delay_counts,
+            peer_schema_sha256 FROM pull_status
         """
 }
 
@@ -33,7 +37,8 @@ extension PullStatus {
         self.init(
             peer: try AgencyID(row.text(0)), dataset: try DatasetName(row.text(1)), lastAttemptAt: row.int64(2), lastSuccessAt: row.optionalInt64(3),
             lastError: row.optionalText(4), lastErrorAt: row.optionalInt64(5), consecutiveFailures: Int(row.int64(6)), nextAttemptAt: row.optionalInt64(7),
-            mode: row.optionalText(8).flatMap(FeedMode.init(rawValue:)), propagationDelays: DelayHistogram(stored: row.optionalText(9))
+            mode: row.optionalText(8).flatMap(FeedMode.init(rawValue:)), propagationDelays: DelayHistogram(stored: row.optionalText(9)),
+            peerSchemaSHA256: row.optionalText(10)
         )
     }
 }

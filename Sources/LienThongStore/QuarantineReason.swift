@@ -13,6 +13,10 @@ public struct QuarantineReason: Hashable, Sendable, CustomStringConvertible {
     /// A second, different version under a vector already received from the same origin.
     public static let equivocation = QuarantineReason("equivocation")
 
+    /// A record whose data breaks the receiver's declared schema of the dataset (docs/SCHEMA.md); the detail
+    /// names the field's path and the rule.
+    public static let schema = QuarantineReason("schema")
+
     /// A record that broke the record rule `rule`, named as the rule is.
     public static func recordRule(_ rule: RecordRuleViolation.Reason) -> QuarantineReason { QuarantineReason(rule.description) }
 

@@ -107,17 +107,18 @@ final class SQLiteSession: StoreSession {
         try row(OwnFeedSQL.head, dataset.rawValue)?.int64(0) ?? 0
     }
 
-    func ownFeedRecordTexts(dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?) throws -> OwnFeedRecordTexts {
+    func ownFeedRecordTexts(
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?
+    ) throws -> OwnFeedRecordTexts {
         // Columns read with SQLite's own functions: making rows of them costs more than building the text.
         let select = try RawStatement(db, OwnFeedSQL.selectTexts.sqlite)
         defer { select.reset() }
         select.bind(1, dataset.rawValue)
         select.bind(2, after)
-        select.bind(3, Int64(max(limit, 0)))
+        // Rows are stepped one at a time: past the versions left out, up to their bound.
+        select.bind(3, Int64(max(limit, 0)) + (admits == nil ? 0 : Int64(StoreSnapshot.maximumWithheldPerRead)))
         var result = OwnFeedRecordTexts()
-        while try select.step() {
-            guard try result.append(select, maximumBytes: maximumBytes, fields: fields) else { break }
-        }
+        _ = try result.take(limit: limit, maximumBytes: maximumBytes, fields: fields, admits: admits) { try select.step() ? select : nil }
         return result
     }
 }

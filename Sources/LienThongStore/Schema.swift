@@ -340,6 +340,9 @@ enum Schema {
         migrator.registerMigration(LiveFeedSQL.migrationIdentifier) { db in
             try db.execute(sql: LiveFeedSQL.migration)
         }
+        migrator.registerMigration(PeerSchemaSQL.migrationIdentifier) { db in
+            try db.execute(sql: PeerSchemaSQL.migration)
+        }
         return migrator
     }
 }

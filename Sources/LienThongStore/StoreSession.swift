@@ -122,7 +122,9 @@ protocol StoreSession: AnyObject {
     /// PostgreSQL a `NOTIFY`; on SQLite nothing, since they watch the file.
     func announceOwnFeedCommit() throws
     /// Records of the own feed as the publisher serves them (``StoreSnapshot/ownFeedRecordTexts``).
-    func ownFeedRecordTexts(dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?) throws -> OwnFeedRecordTexts
+    func ownFeedRecordTexts(
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?
+    ) throws -> OwnFeedRecordTexts
 }
 
 /// The row of `record` that ``StoreSession/saveRecord(_:)`` writes.

@@ -46,7 +46,7 @@ struct Apply: AsyncParsableCommand {
                 throw Failure.unusable("\(peerID) is not a peer in \(configuration.fileURL.path)")
             }
             let verifier = JWSVerifier(keys: try settings.readPinnedKeys(), requiredType: FeedPage.type)
-            let importer = PageImporter(store: store, clockSkewSeconds: configuration.clockSkewSeconds)
+            let importer = PageImporter(store: store, clockSkewSeconds: configuration.clockSkewSeconds, schemas: configuration.schemas)
             let clock: any UnixClock = self.now.map { FixedClock(UnixTime(seconds: $0)) } ?? store.clock
             var refused = 0
             for path in pages {

@@ -10,7 +10,9 @@ struct Put: ParsableCommand {
         abstract: "Make local edits from JSON Lines.",
         discussion: """
             Each line is {"id": "...", "data": {...}} or {"id": "...", "deleted": true}. Each becomes a local edit
-            that this agency publishes. A bad line is reported with its number and nothing from the file is applied.
+            that this agency publishes. A bad line is reported with its number and nothing from the file is applied;
+            data that breaks the dataset's schema (docs/SCHEMA.md) is a bad line, reported with the field's path,
+            the rule and the value's shape, never the value.
             The input is read twice, a megabyte at a time (standard input is first copied to a temporary file
             beside the store, readable by its owner only, and removed afterwards): once to check every line,
             then to apply the edits in transactions of 10,000.
@@ -28,7 +30,9 @@ struct Put: ParsableCommand {
             // Beside the store file, or for PostgreSQL in the temporary folder; owner-only, removed at the end either way.
             let spoolFolder = configuration.store.fileURL?.deletingLastPathComponent() ?? FileManager.default.temporaryDirectory
             let count = try input.withRereadableInput(spoolingInto: spoolFolder) { read in
-                try store.applyLocalEdits(from: read, dataset: dataset, agency: configuration.agency, policy: policy)
+                try store.applyLocalEdits(from: read, dataset: dataset, agency: configuration.agency, policy: policy) { data in
+                    configuration.schema(for: dataset)?.validate(data)?.description
+                }
             }
             printDiagnostic("\(count) edits applied to \(dataset)")
         }

@@ -3,6 +3,7 @@ import Foundation
 import LienThongConfig
 import LienThongCore
 import LienThongAgency
+import LienThongFeed
 import LienThongStore
 
 struct Status: AsyncParsableCommand {
@@ -10,8 +11,9 @@ struct Status: AsyncParsableCommand {
         abstract: "Show how each peer's feeds stand, and the open conflicts, from the store.",
         discussion: """
             For every (peer, dataset) the configuration pulls: the cursor, the publisher's last known head, the lag
-            between them, the last success, the last error and the backoff before the next attempt; then the open
-            conflicts per dataset. Reads the store only, so it works while the daemon runs. --json prints one
+            between them, the last success, the last error and the backoff before the next attempt, and whether the
+            schema the peer lists for the dataset is the same as this agency's own (a difference is a warning: a peer
+            may be stricter); then the open conflicts per dataset. Reads the store only, so it works while the daemon runs. --json prints one
             JSON object for scripts. Times are UTC.
             """
     )
@@ -50,6 +52,8 @@ struct StatusReport {
     }
 
     let feeds: [Feed]
+    /// The SHA-256 of this agency's own declared schema of each dataset that has one.
+    let ownSchemas: [DatasetName: String]
     /// Which daemon holds each feed's lease (docs/STORE.md, "Several daemons").
     let leases: [PullLease]
     /// Open conflicts and policy of every dataset held.
@@ -63,6 +67,7 @@ struct StatusReport {
             )
         }
         leases = try snapshot.pullLeases()
+        ownSchemas = try datasets.compactMapValues { settings in try settings.schema.map { try DatasetList.schemaDigest($0.declaration) } }
         let open = try snapshot.openConflictCounts()
         self.datasets = datasets.sorted { $0.key < $1.key }.map { name, settings in (name, "\(settings.policy)", open[name] ?? 0) }
     }
@@ -77,8 +82,21 @@ struct StatusReport {
         return String(reason)
     }
 
+    /// How the schema the peer lists for the feed's dataset compares with this agency's own: `same`,
+    /// `differs`, `peer has none`, `we have none`, or `unknown` before a daemon read the peer's list.
+    func schemaComparison(_ feed: Feed) -> String {
+        guard let listed = feed.pull?.peerSchemaSHA256 else { return "unknown" }
+        let own = ownSchemas[feed.key.dataset]
+        switch (listed == PeerSchema.none ? nil : listed, own) {
+        case (nil, nil): return "same"
+        case (nil, _?): return "peer has none"
+        case (_?, nil): return "we have none"
+        case (let theirs?, let ours?): return theirs == ours ? "same" : "differs"
+        }
+    }
+
     func text(now: Int64) -> String {
-        let header = ["peer", "dataset", "mode", "cursor", "head", "lag", "delay p50/p99", "last success", "last error", "backoff"]
+        let header = ["peer", "dataset", "mode", "cursor", "head", "lag", "delay p50/p99", "last success", "last error", "backoff", "schema"]
         let rows = feeds.map { feed -> [String] in
             let position = feed.cursor?.position ?? 0
             let head = feed.cursor?.head ?? 0
@@ -91,10 +109,16 @@ struct StatusReport {
             return [
                 feed.key.peer.rawValue, feed.key.dataset.rawValue, feed.pull?.mode?.rawValue ?? "-", String(position), String(head),
                 String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
+                schemaComparison(feed),
             ]
         }
         var lines = [textTable([header] + rows)]
         if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
+        for feed in feeds where ["differs", "peer has none", "we have none"].contains(schemaComparison(feed)) {
+            lines.append(
+                "warning: \(feed.key.peer) lists a schema of \(feed.key.dataset) that is not ours (\(schemaComparison(feed))); records that break ours are quarantined with reason schema"
+            )
+        }
         if !leases.isEmpty {
             lines.append("")
             lines.append(textTable([["peer", "dataset", "pulled by (lease)", "fence", "expires"]] + leases.map { lease in
@@ -112,21 +136,7 @@ struct StatusReport {
     func json(now: Int64) -> JSONValue {
         .object([
             "generated_at": .string(Self.time(now)),
-            "feeds": .array(feeds.map { feed in
-                let position = feed.cursor?.position ?? 0
-                let head = feed.cursor?.head ?? 0
-                return .object([
-                    "peer": .string(feed.key.peer.rawValue), "dataset": .string(feed.key.dataset.rawValue),
-                    "cursor": .integer(position), "head": .integer(head), "lag": .integer(max(0, head - position)),
-                    "last_success": feed.pull?.lastSuccessAt.map { .string(Self.time($0)) } ?? .null,
-                    "last_error": feed.pull?.lastError.map(JSONValue.string) ?? .null,
-                    "last_error_at": feed.pull?.lastErrorAt.map { .string(Self.time($0)) } ?? .null,
-                    "consecutive_failures": .integer(Int64(feed.pull?.consecutiveFailures ?? 0)),
-                    "next_attempt_at": feed.pull?.nextAttemptAt.map { .string(Self.time($0)) } ?? .null,
-                    "mode": feed.pull?.mode.map { .string($0.rawValue) } ?? .null,
-                    "propagation_delay": Self.delayJSON(feed.pull),
-                ])
-            }),
+            "feeds": .array(feeds.map(feedJSON)),
             "leases": .array(leases.map { lease in
                 .object([
                     "peer": .string(lease.peer.rawValue), "dataset": .string(lease.dataset.rawValue), "holder": .string(lease.holder),
@@ -134,6 +144,25 @@ struct StatusReport {
                 ])
             }),
             "datasets": .array(datasets.map { .object(["dataset": .string($0.name.rawValue), "policy": .string($0.policy), "open_conflicts": .integer(Int64($0.open))]) }),
+        ])
+    }
+
+    private func feedJSON(_ feed: Feed) -> JSONValue {
+        let position = feed.cursor?.position ?? 0
+        let head = feed.cursor?.head ?? 0
+        let peerSchema: JSONValue = feed.pull?.peerSchemaSHA256.flatMap { $0 == PeerSchema.none ? nil : JSONValue.string($0) } ?? .null
+        return .object([
+            "peer": .string(feed.key.peer.rawValue), "dataset": .string(feed.key.dataset.rawValue),
+            "cursor": .integer(position), "head": .integer(head), "lag": .integer(max(0, head - position)),
+            "last_success": feed.pull?.lastSuccessAt.map { .string(Self.time($0)) } ?? .null,
+            "last_error": feed.pull?.lastError.map(JSONValue.string) ?? .null,
+            "last_error_at": feed.pull?.lastErrorAt.map { .string(Self.time($0)) } ?? .null,
+            "consecutive_failures": .integer(Int64(feed.pull?.consecutiveFailures ?? 0)),
+            "next_attempt_at": feed.pull?.nextAttemptAt.map { .string(Self.time($0)) } ?? .null,
+            "mode": feed.pull?.mode.map { .string($0.rawValue) } ?? .null,
+            "propagation_delay": Self.delayJSON(feed.pull),
+            "schema": .string(schemaComparison(feed)),
+            "peer_schema_sha256": peerSchema,
         ])
     }
 

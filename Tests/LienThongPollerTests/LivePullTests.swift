@@ -37,8 +37,8 @@ struct LivePullTests {
     )
     func waitMaxBounds(waitMax: JSONValue, accepted: Bool) throws {
         let now = wallTime()
-        guard case .object(var list) = DatasetList.payload(
-            publisher: boCongAn, audience: boYTe, issuedAt: now.seconds, expiresAt: now.seconds + 60, datasets: [(danCu, 3)], waitMaxSeconds: 25
+        guard case .object(var list) = try DatasetList.payload(
+            publisher: boCongAn, audience: boYTe, issuedAt: now.seconds, expiresAt: now.seconds + 60, datasets: [(danCu, 3, nil)], waitMaxSeconds: 25
         ), case .array(let entries) = list["datasets"], case .object(var entry) = entries.first else {
             Issue.record("the payload has no dataset entry")
             return
