@@ -220,13 +220,13 @@ let package = Package(
             name: "LienThongDaemonTests",
             dependencies: [
                 "LienThongDaemon", "LienThongAgency", "LienThongPoller", "LienThongCore", "LienThongFeed", "LienThongHTTP", "LienThongStore",
-                "LienThongPublisher", "LienThongTestSupport",
+                "LienThongPublisher", "LienThongSchema", "LienThongTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "LienThongHTTPTests", dependencies: ["LienThongHTTP", "LienThongSigning", "LienThongTestSupport"], swiftSettings: strict),
-        .testTarget(name: "LienThongConfigTests", dependencies: ["LienThongConfig", "LienThongCore", "LienThongMerge"], swiftSettings: strict),
+        .testTarget(name: "LienThongConfigTests", dependencies: ["LienThongConfig", "LienThongCore", "LienThongMerge", "LienThongSchema"], swiftSettings: strict),
         .testTarget(
             name: "LienThongStoreTests",
             dependencies: ["LienThongStore", "LienThongMerge", "LienThongCore", "LienThongTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
@@ -235,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "LienThongFeedTests",
             dependencies: [
-                "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongTestSupport",
+                "LienThongFeed", "LienThongSchema", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -243,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "LienThongPublisherTests",
             dependencies: [
-                "LienThongPublisher", "LienThongFeed", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongHTTP",
+                "LienThongPublisher", "LienThongFeed", "LienThongSchema", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongHTTP",
                 "LienThongTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -261,7 +261,7 @@ let package = Package(
             name: "LienthongCLITests",
             dependencies: [
                 "lienthong", "LienThongSigning", "LienThongCore", "LienThongFeed", "LienThongMerge", "LienThongStore", "LienThongTestSupport",
-                "LienThongHTTP", "LienThongConfig", "LienThongPublisher", "LienThongPoller", "LienThongDaemon",
+                "LienThongHTTP", "LienThongConfig", "LienThongSchema", "LienThongPublisher", "LienThongPoller", "LienThongDaemon",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

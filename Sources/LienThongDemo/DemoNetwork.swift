@@ -83,8 +83,10 @@ struct DemoNetwork: Sendable {
                 let store = try requireValue(stores[agency.id])
                 for scheduled in plan.feeds {
                     group.addTask {
-                        let mode = try await puller.mode(of: scheduled.feed)
+                        let listing = try await puller.listing(of: scheduled.feed)
+                        let mode = PullMode(listing: listing)
                         await puller.noteMode(mode, of: scheduled.feed, in: store)
+                        await puller.notePeerSchema(listing.schemaSHA256, of: scheduled.feed, in: store)
                         while !Task.isCancelled {
                             if case .failure = await puller.pullRecordingStatus(scheduled.feed, store: store, mode: mode, retryIn: { _ in nil }) {
                                 try? await Task.sleep(for: .milliseconds(500))

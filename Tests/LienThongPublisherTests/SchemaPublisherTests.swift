@@ -1,0 +1,104 @@
+import LienThongCore
+import LienThongFeed
+import LienThongPublisher
+import LienThongSchema
+import LienThongSigning
+import LienThongTestSupport
+import Testing
+
+/// The publisher and its own schema (docs/SCHEMA.md), over real loopback HTTP against a real store.
+@Suite("Publisher: the dataset's schema")
+struct SchemaPublisherTests {
+    /// The seeded dan-cu records' `so_cccd` must match a pattern that the first one (cd-001) does not.
+    static let tightened = try! DatasetSchema(declaration: try! JSONValue(parsing: #"""
+        {"additional": "allow", "fields": {"so_cccd": {"type": "string", "format": "cccd", "pattern": "00109000099[0-9]"}}}
+        """#))
+    /// A schema every seeded record breaks: a field none has is required.
+    static let breakingAll = try! DatasetSchema(declaration: try! JSONValue(parsing: #"{"additional": "allow", "fields": {"gioi_tinh": {"type": "string", "required": true}}}"#))
+
+    private static func settings(_ schema: DatasetSchema) -> PublisherSettings {
+        var settings = publisherSettings()
+        settings.schemas = [danCu: schema]
+        return settings
+    }
+
+    private static func page(_ reply: HTTPReply, after: Int64, limit: Int64) throws -> FeedPage {
+        try #require(reply.status == 200)
+        return try FeedPage(
+            compact: reply.body, verifier: verifier,
+            expected: PageExpectation(
+                publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: danCu, after: after, limit: limit, now: wallTime(),
+                clockSkewSeconds: 300
+            )
+        )
+    }
+
+    @Test("a version that breaks the publisher's own schema is never served; the page's last is its last record served", arguments: StoreBackend.tested)
+    func withheld(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
+        try seedOwnFeed(temporary.store)
+        try await withPublisher(settings: Self.settings(Self.tightened), store: temporary) { server in
+            let full = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
+            #expect(full.records.map(\.seq) == [2, 3])
+            #expect(full.last == 3 && full.head == 3)
+            // A limit of one: the withheld version does not count against it.
+            let one = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=1"), after: 0, limit: 1)
+            #expect(one.records.map(\.seq) == [2])
+            #expect(one.last == 2)
+        }
+    }
+
+    @Test("when every version after the cursor is withheld the page is empty, its last is after, and the head stays", arguments: StoreBackend.tested)
+    func allWithheld(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
+        try seedOwnFeed(temporary.store)
+        try await withPublisher(settings: Self.settings(Self.breakingAll), store: temporary) { server in
+            let empty = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
+            #expect(empty.records.isEmpty)
+            #expect(empty.last == 0 && empty.head == 3)
+        }
+    }
+
+    @Test("the dataset list carries the schema's normalized declaration and its SHA-256, and a reader checks them")
+    func listedSchema() async throws {
+        try await withPublisher(settings: Self.settings(Self.tightened)) { server in
+            let reply = try await server.get("/v1/datasets")
+            let listed = try DatasetList.verify(
+                reply.body, keys: [publisherKey.publicKey], publisher: boCongAn, audience: boYTe, now: wallTime(), clockSkewSeconds: 300
+            )
+            let digest = try DatasetList.schemaDigest(Self.tightened.declaration)
+            #expect(listed[danCu]?.schemaSHA256 == digest)
+            #expect(digest.count == 64)
+            let payload = try JWSVerifier(keys: [publisherKey.publicKey], requiredType: DatasetList.type).verify(utf8: reply.body).payloadJSON
+            #expect(payload["datasets"]?.arrayValue?.first?["schema"] == Self.tightened.declaration)
+        }
+        try await withPublisher { server in
+            let reply = try await server.get("/v1/datasets")
+            let listed = try DatasetList.verify(
+                reply.body, keys: [publisherKey.publicKey], publisher: boCongAn, audience: boYTe, now: wallTime(), clockSkewSeconds: 300
+            )
+            #expect(listed[danCu] != nil && listed[danCu]?.schemaSHA256 == nil)
+        }
+    }
+
+    @Test("a list whose schema_sha256 does not match its schema, or that has one without the other, is refused", arguments: [
+        (JSONValue.object(["additional": .string("refuse"), "fields": .object([:])]), JSONValue.string(String(repeating: "0", count: 64))),
+        (.object(["fields": .object([:])]), nil), (nil, .string(String(repeating: "0", count: 64))), (.string("schema"), .string("x")),
+    ] as [(JSONValue?, JSONValue?)])
+    func mismatchedDigest(schema: JSONValue?, digest: JSONValue?) throws {
+        let now = wallTime()
+        guard case .object(var list) = try DatasetList.payload(
+            publisher: boCongAn, audience: boYTe, issuedAt: now.seconds, expiresAt: now.seconds + 60, datasets: [(danCu, 3, nil)]
+        ), case .array(let entries) = list["datasets"], case .object(var entry) = entries.first else {
+            Issue.record("the payload has no dataset entry")
+            return
+        }
+        entry["schema"] = schema
+        entry["schema_sha256"] = digest
+        list["datasets"] = .array([.object(entry)])
+        let compact = Array(try JWSSigner(key: publisherKey).sign(json: .object(list), type: DatasetList.type).utf8)
+        #expect(throws: DatasetListError.self) {
+            try DatasetList.verify(compact, keys: [publisherKey.publicKey], publisher: boCongAn, audience: boYTe, now: now, clockSkewSeconds: 300)
+        }
+    }
+}
