@@ -197,7 +197,7 @@ let package = Package(
             name: "lienthong-bench",
             dependencies: [
                 "LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongStore", "LienThongFeed", "LienThongHTTP", "LienThongPublisher",
-                "LienThongPoller", "LienThongTestSupport",
+                "LienThongPoller", "LienThongSchema", "LienThongTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

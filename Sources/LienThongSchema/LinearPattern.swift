@@ -71,6 +71,7 @@ public struct LinearPattern: Sendable, Hashable {
         left.source.unicodeScalars.elementsEqual(right.source.unicodeScalars)
     }
 
+    /// Hashes the source's scalars, as `==` compares them.
     public func hash(into hasher: inout Hasher) {
         for scalar in source.unicodeScalars { hasher.combine(scalar.value) }
     }
@@ -83,6 +84,7 @@ public struct PatternError: Error, Sendable, Equatable, CustomStringConvertible 
     /// A few words, such as "unbalanced parenthesis".
     public let problem: String
 
+    /// "pattern position 3: anchors are implicit".
     public var description: String { "pattern position \(position): \(problem)" }
 }
 
@@ -106,7 +108,7 @@ private struct Sized {
     let size: Int
 }
 
-/// Either side of an escape: one scalar, or a set of them (`\d`, `\W`…).
+/// What an escape stands for: one scalar, or a set of them (`\d`, `\W`…).
 private enum Escaped {
     case scalar(Unicode.Scalar)
     case set([ClosedRange<UInt32>])
@@ -168,7 +170,9 @@ private struct Parser {
         while let next = peek(), next != "|", next != ")" {
             let start = index
             let piece = try parsePiece(depth: depth)
-            pieces.append(piece.node)
+            // A piece without states matches only the empty text: leaving it out keeps the work of
+            // compiling bounded by the states made, even for "((){1000}){1000}".
+            if piece.size > 0 { pieces.append(piece.node) }
             size = try fitting(size + piece.size, at: start)
         }
         return pieces.count == 1 ? Sized(node: pieces[0], size: size) : Sized(node: .sequence(pieces), size: size)
@@ -191,6 +195,7 @@ private struct Parser {
         case "*", "{": throw error(at: index, "a quantifier cannot follow another quantifier")
         default: break
         }
+        guard atom.size > 0, max != 0 else { return Sized(node: .sequence([]), size: 0) }
         let size: Int
         if let max {
             size = min * atom.size + (max - min) * (atom.size + 1)
@@ -573,7 +578,7 @@ private struct Walk {
     /// The states that consume the current position's scalar, and the match state if it was reached.
     var current: Slice<UnsafeMutableBufferPointer<Int>> { currentList[0..<currentCount] }
 
-    /// Whether no state is left to consume anything: no longer text can match.
+    /// Whether the list is empty: nothing that follows can match.
     var isStuck: Bool { currentCount == 0 }
 
     /// Adds to the next position's list the consuming states and the match state reachable from `entry`.

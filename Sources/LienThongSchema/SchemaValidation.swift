@@ -132,6 +132,9 @@ extension FieldRules {
 }
 
 extension StringRules {
+    /// The longest value matched against a `pattern`; a longer one breaks the rule.
+    public static let maximumPatternInput = 10_000
+
     func check(_ text: String, value: JSONValue, siblings: [String: JSONValue]) -> SchemaFailure? {
         let normalized = NormalizedText.nfc(text)
         if minimumLength != nil || maximumLength != nil {
@@ -144,7 +147,13 @@ extension StringRules {
             }
         }
         if let allowed, !allowed.contains(normalized) { return FieldRules.failure(rule: "enum", expected: "one of \(allowed.count) values", value) }
-        if let pattern, !pattern.matches(normalized) { return FieldRules.failure(rule: "pattern", expected: "the field's pattern", value) }
+        if let pattern {
+            // The work of a match grows with the pattern (ours) times the value (a peer's): the value is bounded.
+            guard normalized.unicodeScalars.count <= Self.maximumPatternInput else {
+                return FieldRules.failure(rule: "pattern", expected: "at most \(Self.maximumPatternInput) characters to match", value)
+            }
+            if !pattern.matches(normalized) { return FieldRules.failure(rule: "pattern", expected: "the field's pattern", value) }
+        }
         switch format {
         case nil: return nil
         case .phoneVN:

@@ -30,6 +30,8 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "full: the puller may see every field; reduced: two of the four fields (the publisher reduces each record).")
     var grant = GrantKind.full
     @Option(help: "The publisher's key: Ed25519 or P-256 (ES256 pages).") var key = KeyKind.ed25519
+    @Option(help: "standard: four fields, no schema; wide: ten fields, no schema; wide-schema: the ten fields declared in a schema that the publisher and the puller check.")
+    var shape = RecordShape.standard
     @Option(help: "Append the figures as one JSON line to this file.") var results: String?
     @Option(help: "Reader processes looking records up by id in the puller's store while it syncs (point-reads); then one alone for 5 s.")
     var readers = 0
@@ -83,7 +85,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         )
         let arguments = [
             "serve-feed", "--folder", workFolder.path, "--workload", workload.rawValue, "--records", String(records), "--ids", String(ids),
-            "--seed", String(seed), "--grant", grant.rawValue,
+            "--seed", String(seed), "--grant", grant.rawValue, "--shape", shape.rawValue,
         ]
         let (summary, seconds, measured, readerFigures) = try await withChild(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments) { nextLine in
             let words = (try await nextLine() ?? "").split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -92,7 +94,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             }
             let feed = PulledFeed(
                 peer: publisherAgency, baseURL: URL(string: "http://127.0.0.1:\(port)")!, dataset: dataset, policy: .lww,
-                keys: [publisherKey.publicKey], transfer: TransferOptions()
+                keys: [publisherKey.publicKey], transfer: TransferOptions(), schema: shape.schema
             )
             let readerProcesses = readers > 0
                 ? try ReaderProcesses(
@@ -133,7 +135,8 @@ struct SyncBenchmark: AsyncParsableCommand {
         let verifyRate = try await OpenSSLSpeed.verifyRates([speedName], seconds: 3)[speedKey] ?? 0
         let syncRate = Double(records) / seconds
         let pages = summary.pages
-        print(String(format: "sync                  %10.0f records/s  (%.1f s, %d pages)  = %.2f × the store's physical limit", syncRate, seconds, pages, syncRate / physicalRate))
+        guard summary.quarantined == 0 else { throw BenchmarkFailure(description: "\(summary.quarantined) versions were quarantined") }
+        print(String(format: "sync                  %10.0f records/s  (%.1f s, %d pages, records %@)  = %.2f × the store's physical limit", syncRate, seconds, pages, shape.rawValue, syncRate / physicalRate))
         print(String(format: "physical limit        %10.0f records/s  (version append + record row upsert + change row, %d a transaction, same run)", physicalRate, TransactionBounds.standard.maximumRecords))
         print(String(format: "page verifications    %10.0f pages/s by openssl speed: %.2f s of the sync's %.1f s", verifyRate, Double(pages) / max(verifyRate, 1), seconds))
         print(String(format: "written to disk       %10.0f bytes per record (/proc/self/io write_bytes of the puller)", Double(usage.writtenBytes) / Double(records)))
@@ -160,7 +163,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             "ratio_to_physical": .number(String(format: "%.3f", syncRate / physicalRate)),
             "bytes_written_per_record": .number(String(format: "%.0f", Double(usage.writtenBytes) / Double(records))),
             "cpu_seconds_per_1000_records": .number(String(format: "%.4f", usage.cpuSeconds * 1000 / Double(records))),
-            "grant": .string(grant.rawValue), "publisher_cpu_seconds_per_1000_records": .number(String(format: "%.4f", measured.publisherCPU * 1000 / Double(records))),
+            "grant": .string(grant.rawValue), "shape": .string(shape.rawValue), "publisher_cpu_seconds_per_1000_records": .number(String(format: "%.4f", measured.publisherCPU * 1000 / Double(records))),
             "peak_rss_mb": .number(String(format: "%.0f", syncPeak)), "key": .string(key.rawValue), "openssl_verify_per_second": .number(String(format: "%.0f", verifyRate)),
             "at": .integer(SystemClock().now.seconds),
         ].merging(readerJSON) { first, _ in first }), in: results)
@@ -178,6 +181,7 @@ struct ServeFeed: AsyncParsableCommand {
     @Option var ids: Int
     @Option var seed: UInt64
     @Option var grant = SyncBenchmark.GrantKind.full
+    @Option var shape = RecordShape.standard
 
     func run() async throws {
         let folder = URL(fileURLWithPath: folder)
@@ -186,12 +190,14 @@ struct ServeFeed: AsyncParsableCommand {
         let key = try PrivateKeyFile(reading: folder.appending(path: "publisher.key.pem"), access: .groupOrOthersAllowed).key
         let pullerKey = try PublicKey(contentsOf: folder.appending(path: "puller.pub.pem"))
         let store = try Store(openingAt: folder.appending(path: "publisher.sqlite"))
-        try await Workload.author(workload.recordIndexes(versions: records, ids: ids, seed: seed), agency: agency, dataset: dataset, into: store)
+        try await Workload.author(
+            workload.recordIndexes(versions: records, ids: ids, seed: seed), agency: agency, dataset: dataset, into: store, data: shape.data
+        )
         let publisher = Publisher(
             settings: PublisherSettings(
                 agency: agency, signingKey: key,
                 peers: [try AgencyID("bo-y-te"): PublisherPeer(keys: [pullerKey], grants: [dataset: grant.grant])],
-                datasets: [dataset]
+                datasets: [dataset], schemas: shape.schema.map { [dataset: $0] } ?? [:]
             ),
             store: store, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         )

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import LienThongCore
 import LienThongMerge
+import LienThongSchema
 import LienThongStore
 import LienThongTestSupport
 
@@ -28,14 +29,17 @@ enum Workload: String, ExpressibleByArgument, CaseIterable, Sendable {
     /// as many as versions for updates (each record updated about twice).
     func defaultIDs(versions: Int) -> Int { self == .inserts ? versions : max(versions / 2, 1) }
 
-    /// Writes the workload as local edits of `agency` into `store`, in transactions of 10,000.
-    static func author(_ indexes: [Int], agency: AgencyID, dataset: DatasetName, into store: Store) async throws {
+    /// Writes the workload as local edits of `agency` into `store`, in transactions of 10,000, each record's
+    /// data made by `data` from its position.
+    static func author(
+        _ indexes: [Int], agency: AgencyID, dataset: DatasetName, into store: Store, data: @escaping @Sendable (Int) -> JSONValue = StoreBenchmark.data
+    ) async throws {
         for start in stride(from: 0, to: indexes.count, by: 10_000) {
             let chunk = Array(indexes[start..<min(indexes.count, start + 10_000)])
             try await store.write { transaction in
                 for (offset, index) in chunk.enumerated() {
                     try transaction.edit(
-                        dataset: dataset, id: "cd-\(index)", agency: agency, deleted: false, data: StoreBenchmark.data(start + offset), policy: .lww
+                        dataset: dataset, id: "cd-\(index)", agency: agency, deleted: false, data: data(start + offset), policy: .lww
                     )
                 }
             }
@@ -148,4 +152,46 @@ func keep(_ figures: JSONValue, in path: String?) throws {
     defer { try? handle.close() }
     try handle.seekToEnd()
     try handle.write(contentsOf: Data((figures.serializedText + "\n").utf8))
+}
+
+/// The records a sync carries, and whether both sides check them against a schema (docs/SCHEMA.md).
+enum RecordShape: String, ExpressibleByArgument, Sendable {
+    /// The four fields of ``StoreBenchmark/data(_:)``, no schema.
+    case standard
+    /// Ten fields (``wideData(_:)``), no schema: the baseline of `wide-schema`.
+    case wide
+    /// The same ten fields, each declared in ``tenFieldSchema``, checked by the publisher as it serves and by the
+    /// puller as it applies.
+    case wideSchema = "wide-schema"
+
+    var data: @Sendable (Int) -> JSONValue { self == .standard ? StoreBenchmark.data : Self.wideData }
+    var schema: DatasetSchema? { self == .wideSchema ? Self.tenFieldSchema : nil }
+
+    /// A resident with ten fields, every one kept by ``tenFieldSchema``: a CCCD number that agrees with the birth
+    /// date and sex, a phone number, an email address, Vietnamese text.
+    static func wideData(_ index: Int) -> JSONValue {
+        let year = 1950 + index % 50
+        let female = index % 2 == 1
+        return .object([
+            "so_dinh_danh": .string(String(format: "001%d%02d%06d", female ? 1 : 0, year % 100, index % 1_000_000)),
+            "ho_ten": .string("Nguyễn Văn \(index)"), "ngay_sinh": .string(String(format: "%04d-%02d-%02d", year, index % 12 + 1, index % 28 + 1)),
+            "gioi_tinh": .string(female ? "nữ" : "nam"), "que_quan": .string("Hoàn Kiếm, Hà Nội"), "dia_chi": .string("\(index % 500) Phố Huế, Hai Bà Trưng"),
+            "dien_thoai": .string(String(format: "09%08d", index % 100_000_000)), "email": .string("nguoi.\(index)@example.gov.vn"),
+            "nghe_nghiep": .string(["giáo viên", "kỹ sư", "nông dân", "bác sĩ"][index % 4]), "so_con": .integer(Int64(index % 4)),
+        ])
+    }
+
+    static let tenFieldSchema = try! DatasetSchema(declaration: try! JSONValue(parsing: #"""
+        {"additional": "refuse", "fields": {
+          "so_dinh_danh": {"type": "string", "required": true, "pii": true, "format": "cccd", "cccd": {"birth_date": "ngay_sinh", "sex": "gioi_tinh"}},
+          "ho_ten": {"type": "string", "required": true, "pii": true, "min_length": 2, "max_length": 100},
+          "ngay_sinh": {"type": "date", "required": true, "pii": true},
+          "gioi_tinh": {"type": "string", "required": true, "enum": ["nam", "nữ"]},
+          "que_quan": {"type": "string", "max_length": 200},
+          "dia_chi": {"type": "string", "pii": true, "max_length": 200},
+          "dien_thoai": {"type": "string", "pii": true, "format": "phone-vn"},
+          "email": {"type": "string", "pii": true, "format": "email"},
+          "nghe_nghiep": {"type": "string", "pattern": "[a-zà-ỹ ]{2,50}"},
+          "so_con": {"type": "integer", "minimum": 0, "maximum": 30}}}
+        """#))
 }

@@ -100,6 +100,17 @@ struct SchemaRuleTests {
         #expect(declared.validate(.array([]))?.rule == "type")
     }
 
+    /// Patterns are matched against at most 10,000 characters: a longer value breaks the rule unmatched.
+    @Test func patternInputIsBounded() throws {
+        let declared = try oneField(#""type": "string", "pattern": "(a|a)*b""#)
+        let atLimit = String(repeating: "a", count: StringRules.maximumPatternInput - 1) + "b"
+        #expect(declared.validate(.object(["f": .string(atLimit)])) == nil)
+        let noMatch = try #require(declared.validate(.object(["f": .string(String(repeating: "a", count: StringRules.maximumPatternInput))])))
+        #expect(noMatch.expected == "the field's pattern")
+        let tooLong = try #require(declared.validate(.object(["f": .string(atLimit + "b")])))
+        #expect(tooLong.rule == "pattern" && tooLong.expected == "at most 10000 characters to match")
+    }
+
     /// A message names the path, the rule and the value's shape, never the value.
     @Test func messagesNeverShowTheValue() throws {
         let declared = try oneField(#""type": "string", "pii": true, "format": "cccd""#)
