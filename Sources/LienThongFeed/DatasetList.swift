@@ -37,6 +37,13 @@ public enum DatasetList {
         try Digest.sha256Hex(declaration.serialized())
     }
 
+    /// The first 64 bits of ``schemaDigest(_:)``, as the store tags the own-feed versions checked against the
+    /// schema (never 0, which means unchecked).
+    public static func schemaTag(_ declaration: JSONValue) throws -> Int64 {
+        let tag = Int64(bitPattern: UInt64(try schemaDigest(declaration).prefix(16), radix: 16) ?? 1)
+        return tag == 0 ? 1 : tag
+    }
+
     /// One dataset as a dataset list gives it.
     public struct Entry: Sendable, Equatable {
         public let head: Int64

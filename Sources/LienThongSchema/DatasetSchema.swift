@@ -36,11 +36,17 @@ public struct DatasetSchema: Sendable, Hashable {
 public struct ObjectShape: Sendable, Hashable {
     /// The declared fields by name.
     public let fields: [String: FieldRules]
-    /// Their names in byte order: validation walks them in this order, so the first violation found is the
-    /// same everywhere.
-    let fieldOrder: [String]
+    /// The same fields in the byte order of their names: validation walks them in this order, so the first
+    /// violation found is the same everywhere.
+    let orderedFields: [NamedField]
     /// Whether members that are not declared are allowed (`additional: allow`); refused by default.
     public let allowsAdditional: Bool
+}
+
+/// A field's name with its rules.
+struct NamedField: Sendable, Hashable {
+    let name: String
+    let rules: FieldRules
 }
 
 /// One field's rules.

@@ -9,18 +9,27 @@ struct CitizenID {
 
     /// Reads `text`; nil unless it is 12 ASCII digits whose first three are a province code of the table.
     init?(_ text: String) {
-        let digits = Array(text.utf8)
-        guard digits.count == 12, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
-        let value = digits.map { Int($0 - UInt8(ascii: "0")) }
-        guard Self.provinceCodes.contains(value[0] * 100 + value[1] * 10 + value[2]) else { return nil }
-        centuryAndSex = value[3]
-        yearInCentury = value[4] * 10 + value[5]
+        var digits: (province: Int, centuryAndSex: Int, year: Int) = (0, 0, 0)
+        var count = 0
+        for byte in text.utf8 {
+            guard count < 12, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let digit = Int(byte - UInt8(ascii: "0"))
+            switch count {
+            case 0..<3: digits.province = digits.province * 10 + digit
+            case 3: digits.centuryAndSex = digit
+            case 4, 5: digits.year = digits.year * 10 + digit
+            default: break
+            }
+            count += 1
+        }
+        guard count == 12, Self.provinceCodes.contains(digits.province) else { return nil }
+        centuryAndSex = digits.centuryAndSex
+        yearInCentury = digits.year
     }
 
     /// Which published rule `text` breaks, when ``init(_:)`` refuses it, in words that do not repeat it.
     static func problem(_ text: String) -> String {
-        let digits = Array(text.utf8)
-        guard digits.count == 12, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+        guard text.utf8.count == 12, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
             return "cccd: 12 digits"
         }
         return "cccd: a province code of Circular 07/2016/TT-BCA"
@@ -116,9 +125,8 @@ enum EmailAddress {
 /// `Z`, `z` or an offset `±HH:MM`).
 enum CalendarText {
     static func date(_ text: String) -> (year: Int, month: Int, day: Int)? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10 else { return nil }
-        return date(bytes[...])
+        guard text.utf8.count == 10 else { return nil }
+        return date(Array(text.utf8)[...])
     }
 
     static func isDateTime(_ text: String) -> Bool {

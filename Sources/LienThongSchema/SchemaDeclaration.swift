@@ -29,10 +29,10 @@ extension ObjectShape {
         default: throw SchemaError(path: DeclarationReader.join(path, "additional"), problem: "expected refuse or allow")
         }
         self.fields = fields
-        fieldOrder = fields.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for name in fieldOrder {
-            guard case .string(let rules) = fields[name]?.type, case .cccd(let crossCheck?) = rules.format else { continue }
-            try checkCrossCheckFields(crossCheck, at: DeclarationReader.join(path, "fields", name, "cccd"))
+        orderedFields = fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { NamedField(name: $0.key, rules: $0.value) }
+        for field in orderedFields {
+            guard case .string(let rules) = field.rules.type, case .cccd(let crossCheck?) = rules.format else { continue }
+            try checkCrossCheckFields(crossCheck, at: DeclarationReader.join(path, "fields", field.name, "cccd"))
         }
     }
 
@@ -70,10 +70,7 @@ extension ObjectShape {
     }
 
     func personalDataPaths(prefix: String) -> [String] {
-        fieldOrder.flatMap { name -> [String] in
-            guard let rules = fields[name] else { return [] }
-            return rules.personalDataPaths(path: prefix.isEmpty ? name : "\(prefix).\(name)")
-        }
+        orderedFields.flatMap { field in field.rules.personalDataPaths(path: prefix.isEmpty ? field.name : "\(prefix).\(field.name)") }
     }
 }
 
@@ -315,8 +312,18 @@ extension Double {
 /// Text in Unicode Normalization Form C, the form lengths, enums and patterns are checked in.
 enum NormalizedText {
     static func nfc(_ text: String) -> String {
-        // ASCII is its own NFC; most values are ASCII, and the Foundation call is not free.
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        // Most values are already NFC, and the Foundation call is not free: text made only of scalars that
+        // are NFC in any context is returned as it is.
+        if text.unicodeScalars.allSatisfy(isStableInNFC) { return text }
         return text.precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether `scalar` is one of the scalars that Unicode's NFC quick check answers Yes for with combining
+    /// class 0, among those Vietnamese is written with: ASCII, Latin-1, Latin Extended-A and -B (U+0000–U+024F:
+    /// `à`, `ă`, `đ`, `ơ`, `ư`…) and the Vietnamese letters of Latin Extended Additional (U+1EA0–U+1EF9: `ạ`,
+    /// `ễ`, `ự`…). A text of such scalars only is its own NFC; any other scalar (a combining mark, say) sends
+    /// the text to the full normalization.
+    private static func isStableInNFC(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x0250 || (0x1EA0...0x1EF9).contains(scalar.value)
     }
 }

@@ -55,30 +55,41 @@ struct SchemaFailure {
 
 extension ObjectShape {
     func check(_ members: [String: JSONValue]) -> SchemaFailure? {
-        for name in fieldOrder {
-            guard let rules = fields[name] else { continue }
-            guard let value = members[name] else {
-                if rules.required { return SchemaFailure(name, rule: "required", expected: "present", found: nil) }
+        var declaredPresent = 0
+        for field in orderedFields {
+            // Swift's dictionaries match canonically equivalent keys (the Kelvin sign K for K): a member counts as
+            // the field only when its name has the field's exact bytes.
+            guard let index = members.index(forKey: field.name), case let (name, value) = members[index], name.utf8.elementsEqual(field.name.utf8)
+            else {
+                if field.rules.required { return SchemaFailure(field.name, rule: "required", expected: "present", found: nil) }
                 continue
             }
-            if var failure = rules.check(value, in: members, name: name) {
-                failure.reversedPath.append(name)
+            declaredPresent += 1
+            if var failure = field.rules.check(value, in: members) {
+                failure.reversedPath.append(field.name)
                 return failure
             }
         }
-        if !allowsAdditional, members.keys.contains(where: { fields[$0] == nil }) {
-            let undeclared = members.keys.filter { fields[$0] == nil }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        // Members beyond the declared ones present: only then are they looked for.
+        if !allowsAdditional, members.count > declaredPresent {
+            let undeclared = members.keys.filter { !isDeclared($0) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             if let name = undeclared.first {
                 return SchemaFailure(String(name.terminalSafe.prefix(64)), rule: "additional", expected: "declared fields only", found: members[name])
             }
         }
         return nil
     }
+
+    /// Whether `name`, byte for byte, is a declared field.
+    private func isDeclared(_ name: String) -> Bool {
+        guard let index = fields.index(forKey: name) else { return false }
+        return fields[index].key.utf8.elementsEqual(name.utf8)
+    }
 }
 
 extension FieldRules {
     /// Checks one value; the failure's path is left for the caller to complete (empty, or the part below).
-    func check(_ value: JSONValue, in siblings: [String: JSONValue], name: String) -> SchemaFailure? {
+    func check(_ value: JSONValue, in siblings: [String: JSONValue]) -> SchemaFailure? {
         if case .null = value {
             return nullable ? nil : Self.failure(rule: "nullable", expected: "not null", value)
         }
@@ -114,7 +125,7 @@ extension FieldRules {
             if let minimumItems, elements.count < minimumItems { return Self.failure(rule: "min_items", expected: "at least \(minimumItems) items", value) }
             if let maximumItems, elements.count > maximumItems { return Self.failure(rule: "max_items", expected: "at most \(maximumItems) items", value) }
             for (index, element) in elements.enumerated() {
-                if var failure = items.check(element, in: [:], name: "") {
+                if var failure = items.check(element, in: [:]) {
                     failure.reversedPath.append("[\(index)]")
                     return failure
                 }
@@ -136,6 +147,7 @@ extension StringRules {
     public static let maximumPatternInput = 10_000
 
     func check(_ text: String, value: JSONValue, siblings: [String: JSONValue]) -> SchemaFailure? {
+        if minimumLength == nil, maximumLength == nil, allowed == nil, pattern == nil, format == nil { return nil }
         let normalized = NormalizedText.nfc(text)
         if minimumLength != nil || maximumLength != nil {
             let length = normalized.unicodeScalars.count

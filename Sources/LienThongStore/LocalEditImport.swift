@@ -37,9 +37,10 @@ extension Store {
     /// long vector) stops the import there, as a store failure does: the transactions before it stay applied.
     ///
     /// `validate` checks each edit's data that is not a deletion (the dataset's schema, docs/SCHEMA.md): the
-    /// problem it returns makes the line bad, in the first pass.
+    /// problem it returns makes the line bad, in the first pass; `schemaTag` names that schema in the own feed.
     public func applyLocalEdits(
-        from input: RereadableInput, dataset: DatasetName, agency: AgencyID, policy: MergePolicy, validate: @escaping (JSONValue) -> String? = { _ in nil }
+        from input: RereadableInput, dataset: DatasetName, agency: AgencyID, policy: MergePolicy, schemaTag: Int64 = 0,
+        validate: @escaping (JSONValue) -> String? = { _ in nil }
     ) throws(LocalEditImportError) -> Int {
         do {
             var reader = LocalEditLines.Reader()
@@ -60,7 +61,9 @@ extension Store {
             let edits = batch
             try write { transaction in
                 for edit in edits {
-                    let version = try transaction.edit(dataset: dataset, id: edit.id, agency: agency, deleted: edit.deleted, data: edit.data, policy: policy)
+                    let version = try transaction.edit(
+                        dataset: dataset, id: edit.id, agency: agency, deleted: edit.deleted, data: edit.data, policy: policy, schemaTag: schemaTag
+                    )
                     do {
                         try version.checkSize()
                     } catch {

@@ -24,13 +24,14 @@ extension StoreSnapshot {
     /// Reading stops before the record that would take the joined text past `maximumBytes`; the first record
     /// is returned whatever its size, so that a page is never empty while records remain.
     ///
-    /// With `admits`, each version that is not a deletion is given to it (its stored `data` text) before it is
-    /// taken: one it refuses is left out and its `seq` noted in ``OwnFeedRecordTexts/withheld`` (a record
+    /// With `admits`, each version that is not a deletion is given to it (its stored `data` text, and the tag
+    /// of the schema it was checked against when made, 0 for none: ``StoreTransaction/edit(dataset:id:agency:deleted:data:policy:schemaTag:)``)
+    /// before it is taken: one it refuses is left out and its `seq` noted in ``OwnFeedRecordTexts/withheld`` (a record
     /// that breaks the dataset's schema, which is never served). Left-out versions do not count against
     /// `limit`, but at most ``maximumWithheldPerRead`` of them are read past.
     public func ownFeedRecordTexts(
         dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int = .max, fields: Set<String>? = nil,
-        admits: ((UnsafeBufferPointer<UInt8>) -> Bool)? = nil
+        admits: ((_ data: UnsafeBufferPointer<UInt8>, _ schemaTag: Int64) -> Bool)? = nil
     ) throws -> OwnFeedRecordTexts {
         try session.ownFeedRecordTexts(
             dataset: dataset, after: after, limit: limit, maximumBytes: maximumBytes, fields: fields, admits: admits
@@ -68,10 +69,10 @@ public struct OwnFeedRecordTexts: Sendable {
     /// Reads rows until `limit` records are taken, the next would not fit `maximumBytes`, or too many were
     /// left out; returns true when the rows ran out first (more rows may be read).
     mutating func take<Row: OwnFeedRow>(
-        limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?, nextRow: () throws -> Row?
+        limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((_ data: UnsafeBufferPointer<UInt8>, _ schemaTag: Int64) -> Bool)?, nextRow: () throws -> Row?
     ) throws -> Bool {
         while let row = try nextRow() {
-            if let admits, row.int64(.deleted) == 0, !row.withText(.data, admits) {
+            if let admits, row.int64(.deleted) == 0, !row.withText(.data, { admits($0, row.int64(.schemaTag)) }) {
                 withheld.append(row.int64(.seq))
                 if withheld.count >= StoreSnapshot.maximumWithheldPerRead { return false }
                 continue
@@ -137,7 +138,7 @@ public struct OwnFeedRecordTexts: Sendable {
 
 /// The columns of ``OwnFeedSQL/selectTexts``, in order.
 enum OwnFeedColumn: Int {
-    case seq, recordID, origin, hlcMilliseconds, hlcCounter, vv, deleted, data
+    case seq, recordID, origin, hlcMilliseconds, hlcCounter, vv, deleted, data, schemaTag
 }
 
 /// A row of ``OwnFeedSQL/selectTexts`` as each backend reads it: SQLite's text in place, PostgreSQL's as a string.
@@ -149,7 +150,7 @@ protocol OwnFeedRow {
 /// The statements that read the own feed.
 enum OwnFeedSQL {
     static let selectTexts = SQLStatement(
-        "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"
+        "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, schema_tag FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"
     )
     static let selectVersions = SQLStatement("SELECT seq, \(VersionColumns.names) FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?")
     static let head = SQLStatement("SELECT COALESCE(MAX(seq), 0) FROM own_feed WHERE dataset = ?")

@@ -179,5 +179,6 @@ enum PostgresSchema {
         ("v7: pull leases", LeaseSQL.createTable),
         (LiveFeedSQL.migrationIdentifier, LiveFeedSQL.migration),
         (PeerSchemaSQL.migrationIdentifier, PeerSchemaSQL.migration),
+        (PeerSchemaSQL.ownFeedTagIdentifier, PeerSchemaSQL.ownFeedTag),
     ]
 }

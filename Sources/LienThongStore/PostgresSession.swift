@@ -152,8 +152,8 @@ final class PostgresSession: StoreSession {
         nextChangeSeq = (row?.int64(1) ?? 0) + 1
     }
 
-    func appendOwnFeed(seq: Int64, _ version: RecordVersion) throws {
-        ownFeed.append(seq: seq, version)
+    func appendOwnFeed(seq: Int64, _ version: RecordVersion, schemaTag: Int64) throws {
+        ownFeed.append(seq: seq, version, schemaTag: schemaTag)
         if ownFeed.count >= Self.batchRows { try flush() }
     }
 
@@ -166,7 +166,7 @@ final class PostgresSession: StoreSession {
     }
 
     func ownFeedRecordTexts(
-        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((_ data: UnsafeBufferPointer<UInt8>, _ schemaTag: Int64) -> Bool)?
     ) throws -> OwnFeedRecordTexts {
         var result = OwnFeedRecordTexts()
         var from = after
@@ -305,12 +305,14 @@ private struct ChangeBatch {
 private struct OwnFeedBatch {
     var seqs: [Int64] = []
     var versions: [RecordVersion] = []
+    var schemaTags: [Int64] = []
 
     var count: Int { seqs.count }
 
-    mutating func append(seq: Int64, _ version: RecordVersion) {
+    mutating func append(seq: Int64, _ version: RecordVersion, schemaTag: Int64) {
         seqs.append(seq)
         versions.append(version)
+        schemaTags.append(schemaTag)
     }
 
     var bindings: PostgresBindings {
@@ -324,6 +326,7 @@ private struct OwnFeedBatch {
         bindings.append(versions.map(\.vv.canonicalText))
         bindings.append(versions.map { $0.deleted ? Int64(1) : 0 })
         bindings.append(versions.map(\.dataJSON))
+        bindings.append(schemaTags)
         return bindings
     }
 }
@@ -359,8 +362,8 @@ enum PostgresSQL {
         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
         """
     static let insertOwnFeed = """
-        INSERT INTO own_feed (seq, \(VersionColumns.names))
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[])
+        INSERT INTO own_feed (seq, \(VersionColumns.names), schema_tag)
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])
         """
 }
 

@@ -93,10 +93,11 @@ final class SQLiteSession: StoreSession {
         try insert.execute()
     }
 
-    func appendOwnFeed(seq: Int64, _ version: RecordVersion) throws {
+    func appendOwnFeed(seq: Int64, _ version: RecordVersion, schemaTag: Int64) throws {
         let insert = try RawStatement(db, WriteSQL.insertOwnFeed)
         insert.bind(1, seq)
         insert.bind(version, from: 2)
+        insert.bind(10, schemaTag)  // after seq and the eight version columns
         try insert.execute()
     }
 
@@ -108,7 +109,7 @@ final class SQLiteSession: StoreSession {
     }
 
     func ownFeedRecordTexts(
-        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((_ data: UnsafeBufferPointer<UInt8>, _ schemaTag: Int64) -> Bool)?
     ) throws -> OwnFeedRecordTexts {
         // Columns read with SQLite's own functions: making rows of them costs more than building the text.
         let select = try RawStatement(db, OwnFeedSQL.selectTexts.sqlite)
@@ -137,7 +138,7 @@ enum WriteSQL {
         INSERT INTO version (\(VersionColumns.names), source, received_at, supersedes) VALUES (\(VersionColumns.placeholders), ?, ?, ?)
         """
     static let insertChange = "INSERT INTO change_log (dataset, record_id, kind, changed_at) VALUES (?, ?, ?, ?)"
-    static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names)) VALUES (?, \(VersionColumns.placeholders))"
+    static let insertOwnFeed = "INSERT INTO own_feed (seq, \(VersionColumns.names), schema_tag) VALUES (?, \(VersionColumns.placeholders), ?)"
     static let upsertRecord = """
         INSERT INTO record (dataset, id, visible, siblings, sibling_count, awaits_review, authored) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (dataset, id) DO UPDATE SET

@@ -343,6 +343,9 @@ enum Schema {
         migrator.registerMigration(PeerSchemaSQL.migrationIdentifier) { db in
             try db.execute(sql: PeerSchemaSQL.migration)
         }
+        migrator.registerMigration(PeerSchemaSQL.ownFeedTagIdentifier) { db in
+            try db.execute(sql: PeerSchemaSQL.ownFeedTag)
+        }
         return migrator
     }
 }

@@ -115,7 +115,7 @@ protocol StoreSession: AnyObject {
     /// Appends a row to the change log.
     func appendChange(_ key: RecordKey, kind: ChangeKind, at changedAt: Int64) throws
     /// Appends a version to this agency's own feed at `seq`.
-    func appendOwnFeed(seq: Int64, _ version: RecordVersion) throws
+    func appendOwnFeed(seq: Int64, _ version: RecordVersion, schemaTag: Int64) throws
     /// The last `seq` of the own feed of `dataset`, 0 when empty.
     func ownFeedHead(_ dataset: DatasetName) throws -> Int64
     /// Tells the publishers of other processes, at commit, that this transaction added to the own feed: on
@@ -123,7 +123,7 @@ protocol StoreSession: AnyObject {
     func announceOwnFeedCommit() throws
     /// Records of the own feed as the publisher serves them (``StoreSnapshot/ownFeedRecordTexts``).
     func ownFeedRecordTexts(
-        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((UnsafeBufferPointer<UInt8>) -> Bool)?
+        dataset: DatasetName, after: Int64, limit: Int, maximumBytes: Int, fields: Set<String>?, admits: ((_ data: UnsafeBufferPointer<UInt8>, _ schemaTag: Int64) -> Bool)?
     ) throws -> OwnFeedRecordTexts
 }
 

@@ -48,9 +48,12 @@ public final class StoreTransaction {
     /// Makes a local edit of `(dataset, id)`: a version by `agency` that dominates every sibling, added to
     /// this agency's own feed. Returns the new version.
     @discardableResult
-    public func edit(dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy) throws
-        -> RecordVersion
-    {
+    ///
+    /// `schemaTag` says which schema the data was checked against (``StoreSnapshot/ownFeedRecordTexts(dataset:after:limit:maximumBytes:fields:admits:)``),
+    /// 0 for none.
+    public func edit(
+        dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy, schemaTag: Int64 = 0
+    ) throws -> RecordVersion {
         let key = RecordKey(dataset: dataset, id: id)
         var record = try storedRecord(key)
         let hlc = clock.tick(physicalMilliseconds: nowMilliseconds)
@@ -59,7 +62,7 @@ public final class StoreTransaction {
         record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds))]
         _ = record.noteAuthored(version)
         try save(record, key, policy: policy)
-        try session.appendOwnFeed(seq: try nextOwnFeedSeq(dataset), version)
+        try session.appendOwnFeed(seq: try nextOwnFeedSeq(dataset), version, schemaTag: schemaTag)
         return version
     }
 

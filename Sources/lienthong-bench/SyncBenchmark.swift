@@ -191,7 +191,7 @@ struct ServeFeed: AsyncParsableCommand {
         let pullerKey = try PublicKey(contentsOf: folder.appending(path: "puller.pub.pem"))
         let store = try Store(openingAt: folder.appending(path: "publisher.sqlite"))
         try await Workload.author(
-            workload.recordIndexes(versions: records, ids: ids, seed: seed), agency: agency, dataset: dataset, into: store, data: shape.data
+            workload.recordIndexes(versions: records, ids: ids, seed: seed), agency: agency, dataset: dataset, into: store, data: shape.data, schema: shape.schema
         )
         let publisher = Publisher(
             settings: PublisherSettings(

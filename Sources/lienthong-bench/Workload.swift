@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import LienThongCore
+import LienThongFeed
 import LienThongMerge
 import LienThongSchema
 import LienThongStore
@@ -30,16 +31,21 @@ enum Workload: String, ExpressibleByArgument, CaseIterable, Sendable {
     func defaultIDs(versions: Int) -> Int { self == .inserts ? versions : max(versions / 2, 1) }
 
     /// Writes the workload as local edits of `agency` into `store`, in transactions of 10,000, each record's
-    /// data made by `data` from its position.
+    /// data made by `data` from its position. With `schema`, each is checked against it first and tagged with
+    /// it, as `lienthong put` does.
     static func author(
-        _ indexes: [Int], agency: AgencyID, dataset: DatasetName, into store: Store, data: @escaping @Sendable (Int) -> JSONValue = StoreBenchmark.data
+        _ indexes: [Int], agency: AgencyID, dataset: DatasetName, into store: Store, data: @escaping @Sendable (Int) -> JSONValue = StoreBenchmark.data,
+        schema: DatasetSchema? = nil
     ) async throws {
+        let schemaTag = try schema.map { try DatasetList.schemaTag($0.declaration) } ?? 0
         for start in stride(from: 0, to: indexes.count, by: 10_000) {
             let chunk = Array(indexes[start..<min(indexes.count, start + 10_000)])
             try await store.write { transaction in
                 for (offset, index) in chunk.enumerated() {
+                    let record = data(start + offset)
+                    if let violation = schema?.validate(record) { throw BenchmarkFailure(description: "record \(index): \(violation)") }
                     try transaction.edit(
-                        dataset: dataset, id: "cd-\(index)", agency: agency, deleted: false, data: data(start + offset), policy: .lww
+                        dataset: dataset, id: "cd-\(index)", agency: agency, deleted: false, data: record, policy: .lww, schemaTag: schemaTag
                     )
                 }
             }

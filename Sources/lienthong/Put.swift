@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LienThongConfig
 import LienThongCore
+import LienThongFeed
 import LienThongMerge
 import LienThongStore
 
@@ -29,9 +30,13 @@ struct Put: ParsableCommand {
             let (dataset, policy) = try dataset.resolve(in: configuration)
             // Beside the store file, or for PostgreSQL in the temporary folder; owner-only, removed at the end either way.
             let spoolFolder = configuration.store.fileURL?.deletingLastPathComponent() ?? FileManager.default.temporaryDirectory
+            // Checked against the dataset's schema, and tagged with it in the own feed so that the publisher
+            // need not check again (docs/SCHEMA.md).
+            let schema = configuration.schema(for: dataset)
+            let schemaTag = try schema.map { try DatasetList.schemaTag($0.declaration) } ?? 0
             let count = try input.withRereadableInput(spoolingInto: spoolFolder) { read in
-                try store.applyLocalEdits(from: read, dataset: dataset, agency: configuration.agency, policy: policy) { data in
-                    configuration.schema(for: dataset)?.validate(data)?.description
+                try store.applyLocalEdits(from: read, dataset: dataset, agency: configuration.agency, policy: policy, schemaTag: schemaTag) { data in
+                    schema?.validate(data)?.description
                 }
             }
             printDiagnostic("\(count) edits applied to \(dataset)")

@@ -59,6 +59,30 @@ struct SchemaPublisherTests {
         }
     }
 
+    @Test("a version tagged with the schema in force (checked by put) is served without a second check; another schema checks it", arguments: StoreBackend.tested)
+    func taggedVersions(backend: StoreBackend) async throws {
+        let temporary = try TemporaryStore(backend)
+        let tag = try DatasetList.schemaTag(Self.breakingAll.declaration)
+        // Tagged as if put had checked it against `breakingAll` (which it breaks): the tag is trusted, the data not read.
+        try await temporary.store.write { transaction in
+            _ = try transaction.edit(
+                dataset: danCu, id: "cd-tagged", agency: boCongAn, deleted: false, data: .object(["ho_ten": .string("Đã kiểm tra")]), policy: .lww,
+                schemaTag: tag
+            )
+        }
+        try await withPublisher(settings: Self.settings(Self.breakingAll), store: temporary) { server in
+            let page = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
+            #expect(page.records.map(\.seq) == [1])
+        }
+        // Under any other schema the tag is not this schema's: the version is checked, and withheld.
+        var other = Self.settings(Self.breakingAll)
+        other.schemas = [danCu: try DatasetSchema(declaration: try JSONValue(parsing: #"{"fields": {"gioi_tinh": {"type": "string", "required": true}}}"#))]
+        try await withPublisher(settings: other, store: temporary) { server in
+            let page = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
+            #expect(page.records.isEmpty)
+        }
+    }
+
     @Test("the dataset list carries the schema's normalized declaration and its SHA-256, and a reader checks them")
     func listedSchema() async throws {
         try await withPublisher(settings: Self.settings(Self.tightened)) { server in

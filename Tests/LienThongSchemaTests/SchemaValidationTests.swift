@@ -82,6 +82,10 @@ struct SchemaRuleTests {
         let undeclared = try #require(declared.validate(try JSONValue(parsing: #"{"a": "x", "zz\u001b": 1}"#)))
         #expect(undeclared.rule == "additional")
         #expect(undeclared.path == #"zz\u{1B}"#)
+        // The Kelvin sign is canonically equivalent to K, but it is not the declared field's name.
+        let kelvin = try schema(#"{"fields": {"K": {"type": "integer"}}}"#)
+        #expect(kelvin.validate(.object(["K": .integer(1)])) == nil)
+        #expect(kelvin.validate(.object(["\u{212A}": .string("x")]))?.rule == "additional")
         let open = try schema(#"{"additional": "allow", "fields": {"a": {"type": "string"}}}"#)
         #expect(open.validate(try JSONValue(parsing: #"{"a": "x", "other": [1]}"#)) == nil)
     }
