@@ -43,6 +43,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "FuzzSchema", dependencies: ["FuzzSupport", .product(name: "LienThongSchema", package: "lienthong")], swiftSettings: strict
+        ),
+        .executableTarget(
             name: "FuzzConfig",
             dependencies: ["FuzzSupport", .product(name: "LienThongConfig", package: "lienthong")],
             swiftSettings: strict
