@@ -35,12 +35,6 @@ extension FeedPuller {
         }
         return entry
     }
-
-    /// How `feed` can be pulled now: live with the peer's `wait_max` for its dataset when the peer advertises
-    /// one, polled otherwise.
-    public func mode(of feed: PulledFeed) async throws(PullError) -> PullMode {
-        PullMode(listing: try await listing(of: feed))
-    }
 }
 
 extension FeedPuller {

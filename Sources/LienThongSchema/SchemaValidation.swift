@@ -36,11 +36,18 @@ struct SchemaFailure {
     let expected: String
     let shape: String
 
-    init(_ name: String, rule: String, expected: String, found value: JSONValue?) {
-        reversedPath = [name]
+    /// A failure of the value itself, whose path the callers add on the way back up.
+    init(rule: String, expected: String, found value: JSONValue?) {
+        reversedPath = []
         self.rule = rule
         self.expected = expected
         shape = value.map(ValueShape.describe) ?? "no such member"
+    }
+
+    /// A failure of the member `name` of an object.
+    init(_ name: String, rule: String, expected: String, found value: JSONValue?) {
+        self.init(rule: rule, expected: expected, found: value)
+        reversedPath = [name]
     }
 
     mutating func violation() -> SchemaViolation {
@@ -91,39 +98,39 @@ extension FieldRules {
     /// Checks one value; the failure's path is left for the caller to complete (empty, or the part below).
     func check(_ value: JSONValue, in siblings: [String: JSONValue]) -> SchemaFailure? {
         if case .null = value {
-            return nullable ? nil : Self.failure(rule: "nullable", expected: "not null", value)
+            return nullable ? nil : SchemaFailure(rule: "nullable", expected: "not null", found: value)
         }
         switch type {
         case .string(let rules):
-            guard case .string(let text) = value else { return Self.failure(rule: "type", expected: "string", value) }
+            guard case .string(let text) = value else { return SchemaFailure(rule: "type", expected: "string", found: value) }
             return rules.check(text, value: value, siblings: siblings)
         case .integer(let minimum, let maximum, let allowed):
-            guard case .number(let text) = value, let number = Int64(text) else { return Self.failure(rule: "type", expected: "integer", value) }
-            if let minimum, number < minimum { return Self.failure(rule: "minimum", expected: "at least \(minimum)", value) }
-            if let maximum, number > maximum { return Self.failure(rule: "maximum", expected: "at most \(maximum)", value) }
-            if let allowed, !allowed.contains(number) { return Self.failure(rule: "enum", expected: "one of \(allowed.count) values", value) }
+            guard case .number(let text) = value, let number = Int64(text) else { return SchemaFailure(rule: "type", expected: "integer", found: value) }
+            if let minimum, number < minimum { return SchemaFailure(rule: "minimum", expected: "at least \(minimum)", found: value) }
+            if let maximum, number > maximum { return SchemaFailure(rule: "maximum", expected: "at most \(maximum)", found: value) }
+            if let allowed, !allowed.contains(number) { return SchemaFailure(rule: "enum", expected: "one of \(allowed.count) values", found: value) }
         case .number(let minimum, let maximum, let allowed):
-            guard let number = value.finiteNumber else { return Self.failure(rule: "type", expected: "number", value) }
-            if let minimum, number < minimum { return Self.failure(rule: "minimum", expected: "at least \(minimum.jsonText)", value) }
-            if let maximum, number > maximum { return Self.failure(rule: "maximum", expected: "at most \(maximum.jsonText)", value) }
-            if let allowed, !allowed.contains(number) { return Self.failure(rule: "enum", expected: "one of \(allowed.count) values", value) }
+            guard let number = value.finiteNumber else { return SchemaFailure(rule: "type", expected: "number", found: value) }
+            if let minimum, number < minimum { return SchemaFailure(rule: "minimum", expected: "at least \(minimum.jsonText)", found: value) }
+            if let maximum, number > maximum { return SchemaFailure(rule: "maximum", expected: "at most \(maximum.jsonText)", found: value) }
+            if let allowed, !allowed.contains(number) { return SchemaFailure(rule: "enum", expected: "one of \(allowed.count) values", found: value) }
         case .boolean:
-            guard case .bool = value else { return Self.failure(rule: "type", expected: "boolean", value) }
+            guard case .bool = value else { return SchemaFailure(rule: "type", expected: "boolean", found: value) }
         case .date:
             guard case .string(let text) = value, CalendarText.date(text) != nil else {
-                return Self.failure(rule: "type", expected: "date YYYY-MM-DD", value)
+                return SchemaFailure(rule: "type", expected: "date YYYY-MM-DD", found: value)
             }
         case .datetime:
             guard case .string(let text) = value, CalendarText.isDateTime(text) else {
-                return Self.failure(rule: "type", expected: "datetime RFC 3339 with offset", value)
+                return SchemaFailure(rule: "type", expected: "datetime RFC 3339 with offset", found: value)
             }
         case .object(let shape):
-            guard case .object(let members) = value else { return Self.failure(rule: "type", expected: "object", value) }
+            guard case .object(let members) = value else { return SchemaFailure(rule: "type", expected: "object", found: value) }
             return shape.check(members)
         case .array(let items, let minimumItems, let maximumItems):
-            guard case .array(let elements) = value else { return Self.failure(rule: "type", expected: "array", value) }
-            if let minimumItems, elements.count < minimumItems { return Self.failure(rule: "min_items", expected: "at least \(minimumItems) items", value) }
-            if let maximumItems, elements.count > maximumItems { return Self.failure(rule: "max_items", expected: "at most \(maximumItems) items", value) }
+            guard case .array(let elements) = value else { return SchemaFailure(rule: "type", expected: "array", found: value) }
+            if let minimumItems, elements.count < minimumItems { return SchemaFailure(rule: "min_items", expected: "at least \(minimumItems) items", found: value) }
+            if let maximumItems, elements.count > maximumItems { return SchemaFailure(rule: "max_items", expected: "at most \(maximumItems) items", found: value) }
             for (index, element) in elements.enumerated() {
                 if var failure = items.check(element, in: [:]) {
                     failure.reversedPath.append("[\(index)]")
@@ -132,13 +139,6 @@ extension FieldRules {
             }
         }
         return nil
-    }
-
-    /// A failure of this value itself: its path is the field's, which the caller adds.
-    static func failure(rule: String, expected: String, _ value: JSONValue) -> SchemaFailure {
-        var failure = SchemaFailure("", rule: rule, expected: expected, found: value)
-        failure.reversedPath = []
-        return failure
     }
 }
 
@@ -152,40 +152,40 @@ extension StringRules {
         if minimumLength != nil || maximumLength != nil {
             let length = normalized.unicodeScalars.count
             if let minimumLength, length < minimumLength {
-                return FieldRules.failure(rule: "min_length", expected: "at least \(minimumLength) characters", value)
+                return SchemaFailure(rule: "min_length", expected: "at least \(minimumLength) characters", found: value)
             }
             if let maximumLength, length > maximumLength {
-                return FieldRules.failure(rule: "max_length", expected: "at most \(maximumLength) characters", value)
+                return SchemaFailure(rule: "max_length", expected: "at most \(maximumLength) characters", found: value)
             }
         }
-        if let allowed, !allowed.contains(normalized) { return FieldRules.failure(rule: "enum", expected: "one of \(allowed.count) values", value) }
+        if let allowed, !allowed.contains(normalized) { return SchemaFailure(rule: "enum", expected: "one of \(allowed.count) values", found: value) }
         if let pattern {
             // The work of a match grows with the pattern (ours) times the value (a peer's): the value is bounded.
             guard normalized.unicodeScalars.count <= Self.maximumPatternInput else {
-                return FieldRules.failure(rule: "pattern", expected: "at most \(Self.maximumPatternInput) characters to match", value)
+                return SchemaFailure(rule: "pattern", expected: "at most \(Self.maximumPatternInput) characters to match", found: value)
             }
-            if !pattern.matches(normalized) { return FieldRules.failure(rule: "pattern", expected: "the field's pattern", value) }
+            if !pattern.matches(normalized) { return SchemaFailure(rule: "pattern", expected: "the field's pattern", found: value) }
         }
         switch format {
         case nil: return nil
         case .phoneVN:
-            return PhoneNumberVN.isValid(normalized) ? nil : FieldRules.failure(rule: "format", expected: "phone-vn", value)
+            return PhoneNumberVN.isValid(normalized) ? nil : SchemaFailure(rule: "format", expected: "phone-vn", found: value)
         case .email:
-            return EmailAddress.isValid(normalized) ? nil : FieldRules.failure(rule: "format", expected: "email", value)
+            return EmailAddress.isValid(normalized) ? nil : SchemaFailure(rule: "format", expected: "email", found: value)
         case .cccd(let crossCheck):
             guard let number = CitizenID(normalized) else {
-                return FieldRules.failure(rule: "format", expected: CitizenID.problem(normalized), value)
+                return SchemaFailure(rule: "format", expected: CitizenID.problem(normalized), found: value)
             }
             guard let crossCheck else { return nil }
             if let field = crossCheck.birthDateField, let birth = siblings[field]?.stringValue.flatMap(CalendarText.date),
                 !number.agrees(withBirthYear: birth.year)
             {
-                return FieldRules.failure(rule: "cccd", expected: "digits 4-6 agree with \(field)", value)
+                return SchemaFailure(rule: "cccd", expected: "digits 4-6 agree with \(field)", found: value)
             }
             if let field = crossCheck.sexField, let sex = siblings[field]?.stringValue.map(NormalizedText.nfc) {
                 let female: Bool? = sex == crossCheck.male ? false : sex == crossCheck.female ? true : nil
                 if let female, number.isFemale != female {
-                    return FieldRules.failure(rule: "cccd", expected: "digit 4 agrees with \(field)", value)
+                    return SchemaFailure(rule: "cccd", expected: "digit 4 agrees with \(field)", found: value)
                 }
             }
             return nil

@@ -21,11 +21,11 @@ struct LivePullTests {
         let local = try TemporaryStore()
         let puller = FeedPuller(agency: boYTe, client: testClient, store: local.store, tokens: boYTeSigner, clockSkewSeconds: 300)
         try await publisher.serving { port in
-            let mode = try await puller.mode(of: pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey))
+            let mode = PullMode(listing: try await puller.listing(of: pulledFeed(peer: boCongAn, port: port, dataset: danCu, key: publisherKey)))
             #expect(mode == (waitMax.map { .live(waitSeconds: $0) } ?? .polled))
             // A dataset the list does not grant is an error that says so.
             let refused = await #expect(throws: PullError.self) {
-                try await puller.mode(of: pulledFeed(peer: boCongAn, port: port, dataset: hoTich, key: publisherKey))
+                try await puller.listing(of: pulledFeed(peer: boCongAn, port: port, dataset: hoTich, key: publisherKey))
             }
             #expect(refused?.description.contains("does not grant") == true)
         }

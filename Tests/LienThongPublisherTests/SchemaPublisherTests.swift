@@ -22,6 +22,13 @@ struct SchemaPublisherTests {
         return settings
     }
 
+    /// The three seeded dan-cu records and one ho-tich record on `backend`.
+    private static func seeded(_ backend: StoreBackend) throws -> TemporaryStore {
+        let temporary = try TemporaryStore(backend)
+        try seedOwnFeed(temporary.store)
+        return temporary
+    }
+
     private static func page(_ reply: HTTPReply, after: Int64, limit: Int64) throws -> FeedPage {
         try #require(reply.status == 200)
         return try FeedPage(
@@ -35,9 +42,7 @@ struct SchemaPublisherTests {
 
     @Test("a version that breaks the publisher's own schema is never served; the page's last is its last record served", arguments: StoreBackend.tested)
     func withheld(backend: StoreBackend) async throws {
-        let temporary = try TemporaryStore(backend)
-        try seedOwnFeed(temporary.store)
-        try await withPublisher(settings: Self.settings(Self.tightened), store: temporary) { server in
+        try await withPublisher(settings: Self.settings(Self.tightened), store: try Self.seeded(backend)) { server in
             let full = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
             #expect(full.records.map(\.seq) == [2, 3])
             #expect(full.last == 3 && full.head == 3)
@@ -50,9 +55,7 @@ struct SchemaPublisherTests {
 
     @Test("when every version after the cursor is withheld the page is empty, its last is after, and the head stays", arguments: StoreBackend.tested)
     func allWithheld(backend: StoreBackend) async throws {
-        let temporary = try TemporaryStore(backend)
-        try seedOwnFeed(temporary.store)
-        try await withPublisher(settings: Self.settings(Self.breakingAll), store: temporary) { server in
+        try await withPublisher(settings: Self.settings(Self.breakingAll), store: try Self.seeded(backend)) { server in
             let empty = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
             #expect(empty.records.isEmpty)
             #expect(empty.last == 0 && empty.head == 3)
