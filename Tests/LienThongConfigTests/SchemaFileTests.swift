@@ -35,6 +35,17 @@ struct SchemaFileTests {
         #expect(error?.description.contains(message) == true, "\(error.map { "\($0)" } ?? "")")
     }
 
+    @Test("a schema file of the largest size is read; one byte more is refused", arguments: [0, 1])
+    func fileSize(extra: Int) throws {
+        let file = FileManager.default.temporaryDirectory.appending(path: "lienthong-schema-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let body = "fields:\n  f: { type: string }\n"
+        let padding = String(repeating: "#", count: DatasetSchema.maximumFileBytes - body.utf8.count - 1 + extra) + "\n"
+        try (body + padding).write(to: file, atomically: true, encoding: .utf8)
+        let read = Result { try DatasetSchema(contentsOf: file) }
+        #expect(((try? read.get()) != nil) == (extra == 0))
+    }
+
     @Test("a dataset's schema: is read from its file, relative to the configuration; a missing file fails the configuration")
     func fromConfiguration() throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-schema-\(UUID().uuidString)")

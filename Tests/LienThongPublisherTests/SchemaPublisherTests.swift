@@ -3,6 +3,7 @@ import LienThongFeed
 import LienThongPublisher
 import LienThongSchema
 import LienThongSigning
+import LienThongStore
 import LienThongTestSupport
 import Testing
 
@@ -83,6 +84,26 @@ struct SchemaPublisherTests {
         try await withPublisher(settings: other, store: temporary) { server in
             let page = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
             #expect(page.records.isEmpty)
+        }
+    }
+
+    @Test(
+        "a read passes at most 10,000 withheld versions: a record after 9,999 of them is served, after 10,000 it is not",
+        arguments: [StoreSnapshot.maximumWithheldPerRead - 1, StoreSnapshot.maximumWithheldPerRead]
+    )
+    func withheldPerReadIsBounded(withheld: Int) async throws {
+        let temporary = try TemporaryStore()
+        try await temporary.store.write { transaction in
+            for index in 0..<withheld {
+                _ = try transaction.edit(dataset: danCu, id: "x-\(index)", agency: boCongAn, deleted: false, data: .object([:]), policy: .lww)
+            }
+            _ = try transaction.edit(
+                dataset: danCu, id: "ok", agency: boCongAn, deleted: false, data: .object(["gioi_tinh": .string("nam")]), policy: .lww
+            )
+        }
+        try await withPublisher(settings: Self.settings(Self.breakingAll), store: temporary) { server in
+            let page = try Self.page(try await server.get("/v1/feeds/dan-cu?after=0&limit=10"), after: 0, limit: 10)
+            #expect(page.records.map(\.seq) == (withheld < StoreSnapshot.maximumWithheldPerRead ? [Int64(withheld + 1)] : []))
         }
     }
 

@@ -244,6 +244,30 @@ struct SchemaDeclarationTests {
         #expect(error?.path == path)
     }
 
+    /// Fields in all, values of one enum: accepted at the limit, refused one past it.
+    @Test(arguments: [DatasetSchema.maximumFields, DatasetSchema.maximumFields + 1])
+    func fieldsAreBounded(count: Int) throws {
+        let fields = (0..<count).map { #""f\#($0)": {"type": "boolean"}"# }.joined(separator: ", ")
+        let read = Result { try schema(#"{"fields": {\#(fields)}}"#) }
+        #expect(((try? read.get()) != nil) == (count <= DatasetSchema.maximumFields))
+    }
+
+    @Test(arguments: [DatasetSchema.maximumEnumValues, DatasetSchema.maximumEnumValues + 1])
+    func enumIsBounded(count: Int) throws {
+        let values = (0..<count).map(String.init).joined(separator: ", ")
+        let read = Result { try oneField(#""type": "integer", "enum": [\#(values)]"#) }
+        #expect(((try? read.get()) != nil) == (count <= DatasetSchema.maximumEnumValues))
+    }
+
+    /// Objects nested to the limit (the record counts as the first level) are accepted, one more is refused.
+    @Test(arguments: [DatasetSchema.maximumDepth, DatasetSchema.maximumDepth + 1])
+    func depthAtTheLimit(depth: Int) throws {
+        var declaration = #"{"type": "integer"}"#
+        for _ in 1..<depth { declaration = #"{"type": "object", "fields": {"a": \#(declaration)}}"# }
+        let read = Result { try schema(#"{"fields": {"a": \#(declaration)}}"#) }
+        #expect(((try? read.get()) != nil) == (depth <= DatasetSchema.maximumDepth))
+    }
+
     @Test func nestingIsBounded() throws {
         var declaration = #"{"type": "integer"}"#
         for _ in 0..<8 { declaration = #"{"type": "object", "fields": {"a": \#(declaration)}}"# }
