@@ -75,11 +75,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // The shared store, on SQLite or PostgreSQL: records, siblings, history, cursors, own feed, quarantine,
-        // audit, the change log and the pull leases of a fleet.
+        // audit (hash-chained: SHA-256 from libcrypto), the change log and the pull leases of a fleet.
         .target(
             name: "LienThongStore",
             dependencies: [
-                "LienThongCore", "LienThongMerge", .product(name: "GRDB", package: "GRDB.swift"),
+                "LienThongCore", "LienThongMerge", "CLibCrypto", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

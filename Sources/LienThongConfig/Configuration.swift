@@ -40,6 +40,9 @@ public struct Configuration: Sendable {
     public let connections: ConnectionSettings
     /// The certificate and key presented to every peer's TLS server (mutual TLS), unless a peer names its own.
     public let clientCertificate: ClientCertificateFiles?
+    /// How long personal data and the audit log are kept (`retention`): the defaults of every dataset, the
+    /// refused pages' `quarantine_days` and the log's `audit_days` (docs/PRIVACY.md).
+    public internal(set) var retention = RetentionSettings.default
 
     /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
     public static let defaultPath = "/etc/lienthong/lienthong.yaml"
@@ -76,6 +79,28 @@ public struct DatasetSettings: Sendable, Hashable {
     public let schema: DatasetSchema?
     /// The file it was read from.
     public let schemaFile: URL?
+    /// How long its superseded versions and quarantined items are kept (`retention`, else the top level's).
+    public var retention = RetentionSettings.default
+}
+
+/// How long superseded versions, quarantined items and audit entries are kept, in days (docs/CONFIG.md
+/// `retention`). `auditDays` is read at the top level only.
+public struct RetentionSettings: Sendable, Hashable {
+    /// Days a version is kept after a later one superseded it; 0: none past the next purge.
+    public let historyDays: Int
+    /// Days a refused item is kept after it was last seen.
+    public let quarantineDays: Int
+    /// Days an audit entry is kept.
+    public let auditDays: Int
+
+    public init(historyDays: Int, quarantineDays: Int, auditDays: Int) {
+        self.historyDays = historyDays
+        self.quarantineDays = quarantineDays
+        self.auditDays = auditDays
+    }
+
+    /// A year of history, 90 days of quarantine, five years of audit log.
+    public static let `default` = RetentionSettings(historyDays: 365, quarantineDays: 90, auditDays: 1825)
 }
 
 /// One peer agency: where to pull from, which keys it signs with, what flows each way.

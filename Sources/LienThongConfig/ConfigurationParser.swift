@@ -33,10 +33,13 @@ extension Configuration {
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
             "connections", "client_certificate", "client_key", "changes_retention_days", "store_password_file", "daemon_id", "lease_seconds",
-            "long_poll",
+            "long_poll", "retention",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
-        let datasets = try reader.datasets(top["datasets"])
+        let retention = try top["retention"].map { node throws(ConfigurationError) in
+            try reader.retention(node, at: "retention", defaults: .default, allowsAudit: true)
+        } ?? .default
+        let datasets = try reader.datasets(top["datasets"], retention: retention)
         let rateLimit = try top["rate_limit"].map { node throws(ConfigurationError) in try reader.rateLimit(node, at: "rate_limit") }
             ?? .default
         let clientCertificate = try reader.clientCertificate(top, at: nil)
@@ -63,7 +66,8 @@ extension Configuration {
                 ?? 30,
             longPoll: try top["long_poll"].map { node throws(ConfigurationError) in try reader.longPoll(node) } ?? .default,
             connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default,
-            clientCertificate: clientCertificate
+            clientCertificate: clientCertificate,
+            retention: retention
         )
     }
 }
@@ -180,13 +184,28 @@ private struct YAMLReader {
         return try integer(node, at: key, in: 2...Self.largestMergeLimit)
     }
 
-    func datasets(_ node: Node?) throws(ConfigurationError) -> [DatasetName: DatasetSettings] {
+    /// `{history_days: N, quarantine_days: M}` (and `audit_days` at the top level, from 1), each optional, 0 to 36,500;
+    /// what is not given comes from `defaults`.
+    func retention(_ node: Node, at key: String, defaults: RetentionSettings, allowsAudit: Bool) throws(ConfigurationError) -> RetentionSettings {
+        let names: Set<String> = allowsAudit ? ["history_days", "quarantine_days", "audit_days"] : ["history_days", "quarantine_days"]
+        let settings = try mapping(node, at: key, allowed: names)
+        func days(_ name: String, _ standard: Int, from least: Int = 0) throws(ConfigurationError) -> Int {
+            try settings[name].map { node throws(ConfigurationError) in try integer(node, at: "\(key).\(name)", in: least...36_500) } ?? standard
+        }
+        // The audit log keeps at least a day: its entries are what answers for the others.
+        return RetentionSettings(
+            historyDays: try days("history_days", defaults.historyDays), quarantineDays: try days("quarantine_days", defaults.quarantineDays),
+            auditDays: try days("audit_days", defaults.auditDays, from: 1)
+        )
+    }
+
+    func datasets(_ node: Node?, retention: RetentionSettings) throws(ConfigurationError) -> [DatasetName: DatasetSettings] {
         guard let node else { return [:] }
         var result: [DatasetName: DatasetSettings] = [:]
         for (name, settingsNode) in try mapping(node, at: "datasets") {
             let key = "datasets.\(name)"
             let dataset = try identifier(DatasetName.self, .init(name), at: key)
-            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner", "max_siblings", "max_vector_entries", "schema"])
+            let settings = try mapping(settingsNode, at: key, allowed: ["policy", "owner", "max_siblings", "max_vector_entries", "schema", "retention"])
             let policyName = try string(required(settings, "policy", at: key), at: "\(key).policy")
             let policy: MergePolicy
             switch policyName {
@@ -208,7 +227,10 @@ private struct YAMLReader {
             let schemaFile = try settings["schema"].map { node throws(ConfigurationError) in try path(node, at: "\(key).schema") }
             result[dataset] = DatasetSettings(
                 policy: policy, limits: limits, schema: try schemaFile.map { file throws(ConfigurationError) in try DatasetSchema(contentsOf: file) },
-                schemaFile: schemaFile
+                schemaFile: schemaFile,
+                retention: try settings["retention"].map { node throws(ConfigurationError) in
+                    try self.retention(node, at: "\(key).retention", defaults: retention, allowsAudit: false)
+                } ?? retention
             )
         }
         return result

@@ -69,8 +69,10 @@ public enum Daemon {
         let health = HealthService(store: store, scheduler: scheduler, client: client, notifier: notifier, listener: listener, logger: logger)
         // Trapped before anything runs, so that a SIGHUP right after READY=1 reloads rather than kills.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        // The plan in force, replaced by each reload, read by the housekeeping.
+        let running = Locked(plan)
         let reload = ReloadService(
-            configurationURL: configurationURL, keyAccess: keyAccess, signals: hangups, running: plan, publisher: publisher, scheduler: scheduler,
+            configurationURL: configurationURL, keyAccess: keyAccess, signals: hangups, running: running, publisher: publisher, scheduler: scheduler,
             makePull: makePull, health: health, notifier: notifier, logger: logger
         )
         let application = publisher.application(
@@ -90,7 +92,7 @@ public enum Daemon {
                 .init(service: client, serviceName: "http client"),
                 .init(service: application, serviceName: "publisher"), .init(service: scheduler, serviceName: "pulls"),
                 .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
-                .init(service: ChangeLogPruning(store: store, keptDays: configuration.changesRetentionDays, logger: logger), serviceName: "change log"),
+                .init(service: Housekeeping(store: store, plan: running, logger: logger), serviceName: "housekeeping"),
             ],
             logger: logger
         )

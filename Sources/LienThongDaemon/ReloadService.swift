@@ -27,13 +27,14 @@ final class ReloadService: Service {
     let logger: Logger
 
     init(
-        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: AgencyPlan, publisher: Publisher, scheduler: PullScheduler,
+        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: Locked<AgencyPlan>, publisher: Publisher,
+        scheduler: PullScheduler,
         makePull: @escaping @Sendable (AgencyPlan) -> PullScheduler.Pull, health: HealthService, notifier: SystemdNotifier, logger: Logger
     ) {
         self.configurationURL = configurationURL
         self.keyAccess = keyAccess
         self.signals = signals
-        self.running = Locked(running)
+        self.running = running
         self.publisher = publisher
         self.scheduler = scheduler
         self.makePull = makePull

@@ -180,5 +180,6 @@ enum PostgresSchema {
         (LiveFeedSQL.migrationIdentifier, LiveFeedSQL.migration),
         (PeerSchemaSQL.migrationIdentifier, PeerSchemaSQL.migration),
         (PeerSchemaSQL.ownFeedTagIdentifier, PeerSchemaSQL.ownFeedTag),
+        (AuditChainSQL.migrationIdentifier, AuditChainSQL.migration),
     ]
 }

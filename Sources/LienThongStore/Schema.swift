@@ -346,6 +346,9 @@ enum Schema {
         migrator.registerMigration(PeerSchemaSQL.ownFeedTagIdentifier) { db in
             try db.execute(sql: PeerSchemaSQL.ownFeedTag)
         }
+        migrator.registerMigration(AuditChainSQL.migrationIdentifier) { db in
+            try db.execute(sql: AuditChainSQL.migration)
+        }
         return migrator
     }
 }

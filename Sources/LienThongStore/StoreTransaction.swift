@@ -317,11 +317,6 @@ public final class StoreTransaction {
     public func quarantine(peer: AgencyID, dataset: DatasetName?, recordID: String?, reason: QuarantineReason, detail: String, raw: String) throws {
         try session.execute(TransactionSQL.quarantine, nowMilliseconds, peer.rawValue, dataset?.rawValue, recordID, reason.description, detail, raw)
     }
-
-    /// Writes one event to the audit log. `detail` must not hold record contents.
-    public func audit(_ event: String, peer: AgencyID?, dataset: DatasetName?, detail: JSONValue) throws {
-        try session.execute(TransactionSQL.audit, nowMilliseconds, event, peer?.rawValue, dataset?.rawValue, detail.serializedText)
-    }
 }
 
 /// What the quarantine keeps of a refused page's body: its digest, its size and its first bytes.
@@ -423,5 +418,4 @@ enum TransactionSQL {
         INSERT INTO quarantine (received_at, peer, dataset, record_id, reason, detail, raw, raw_sha256, raw_bytes, last_seen_at)
             VALUES (?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)
         """)
-    static let audit = SQLStatement("INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (?, ?, ?, ?, ?)")
 }
