@@ -236,7 +236,7 @@ let package = Package(
             name: "LienThongFeedTests",
             dependencies: [
                 "LienThongFeed", "LienThongSchema", "LienThongStore", "LienThongSigning", "LienThongMerge", "LienThongCore", "LienThongTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strict
         ),
