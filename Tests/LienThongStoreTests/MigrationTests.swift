@@ -54,3 +54,37 @@ struct MigrationTests {
         }
     }
 }
+
+/// Entries written before migration v11 stay, outside the chain; the chain starts after them.
+@Suite("Store: migration v11, the audit chain, on a store with entries")
+struct AuditChainMigrationTests {
+    @Test("entries from before stay unchained, the next entry starts the chain after them, and the walk accepts both")
+    func fromV10() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "lienthong-migration-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appending(path: "v10.sqlite")
+        let old = try DatabaseQueue(path: url.path)
+        try Schema.migrator.migrate(old, upTo: PeerSchemaSQL.ownFeedTagIdentifier)
+        try old.write { db in
+            try db.execute(sql: """
+                INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (1, 'page served', 'bo-y-te', 'dan-cu', '{"after":0}');
+                INSERT INTO audit_log (at, event, peer, dataset, detail) VALUES (2, 'page served', 'bo-y-te', 'dan-cu', '{"after":1}');
+                """)
+        }
+        let store = try Store(openingAt: url)
+        try store.write(at: UnixTime(milliseconds: 3)) { tx in try tx.audit("purged", peer: nil, dataset: nil, detail: .object([:])) }
+        let entries = try store.read { snapshot in
+            var all: [AuditEntry] = []
+            try snapshot.forEachAuditEntry { all.append($0) }
+            return all
+        }
+        #expect(entries.map(\.seq) == [1, 2, 3])
+        #expect(entries.prefix(2).allSatisfy { $0.previous == nil && $0.sha256 == nil })
+        #expect(entries[2].previous == AuditEntry.genesis)
+        var check = AuditChainCheck(checkpoints: [:])
+        for entry in entries { check.take(entry) }
+        #expect(check.finish(head: try store.read { try $0.auditHead() }) == nil)
+        #expect(check.unchained == 2 && check.chained == 1)
+    }
+}
