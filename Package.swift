@@ -256,7 +256,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LienThongAgencyTests", dependencies: ["LienThongAgency", "LienThongSigning", "LienThongCore"], swiftSettings: strict),
+        .testTarget(
+            name: "LienThongAgencyTests",
+            dependencies: ["LienThongAgency", "LienThongSigning", "LienThongCore", "LienThongConfig", "LienThongStore", "LienThongTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "LienthongCLITests",
             dependencies: [

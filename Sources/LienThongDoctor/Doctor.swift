@@ -77,6 +77,7 @@ public struct Doctor: Sendable {
         case .postgres(let database):
             checks.append(await store(database))
         }
+        if let signingKey, checks.last?.outcome != .fail, let audit = await auditLog(configuration, key: signingKey) { checks.append(audit) }
         for peer in configuration.peers.values.sorted(by: { $0.agency < $1.agency }) {
             checks += await self.peer(peer, configuration: configuration, signingKey: signingKey, identity: peer.clientCertificate.flatMap { identities[$0] })
         }
@@ -118,6 +119,29 @@ public struct Doctor: Sendable {
             return DoctorCheck("store", .ok, "\(database) opens; \(held.count) of \(leases.count) feeds' leases held\(holders.isEmpty ? "" : " (by \(holders))")")
         } catch {
             return DoctorCheck("store", .fail, "\(error)")
+        }
+    }
+
+    /// Whether the audit log's chain and checkpoints verify with the agency's key (`lienthong audit verify`), and
+    /// whether its newest entry is checkpointed within two days (the daemon signs one a day). Nil when the store
+    /// does not exist yet.
+    private func auditLog(_ configuration: Configuration, key: PrivateKey) async -> DoctorCheck? {
+        if case .file(let url) = configuration.store, !FileManager.default.fileExists(atPath: url.path) { return nil }
+        do {
+            let agency = configuration.agency
+            let (result, checkpoint) = try await Store(opening: configuration.store).read { snapshot in
+                (try AuditVerification.run(in: snapshot, agency: agency, keys: [key.publicKey]), try snapshot.lastAuditCheckpoint())
+            }
+            if let problem = result.problem {
+                return DoctorCheck("audit log", .fail, "\(problem): see docs/PRIVACY.md, \"Verifying the log\"")
+            }
+            let summary = "\(result.chained) entries chained, \(result.checkpoints) checkpoints"
+            if let head = result.head, checkpoint.map({ $0.seq < head.seq && $0.madeAt < clock.now.milliseconds - 2 * 86_400_000 }) ?? true {
+                return DoctorCheck("audit log", .warn, "\(summary); entry \(head.seq) and those before it since the last checkpoint are not signed: is the daemon running?")
+            }
+            return DoctorCheck("audit log", .ok, summary)
+        } catch {
+            return DoctorCheck("audit log", .fail, "\(error)")
         }
     }
 

@@ -66,23 +66,19 @@ public struct AuditVerification: Sendable {
     public let checkpoints: Int
     public let head: AuditHead?
 
-    /// Recomputes every chained entry of `store`'s log and checks every checkpoint against `keys`
+    /// Recomputes every chained entry of the log in `snapshot` and checks every checkpoint against `keys`
     /// (the agency's current public key and any it signed with before).
-    public static func run(store: Store, agency: AgencyID, keys: [PublicKey]) throws -> AuditVerification {
-        try store.read { snapshot in
-            let stored = try snapshot.auditCheckpoints()
-            let (vouched, signatureProblem) = AuditCheckpoint.vouched(by: stored, agency: agency, keys: keys)
-            var check = AuditChainCheck(checkpoints: vouched)
-            let head = try snapshot.auditHead()
-            var problem = signatureProblem
-            if problem == nil {
-                try snapshot.forEachAuditEntry { entry in check.take(entry) }
-                problem = check.finish(head: head)
-            }
-            return AuditVerification(
-                problem: problem, chained: check.chained, unchained: check.unchained, checkpoints: stored.count, head: head
-            )
+    public static func run(in snapshot: StoreSnapshot, agency: AgencyID, keys: [PublicKey]) throws -> AuditVerification {
+        let stored = try snapshot.auditCheckpoints()
+        let (vouched, signatureProblem) = AuditCheckpoint.vouched(by: stored, agency: agency, keys: keys)
+        var check = AuditChainCheck(checkpoints: vouched)
+        let head = try snapshot.auditHead()
+        var problem = signatureProblem
+        if problem == nil {
+            try snapshot.forEachAuditEntry { entry in check.take(entry) }
+            problem = check.finish(head: head)
         }
+        return AuditVerification(problem: problem, chained: check.chained, unchained: check.unchained, checkpoints: stored.count, head: head)
     }
 }
 

@@ -36,7 +36,7 @@ struct Audit: ParsableCommand {
                 let (configuration, store) = try config.openStoreForReading()
                 var keys = [try keyPermissions.loadKey(configuration.signingKeyURL.path).publicKey]
                 for path in publicKey { keys.append(try PublicKey(pem: String(contentsOfFile: path, encoding: .utf8))) }
-                let result = try AuditVerification.run(store: store, agency: configuration.agency, keys: keys)
+                let result = try store.read { try AuditVerification.run(in: $0, agency: configuration.agency, keys: keys) }
                 if let problem = result.problem { throw Failure.refused("audit log: \(problem)") }
                 let head = result.head.map { "entry \($0.seq)" } ?? "no entry"
                 let unchained = result.unchained > 0 ? ", \(result.unchained) written before the chain existed" : ""

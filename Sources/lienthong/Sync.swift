@@ -55,8 +55,9 @@ struct Sync: AsyncParsableCommand {
                     }
                     progress.finish()
                     print(SyncProgress.table(results))
-                    // The daemon prunes every hour; a site that runs the timer instead prunes here.
+                    // The daemon prunes every hour and runs the daily upkeep; a site that runs the timer instead does both here.
                     try await store.pruneChanges(keptDays: configuration.changesRetentionDays)
+                    _ = try await configuration.dailyUpkeep(store: store, signer: JWSSigner(key: plan.signingKey))
                     let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
                     if !failed.isEmpty {
                         for row in results { if let error = row.error { printDiagnostic("\(error)") } }

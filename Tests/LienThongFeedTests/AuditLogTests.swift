@@ -29,7 +29,7 @@ struct AuditLogTests {
     }
 
     func verification(_ temporary: TemporaryStore, keys: [PublicKey] = [publisherKey.publicKey]) throws -> AuditVerification {
-        try AuditVerification.run(store: temporary.store, agency: boCongAn, keys: keys)
+        try temporary.store.read { try AuditVerification.run(in: $0, agency: boCongAn, keys: keys) }
     }
 
     @Test("an untouched log verifies: every entry chained to the head, the checkpoint signed", arguments: StoreBackend.tested)
