@@ -46,6 +46,10 @@ public struct Store: Sendable {
         CreatedFile.matchMode(ofCompanions: [url.path + "-wal", url.path + "-shm"], to: url.path)
         do {
             let pool = try DatabasePool(path: url.path, configuration: configuration)
+            // GRDB puts the writer in WAL mode after `prepareDatabase`, and with it `synchronous = NORMAL`: a
+            // commit would then reach the disk only at the next checkpoint, and a power cut could take back pages
+            // already served from the own feed. The writer is set back to FULL here.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
             database = SQLiteDatabase(writer: pool)
         } catch {

@@ -169,7 +169,20 @@ extension StoreSnapshot {
     /// For tests: runs `sql`, written in the backend's own dialect and without parameters, and returns each
     /// row's columns as text (integers in decimal, booleans 0 or 1), nil for NULL.
     @_spi(Testing) public func rawRows(_ sql: String) throws -> [[String?]] {
-        try session.rows(SQLStatement(sqlite: sql, postgres: sql), []).map { row in
+        try session.rawRows(sql)
+    }
+}
+
+extension StoreTransaction {
+    /// For tests: ``StoreSnapshot/rawRows(_:)`` on the writer's connection, inside this transaction.
+    @_spi(Testing) public func rawRows(_ sql: String) throws -> [[String?]] {
+        try session.rawRows(sql)
+    }
+}
+
+extension StoreSession {
+    func rawRows(_ sql: String) throws -> [[String?]] {
+        try rows(SQLStatement(sqlite: sql, postgres: sql), []).map { row in
             row.values.map { value in
                 switch value {
                 case .null: nil

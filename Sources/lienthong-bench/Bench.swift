@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             SigningBenchmark.self, StoreBenchmark.self, WorstPageBenchmark.self, SyncBenchmark.self, ServeFeed.self, PutBenchmark.self, IdleBenchmark.self, ServeIdlePeers.self,
             HostileSyncBenchmark.self, PointReads.self, WatchLatencyBenchmark.self, FleetBenchmark.self,
-            LiveBenchmark.self, HeldRequestsBenchmark.self,
+            LiveBenchmark.self, HeldRequestsBenchmark.self, AuditBenchmark.self,
         ]
     )
 }
