@@ -4,7 +4,7 @@ public import LienThongSchema
 public import LienThongStore
 
 /// Who reveals personal data on this machine, and why: a command's `--reveal` and `--purpose`.
-public struct Revealing: Sendable, Equatable {
+public struct Revealing: Sendable {
     /// The login name of the user the command runs as.
     public let `operator`: String
     public let purpose: PurposeCode?

@@ -1,7 +1,7 @@
 public import LienThongCore
 
 /// A record's data with its personal data masked (docs/SCHEMA.md, "pii: what is masked").
-public struct MaskedData: Sendable, Equatable {
+public struct MaskedData: Sendable {
     /// The data with the value of every field marked `pii` replaced by ``DatasetSchema/mask``.
     public let data: JSONValue
     /// The declared pii paths (``DatasetSchema/personalDataPaths``) that held a value other than null in the

@@ -2,7 +2,7 @@ public import LienThongCore
 
 /// Personal data shown unmasked on this agency's own machine (`--reveal` of `get`, `export`, `conflicts show`):
 /// who saw which fields of which records, and why. Audited as `local disclosure`, without the values.
-public struct LocalDisclosure: Sendable, Equatable {
+public struct LocalDisclosure: Sendable {
     /// The command that showed the data.
     public enum Command: String, Sendable {
         case get
