@@ -127,10 +127,14 @@ let package = Package(
             dependencies: ["LienThongCore", "LienThongSigning", "LienThongMerge", "LienThongSchema", "LienThongStore", "LienThongFeed", "LienThongMetrics", "LienThongHTTP"],
             swiftSettings: strict
         ),
-        // The plan built from a configuration: what the publisher serves, which feeds are pulled, the keys read.
+        // The plan built from a configuration: what the publisher serves, which feeds are pulled, the keys read;
+        // how records are shown to a person, personal data masked or its disclosure audited.
         .target(
             name: "LienThongAgency",
-            dependencies: ["LienThongCore", "LienThongConfig", "LienThongSigning", "LienThongHTTP", "LienThongPublisher", "LienThongPoller"],
+            dependencies: [
+                "LienThongCore", "LienThongConfig", "LienThongSchema", "LienThongSigning", "LienThongStore", "LienThongHTTP", "LienThongPublisher",
+                "LienThongPoller",
+            ],
             swiftSettings: strict
         ),
         // The long-lived service: publisher and pull schedules under swift-service-lifecycle, systemd's notify

@@ -32,24 +32,33 @@ struct Conflicts: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a record's siblings side by side, the visible one first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a record's siblings side by side, the visible one first.",
+            discussion: """
+                Fields the dataset's schema marks pii are printed as "***" unless --reveal, which first writes a \
+                local disclosure to the audit log and fails, printing nothing, if it cannot.
+                """
+        )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
+        @OptionGroup var reveal: RevealOption
         @Argument(help: "The record's id.") var id: String
 
         func run() throws {
             try reportingFailures {
-                let (configuration, store) = try config.openStoreForReading()
+                let (configuration, store) = try reveal.openStore(config)
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let siblings = try store.read { try $0.siblings(dataset: dataset, id: id) }
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {
                     throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
                 }
+                let shown = try reveal.display(of: dataset, in: configuration)
+                    .show(resolution.siblings.map(\.json), ids: [id], by: .conflictsShow, in: store)
                 printLine("\(dataset) \(id.terminalField): \(siblings.count) siblings under policy \(policy)")
-                for sibling in resolution.siblings {
+                for (sibling, json) in zip(resolution.siblings, shown) {
                     let mark = sibling == resolution.visible ? "visible" : "sibling"
-                    print("\(mark)\t\(sibling.json.displayText)")
+                    print("\(mark)\t\(json.displayText)")
                 }
             }
         }

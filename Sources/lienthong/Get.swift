@@ -3,23 +3,29 @@ import LienThongStore
 
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print one visible record as JSON (tombstones too); exit 1 if the store has none."
+        abstract: "Print one visible record as JSON (tombstones too); exit 1 if the store has none.",
+        discussion: """
+            Fields the dataset's schema marks pii are printed as "***" unless --reveal, which first writes a \
+            local disclosure to the audit log and fails, printing nothing, if it cannot.
+            """
     )
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var dataset: DatasetOption
+    @OptionGroup var reveal: RevealOption
 
     @Argument(help: "The record's id.")
     var id: String
 
     func run() throws {
         try reportingFailures {
-            let (configuration, store) = try config.openStoreForReading()
+            let (configuration, store) = try reveal.openStore(config)
             let (dataset, _) = try dataset.resolve(in: configuration)
             guard let record = try store.read({ try $0.visibleRecord(dataset: dataset, id: id) }) else {
                 throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
             }
-            writeStandardOutput(record.exportJSON.displaySerialized() + [0x0A])
+            let shown = try reveal.display(of: dataset, in: configuration).show([record.exportJSON], ids: [id], by: .get, in: store)
+            writeStandardOutput(shown.flatMap { $0.displaySerialized() + [0x0A] })
         }
     }
 }

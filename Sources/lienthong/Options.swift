@@ -202,6 +202,42 @@ struct DatasetOption: ParsableArguments {
     }
 }
 
+/// `--reveal` and `--purpose CODE`, for the commands that show records (`get`, `export`, `conflicts show`).
+struct RevealOption: ParsableArguments {
+    @Flag(
+        help: """
+            Show the fields the dataset's schema marks pii as they are, not as "***". A local disclosure: \
+            written to the audit log (who, which records and fields, the purpose) before anything is shown.
+            """
+    )
+    var reveal = false
+
+    @Option(help: ArgumentHelp("Why the personal data is revealed: 1 to 64 of a-z 0-9 - . (with --reveal).", valueName: "CODE"))
+    var purpose: String?
+
+    func validate() throws {
+        guard let purpose else { return }
+        guard reveal else { throw ValidationError("--purpose goes with --reveal") }
+        do {
+            _ = try PurposeCode(purpose)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// Opens the configuration's store: for writing when revealing, since the disclosure is audited in it;
+    /// otherwise as a command that only reads it does.
+    func openStore(_ config: ConfigOption) throws -> (Configuration, Store) {
+        reveal ? try config.openStore() : try config.openStoreForReading()
+    }
+
+    /// How `dataset`'s records are shown under `configuration`.
+    func display(of dataset: DatasetName, in configuration: Configuration) throws -> PersonalDataDisplay {
+        let revealing = try reveal ? Revealing.effectiveUser(purpose: purpose.map { text in try PurposeCode(text) }) : nil
+        return PersonalDataDisplay(dataset: dataset, schema: configuration.schema(for: dataset), revealing: revealing)
+    }
+}
+
 /// Rows as columns padded to their widest cell, two spaces apart, with no trailing spaces; each cell escaped as
 /// ``Swift/String/terminalField``, so that no cell can break the row or act on the terminal.
 func textTable(_ rows: [[String]]) -> String {
