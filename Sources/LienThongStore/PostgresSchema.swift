@@ -180,5 +180,6 @@ enum PostgresSchema {
         (LiveFeedSQL.migrationIdentifier, LiveFeedSQL.migration),
         (PeerSchemaSQL.migrationIdentifier, PeerSchemaSQL.migration),
         (PeerSchemaSQL.ownFeedTagIdentifier, PeerSchemaSQL.ownFeedTag),
+        (ErasureSQL.migrationIdentifier, ErasureSQL.migration(integer: "BIGINT", key: "TEXT COLLATE \"C\"")),
     ]
 }

@@ -346,6 +346,9 @@ enum Schema {
         migrator.registerMigration(PeerSchemaSQL.ownFeedTagIdentifier) { db in
             try db.execute(sql: PeerSchemaSQL.ownFeedTag)
         }
+        migrator.registerMigration(ErasureSQL.migrationIdentifier) { db in
+            try db.execute(sql: ErasureSQL.migration(integer: "INTEGER", key: "TEXT"))
+        }
         return migrator
     }
 }
