@@ -90,6 +90,33 @@ struct ErasureTests {
         #expect(resolution.visible == erasure && !resolution.isConflict && !resolution.awaitsReview)
     }
 
+    @Test("MERGE.md's worked example: the owner's erasure drops the concurrent update at both agencies; bo-y-te's erasure awaits review")
+    func workedExample() throws {
+        let policy = MergePolicy.authority(owner: F.agency("bo-cong-an"))
+        func tombstone(_ origin: String, _ counts: [String: Int64], hlc: Int64) -> RecordVersion {
+            RecordVersion(
+                dataset: F.dataset, id: "cd-7", origin: F.agency(origin), hlc: HybridTimestamp(milliseconds: hlc, counter: 0), vv: F.vv(counts),
+                deleted: true, erasure: true, data: .object([:])
+            )
+        }
+        let e = tombstone("bo-cong-an", ["bo-cong-an": 2], hlc: 2_000)
+        let u = F.version("bo-y-te", ["bo-cong-an": 1, "bo-y-te": 1], hlc: (3_000, 0), data: F.data("u"), id: "cd-7")
+        // At bo-y-te, e meets u and drops it; at bo-cong-an, u comes after e and is dropped.
+        #expect(try #require(Merge.receive(e, siblings: [u], policy: policy).accepted).dropped == [u])
+        guard case .dropped = Merge.receive(u, siblings: [e], policy: policy) else {
+            Issue.record("u must be dropped at bo-cong-an")
+            return
+        }
+        // bo-y-te erases while bo-cong-an updates: siblings at both, e' shown, awaiting review.
+        let e2 = tombstone("bo-y-te", ["bo-cong-an": 1, "bo-y-te": 1], hlc: 3_000)
+        let u2 = F.version("bo-cong-an", ["bo-cong-an": 2], hlc: (2_000, 0), data: F.data("u'"), id: "cd-7")
+        for (received, sibling) in [(e2, u2), (u2, e2)] {
+            #expect(Set(try #require(Merge.receive(received, siblings: [sibling], policy: policy).accepted).siblings) == [e2, u2])
+        }
+        let open = try #require(Merge.resolve([e2, u2], policy: policy))
+        #expect(open.visible == e2 && open.awaitsReview)
+    }
+
     @Test("every delivery order ends with the same siblings", arguments: nonOwnerCases.map(\.policy))
     func anyOrder(policy: MergePolicy) {
         let versions = [Self.older, Self.update, Self.erasure(by: "a"), F.version("c", ["a": 1, "c": 1], hlc: (2_500, 0), data: F.data("c's"))]
