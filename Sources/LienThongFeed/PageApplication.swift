@@ -140,7 +140,8 @@ extension CheckedPage {
                 case .version(let version):
                     switch try transaction.receive(version, from: publisher, rules: rules) {
                     case .applied: result.applied += 1
-                    case .redundant: result.redundant += 1
+                    // A version an erasure dropped adds nothing here, as a redundant one does.
+                    case .redundant, .dropped: result.redundant += 1
                     case .held: result.held += 1
                     case .equivocation, .refused: result.quarantined += 1
                     }

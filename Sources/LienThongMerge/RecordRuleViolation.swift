@@ -22,6 +22,10 @@ public struct RecordRuleViolation: Error, Hashable, CustomStringConvertible {
         public static let tooLarge = Reason("too large")
         /// The data is nested deeper than a feed page can carry it (``RecordVersion/maximumDataDepth``).
         public static let dataTooDeep = Reason("data too deep")
+        /// The optional `erasure` member is not a boolean.
+        public static let erasureNotBoolean = Reason("erasure not boolean")
+        /// `erasure` is true on a version that is not a tombstone: only a deletion can erase.
+        public static let erasureNotTombstone = Reason("erasure not tombstone")
     }
 
     public let reason: Reason

@@ -18,6 +18,9 @@ public struct RecordVersion: Hashable, Sendable {
     public let vv: VersionVector
     /// Whether this version deletes the record: a tombstone.
     public let deleted: Bool
+    /// Whether this tombstone is an erasure: its author purged every stored body of the record, and a receiver
+    /// purges those the tombstone dominates (docs/MERGE.md, "Erasure"). Only a tombstone is an erasure.
+    public let erasure: Bool
     /// The record's content as canonical JSON text: always an object; a tombstone carries `{}` unless its
     /// author gave more.
     public let dataJSON: String
@@ -25,20 +28,26 @@ public struct RecordVersion: Hashable, Sendable {
     /// A version exactly as given; no record rule is checked here.
     ///
     /// `data` must be a JSON object: anything else is a programming error and stops the process.
-    public init(dataset: DatasetName, id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, data: JSONValue) {
+    public init(
+        dataset: DatasetName, id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, erasure: Bool = false, data: JSONValue
+    ) {
         precondition(data.objectValue != nil, "record data must be a JSON object")
-        self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, canonicalData: data.serializedText)
+        self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, erasure: erasure, canonicalData: data.serializedText)
     }
 
     /// A version whose data is already canonical JSON text of an object, as the store keeps it: nothing is
     /// parsed or checked.
-    package init(dataset: DatasetName, id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, canonicalData: String) {
+    package init(
+        dataset: DatasetName, id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, erasure: Bool = false,
+        canonicalData: String
+    ) {
         self.dataset = dataset
         self.id = id
         self.origin = origin
         self.hlc = hlc
         self.vv = vv
         self.deleted = deleted
+        self.erasure = erasure
         dataJSON = canonicalData
     }
 
@@ -51,12 +60,15 @@ public struct RecordVersion: Hashable, Sendable {
     /// The JSON form (``json``) as compact canonical bytes, members sorted by name: what is compared,
     /// ranked and measured. Put together from the parts; the data is not serialized again.
     public var canonicalJSON: [UInt8] {
-        // Members in byte order: data, deleted, hlc, id, origin, vv. `origin` is an agency id (plain ASCII).
+        // Members in byte order: data, deleted, erasure (only when true, so that other versions' bytes are as
+        // before it existed), hlc, id, origin, vv. `origin` is an agency id (plain ASCII).
         var bytes: [UInt8] = []
         bytes.reserveCapacity(dataJSON.utf8.count + id.utf8.count + 96)
         bytes += #"{"data":"#.utf8
         bytes += dataJSON.utf8
-        bytes += #","deleted":\#(deleted),"hlc":[\#(hlc.milliseconds),\#(hlc.counter)],"id":"#.utf8
+        bytes += #","deleted":\#(deleted)"#.utf8
+        if erasure { bytes += #","erasure":true"#.utf8 }
+        bytes += #","hlc":[\#(hlc.milliseconds),\#(hlc.counter)],"id":"#.utf8
         bytes += JSONValue.string(id).serialized()
         bytes += #","origin":"\#(origin.rawValue)","vv":"#.utf8
         bytes += vv.canonicalText.utf8
@@ -66,7 +78,7 @@ public struct RecordVersion: Hashable, Sendable {
 
     public static func == (left: RecordVersion, right: RecordVersion) -> Bool {
         left.hlc == right.hlc && left.origin == right.origin && left.id == right.id && left.deleted == right.deleted
-            && left.dataset == right.dataset && left.vv == right.vv && left.dataJSON == right.dataJSON
+            && left.erasure == right.erasure && left.dataset == right.dataset && left.vv == right.vv && left.dataJSON == right.dataJSON
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -80,7 +92,7 @@ public struct RecordVersion: Hashable, Sendable {
 extension RecordVersion {
     /// Whether `other` takes this version's origin and vector with different content.
     func isEquivocated(by other: RecordVersion) -> Bool {
-        origin == other.origin && vv == other.vv && (deleted != other.deleted || dataJSON != other.dataJSON)
+        origin == other.origin && vv == other.vv && (deleted != other.deleted || erasure != other.erasure || dataJSON != other.dataJSON)
     }
 }
 

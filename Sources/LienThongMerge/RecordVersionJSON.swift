@@ -42,11 +42,11 @@ extension RecordVersion {
         }
     }
 
-    /// Reads a record from a feed page, `{"id","origin","hlc","vv","deleted","data"}`, and checks the
-    /// record rules; a `seq` member and unknown members are ignored.
+    /// Reads a record from a feed page, `{"id","origin","hlc","vv","deleted","data"}` and the optional
+    /// `"erasure"`, and checks the record rules; a `seq` member and unknown members are ignored.
     ///
-    /// Members are checked in the order id, origin, hlc, vv, deleted, data, then the size, and the first
-    /// broken rule is thrown: the caller quarantines this record and applies the rest of the page.
+    /// Members are checked in the order id, origin, hlc, vv, deleted, erasure, data, then the size, and the
+    /// first broken rule is thrown: the caller quarantines this record and applies the rest of the page.
     public init(
         json: JSONValue, dataset: DatasetName, publisher: AgencyID, now: UnixTime, clockSkewSeconds: Int64
     ) throws(RecordRuleViolation) {
@@ -61,29 +61,43 @@ extension RecordVersion {
         guard let deleted = deletedValue.boolValue else {
             throw RecordRuleViolation(.malformed, "record deleted is \(deletedValue.kindName), not a boolean")
         }
+        let erasure = try Self.readErasure(members, deleted: deleted)
         let data = try Self.member("data", of: members)
         try Self.checkData(data)
-        self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data)
+        self.init(dataset: dataset, id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, erasure: erasure, data: data)
         try checkSize()
     }
 
-    /// The version as a feed page carries it: exactly id, origin, hlc, vv, deleted and data.
-    public var json: JSONValue { Self.jsonForm(id: id, origin: origin, hlc: hlc, vv: vv, deleted: deleted, data: data) }
-
-    static func jsonForm(id: String, origin: AgencyID, hlc: HybridTimestamp, vv: VersionVector, deleted: Bool, data: JSONValue) -> JSONValue {
-        .object([
+    /// The version as a feed page carries it: exactly id, origin, hlc, vv, deleted and data, and
+    /// `"erasure": true` on an erasure (never `false`: a version that is not one reads as before it existed).
+    public var json: JSONValue {
+        var members: [String: JSONValue] = [
             "id": .string(id),
             "origin": .string(origin.rawValue),
             "hlc": hlc.json,
             "vv": vv.json,
             "deleted": .bool(deleted),
             "data": data,
-        ])
+        ]
+        if erasure { members["erasure"] = .bool(true) }
+        return .object(members)
     }
 
     private static func member(_ name: String, of members: [String: JSONValue]) throws(RecordRuleViolation) -> JSONValue {
         guard let value = members[name] else { throw RecordRuleViolation(.malformed, "record has no \"\(name)\"") }
         return value
+    }
+
+    /// The optional `erasure` member: absent is false; true only on a tombstone.
+    private static func readErasure(_ members: [String: JSONValue], deleted: Bool) throws(RecordRuleViolation) -> Bool {
+        guard let value = members["erasure"] else { return false }
+        guard let erasure = value.boolValue else {
+            throw RecordRuleViolation(.erasureNotBoolean, "record erasure is \(value.kindName), not a boolean")
+        }
+        guard !erasure || deleted else {
+            throw RecordRuleViolation(.erasureNotTombstone, "record erasure is true on a version that is not deleted")
+        }
+        return erasure
     }
 
     private static func readID(_ members: [String: JSONValue]) throws(RecordRuleViolation) -> String {

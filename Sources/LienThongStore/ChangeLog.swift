@@ -127,7 +127,7 @@ enum ChangeLogSQL {
     static let last = SQLStatement("SELECT MAX(change_seq) FROM change_log")
     static let prunedThrough = SQLStatement("SELECT through FROM change_log_pruned WHERE singleton = 1")
     private static let selectChanges = """
-        SELECT r.dataset, r.id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review,
+        SELECT r.dataset, r.id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, v.erasure, r.sibling_count, r.awaits_review,
                c.change_seq, c.kind, c.changed_at
         FROM change_log c JOIN record r ON r.dataset = c.dataset AND r.id = c.record_id JOIN version v ON v.seq = r.visible
         """

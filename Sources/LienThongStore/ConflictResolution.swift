@@ -28,6 +28,9 @@ public struct ConflictResolutionError: Error, CustomStringConvertible {
 extension StoreTransaction {
     /// Closes the open conflict on `(dataset, id)` with a local edit by `agency` that dominates every sibling,
     /// so that it closes here and, once pulled, at every peer; the resolution is audited. Returns the edit.
+    ///
+    /// Picking an erasure erases the record here (``erase(dataset:id:agency:reason:policy:)``): the edit is an
+    /// erasure too, and every other stored body of the record is purged.
     public func resolveConflict(
         dataset: DatasetName, id: String, agency: AgencyID, policy: MergePolicy, by resolution: ConflictResolution
     ) throws -> RecordVersion {
@@ -35,8 +38,7 @@ extension StoreTransaction {
         guard siblings.count > 1 else {
             throw ConflictResolutionError(reason: .noOpenConflict, description: "\(dataset) \(id.debugDescription) has no open conflict")
         }
-        let deleted: Bool
-        let data: JSONValue
+        let version: RecordVersion
         let how: String
         switch resolution {
         case .pick(let origin):
@@ -45,11 +47,14 @@ extension StoreTransaction {
                     reason: .noSuchSibling, description: "no sibling of \(id.debugDescription) comes from \(origin.debugDescription)"
                 )
             }
-            (deleted, data, how) = (chosen.deleted, chosen.data, "pick \(origin)")
+            how = "pick \(origin)"
+            version = chosen.erasure
+                ? try erase(dataset: dataset, id: id, agency: agency, reason: "conflicts resolve: \(how)", policy: policy).tombstone
+                : try edit(dataset: dataset, id: id, agency: agency, deleted: chosen.deleted, data: chosen.data, policy: policy)
         case .replace(let replacement):
-            (deleted, data, how) = (false, replacement, "new data")
+            how = "new data"
+            version = try edit(dataset: dataset, id: id, agency: agency, deleted: false, data: replacement, policy: policy)
         }
-        let version = try edit(dataset: dataset, id: id, agency: agency, deleted: deleted, data: data, policy: policy)
         try audit("conflict resolved", peer: nil, dataset: dataset, detail: .object([
             "id": .string(id), "siblings": .integer(Int64(siblings.count)), "by": .string(how),
         ]))

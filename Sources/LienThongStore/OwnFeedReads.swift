@@ -16,7 +16,7 @@ extension StoreSnapshot {
     }
 
     /// Like ``ownFeed(dataset:after:limit:)``, but each version as the UTF-8 of its feed-record JSON object
-    /// (`seq`, `id`, `origin`, `hlc`, `vv`, `deleted`, `data`), put together from the stored canonical text
+    /// (`seq`, `id`, `origin`, `hlc`, `vv`, `deleted`, `data`, and `erasure` on an erasure), put together from the stored canonical text
     /// without parsing it, and the objects joined by commas in one buffer: what a publisher sends. With
     /// `fields`, `data` keeps only those members, cut from the stored text as it is read (a peer granted some
     /// fields).
@@ -105,6 +105,7 @@ public struct OwnFeedRecordTexts: Sendable {
         }
         joined += #","deleted":"#.utf8
         joined += (row.int64(.deleted) != 0 ? "true" : "false").utf8
+        if row.int64(.erasure) != 0 { joined += #","erasure":true"#.utf8 }
         joined += #","hlc":["#.utf8
         JSONValue.appendDecimal(row.int64(.hlcMilliseconds), to: &joined)
         joined.append(UInt8(ascii: ","))
@@ -138,7 +139,7 @@ public struct OwnFeedRecordTexts: Sendable {
 
 /// The columns of ``OwnFeedSQL/selectTexts``, in order.
 enum OwnFeedColumn: Int {
-    case seq, recordID, origin, hlcMilliseconds, hlcCounter, vv, deleted, data, schemaTag
+    case seq, recordID, origin, hlcMilliseconds, hlcCounter, vv, deleted, data, erasure, schemaTag
 }
 
 /// A row of ``OwnFeedSQL/selectTexts`` as each backend reads it: SQLite's text in place, PostgreSQL's as a string.
@@ -150,9 +151,15 @@ protocol OwnFeedRow {
 /// The statements that read the own feed.
 enum OwnFeedSQL {
     static let selectTexts = SQLStatement(
-        "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, schema_tag FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"
+        "SELECT seq, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, erasure, schema_tag FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?"
     )
     static let selectVersions = SQLStatement("SELECT seq, \(VersionColumns.names) FROM own_feed WHERE dataset = ? AND seq > ? ORDER BY seq LIMIT ?")
-    static let head = SQLStatement("SELECT COALESCE(MAX(seq), 0) FROM own_feed WHERE dataset = ?")
+    /// The highest `seq` given, whether its version is still stored or was purged by an erasure.
+    static let head = SQLStatement("""
+        SELECT MAX(head) FROM (
+            SELECT COALESCE(MAX(seq), 0) AS head FROM own_feed WHERE dataset = ?1
+            UNION ALL SELECT through FROM own_feed_purged WHERE dataset = ?1
+        ) AS heads
+        """)
     static let openConflictCounts = SQLStatement("SELECT dataset, COUNT(*) FROM record WHERE sibling_count > 1 GROUP BY dataset")
 }

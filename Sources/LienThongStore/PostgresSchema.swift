@@ -181,5 +181,6 @@ enum PostgresSchema {
         (PeerSchemaSQL.migrationIdentifier, PeerSchemaSQL.migration),
         (PeerSchemaSQL.ownFeedTagIdentifier, PeerSchemaSQL.ownFeedTag),
         (AuditChainSQL.migrationIdentifier, AuditChainSQL.migration),
+        (ErasureSQL.migrationIdentifier, ErasureSQL.migration(integer: "BIGINT", key: "TEXT COLLATE \"C\"")),
     ]
 }

@@ -232,6 +232,7 @@ private struct VersionBatch {
     var vvs: [String] = []
     var deleted: [Int64] = []
     var data: [String] = []
+    var erasure: [Int64] = []
     var sources: [String] = []
     var receivedAt: [Int64] = []
     /// `[n,…]`, or empty for none (written as NULL).
@@ -249,6 +250,7 @@ private struct VersionBatch {
         vvs.append(version.vv.canonicalText)
         deleted.append(version.deleted ? 1 : 0)
         data.append(version.dataJSON)
+        erasure.append(version.erasure ? 1 : 0)
         sources.append(source)
         receivedAt.append(time)
         supersedes.append(displaced.isEmpty ? "" : "[" + displaced.map { String($0) }.joined(separator: ",") + "]")
@@ -265,6 +267,7 @@ private struct VersionBatch {
         bindings.append(vvs)
         bindings.append(deleted)
         bindings.append(data)
+        bindings.append(erasure)
         bindings.append(sources)
         bindings.append(receivedAt)
         bindings.append(supersedes)
@@ -326,6 +329,7 @@ private struct OwnFeedBatch {
         bindings.append(versions.map(\.vv.canonicalText))
         bindings.append(versions.map { $0.deleted ? Int64(1) : 0 })
         bindings.append(versions.map(\.dataJSON))
+        bindings.append(versions.map { $0.erasure ? Int64(1) : 0 })
         bindings.append(schemaTags)
         return bindings
     }
@@ -343,10 +347,10 @@ enum PostgresSQL {
     static let lastSeqs = "SELECT (SELECT COALESCE(MAX(seq), 0) FROM version), (SELECT COALESCE(MAX(change_seq), 0) FROM change_log)"
     static let insertVersions = """
         INSERT INTO version (seq, \(VersionColumns.names), source, received_at, supersedes)
-        SELECT seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, NULLIF(supersedes, '')
+        SELECT seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, erasure, source, received_at, NULLIF(supersedes, '')
         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[],
-                    $10::text[], $11::bigint[], $12::text[])
-            AS t (seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, source, received_at, supersedes)
+                    $10::bigint[], $11::text[], $12::bigint[], $13::text[])
+            AS t (seq, dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, erasure, source, received_at, supersedes)
         """
     static let upsertRecords = """
         INSERT INTO record (dataset, id, visible, siblings, sibling_count, awaits_review, authored)
@@ -363,7 +367,9 @@ enum PostgresSQL {
         """
     static let insertOwnFeed = """
         INSERT INTO own_feed (seq, \(VersionColumns.names), schema_tag)
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])
+        SELECT * FROM unnest(
+            $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[]
+        )
         """
 }
 

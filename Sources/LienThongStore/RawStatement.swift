@@ -33,6 +33,7 @@ struct RawStatement {
         bind(first + 5, version.vv.canonicalText)
         bind(first + 6, version.deleted)
         bind(first + 7, version.dataJSON)
+        bind(first + 8, version.erasure)
     }
 
     func bind(_ index: Int32, _ value: Int64) {

@@ -65,9 +65,9 @@ final class SQLiteSession: StoreSession {
     func appendVersion(_ version: RecordVersion, source: String, receivedAt: Int64, supersedes: [Int64]) throws -> Int64 {
         let insert = try RawStatement(db, WriteSQL.insertVersion)
         insert.bind(version, from: 1)
-        insert.bind(9, source)
-        insert.bind(10, receivedAt)
-        insert.bind(11, supersedes.isEmpty ? nil : "[" + supersedes.map { String($0) }.joined(separator: ",") + "]")
+        insert.bind(10, source)
+        insert.bind(11, receivedAt)
+        insert.bind(12, supersedes.isEmpty ? nil : "[" + supersedes.map { String($0) }.joined(separator: ",") + "]")
         try insert.execute()
         return db.lastInsertedRowID
     }
@@ -97,7 +97,7 @@ final class SQLiteSession: StoreSession {
         let insert = try RawStatement(db, WriteSQL.insertOwnFeed)
         insert.bind(1, seq)
         insert.bind(version, from: 2)
-        insert.bind(10, schemaTag)  // after seq and the eight version columns
+        insert.bind(11, schemaTag)  // after seq and the nine version columns
         try insert.execute()
     }
 

@@ -349,6 +349,9 @@ enum Schema {
         migrator.registerMigration(AuditChainSQL.migrationIdentifier) { db in
             try db.execute(sql: AuditChainSQL.migration)
         }
+        migrator.registerMigration(ErasureSQL.migrationIdentifier) { db in
+            try db.execute(sql: ErasureSQL.migration(integer: "INTEGER", key: "TEXT"))
+        }
         return migrator
     }
 }

@@ -69,7 +69,7 @@ public struct VisibleRecord: Sendable {
 
     /// The columns ``init(row:)`` reads, in order.
     static let select = """
-        SELECT r.dataset, r.id AS record_id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, r.sibling_count, r.awaits_review
+        SELECT r.dataset, r.id AS record_id, v.origin, v.hlc_ms, v.hlc_counter, v.vv, v.deleted, v.data, v.erasure, r.sibling_count, r.awaits_review
         FROM record r JOIN version v ON v.seq = r.visible
         """
 

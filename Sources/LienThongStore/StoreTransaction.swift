@@ -47,17 +47,25 @@ public final class StoreTransaction {
 
     /// Makes a local edit of `(dataset, id)`: a version by `agency` that dominates every sibling, added to
     /// this agency's own feed. Returns the new version.
-    @discardableResult
     ///
     /// `schemaTag` says which schema the data was checked against (``StoreSnapshot/ownFeedRecordTexts(dataset:after:limit:maximumBytes:fields:admits:)``),
-    /// 0 for none.
+    /// 0 for none. An erasure is made by ``erase(dataset:id:agency:reason:policy:)``, which purges too.
+    @discardableResult
     public func edit(
         dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, data: JSONValue, policy: MergePolicy, schemaTag: Int64 = 0
+    ) throws -> RecordVersion {
+        try edit(dataset: dataset, id: id, agency: agency, deleted: deleted, erasure: false, data: data, policy: policy, schemaTag: schemaTag)
+    }
+
+    func edit(
+        dataset: DatasetName, id: String, agency: AgencyID, deleted: Bool, erasure: Bool, data: JSONValue, policy: MergePolicy, schemaTag: Int64 = 0
     ) throws -> RecordVersion {
         let key = RecordKey(dataset: dataset, id: id)
         var record = try storedRecord(key)
         let hlc = clock.tick(physicalMilliseconds: nowMilliseconds)
-        let version = Merge.localEdit(siblings: record.versions, dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, data: data)
+        let version = Merge.localEdit(
+            siblings: record.versions, dataset: dataset, id: id, agency: agency, hlc: hlc, deleted: deleted, erasure: erasure, data: data
+        )
         let seq = try append(version, source: "local", supersedes: record.siblings.map(\.seq))
         record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: "local", receivedAt: nowMilliseconds))]
         _ = record.noteAuthored(version)
@@ -86,6 +94,8 @@ public final class StoreTransaction {
         case held
         /// It broke a limit or made a false claim: it was quarantined with the reason.
         case refused
+        /// It is concurrent with the authority owner's erasure of its record: it was not kept, and the drop audited.
+        case dropped
     }
 
     /// Versions held per peer and dataset at most; beyond, a version that would be held is refused.
@@ -161,17 +171,18 @@ public final class StoreTransaction {
     }
 
     /// `Merge.receive` applied to `record`: the version joins the siblings (appended to `version`, naming the
-    /// siblings it displaces), is redundant, is an equivocation, or would break the sibling limits. The
-    /// caller saves the record.
+    /// siblings it displaces), is redundant, is an equivocation, is dropped by an erasure, or would break the
+    /// sibling limits. An erasure that joins purges what it dominates or drops. The caller saves the record.
     private func merge(_ version: RecordVersion, source: String, into record: inout StoredRecord, rules: MergeRules) throws -> ReceiveResult {
+        let peer = try AgencyID(source)
         guard !record.siblings.isEmpty else {
             clock.observe(version.hlc)
             let seq = try append(version, source: source, supersedes: [])
             record.siblings = [Sibling(seq: seq, stored: StoredVersion(version: version, source: source, receivedAt: nowMilliseconds))]
+            if version.erasure { try applyErasure(version, from: peer, dropped: [], keeping: [version]) }
             return .applied
         }
-        let peer = try AgencyID(source)
-        switch Merge.receive(version, siblings: record.versions) {
+        switch Merge.receive(version, siblings: record.versions, policy: rules.policy) {
         case .redundant:
             return .redundant
         case .equivocation(let existing):
@@ -184,7 +195,13 @@ public final class StoreTransaction {
                 "id": .string(version.id), "origin": .string(version.origin.rawValue), "vv": version.vv.json,
             ]))
             return .equivocation
-        case .accepted(let remaining, let displaced):
+        case .dropped(let erasure):
+            try audit("dropped by erasure", peer: peer, dataset: version.dataset, detail: .object([
+                "id": .string(version.id), "origin": .string(version.origin.rawValue), "vv": version.vv.json,
+                "erasure_origin": .string(erasure.origin.rawValue),
+            ]))
+            return .dropped
+        case .accepted(let remaining, let displaced, let dropped):
             if let reason = rules.limits.refusal(ofSiblings: remaining, receiver: rules.receiver) {
                 try refuse(version, from: peer, reason: .limit, detail: reason)
                 return .refused
@@ -195,6 +212,7 @@ public final class StoreTransaction {
             let all = record.siblings + [Sibling(seq: seq, stored: StoredVersion(version: version, source: source, receivedAt: nowMilliseconds))]
             // In canonical order, as `remaining` is.
             record.siblings = remaining.compactMap { kept in all.first { $0.version == kept } }
+            if version.erasure { try applyErasure(version, from: peer, dropped: dropped, keeping: remaining) }
             return .applied
         }
     }

@@ -1,21 +1,21 @@
 import LienThongCore
 import LienThongMerge
 
-/// How a record version is laid out in the `sibling`, `history` and `own_feed` tables.
+/// How a record version is laid out in the `version`, `held_version` and `own_feed` tables.
 enum VersionColumns {
     /// The columns a version occupies, in the order ``arguments(_:)`` gives them.
-    static let names = "dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data"
-    static let placeholders = "?, ?, ?, ?, ?, ?, ?, ?"
+    static let names = "dataset, record_id, origin, hlc_ms, hlc_counter, vv, deleted, data, erasure"
+    static let placeholders = "?, ?, ?, ?, ?, ?, ?, ?, ?"
 
     static func arguments(_ version: RecordVersion) -> [any SQLArgument] {
         [
             version.dataset.rawValue, version.id, version.origin.rawValue, version.hlc.milliseconds, version.hlc.counter,
-            version.vv.canonicalText, version.deleted, version.dataJSON,
+            version.vv.canonicalText, version.deleted, version.dataJSON, version.erasure,
         ]
     }
 
     /// The columns of a version without its dataset and record id, in the order ``version(dataset:id:from:at:)`` reads.
-    static let body = "origin, hlc_ms, hlc_counter, vv, deleted, data"
+    static let body = "origin, hlc_ms, hlc_counter, vv, deleted, data, erasure"
 
     /// Reads a version back from a row holding the columns of ``names``, in their order, from column `offset` on.
     /// Columns are read by position: a name look-up per column costs more than the rest of the read.
@@ -31,12 +31,14 @@ enum VersionColumns {
         return RecordVersion(
             dataset: dataset, id: id, origin: try AgencyID(row.text(offset)),
             hlc: HybridTimestamp(milliseconds: row.int64(offset + 1), counter: row.int64(offset + 2)),
-            vv: VersionVector(counters), deleted: row.bool(offset + 4), canonicalData: row.text(offset + 5)
+            vv: VersionVector(counters), deleted: row.bool(offset + 4), erasure: row.bool(offset + 6), canonicalData: row.text(offset + 5)
         )
     }
 
     /// How many columns ``names`` holds.
-    static let count = 8
+    static let count = 9
+    /// How many columns ``body`` holds.
+    static let bodyCount = 7
 }
 
 /// A version as stored, with who sent it (`local` for edits made here) and when.
@@ -63,8 +65,8 @@ struct StoredVersion: Equatable {
     /// from `offset` on.
     init(dataset: DatasetName, id: String, bodyOf row: SQLRow, at offset: Int) throws {
         version = try VersionColumns.version(dataset: dataset, id: id, from: row, at: offset)
-        source = row.text(offset + 6)
-        receivedAt = row.int64(offset + 7)
+        source = row.text(offset + VersionColumns.bodyCount)
+        receivedAt = row.int64(offset + VersionColumns.bodyCount + 1)
     }
 
     /// Reads a version of `(dataset, id)` from the current row of `statement`, holding ``VersionColumns/body``,
@@ -76,10 +78,11 @@ struct StoredVersion: Equatable {
         version = RecordVersion(
             dataset: dataset, id: id, origin: try AgencyID(statement.text(offset)),
             hlc: HybridTimestamp(milliseconds: statement.int64(offset + 1), counter: statement.int64(offset + 2)),
-            vv: VersionVector(counters), deleted: statement.bool(offset + 4), canonicalData: statement.text(offset + 5)
+            vv: VersionVector(counters), deleted: statement.bool(offset + 4), erasure: statement.bool(offset + 6),
+            canonicalData: statement.text(offset + 5)
         )
-        source = statement.text(offset + 6)
-        receivedAt = statement.int64(offset + 7)
+        source = statement.text(offset + Int32(VersionColumns.bodyCount))
+        receivedAt = statement.int64(offset + Int32(VersionColumns.bodyCount) + 1)
     }
 
 }

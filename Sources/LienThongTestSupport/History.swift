@@ -87,7 +87,8 @@ private struct Replica {
 
     mutating func receive(_ version: RecordVersion) {
         clock.observe(version.hlc)
-        if case .accepted(let next, _) = Merge.receive(version, siblings: siblings[version.id] ?? []) {
+        // Histories hold no erasure, the one thing the policy changes in receiving.
+        if case .accepted(let next, _, _) = Merge.receive(version, siblings: siblings[version.id] ?? [], policy: .lww) {
             siblings[version.id] = next
         }
     }

@@ -16,7 +16,7 @@ struct Lienthong: AsyncParsableCommand {
             \(LibCryptoRuntime.versionDescription)
             \(CurlRuntime.versionDescription)
             """,
-        subcommands: [Keygen.self, Sign.self, Verify.self, Put.self, Check.self, Get.self, Export.self, Apply.self, Conflicts.self, Audit.self, Purge.self, Sync.self, DaemonCommand.self, Status.self, Watch.self, DoctorCommand.self, Demo.self]
+        subcommands: [Keygen.self, Sign.self, Verify.self, Put.self, Check.self, Get.self, Export.self, Apply.self, Conflicts.self, Erase.self, Audit.self, Purge.self, Sync.self, DaemonCommand.self, Status.self, Watch.self, DoctorCommand.self, Demo.self]
     )
 
     static let lienthongVersion = "0.1.0"

@@ -40,10 +40,10 @@ struct ConvergenceTests {
         }
 
         private mutating func merge(_ version: RecordVersion) {
-            switch Merge.receive(version, siblings: siblings[version.id] ?? []) {
-            case .accepted(let next, _): siblings[version.id] = next
+            switch Merge.receive(version, siblings: siblings[version.id] ?? [], policy: rules?.policy ?? .lww) {
+            case .accepted(let next, _, _): siblings[version.id] = next
             case .equivocation: equivocations += 1
-            case .redundant: break
+            case .redundant, .dropped: break
             }
         }
 

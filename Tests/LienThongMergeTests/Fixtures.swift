@@ -34,7 +34,7 @@ extension ReceiveOutcome {
         if case .equivocation(let existing) = self { existing } else { nil }
     }
 
-    var accepted: (siblings: [RecordVersion], displaced: [RecordVersion])? {
-        if case .accepted(let siblings, let displaced) = self { (siblings, displaced) } else { nil }
+    var accepted: (siblings: [RecordVersion], displaced: [RecordVersion], dropped: [RecordVersion])? {
+        if case .accepted(let siblings, let displaced, let dropped) = self { (siblings, displaced, dropped) } else { nil }
     }
 }

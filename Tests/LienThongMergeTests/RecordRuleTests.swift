@@ -63,6 +63,8 @@ struct RecordRuleTests {
         Row("hlc long ago", nil, setting("hlc", .array([.integer(0), .integer(0)]))),
         Row("a tombstone with empty data", nil) { $0["deleted"] = .bool(true); $0["data"] = .object([:]) },
         Row("vv with only the origin", nil, setting("vv", .object(["so-y-te": .integer(1)]))),
+        Row("an erasure: a tombstone with erasure true", nil) { $0["deleted"] = .bool(true); $0["data"] = .object([:]); $0["erasure"] = .bool(true) },
+        Row("erasure false, as if absent", nil, setting("erasure", .bool(false))),
 
         Row("no id", .malformed, setting("id", nil)),
         Row("no origin", .malformed, setting("origin", nil)),
@@ -106,6 +108,9 @@ struct RecordRuleTests {
         Row("data an array", .dataNotObject, setting("data", .array([.string(secret)]))),
         Row("data a string", .dataNotObject, setting("data", .string(secret))),
         Row("data null", .dataNotObject, setting("data", .null)),
+        Row("erasure true on a version that is not deleted", .erasureNotTombstone, setting("erasure", .bool(true))),
+        Row("erasure a string", .erasureNotBoolean) { $0["deleted"] = .bool(true); $0["erasure"] = .string("true") },
+        Row("erasure null", .erasureNotBoolean, setting("erasure", .null)),
     ]
 
     @Test("each change is accepted or refused with its own reason", arguments: rows)
@@ -122,7 +127,9 @@ struct RecordRuleTests {
         } else {
             let version = try Self.read(.object(members))
             #expect(version.dataset == Fixture.dataset)
-            #expect(version.json == .object(members.filter { ["id", "origin", "hlc", "vv", "deleted", "data"].contains($0.key) }))
+            // `erasure` is written only when true.
+            #expect(version.json == .object(members.filter { ["id", "origin", "hlc", "vv", "deleted", "data"].contains($0.key) || ($0.key == "erasure" && $0.value == .bool(true)) }))
+            #expect(version.erasure == (members["erasure"] == .bool(true)))
         }
     }
 

@@ -165,7 +165,7 @@ struct LocalEditTests {
         #expect(edit.deleted)
         #expect(edit.origin == F.agency("me"))
         for sibling in siblings { #expect(sibling.vv.isCovered(by: edit.vv) && !edit.vv.isCovered(by: sibling.vv)) }
-        let accepted = try #require(Merge.receive(edit, siblings: siblings).accepted)
+        let accepted = try #require(Merge.receive(edit, siblings: siblings, policy: .lww).accepted)
         #expect(accepted.siblings == [edit])
         #expect(Set(accepted.displaced) == Set(siblings))
     }

@@ -24,8 +24,8 @@ struct WorkedExampleTests {
         #expect(v2.vv == F.vv(["so-y-te": 2]))
         #expect(v3.vv == F.vv(["so-y-te": 1, "bo-y-te": 1]))
 
-        let atSoYTe = try #require(Merge.receive(v3, siblings: [v2]).accepted)
-        let atBoYTe = try #require(Merge.receive(v2, siblings: [v3]).accepted)
+        let atSoYTe = try #require(Merge.receive(v3, siblings: [v2], policy: .lww).accepted)
+        let atBoYTe = try #require(Merge.receive(v2, siblings: [v3], policy: .lww).accepted)
         #expect(atSoYTe.siblings == [v2, v3])
         #expect(atBoYTe.siblings == atSoYTe.siblings)
 
@@ -37,7 +37,7 @@ struct WorkedExampleTests {
 
         let v4 = Self.edit(atSoYTe.siblings, by: Self.soYTe, at: 1_767_225_610_000, status: "hoan")
         #expect(v4.vv == F.vv(["so-y-te": 3, "bo-y-te": 1]))
-        let resolved = try #require(Merge.receive(v4, siblings: atBoYTe.siblings).accepted)
+        let resolved = try #require(Merge.receive(v4, siblings: atBoYTe.siblings, policy: .lww).accepted)
         #expect(resolved.siblings == [v4])
         #expect(resolved.displaced == [v2, v3])
     }
