@@ -61,7 +61,7 @@ public struct AgencyPlan: Sendable {
         for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) {
             let keys = try settings.readPinnedKeys()
             peers[agency] = PublisherPeer(
-                keys: keys, grants: settings.share.mapValues { DatasetGrant(fields: $0.fields) },
+                keys: keys, grants: settings.share.mapValues { DatasetGrant(fields: $0.fields, purposes: $0.purposes, legalBasis: $0.legalBasis) },
                 rateLimit: PublisherRateLimit(requestsPerSecond: Double(settings.rateLimit.requestsPerSecond), burst: settings.rateLimit.burst)
             )
             var transfer = TransferOptions()
@@ -74,7 +74,8 @@ public struct AgencyPlan: Sendable {
                 let rules = configuration.mergeRules(for: dataset)
                 let pulled = PulledFeed(
                     peer: agency, baseURL: settings.url, dataset: dataset, policy: rules.policy, keys: keys, transfer: transfer,
-                    directSources: rules.directSources, limits: rules.limits, schema: configuration.schema(for: dataset)
+                    directSources: rules.directSources, limits: rules.limits, schema: configuration.schema(for: dataset),
+                    purpose: settings.pullPurposes[dataset]
                 )
                 feeds.append(ScheduledFeed(feed: pulled, interval: .seconds(settings.intervalSeconds)))
             }

@@ -112,8 +112,11 @@ public struct PeerSettings: Sendable {
     public let keyURLs: [URL]
     /// Datasets pulled from this peer.
     public let pull: [DatasetName]
-    /// Datasets this peer may pull from us, with the fields it may see.
+    /// Datasets this peer may pull from us, with the fields it may see and the purposes it may state.
     public let share: [DatasetName: Grant]
+    /// The purpose stated when pulling each dataset from this peer (`pull_purposes`); a dataset not named is
+    /// pulled stating none. Every dataset named is in ``pull``.
+    public let pullPurposes: [DatasetName: PurposeCode]
     /// Seconds between polls of this peer.
     public let intervalSeconds: Int
     /// A PEM file of certificate authorities to trust for this peer instead of the system's.
@@ -190,13 +193,21 @@ public struct ConnectionSettings: Sendable, Hashable {
     public static let `default` = ConnectionSettings(maximum: 512, perAddress: 32)
 }
 
-/// What a peer may see of one dataset.
+/// What a peer may see of one dataset, and why.
 public struct Grant: Sendable, Hashable {
     /// The fields of `data` the peer receives; nil means all fields.
     public let fields: [String]?
+    /// The purposes the peer may state when pulling (`purposes`), at least one, none twice; nil: any purpose
+    /// or none.
+    public let purposes: [PurposeCode]?
+    /// The legal basis of the sharing (`legal_basis`), 1 to 500 characters, written in the audit log with
+    /// every page served; nil when not given.
+    public let legalBasis: String?
 
-    public init(fields: [String]?) {
+    public init(fields: [String]?, purposes: [PurposeCode]? = nil, legalBasis: String? = nil) {
         self.fields = fields
+        self.purposes = purposes
+        self.legalBasis = legalBasis
     }
 }
 

@@ -285,18 +285,21 @@ private struct YAMLReader {
             let agency = try identifier(AgencyID.self, .init(name), at: key)
             if agency == own { throw error(peerNode, key, "an agency cannot be its own peer") }
             let settings = try mapping(peerNode, at: key, allowed: [
-                "url", "keys", "pull", "share", "interval_seconds", "ca_file", "tls_pin", "rate_limit", "client_certificate", "client_key",
+                "url", "keys", "pull", "pull_purposes", "share", "interval_seconds", "ca_file", "tls_pin", "rate_limit", "client_certificate",
+                "client_key",
             ])
             let keyNodes = try sequence(required(settings, "keys", at: key), at: "\(key).keys")
             if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", "pin at least one public key") }
             var keyURLs: [URL] = []
             for keyNode in keyNodes { keyURLs.append(try path(keyNode, at: "\(key).keys")) }
+            let pull = try pulledDatasets(settings["pull"], at: "\(key).pull", held: datasets)
             result[agency] = PeerSettings(
                 agency: agency,
                 url: try peerURL(required(settings, "url", at: key), at: "\(key).url"),
                 keyURLs: keyURLs,
-                pull: try pulledDatasets(settings["pull"], at: "\(key).pull", held: datasets),
+                pull: pull,
                 share: try grants(settings["share"], at: "\(key).share", held: datasets),
+                pullPurposes: try pullPurposes(settings["pull_purposes"], at: "\(key).pull_purposes", pulled: pull),
                 intervalSeconds: try settings["interval_seconds"].map { node throws(ConfigurationError) in
                     try integer(node, at: "\(key).interval_seconds", in: 1...86_400)
                 } ?? 30,
@@ -363,6 +366,8 @@ private struct YAMLReader {
         return result
     }
 
+    /// `share`: per dataset held, `{fields: [...], purposes: [...], legal_basis: TEXT}`, each optional; nothing
+    /// after the dataset's name, or `{}`, grants every field for any purpose.
     private func grants(_ node: Node?, at key: String, held: [DatasetName: DatasetSettings]) throws(ConfigurationError) -> [DatasetName: Grant] {
         guard let node else { return [:] }
         var result: [DatasetName: Grant] = [:]
@@ -370,23 +375,70 @@ private struct YAMLReader {
             let grantKey = "\(key).\(name)"
             let dataset = try identifier(DatasetName.self, .init(name), at: grantKey)
             guard held[dataset] != nil else { throw error(grantNode, grantKey, "dataset \(dataset) is not listed under datasets") }
-            // `tiem-chung:` with nothing after it, or `{}`, grants every field.
-            if grantNode.null != nil {
+            guard grantNode.null == nil else {
                 result[dataset] = Grant(fields: nil)
                 continue
             }
-            let settings = try mapping(grantNode, at: grantKey, allowed: ["fields"])
-            guard let fieldsNode = settings["fields"] else {
-                result[dataset] = Grant(fields: nil)
-                continue
+            let settings = try mapping(grantNode, at: grantKey, allowed: ["fields", "purposes", "legal_basis"])
+            let purposes = try settings["purposes"].map { node throws(ConfigurationError) in
+                let codes = try distinctList(node, at: "\(grantKey).purposes", of: "purpose code") { item throws(ConfigurationError) in
+                    try purposeCode(item, at: "\(grantKey).purposes")
+                }
+                if codes.isEmpty { throw error(node, "\(grantKey).purposes", "name at least one purpose, or leave purposes out to allow any") }
+                return codes
             }
-            var fields: [String] = []
-            for field in try sequence(fieldsNode, at: "\(grantKey).fields") {
-                let name = try string(field, at: "\(grantKey).fields")
-                guard !fields.contains(name) else { throw error(field, "\(grantKey).fields", "field \(name.debugDescription) is listed twice") }
-                fields.append(name)
-            }
-            result[dataset] = Grant(fields: fields)
+            result[dataset] = Grant(
+                fields: try settings["fields"].map { node throws(ConfigurationError) in
+                    try distinctList(node, at: "\(grantKey).fields", of: "field") { item throws(ConfigurationError) in
+                        try string(item, at: "\(grantKey).fields")
+                    }
+                },
+                purposes: purposes,
+                legalBasis: try settings["legal_basis"].map { node throws(ConfigurationError) in try legalBasis(node, at: "\(grantKey).legal_basis") }
+            )
+        }
+        return result
+    }
+
+    /// A list whose items `read` reads, none given twice; a repeated one is named as a `noun`.
+    private func distinctList<Value: Equatable & CustomStringConvertible>(
+        _ node: Node, at key: String, of noun: String, _ read: (Node) throws(ConfigurationError) -> Value
+    ) throws(ConfigurationError) -> [Value] {
+        var result: [Value] = []
+        for item in try sequence(node, at: key) {
+            let value = try read(item)
+            guard !result.contains(value) else { throw error(item, key, "\(noun) \(value.description.debugDescription) is listed twice") }
+            result.append(value)
+        }
+        return result
+    }
+
+    /// 1 to 64 of `a-z 0-9 - .`.
+    private func purposeCode(_ node: Node, at key: String) throws(ConfigurationError) -> PurposeCode {
+        let text = try string(node, at: key)
+        do throws(IdentifierError) {
+            return try PurposeCode(text)
+        } catch {
+            throw self.error(node, key, "\(error)")
+        }
+    }
+
+    /// 1 to 500 characters: it is written with every page served, so it is kept short.
+    private func legalBasis(_ node: Node, at key: String) throws(ConfigurationError) -> String {
+        let text = try string(node, at: key)
+        guard text.unicodeScalars.count <= 500 else { throw error(node, key, "must be at most 500 characters, not \(text.unicodeScalars.count)") }
+        return text
+    }
+
+    /// `pull_purposes`: the purpose stated when pulling each dataset, `{DATASET: CODE}`, every dataset one pulled.
+    private func pullPurposes(_ node: Node?, at key: String, pulled: [DatasetName]) throws(ConfigurationError) -> [DatasetName: PurposeCode] {
+        guard let node else { return [:] }
+        var result: [DatasetName: PurposeCode] = [:]
+        for (name, codeNode) in try mapping(node, at: key) {
+            let datasetKey = "\(key).\(name)"
+            let dataset = try identifier(DatasetName.self, .init(name), at: datasetKey)
+            guard pulled.contains(dataset) else { throw error(codeNode, datasetKey, "dataset \(dataset) is not pulled from this peer (not in its pull)") }
+            result[dataset] = try purposeCode(codeNode, at: datasetKey)
         }
         return result
     }

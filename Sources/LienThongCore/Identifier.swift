@@ -48,7 +48,7 @@ public typealias AgencyID = Identifier<AgencyKind>
 /// A dataset's name, such as `tiem-chung`.
 public typealias DatasetName = Identifier<DatasetKind>
 
-/// Why a text is not a valid identifier.
+/// Why a text is not a valid identifier or ``PurposeCode``.
 public struct IdentifierError: Error, Hashable, CustomStringConvertible {
     let kind: String
     let text: String

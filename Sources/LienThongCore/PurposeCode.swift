@@ -1,27 +1,30 @@
-/// Why personal data is used, as a code an agency's purposes are named by, such as `xac-minh-tiem-chung`:
-/// 1 to 64 characters of `a-z`, `0-9`, `-` and `.`.
-public struct PurposeCode: Hashable, Sendable, CustomStringConvertible {
+/// Why personal data is asked for, such as `xac-minh-tiem-chung`: 1 to 64 characters of `a-z`, `0-9`, `-`
+/// and `.` (docs/PROTOCOL.md, "Purposes"). A grant may name the purposes it allows; a requester states one.
+public struct PurposeCode: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The validated text.
     public let rawValue: String
 
     /// Checks `text` against the rule and keeps it; a text that breaks the rule is an error that says how.
-    public init(_ text: String) throws(PurposeCodeError) {
+    public init(_ text: String) throws(IdentifierError) {
+        let bytes = text.utf8
+        guard !bytes.isEmpty else { throw IdentifierError(kind: Self.noun, text: text, problem: "is empty") }
         let allowed = { (byte: UInt8) in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
         }
-        guard (1...64).contains(text.utf8.count), text.utf8.allSatisfy(allowed) else { throw PurposeCodeError(text: text) }
+        guard bytes.allSatisfy(allowed) else {
+            throw IdentifierError(kind: Self.noun, text: text, problem: "has a character other than a-z, 0-9, - and .")
+        }
+        // Only ASCII is left, so bytes and characters are the same count.
+        guard bytes.count <= 64 else {
+            throw IdentifierError(kind: Self.noun, text: String(text.prefix(64)) + "…", problem: "is longer than 64 characters")
+        }
         rawValue = text
     }
 
     public var description: String { rawValue }
-}
 
-/// Why a text is not a purpose code.
-public struct PurposeCodeError: Error, Hashable, CustomStringConvertible {
-    let text: String
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    public var description: String {
-        "purpose code \(String(text.prefix(64)).debugDescription) is not 1 to 64 characters of a-z, 0-9, - and ."
-    }
+    private static let noun = "purpose code"
 }

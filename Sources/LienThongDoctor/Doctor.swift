@@ -50,7 +50,7 @@ public struct Doctor: Sendable {
         }
         var checks = [DoctorCheck(
             "configuration", .ok, "\(configurationURL.path) parses: agency \(configuration.agency), \(configuration.peers.count) peers"
-        )]
+        )] + Self.legalBasisChecks(configuration)
         var signingKey: PrivateKey?
         do {
             let key = try PrivateKeyFile(reading: configuration.signingKeyURL).key
@@ -82,6 +82,19 @@ public struct Doctor: Sendable {
             checks += await self.peer(peer, configuration: configuration, signingKey: signingKey, identity: peer.clientCertificate.flatMap { identities[$0] })
         }
         return checks
+    }
+
+    /// A warning for each grant that names purposes but no legal basis: every page served under it is then
+    /// logged with its purpose and no ground for the sharing.
+    static func legalBasisChecks(_ configuration: Configuration) -> [DoctorCheck] {
+        configuration.peers.values.sorted { $0.agency < $1.agency }.flatMap { peer in
+            peer.share.filter { $0.value.purposes != nil && $0.value.legalBasis == nil }.keys.sorted().map { dataset in
+                DoctorCheck(
+                    "grant \(dataset) to \(peer.agency)", .warn,
+                    "it names purposes but no legal basis: set peers.\(peer.agency).share.\(dataset).legal_basis, logged with every page served"
+                )
+            }
+        }
     }
 
     /// Whether a certificate valid until `notAfter` is still, and for how long.

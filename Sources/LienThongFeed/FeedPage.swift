@@ -22,10 +22,13 @@ public struct FeedPage: Sendable {
     public static func maximumRecordBytes(publisher: AgencyID, audience: AgencyID, dataset: DatasetName) -> Int {
         let widest = payloadBytes(
             publisher: publisher, audience: audience, dataset: dataset, after: .max, head: .max, issuedAt: .max, expiresAt: .max,
-            joinedRecords: [], last: .max
+            purpose: widestPurpose, joinedRecords: [], last: .max
         )
         return maximumPayloadBytes - widest.count
     }
+
+    /// A purpose code of the most characters, so that the records' allowance holds whatever purpose is stated.
+    private static let widestPurpose = try! PurposeCode(String(repeating: "a", count: 64))
 
     public let publisher: AgencyID
     public let audience: AgencyID
@@ -35,6 +38,8 @@ public struct FeedPage: Sendable {
     public let head: Int64
     public let issuedAt: Int64
     public let expiresAt: Int64
+    /// The purpose the request stated, echoed by the publisher (`purpose`); nil when the page has none.
+    public let purpose: PurposeCode?
     /// The records as sent, each with its `seq`.
     public let records: [(seq: Int64, json: JSONValue)]
 }
@@ -56,11 +61,15 @@ public struct PageExpectation: Sendable {
     public let clockSkewSeconds: Int64
     /// Whether an expired page may still be read (offline transfers across an air gap).
     public let allowExpired: Bool
+    /// The page's `purpose` must be the one the request stated; nil for offline import, where no request was made
+    /// and any purpose, or none, is read.
+    public let purpose: StatedPurpose?
 
     public init(
         publisher: AgencyID, audience: AgencyID, pulledDatasets: Set<DatasetName>, dataset: DatasetName? = nil, after: Int64? = nil,
-        limit: Int64 = FeedPage.maximumLimit, now: UnixTime, clockSkewSeconds: Int64, allowExpired: Bool = false
+        limit: Int64 = FeedPage.maximumLimit, now: UnixTime, clockSkewSeconds: Int64, allowExpired: Bool = false, purpose: StatedPurpose? = nil
     ) {
+        self.purpose = purpose
         self.publisher = publisher
         self.audience = audience
         self.pulledDatasets = pulledDatasets
@@ -70,6 +79,15 @@ public struct PageExpectation: Sendable {
         self.now = now
         self.clockSkewSeconds = clockSkewSeconds
         self.allowExpired = allowExpired
+    }
+}
+
+/// The purpose a feed request stated in its token, or none (`code` nil): its page must echo exactly that.
+public struct StatedPurpose: Sendable, Hashable {
+    public let code: PurposeCode?
+
+    public init(_ code: PurposeCode?) {
+        self.code = code
     }
 }
 
@@ -96,6 +114,7 @@ extension FeedPage {
         head = try fields.integer("head")
         issuedAt = try fields.integer("issued_at")
         expiresAt = try fields.integer("expires_at")
+        purpose = try fields.purpose()
         guard let recordList = payload["records"]?.arrayValue else { throw PageRejection(.malformed, "page has no \"records\" list") }
 
         guard publisher == expected.publisher else {
@@ -109,6 +128,11 @@ extension FeedPage {
         }
         guard expected.pulledDatasets.contains(dataset) else {
             throw PageRejection(.datasetNotPulled, "dataset \(dataset) is not pulled from \(publisher)")
+        }
+        if let stated = expected.purpose, purpose != stated.code {
+            throw PageRejection(
+                .purpose, "page states purpose \(purpose.map { $0.rawValue.debugDescription } ?? "none"), the request \(stated.code.map { $0.rawValue.debugDescription } ?? "none")"
+            )
         }
         if let asked = expected.after, after != asked {
             throw PageRejection(.wrongAfter, "page starts after \(after), expected after \(asked)")
@@ -164,6 +188,15 @@ private struct PayloadFields {
         return value
     }
 
+    /// `purpose`, optional; present, a purpose code.
+    func purpose() throws(PageRejection) -> PurposeCode? {
+        guard let member = payload["purpose"] else { return nil }
+        guard let text = member.stringValue, let code = try? PurposeCode(text) else {
+            throw PageRejection(.malformed, "page has a \"purpose\" that is not a purpose code")
+        }
+        return code
+    }
+
     func identifier<Kind>(_ name: String, as type: Identifier<Kind>.Type) throws(PageRejection) -> Identifier<Kind> {
         guard let text = payload[name]?.stringValue, let value = try? Identifier<Kind>(text) else {
             throw PageRejection(.malformed, "page has no valid \"\(name)\"")
@@ -173,38 +206,44 @@ private struct PayloadFields {
 }
 
 extension FeedPage {
-    /// The payload of a page as the protocol writes it; `records` are `(seq, version)` in ascending `seq`.
+    /// The payload of a page as the protocol writes it; `records` are `(seq, version)` in ascending `seq`;
+    /// `purpose`, the one the request stated, is echoed when given.
     public static func payload(
         publisher: AgencyID, audience: AgencyID, dataset: DatasetName, after: Int64, head: Int64, issuedAt: Int64, expiresAt: Int64,
-        records: [(seq: Int64, version: JSONValue)]
+        purpose: PurposeCode? = nil, records: [(seq: Int64, version: JSONValue)]
     ) -> JSONValue {
         let recordValues = records.map { seq, version -> JSONValue in
             guard case .object(var members) = version else { return version }
             members["seq"] = .integer(seq)
             return .object(members)
         }
-        return .object([
+        var members: [String: JSONValue] = [
             "v": .integer(1), "publisher": .string(publisher.rawValue), "audience": .string(audience.rawValue),
             "dataset": .string(dataset.rawValue), "after": .integer(after), "last": .integer(records.last?.seq ?? after),
             "head": .integer(head), "issued_at": .integer(issuedAt), "expires_at": .integer(expiresAt), "records": .array(recordValues),
-        ])
+        ]
+        if let purpose { members["purpose"] = .string(purpose.rawValue) }
+        return .object(members)
     }
 }
 
 extension FeedPage {
     /// The payload of a page as UTF-8, with its records given as the bytes of their JSON objects (each with
     /// `seq`) joined by commas, so that records already stored as JSON are not parsed and written again;
-    /// `last` is the `seq` of the last of them (nil: none). Members in byte order.
+    /// `last` is the `seq` of the last of them (nil: none); `purpose` is echoed when given. Members in byte order.
     public static func payloadBytes(
         publisher: AgencyID, audience: AgencyID, dataset: DatasetName, after: Int64, head: Int64, issuedAt: Int64, expiresAt: Int64,
-        joinedRecords: [UInt8], last: Int64?
+        purpose: PurposeCode? = nil, joinedRecords: [UInt8], last: Int64?
     ) -> [UInt8] {
         let last = last ?? after
         var bytes: [UInt8] = []
         // One buffer for pages of megabytes: the members around the records take well under 512 bytes.
         bytes.reserveCapacity(joinedRecords.count + 512)
         bytes += #"{"after":\#(after),"audience":"\#(audience)","dataset":"\#(dataset)","expires_at":\#(expiresAt),"head":\#(head),"#.utf8
-        bytes += #""issued_at":\#(issuedAt),"last":\#(last),"publisher":"\#(publisher)","records":["#.utf8
+        bytes += #""issued_at":\#(issuedAt),"last":\#(last),"publisher":"\#(publisher)","#.utf8
+        // A purpose code needs no escaping: its alphabet is a-z, 0-9, - and .
+        if let purpose { bytes += #""purpose":"\#(purpose)","#.utf8 }
+        bytes += #""records":["#.utf8
         bytes += joinedRecords
         bytes += #"],"v":1}"#.utf8
         return bytes

@@ -21,6 +21,9 @@ public struct PageRejection: Error, Equatable, CustomStringConvertible {
         public static let expired = Reason("expired")
         public static let lifetime = Reason("lifetime")
         public static let rollback = Reason("rollback")
+        /// The page's `purpose` is not the one the request stated (or one is there and none was stated, or the
+        /// other way round): a publisher that does not know purposes leaves it out.
+        public static let purpose = Reason("purpose")
     }
 
     public let reason: Reason

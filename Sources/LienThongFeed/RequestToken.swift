@@ -27,14 +27,18 @@ public struct RequestTokenSigner: Sendable {
 
     /// A token for one `GET` of `pathAndQuery` (the request target exactly as it will be sent, such as
     /// `/v1/feeds/dan-cu?after=0&limit=1000`) from `audience`, issued at `now` (in whole seconds, as tokens count).
-    public func token(audience: AgencyID, pathAndQuery: String, now: UnixTime, method: String = "GET") throws(JWSSigningError) -> String {
+    /// `purpose`, the purpose stated for a feed request, becomes the `purpose` claim; nil states none.
+    public func token(
+        audience: AgencyID, pathAndQuery: String, now: UnixTime, method: String = "GET", purpose: PurposeCode? = nil
+    ) throws(JWSSigningError) -> String {
         let issuedAt = now.seconds
-        let payload: JSONValue = .object([
+        var claims: [String: JSONValue] = [
             // A time in seconds is at most Int64.max / 1000, so adding a lifetime of minutes cannot overflow.
             "iss": .string(agency.rawValue), "aud": .string(audience.rawValue), "iat": .integer(issuedAt), "exp": .integer(issuedAt + lifetimeSeconds),
             "jti": .string(Self.randomJTI()), "htm": .string(method), "htu": .string(pathAndQuery),
-        ])
-        return try signer.sign(json: payload, type: RequestToken.type)
+        ]
+        if let purpose { claims["purpose"] = .string(purpose.rawValue) }
+        return try signer.sign(json: .object(claims), type: RequestToken.type)
     }
 
     /// 128 random bits from the system's generator, as 22 base64url characters.

@@ -126,7 +126,7 @@ public final class RequestTokenVerifier: Sendable {
         guard !replayCache.contains(issuer: issuer, jti: claims.jti, now: now) else {
             throw RequestTokenRejection(.replayed, issuer: issuer, "request token was already used")
         }
-        return CheckedRequestToken(issuer: issuer, jti: claims.jti, expiresAt: claims.expiresAt)
+        return CheckedRequestToken(issuer: issuer, purpose: claims.purpose, jti: claims.jti, expiresAt: claims.expiresAt)
     }
 
     /// How many accepted tokens are remembered now, all issuers together.
@@ -137,6 +137,9 @@ public final class RequestTokenVerifier: Sendable {
 public struct CheckedRequestToken: Sendable {
     /// The requesting agency.
     public let issuer: AgencyID
+    /// The purpose the request states (the `purpose` claim), checked against the grant by the publisher; nil
+    /// when it states none.
+    public let purpose: PurposeCode?
     fileprivate let jti: String
     fileprivate let expiresAt: Int64
 }
@@ -150,6 +153,7 @@ private struct Claims {
     let jti: String
     let method: String
     let target: String
+    let purpose: PurposeCode?
 
     init(_ payload: JSONValue) throws(RequestTokenRejection) {
         func string(_ name: String) throws(RequestTokenRejection) -> String {
@@ -176,6 +180,15 @@ private struct Claims {
         }
         method = try string("htm")
         target = try string("htu")
+        // Optional; present, it must be a purpose code.
+        if let claim = payload["purpose"] {
+            guard let text = claim.stringValue, let code = try? PurposeCode(text) else {
+                throw Self.malformed("has a \"purpose\" that is not a purpose code (1 to 64 of a-z, 0-9, - and .)")
+            }
+            purpose = code
+        } else {
+            purpose = nil
+        }
     }
 
     private static func malformed(_ problem: String) -> RequestTokenRejection {

@@ -25,6 +25,8 @@ public struct PulledFeed: Sendable {
     /// The keys pinned for the peer, which also sign its dataset list.
     public let keys: [PublicKey]
     public let transfer: TransferOptions
+    /// The purpose stated in every feed request's token (`pull_purposes`); its pages must echo it. Nil: none.
+    public let purpose: PurposeCode?
     /// The lease this daemon holds on the feed while several share the store; every transaction that applies
     /// its pages confirms it. Nil: no lease is checked (`sync`, a store of one daemon's own in tests).
     public var lease: LeaseHold?
@@ -32,9 +34,10 @@ public struct PulledFeed: Sendable {
     /// `directSources` are all the peers this agency pulls `dataset` from (`peer` may be among them).
     public init(
         peer: AgencyID, baseURL: URL, dataset: DatasetName, policy: MergePolicy, keys: [PublicKey], transfer: TransferOptions,
-        directSources: Set<AgencyID> = [], limits: MergeLimits = .standard, schema: DatasetSchema? = nil
+        directSources: Set<AgencyID> = [], limits: MergeLimits = .standard, schema: DatasetSchema? = nil, purpose: PurposeCode? = nil
     ) {
         self.peer = peer
+        self.purpose = purpose
         self.schema = schema
         self.baseURL = baseURL
         self.dataset = dataset
@@ -390,7 +393,7 @@ public struct FeedPuller: Sendable {
         while true {
             let path = feedPath(feed, after: after, limit: limit, waitSeconds: waitSeconds)
             now = clock.now
-            let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now) }
+            let token = try await local(feed) { try tokens.token(audience: feed.peer, pathAndQuery: path, now: now, purpose: feed.purpose) }
             var headers = [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/jose")]
             if let entityTag { headers.append((name: "If-None-Match", value: entityTag)) }
             var options = feed.transfer
@@ -419,7 +422,7 @@ public struct FeedPuller: Sendable {
         }
         let expectation = PageExpectation(
             publisher: feed.peer, audience: agency, pulledDatasets: [feed.dataset], dataset: feed.dataset, after: after,
-            limit: limit, now: now, clockSkewSeconds: clockSkewSeconds
+            limit: limit, now: now, clockSkewSeconds: clockSkewSeconds, purpose: StatedPurpose(feed.purpose)
         )
         let page: FeedPage
         do {

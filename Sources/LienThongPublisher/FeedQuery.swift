@@ -51,19 +51,22 @@ struct FeedQuery: Equatable {
     }
 }
 
-/// The feed's entity tag: the same while the feed's head, the requester, the dataset and the grant's fields
-/// stay the same, different as soon as one changes. It leaves out `after` and `limit`: `304` is answered only
+/// The feed's entity tag: the same while the feed's head, the requester, the dataset, the grant's fields and the
+/// stated purpose stay the same, different as soon as one changes. It leaves out `after` and `limit`: `304` is answered only
 /// to a request with nothing after its `after` (docs/PROTOCOL.md), so the tag of the page that reached the
 /// head also stands for the next request, from that head — a puller's first repeat of a pull gets `304`.
 struct FeedEntityTag: Equatable {
     let value: String
 
-    init(requester: AgencyID, dataset: DatasetName, head: Int64, grant: DatasetGrant) {
-        // Who, what and which fields, hashed to keep the tag short; the numbers stay readable.
-        let scope = JSONValue.object([
+    init(requester: AgencyID, dataset: DatasetName, head: Int64, grant: DatasetGrant, purpose: PurposeCode?) {
+        // Who, what, which fields and why, hashed to keep the tag short; the numbers stay readable. Without a
+        // purpose the member is left out, so that tags made before purposes existed stay the same.
+        var members: [String: JSONValue] = [
             "requester": .string(requester.rawValue), "dataset": .string(dataset.rawValue),
             "fields": grant.fields.map { .array($0.map(JSONValue.string)) } ?? .null,
-        ])
+        ]
+        if let purpose { members["purpose"] = .string(purpose.rawValue) }
+        let scope = JSONValue.object(members)
         let digest = String(Self.fnv1a64(scope.serialized()), radix: 16)
         value = "\"h\(head)-\(String(repeating: "0", count: 16 - digest.count))\(digest)\""
     }

@@ -8,6 +8,8 @@ struct PublisherError: Error, HTTPResponseError {
         case badRequest = "bad_request"
         case unauthorized
         case forbidden
+        /// 403 as well: the grant names purposes and the request states none of them.
+        case purpose
         case notFound = "not_found"
         case payloadTooLarge = "payload_too_large"
         case tooManyRequests = "too_many_requests"
@@ -28,6 +30,7 @@ struct PublisherError: Error, HTTPResponseError {
     static func badRequest(_ message: String) -> Self { .init(.badRequest, message) }
     static func unauthorized(_ message: String) -> Self { .init(.unauthorized, message) }
     static func forbidden(_ message: String) -> Self { .init(.forbidden, message) }
+    static func purpose(_ message: String) -> Self { .init(.purpose, message) }
     static func notFound(_ message: String) -> Self { .init(.notFound, message) }
     static func payloadTooLarge(_ message: String) -> Self { .init(.payloadTooLarge, message) }
     static func tooManyRequests(retryAfter seconds: Int64) -> Self {
@@ -40,7 +43,7 @@ struct PublisherError: Error, HTTPResponseError {
         switch code {
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
-        case .forbidden: .forbidden
+        case .forbidden, .purpose: .forbidden
         case .notFound: .notFound
         case .payloadTooLarge: .contentTooLarge
         case .tooManyRequests: .tooManyRequests

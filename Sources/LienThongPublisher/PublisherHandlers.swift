@@ -44,7 +44,7 @@ struct PublisherHandlers: Sendable {
     func datasets(_ request: Request) async throws -> Response {
         let current = state.current
         let now = clock.now
-        let requester = try admit(request, current, now: now)
+        let requester = try admit(request, current, now: now).issuer
         guard request.uri.query == nil else { throw PublisherError.badRequest("the dataset list takes no query parameters") }
         let granted = current.settings.datasets.filter { current.settings.grant($0, to: requester) != nil }
         let heads = try await readStore { snapshot in try granted.map { ($0, try snapshot.ownFeedHead(dataset: $0)) } }
@@ -61,7 +61,8 @@ struct PublisherHandlers: Sendable {
     func feed(_ request: Request, dataset name: String?) async throws -> Response {
         var current = state.current
         let arrival = clock.now
-        let requester = try admit(request, current, now: arrival)
+        let token = try admit(request, current, now: arrival)
+        let requester = token.issuer
         let query = try FeedQuery(request.uri.query)
         guard let name, let dataset = try? DatasetName(name), current.settings.datasets.contains(dataset) else {
             throw PublisherError.notFound("no such dataset")
@@ -69,6 +70,7 @@ struct PublisherHandlers: Sendable {
         guard var grant = current.settings.grant(dataset, to: requester) else {
             throw PublisherError.forbidden("dataset \(dataset) is not shared with \(requester)")
         }
+        try Self.checkPurpose(token.purpose, grant: grant, dataset: dataset)
         if query.wait > 0 {
             guard let waitMax = current.settings.longPoll.waitMaxSeconds else {
                 throw PublisherError.badRequest("this publisher does not hold requests (no wait_max): wait must be 0")
@@ -97,19 +99,21 @@ struct PublisherHandlers: Sendable {
             guard current.settings.datasets.contains(dataset), let granted = current.settings.grant(dataset, to: requester) else {
                 throw PublisherError.forbidden("dataset \(dataset) is no longer shared with \(requester)")
             }
+            try Self.checkPurpose(token.purpose, grant: granted, dataset: dataset)
             grant = granted
             page = try await feedPage(current, dataset: dataset, requester: requester, query: query, grant: grant)
         }
         // The page is made now, after any wait: its `issued_at` says so.
         let now = clock.now
         let (head, records) = page
-        let tag = FeedEntityTag(requester: requester, dataset: dataset, head: head, grant: grant)
+        let tag = FeedEntityTag(requester: requester, dataset: dataset, head: head, grant: grant, purpose: token.purpose)
         if head <= query.after, tag.isMatched(byIfNoneMatch: request.headers[values: .ifNoneMatch]) {
             return Response(status: .notModified, headers: [.eTag: tag.value, .cacheControl: "no-store"])
         }
         let payload = FeedPage.payloadBytes(
             publisher: current.settings.agency, audience: requester, dataset: dataset, after: query.after, head: head, issuedAt: now.seconds,
-            expiresAt: now.seconds + Self.lifetime(current.settings), joinedRecords: records.joined, last: records.seqs.last
+            expiresAt: now.seconds + Self.lifetime(current.settings), purpose: token.purpose, joinedRecords: records.joined,
+            last: records.seqs.last
         )
         let compact = try current.signer.signedBytes(trustedObject: payload, type: FeedPage.type)
         let last = records.seqs.last ?? query.after
@@ -121,10 +125,14 @@ struct PublisherHandlers: Sendable {
             throw PublisherError.internalError
         }
         // No page leaves unaudited: if the audit line cannot be written, the request fails.
-        try await writeStore(at: now) { transaction in
-            try transaction.audit("page served", peer: requester, dataset: dataset, detail: .object([
-                "after": .integer(query.after), "last": .integer(last), "head": .integer(head), "records": .integer(records.count),
-            ]))
+        var detail: [String: JSONValue] = [
+            "after": .integer(query.after), "last": .integer(last), "head": .integer(head), "records": .integer(records.count),
+            "fields": grant.fields.map { .array($0.sorted().map(JSONValue.string)) } ?? .null,
+            "purpose": token.purpose.map { .string($0.rawValue) } ?? .null, "legal_basis": grant.legalBasis.map(JSONValue.string) ?? .null,
+        ]
+        if !records.withheld.isEmpty { detail["withheld"] = .array(records.withheld.map(JSONValue.integer)) }
+        try await writeStore(at: now) { [detail] transaction in
+            try transaction.audit("page served", peer: requester, dataset: dataset, detail: .object(detail))
         }
         metrics.pageServed(to: requester, dataset: dataset)
         logger.debug("page served", metadata: [
@@ -174,10 +182,19 @@ struct PublisherHandlers: Sendable {
         return (head, records)
     }
 
+    /// Refuses a request whose stated purpose (nil: none) the grant does not admit, saying which purposes it does.
+    private static func checkPurpose(_ purpose: PurposeCode?, grant: DatasetGrant, dataset: DatasetName) throws(PublisherError) {
+        guard !grant.admits(purpose: purpose), let allowed = grant.purposes else { return }
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        guard let purpose else { throw .purpose("dataset \(dataset) is shared only for a stated purpose (\(list)); the request states none") }
+        throw .purpose("dataset \(dataset) is not shared for purpose \(purpose) (only \(list))")
+    }
+
     // MARK: - Admission
 
-    /// Refuses a request with a body, checks its request token and the requester's rate; returns the requester.
-    private func admit(_ request: Request, _ current: PublisherState.Current, now: UnixTime) throws(PublisherError) -> AgencyID {
+    /// Refuses a request with a body, checks its request token and the requester's rate; returns the token, whose
+    /// issuer is the requester.
+    private func admit(_ request: Request, _ current: PublisherState.Current, now: UnixTime) throws(PublisherError) -> CheckedRequestToken {
         if request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0 {
             throw .payloadTooLarge("requests carry no body")
         }
@@ -195,7 +212,7 @@ struct PublisherHandlers: Sendable {
             throw .tooManyRequests(retryAfter: wait)
         }
         try checkToken { () throws(RequestTokenRejection) in try current.verifier.accept(token, now: now) }
-        return requester
+        return token
     }
 
     /// Runs one step of the token's checks; a refusal is counted, summarised in the log, and answered.

@@ -70,13 +70,26 @@ public struct PublisherPeer: Sendable {
     }
 }
 
-/// What a peer may see of one dataset's records.
+/// What a peer may see of one dataset's records, and for which purposes.
 public struct DatasetGrant: Sendable, Hashable {
     /// The members of each record's `data` the peer receives; nil: all of them.
     public var fields: [String]?
+    /// The purposes a request may state (its token's `purpose`); nil: any purpose, or none.
+    public var purposes: [PurposeCode]?
+    /// The legal basis of the sharing, written in the audit log with every page served; nil when not given.
+    public var legalBasis: String?
 
-    public init(fields: [String]?) {
+    public init(fields: [String]?, purposes: [PurposeCode]? = nil, legalBasis: String? = nil) {
         self.fields = fields
+        self.purposes = purposes
+        self.legalBasis = legalBasis
+    }
+
+    /// Whether a request that states `purpose` (nil: none) may be served: always when the grant names no
+    /// purposes, else only when it states one of them.
+    public func admits(purpose: PurposeCode?) -> Bool {
+        guard let purposes else { return true }
+        return purpose.map(purposes.contains) ?? false
     }
 
     /// `data` (a JSON object) with only the granted members. Fields that a record lacks stay absent.

@@ -62,10 +62,12 @@ public func page(
     return Array(try JWSSigner(key: key).sign(payload: payload.serialized(), type: FeedPage.type).utf8)
 }
 
-public func expectation(after: Int64? = nil, allowExpired: Bool = false, limit: Int64 = FeedPage.maximumLimit) -> PageExpectation {
+public func expectation(
+    after: Int64? = nil, allowExpired: Bool = false, limit: Int64 = FeedPage.maximumLimit, purpose: StatedPurpose? = nil
+) -> PageExpectation {
     PageExpectation(
         publisher: boCongAn, audience: boYTe, pulledDatasets: [danCu], dataset: after == nil ? nil : danCu, after: after, limit: limit,
-        now: fixedNow, clockSkewSeconds: 300, allowExpired: allowExpired
+        now: fixedNow, clockSkewSeconds: 300, allowExpired: allowExpired, purpose: purpose
     )
 }
 

@@ -82,5 +82,12 @@ public struct TokenRow: Sendable, CustomStringConvertible {
             try handMadeToken(now: now) { $0["jti"] = .string(String(repeating: "a", count: 15)) }
         },
         TokenRow("no exp", .malformed) { now in try handMadeToken(now: now) { $0["exp"] = nil } },
+        TokenRow("a purpose that is not a string", .malformed) { now in try handMadeToken(now: now) { $0["purpose"] = .integer(7) } },
+        TokenRow("a purpose with characters other than a-z 0-9 - .", .malformed) { now in
+            try handMadeToken(now: now) { $0["purpose"] = .string("Xac_Minh") }
+        },
+        TokenRow("a purpose of 65 characters", .malformed) { now in
+            try handMadeToken(now: now) { $0["purpose"] = .string(String(repeating: "a", count: 65)) }
+        },
     ]
 }

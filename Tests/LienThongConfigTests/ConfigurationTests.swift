@@ -133,7 +133,58 @@ struct ConfigurationTests {
         (minimal + "long_poll: { held_per_peer: 1001 }\n", "long_poll.held_per_peer", "must be from 1 to 1000"),
         (minimal + "long_poll: { held_max: 1000001 }\n", "long_poll.held_max", "must be from 1 to 1000000"),
         (minimal + "long_poll: { wait: 5 }\n", "long_poll.wait", "unknown key"),
+        (purposes("share: { dan-cu: { purposes: [Xac_Minh] } }"), "peers.bo-cong-an.share.dan-cu.purposes", "has a character other than a-z, 0-9, - and ."),
+        (purposes("share: { dan-cu: { purposes: [\(String(repeating: "a", count: 65))] } }"), "peers.bo-cong-an.share.dan-cu.purposes", "longer than 64"),
+        (purposes("share: { dan-cu: { purposes: [xac-minh, thong-ke, xac-minh] } }"), "peers.bo-cong-an.share.dan-cu.purposes", "\"xac-minh\" is listed twice"),
+        (purposes("share: { dan-cu: { purposes: [] } }"), "peers.bo-cong-an.share.dan-cu.purposes", "name at least one purpose"),
+        (purposes("share: { dan-cu: { purposes: xac-minh } }"), "peers.bo-cong-an.share.dan-cu.purposes", "expected a list"),
+        (purposes("share: { dan-cu: { legal_basis: \(String(repeating: "b", count: 501)) } }"), "peers.bo-cong-an.share.dan-cu.legal_basis", "at most 500"),
+        (purposes("share: { dan-cu: { legal_basis: \"\" } }"), "peers.bo-cong-an.share.dan-cu.legal_basis", "non-empty"),
+        (purposes("share: { dan-cu: { purpose: [xac-minh] } }"), "peers.bo-cong-an.share.dan-cu.purpose", "unknown key"),
+        (purposes("pull: [dan-cu], pull_purposes: { ho-tich: xac-minh }"), "peers.bo-cong-an.pull_purposes.ho-tich", "not pulled from this peer"),
+        (purposes("pull_purposes: { dan-cu: xac-minh }"), "peers.bo-cong-an.pull_purposes.dan-cu", "not pulled from this peer"),
+        (purposes("pull: [dan-cu], pull_purposes: { dan-cu: \"xac minh\" }"), "peers.bo-cong-an.pull_purposes.dan-cu", "purpose code"),
+        (purposes("pull: [dan-cu], pull_purposes: { dan-cu: [xac-minh] }"), "peers.bo-cong-an.pull_purposes.dan-cu", "non-empty text"),
     ]
+
+    /// A configuration holding dan-cu and ho-tich, with one peer whose settings end with `settings`.
+    static func purposes(_ settings: String) -> String {
+        minimal + "datasets: { dan-cu: { policy: lww }, ho-tich: { policy: lww } }\n"
+            + "peers:\n  bo-cong-an: { url: \"https://a.example\", keys: [k.pem], \(settings) }\n"
+    }
+
+    @Test("purposes and legal_basis in a grant, pull_purposes per pulled dataset; codes of 64 characters and a basis of 500")
+    func purposeBoundGrants() throws {
+        let longest = String(repeating: "a", count: 64)
+        let basis = String(repeating: "đ", count: 500)
+        let configuration = try Configuration(yaml: Self.minimal + """
+            datasets: { dan-cu: { policy: lww }, ho-tich: { policy: lww }, tiem-chung: { policy: lww } }
+            peers:
+              bo-cong-an:
+                url: "https://a.example"
+                keys: [k.pem]
+                pull: [dan-cu, ho-tich]
+                pull_purposes: { dan-cu: xac-minh-tiem-chung }
+                share:
+                  tiem-chung: { fields: [vaccine], purposes: [xac-minh-tiem-chung, thong-ke.2026, \(longest)], legal_basis: "\(basis)" }
+                  dan-cu: { purposes: [xac-minh] }
+                  ho-tich: { legal_basis: "Luật Hộ tịch 2014" }
+            """, fileURL: Self.file)
+        let peer = try #require(configuration.peers[try AgencyID("bo-cong-an")])
+        #expect(peer.pullPurposes == [try DatasetName("dan-cu"): try PurposeCode("xac-minh-tiem-chung")])
+        #expect(peer.share == [
+            try DatasetName("tiem-chung"): Grant(
+                fields: ["vaccine"], purposes: [try PurposeCode("xac-minh-tiem-chung"), try PurposeCode("thong-ke.2026"), try PurposeCode(longest)],
+                legalBasis: basis
+            ),
+            try DatasetName("dan-cu"): Grant(fields: nil, purposes: [try PurposeCode("xac-minh")]),
+            try DatasetName("ho-tich"): Grant(fields: nil, legalBasis: "Luật Hộ tịch 2014"),
+        ])
+        // Without the keys: any purpose or none, no legal basis, nothing stated when pulling.
+        let plain = try #require(try Configuration(yaml: Self.example, fileURL: Self.file).peers[try AgencyID("bo-cong-an")])
+        #expect(plain.pullPurposes.isEmpty)
+        #expect(plain.share.values.allSatisfy { $0.purposes == nil && $0.legalBasis == nil })
+    }
 
     @Test("store: a postgresql:// URL with its options, the password from store_password_file; daemon_id and lease_seconds")
     func postgresStore() throws {

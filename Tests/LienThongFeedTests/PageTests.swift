@@ -49,7 +49,26 @@ struct PageCheckTests {
         Row("version 2", .unsupportedVersion) { try page(records: []) { $0["v"] = .integer(2) } },
         Row("records missing", .malformed) { try page(records: []) { $0["records"] = nil } },
         Row("a record without seq", .malformed) { try page(records: [(1, record("a"))]) { $0["records"] = .array([record("a")]) } },
+        Row("a purpose echoed when none was stated", .purpose, expectation(purpose: StatedPurpose(nil))) {
+            try page(records: []) { $0["purpose"] = .string("xac-minh") }
+        },
+        Row("no purpose echoed when one was stated (a publisher that does not know purposes)", .purpose, statingVerification) {
+            try page(records: [])
+        },
+        Row("another purpose echoed", .purpose, statingVerification) { try page(records: []) { $0["purpose"] = .string("thong-ke") } },
+        Row("a purpose that is not a purpose code", .malformed) { try page(records: []) { $0["purpose"] = .string("Xac Minh") } },
+        Row("a purpose that is not a string", .malformed) { try page(records: []) { $0["purpose"] = .array([]) } },
     ]
+
+    static let statingVerification = expectation(purpose: StatedPurpose(try! PurposeCode("xac-minh")))
+
+    @Test("a page echoing the stated purpose is read; offline import reads any purpose, or none")
+    func purposeEchoed() throws {
+        let echoing = try page(records: [(1, record("a"))]) { $0["purpose"] = .string("xac-minh") }
+        #expect(try FeedPage(compact: echoing, verifier: verifier, expected: Self.statingVerification).purpose?.rawValue == "xac-minh")
+        #expect(try FeedPage(compact: echoing, verifier: verifier, expected: expectation()).purpose?.rawValue == "xac-minh")
+        #expect(try FeedPage(compact: try page(records: [(1, record("a"))]), verifier: verifier, expected: expectation()).purpose == nil)
+    }
 
     @Test("a page that breaks a rule is refused with its reason", arguments: rows)
     func refused(row: Row) throws {

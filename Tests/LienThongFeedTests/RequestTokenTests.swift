@@ -40,6 +40,17 @@ struct RequestTokenTests {
         #expect(jti != (try JWSVerifier(keys: [requesterKey.publicKey]).verify(second).payloadJSON["jti"]?.stringValue))
     }
 
+    @Test("a token's purpose is optional; stated, the checked token carries it, at 64 characters too", arguments: [nil, "xac-minh", "thong-ke.2026", String(repeating: "a", count: 64)])
+    func purposeClaim(purpose: String?) throws {
+        let code = try purpose.map { try PurposeCode($0) }
+        let token = try boYTeSigner.token(audience: boCongAn, pathAndQuery: tokenTarget, now: UnixTime(seconds: now), purpose: code)
+        let claims = try JWSVerifier(keys: [requesterKey.publicKey], requiredType: RequestToken.type).verify(token).payloadJSON
+        #expect(claims["purpose"] == purpose.map(JSONValue.string))
+        let checked = try verifier.check(token, method: "GET", pathAndQuery: tokenTarget, now: UnixTime(seconds: now))
+        #expect(checked.issuer == boYTe)
+        #expect(checked.purpose == code)
+    }
+
     @Test("a verifier made from another keeps its memory of used tokens")
     func reconfiguredVerifierRemembers() throws {
         let token = try handMadeToken(now: now)

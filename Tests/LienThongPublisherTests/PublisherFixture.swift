@@ -14,11 +14,14 @@ struct PublisherUnderTest {
     let publisher: Publisher
     let temporary: TemporaryStore
 
-    /// GETs `target` with a fresh request token by `signer` (none when nil).
-    func get(_ target: String, as signer: RequestTokenSigner? = boYTeSigner, headers: [(String, String)] = []) async throws -> HTTPReply {
+    /// GETs `target` with a fresh request token by `signer` (none when nil), stating `purpose` in it.
+    func get(
+        _ target: String, as signer: RequestTokenSigner? = boYTeSigner, purpose: PurposeCode? = nil, headers: [(String, String)] = []
+    ) async throws -> HTTPReply {
         var headers = headers
         if let signer {
-            headers.append(("Authorization", "Bearer " + (try signer.token(audience: boCongAn, pathAndQuery: target, now: wallTime()))))
+            let token = try signer.token(audience: boCongAn, pathAndQuery: target, now: wallTime(), purpose: purpose)
+            headers.append(("Authorization", "Bearer " + token))
         }
         return try await httpGet(port: port, target: target, headers: headers)
     }

@@ -18,16 +18,18 @@ struct PublisherPartsTests {
         #expect(PublisherRequestContext.isLoopback(ipAddress: address) == isLoopback)
     }
 
-    @Test("the entity tag changes with the head, the requester, the dataset and the grant, not with after or limit")
+    @Test("the entity tag changes with the head, the requester, the dataset, the grant and the purpose, not with after or limit")
     func entityTag() throws {
-        let base = FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a"]))
-        #expect(base == FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a"])))
+        func tag(
+            _ requester: AgencyID = boYTe, _ dataset: DatasetName = danCu, head: Int64 = 3, fields: [String]? = ["a"], purpose: String? = nil
+        ) throws -> FeedEntityTag {
+            FeedEntityTag(requester: requester, dataset: dataset, head: head, grant: DatasetGrant(fields: fields), purpose: try purpose.map { try PurposeCode($0) })
+        }
+        let base = try tag()
+        #expect(base == (try tag()))
         let others = [
-            FeedEntityTag(requester: boCongAn, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: try DatasetName("ho-tich"), head: 3, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, head: 4, grant: DatasetGrant(fields: ["a"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: ["a", "b"])),
-            FeedEntityTag(requester: boYTe, dataset: danCu, head: 3, grant: DatasetGrant(fields: nil)),
+            try tag(boCongAn), try tag(boYTe, try DatasetName("ho-tich")), try tag(head: 4), try tag(fields: ["a", "b"]), try tag(fields: nil),
+            try tag(purpose: "xac-minh"), try tag(purpose: "thong-ke.2026"),
         ]
         #expect(Set(others.map(\.value)).count == others.count)
         #expect(!others.contains(base))

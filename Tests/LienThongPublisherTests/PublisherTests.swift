@@ -123,7 +123,10 @@ struct PublisherPageTests {
             #expect(served.peer == boYTe.rawValue)
             #expect(served.dataset == danCu.rawValue)
             let detail = try JSONValue(parsing: served.detail)
-            #expect(detail == .object(["after": .integer(0), "last": .integer(2), "head": .integer(3), "records": .integer(2)]))
+            #expect(detail == .object([
+                "after": .integer(0), "last": .integer(2), "head": .integer(3), "records": .integer(2),
+                "fields": .array([.string("ho_ten"), .string("ngay_sinh")]), "purpose": .null, "legal_basis": .null,
+            ]))
 
             // The page applies at the requester as it came.
             let requesterStore = try TemporaryStore()
