@@ -35,6 +35,10 @@ public struct Disclosure: Sendable, Equatable {
 
 enum DisclosureSQL {
     static let ownVersions = SQLStatement("SELECT seq FROM own_feed WHERE dataset = ? AND record_id = ? ORDER BY seq")
+    static let erasures = SQLStatement("""
+        SELECT \(AuditChainSQL.columns) FROM audit_log
+        WHERE dataset = ? AND event IN ('erasure', 'erasure applied') AND seq > ? ORDER BY seq LIMIT ?
+        """)
     static let entries = SQLStatement("""
         SELECT \(AuditChainSQL.columns) FROM audit_log
         WHERE dataset = ? AND event IN ('page served', 'local disclosure') AND seq > ? ORDER BY seq LIMIT ?
@@ -43,20 +47,34 @@ enum DisclosureSQL {
 
 extension StoreSnapshot {
     /// Every disclosure of record `id` of `dataset` the audit log shows, oldest first: each page served whose
-    /// range held a version of it from this agency's own feed (not one left out of the page), and each local
-    /// disclosure that named it or the whole dataset. Computed from the log and the own feed: the log holds no
-    /// record contents.
+    /// range held a version of it from this agency's own feed (not one left out of the page) — including
+    /// versions an erasure has purged since, whose `seq`s its entry keeps — and each local disclosure that
+    /// named it or the whole dataset. Computed from the log and the own feed: the log holds no record contents.
     public func disclosures(dataset: DatasetName, id: String) throws -> [Disclosure] {
-        let versions = try session.rows(DisclosureSQL.ownVersions, dataset.rawValue, id).map { $0.int64(0) }
+        // The versions in the own feed now, and those an erasure purged from it (its entry keeps their seqs).
+        var versions = try session.rows(DisclosureSQL.ownVersions, dataset.rawValue, id).map { $0.int64(0) }
+        try forEachEntry(DisclosureSQL.erasures, dataset: dataset) { entry, detail in
+            guard detail["id"]?.stringValue == id else { return }
+            versions += detail["purged"]?["own_feed_seqs"]?.arrayValue?.compactMap(\.int64Value) ?? []
+        }
+        versions = Array(Set(versions)).sorted()
         var found: [Disclosure] = []
+        try forEachEntry(DisclosureSQL.entries, dataset: dataset) { entry, detail in
+            found += Self.disclosures(in: entry, detail: detail, id: id, versions: versions)
+        }
+        return found
+    }
+
+    /// Calls `body` with each entry `statement` selects for `dataset`, in order, and its parsed detail.
+    private func forEachEntry(_ statement: SQLStatement, dataset: DatasetName, _ body: (AuditEntry, JSONValue) throws -> Void) throws {
         var after: Int64 = 0
         while true {
-            let rows = try session.rows(DisclosureSQL.entries, dataset.rawValue, after, AuditChainSQL.batch)
+            let rows = try session.rows(statement, dataset.rawValue, after, AuditChainSQL.batch)
             for entry in rows.map(AuditEntry.init(row:)) {
                 guard let detail = try? JSONValue(parsing: Array(entry.detail.utf8)) else { continue }
-                found += Self.disclosures(in: entry, detail: detail, id: id, versions: versions)
+                try body(entry, detail)
             }
-            guard rows.count == AuditChainSQL.batch, let last = rows.last else { return found }
+            guard rows.count == AuditChainSQL.batch, let last = rows.last else { return }
             after = last.int64(0)
         }
     }

@@ -14,12 +14,18 @@ public struct ErasurePurge: Sendable, Equatable {
     public var blanked = 0
     /// Versions of this agency's own feed, deleted: they are never served again.
     public var ownFeed = 0
+    /// Their `seq`s (at most ``maximumSeqsKept``), kept in the audit entry so that `audit disclosures` still
+    /// answers who received them (docs/PRIVACY.md).
+    public var ownFeedSeqs: [Int64] = []
 
-    /// The counts as the audit log keeps them.
+    /// The most own-feed `seq`s one entry keeps: far more than the versions one record has in practice.
+    public static let maximumSeqsKept = 10_000
+
+    /// The counts as the audit log keeps them, and the own-feed `seq`s purged.
     var json: JSONValue {
         .object([
             "versions": .integer(Int64(versions)), "held": .integer(Int64(held)), "quarantined": .integer(Int64(quarantined)),
-            "blanked": .integer(Int64(blanked)), "own_feed": .integer(Int64(ownFeed)),
+            "blanked": .integer(Int64(blanked)), "own_feed": .integer(Int64(ownFeed)), "own_feed_seqs": .array(ownFeedSeqs.map(JSONValue.integer)),
         ])
     }
 }
@@ -83,6 +89,7 @@ extension StoreTransaction {
         }
         for seq in doomed(try session.rows(ErasureSQL.selectOwnFeed, arguments)) {
             purged.ownFeed += try session.execute(ErasureSQL.deleteOwnFeed, key.dataset.rawValue, seq)
+            if purged.ownFeedSeqs.count < ErasurePurge.maximumSeqsKept { purged.ownFeedSeqs.append(seq) }
             // The feed's head never goes back, even when its last version is purged: peers' cursors are past it.
             try session.execute(ErasureSQL.notePurgedOwnFeed, key.dataset.rawValue, seq)
         }

@@ -147,8 +147,8 @@ struct MaskingCommandTests {
 
     @Test("--purpose needs --reveal and a purpose code", arguments: [
         (["--purpose", "xac-minh"], "--purpose goes with --reveal"),
-        (["--reveal", "--purpose", "Xac Minh"], "is not 1 to 64 characters of a-z, 0-9, - and ."),
-        (["--reveal", "--purpose", String(repeating: "a", count: 65)], "is not 1 to 64 characters of a-z, 0-9, - and ."),
+        (["--reveal", "--purpose", "Xac Minh"], "purpose code \"Xac Minh\" has a character other than a-z, 0-9, - and ."),
+        (["--reveal", "--purpose", String(repeating: "a", count: 65)], "is longer than 64 characters"),
     ])
     func purposeIsChecked(extra: [String], message: String) throws {
         let agency = try Self.agency()
