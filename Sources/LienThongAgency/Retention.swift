@@ -10,6 +10,12 @@ extension Configuration {
         datasets.mapValues { RetentionDays(history: $0.retention.historyDays, quarantine: $0.retention.quarantineDays) }
     }
 
+    /// The datasets with `history_days: 0`, whose superseded versions are deleted as they are superseded
+    /// (``LienThongStore/Store/keepNoHistory(of:)``).
+    public var historylessDatasets: Set<DatasetName> {
+        Set(datasets.filter { $0.value.retention.historyDays == 0 }.keys)
+    }
+
     /// One purge under this configuration's retention (``RetentionPurge``), by the daily upkeep and by
     /// `lienthong purge`.
     public func purge(in transaction: StoreTransaction, signer: JWSSigner, dryRun: Bool) throws -> PurgeCounts {

@@ -37,6 +37,7 @@ public enum Daemon {
         let store: Store
         do {
             store = try Store(opening: configuration.store)
+            store.keepNoHistory(of: configuration.historylessDatasets)
         } catch {
             throw DaemonError(.store, "\(error)")
         }
@@ -72,7 +73,7 @@ public enum Daemon {
         // The plan in force, replaced by each reload, read by the housekeeping.
         let running = Locked(plan)
         let reload = ReloadService(
-            configurationURL: configurationURL, keyAccess: keyAccess, signals: hangups, running: running, publisher: publisher, scheduler: scheduler,
+            configurationURL: configurationURL, keyAccess: keyAccess, signals: hangups, running: running, store: store, publisher: publisher, scheduler: scheduler,
             makePull: makePull, health: health, notifier: notifier, logger: logger
         )
         let application = publisher.application(

@@ -19,6 +19,7 @@ final class ReloadService: Service {
     let keyAccess: PrivateKeyFileAccess
     let signals: UnixSignalsSequence
     let running: Locked<AgencyPlan>
+    let store: Store
     let publisher: Publisher
     let scheduler: PullScheduler
     let makePull: @Sendable (AgencyPlan) -> PullScheduler.Pull
@@ -27,14 +28,15 @@ final class ReloadService: Service {
     let logger: Logger
 
     init(
-        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: Locked<AgencyPlan>, publisher: Publisher,
-        scheduler: PullScheduler,
+        configurationURL: URL, keyAccess: PrivateKeyFileAccess, signals: UnixSignalsSequence, running: Locked<AgencyPlan>, store: Store,
+        publisher: Publisher, scheduler: PullScheduler,
         makePull: @escaping @Sendable (AgencyPlan) -> PullScheduler.Pull, health: HealthService, notifier: SystemdNotifier, logger: Logger
     ) {
         self.configurationURL = configurationURL
         self.keyAccess = keyAccess
         self.signals = signals
         self.running = running
+        self.store = store
         self.publisher = publisher
         self.scheduler = scheduler
         self.makePull = makePull
@@ -62,6 +64,7 @@ final class ReloadService: Service {
                 running = plan
             }
             plan.logKeyWarnings(logger)
+            store.keepNoHistory(of: plan.configuration.historylessDatasets)
             publisher.update(plan.publisherSettings)
             scheduler.update(feeds: plan.feeds, pull: makePull(plan))
             logger.notice("configuration reloaded", metadata: [

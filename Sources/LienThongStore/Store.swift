@@ -11,6 +11,8 @@ public struct Store: Sendable {
     private let database: any StoreDatabase
     /// Where the time of a write comes from.
     public let clock: any UnixClock
+    /// The datasets that keep no superseded version (``keepNoHistory(of:)``), shared by every copy of this value.
+    private let historyless = Locked<Set<DatasetName>>([])
 
     /// Opens (creating if needed) the store at `url` and brings its schema up to date. A new store is created
     /// with mode 0640 (and its folder, if missing, 0750) whatever the umask, so that its group — the agency's
@@ -118,7 +120,14 @@ public struct Store: Sendable {
     /// ``StoreError``; what `body` throws itself comes as it is.
     public func write<Result>(at time: UnixTime? = nil, _ body: (StoreTransaction) throws -> Result) throws -> Result {
         let now = time ?? clock.now
-        return try database.write { session in try Self.transaction(session, at: now, body) }
+        return try database.write { session in try transaction(session, at: now, body) }
+    }
+
+    /// Makes every later transaction delete a version of one of `datasets` as soon as a later version
+    /// supersedes it (`history_days: 0`, docs/CONFIG.md `retention`), rather than at the next purge. Called with
+    /// the configuration in force, at start and on every reload.
+    public func keepNoHistory(of datasets: Set<DatasetName>) {
+        historyless.withLock { $0 = datasets }
     }
 
     /// ``write(at:_:)`` without holding the calling thread: the transaction runs on the store's own
@@ -127,7 +136,7 @@ public struct Store: Sendable {
         at time: UnixTime? = nil, _ body: @escaping @Sendable (StoreTransaction) throws -> Result
     ) async throws -> Result {
         let now = time ?? clock.now
-        return try await database.write { session in try Self.transaction(session, at: now, body) }
+        return try await database.write { session in try transaction(session, at: now, body) }
     }
 
     /// ``read(_:)`` without holding the calling thread.
@@ -165,8 +174,8 @@ public struct Store: Sendable {
     }
 
     /// Runs `body` as one transaction at `now`, then saves what outlives it.
-    private static func transaction<Result>(_ session: any StoreSession, at now: UnixTime, _ body: (StoreTransaction) throws -> Result) throws -> Result {
-        let transaction = try StoreTransaction(session, now: now)
+    private func transaction<Result>(_ session: any StoreSession, at now: UnixTime, _ body: (StoreTransaction) throws -> Result) throws -> Result {
+        let transaction = try StoreTransaction(session, now: now, historyless: historyless.withLock { $0 })
         let result = try body(transaction)
         try transaction.finish()
         return result

@@ -18,14 +18,17 @@ public final class StoreTransaction {
     /// Per dataset, whether any version is held for its claims; read once, so that the common case of none
     /// costs no look-up per version.
     private var datasetsWithHeld: [DatasetName: Bool] = [:]
+    /// Datasets whose superseded versions are deleted as they are superseded (``Store/keepNoHistory(of:)``).
+    private let historyless: Set<DatasetName>
     static let cachedRecordLimit = 4096
 
     /// Begins the transaction's work: reads the clock's last stamp. On PostgreSQL the read locks the clock's
     /// row until the transaction ends, which makes the writes of every daemon sharing the database one after
     /// another (docs/STORE.md, "Several daemons"): the clock never runs backwards and no two versions get one
     /// `seq`.
-    init(_ session: any StoreSession, now: UnixTime) throws {
+    init(_ session: any StoreSession, now: UnixTime, historyless: Set<DatasetName> = []) throws {
         self.session = session
+        self.historyless = historyless
         self.now = now
         nowMilliseconds = now.milliseconds
         let saved = try session.row(TransactionSQL.lockClock)
@@ -249,7 +252,13 @@ public final class StoreTransaction {
 
     /// Appends `version` to `version`, naming the siblings it displaces from the set; returns its `seq`.
     private func append(_ version: RecordVersion, source: String, supersedes: [Int64]) throws -> Int64 {
-        try session.appendVersion(version, source: source, receivedAt: nowMilliseconds, supersedes: supersedes)
+        let seq = try session.appendVersion(version, source: source, receivedAt: nowMilliseconds, supersedes: supersedes)
+        // `history_days: 0`: what the new version displaces is not kept at all. The record's row, saved next,
+        // no longer names them.
+        if !supersedes.isEmpty, historyless.contains(version.dataset) {
+            for displaced in supersedes { try session.execute(RetentionSQL.deleteVersion, displaced) }
+        }
+        return seq
     }
 
     /// Writes the record's row: its siblings, the visible one among them under `policy`, and its counters; and

@@ -126,7 +126,9 @@ struct ConfigOption: ParsableArguments {
     /// Reads the configuration and opens its store.
     func openStore() throws -> (Configuration, Store) {
         let configuration = try load()
-        return (configuration, try Store(opening: configuration.store))
+        let store = try Store(opening: configuration.store)
+        store.keepNoHistory(of: configuration.historylessDatasets)
+        return (configuration, store)
     }
 
     /// Reads the configuration and opens its store for a command that only reads it (``Store/forReading(at:)``).

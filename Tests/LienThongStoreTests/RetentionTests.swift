@@ -92,3 +92,28 @@ struct RetentionTests {
         #expect(try temporary.store.read { try $0.quarantined() }.isEmpty)
     }
 }
+
+@Suite("Store: history_days 0 keeps no superseded version at all")
+struct NoHistoryTests {
+    @Test("a version is deleted as soon as a later one supersedes it, in the datasets named only", arguments: StoreBackend.tested)
+    func deletedAtOnce(backend: StoreBackend) throws {
+        let temporary = try TemporaryStore(backend)
+        let other = try DatasetName("dan-cu")
+        temporary.store.keepNoHistory(of: [dataset])
+        for value in 1...3 {
+            try temporary.store.write { tx in
+                for target in [dataset, other] {
+                    try tx.edit(dataset: target, id: "r1", agency: soXayDung, deleted: false, data: .object(["v": .integer(Int64(value))]), policy: .lww)
+                }
+            }
+        }
+        // A received version that displaces the local one is no different.
+        try temporary.store.write { tx in
+            try tx.receive(version("r1", origin: boCongAn, hlc: 9_000_000_000_000, vv: [soXayDung: 3, boCongAn: 1]), from: boCongAn, rules: rules(.lww))
+        }
+        #expect(try temporary.count("version", where: "dataset = 'tiem-chung'") == 1)
+        #expect(try temporary.count("history", where: "dataset = 'tiem-chung'") == 0)
+        #expect(try temporary.count("history", where: "dataset = 'dan-cu'") == 2)
+        #expect(try temporary.store.read { try $0.visibleRecord(dataset: dataset, id: "r1") }?.version.origin == boCongAn)
+    }
+}
