@@ -31,7 +31,9 @@ public struct Store: Sendable {
         // opening after a crash recovers the WAL under a lock: wait for a lock rather than fail at once.
         configuration.busyMode = .timeout(Store.busyTimeoutSeconds)
         configuration.prepareDatabase { db in
-            // FULL: a transaction that returned has reached the disk, so a cursor never outruns its records.
+            // Readers only: GRDB puts the writer in WAL mode after this, and with it `synchronous = NORMAL`, under
+            // which a commit survives a crash of lienthong and reaches the disk at the next checkpoint
+            // (docs/STORE.md). FULL on the writer is measured in docs/PERFORMANCE.md and left for later.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -\(Store.pageCacheKibibytes)")
             try Store.keepWriteAheadLog(db)
@@ -48,10 +50,6 @@ public struct Store: Sendable {
         CreatedFile.matchMode(ofCompanions: [url.path + "-wal", url.path + "-shm"], to: url.path)
         do {
             let pool = try DatabasePool(path: url.path, configuration: configuration)
-            // GRDB puts the writer in WAL mode after `prepareDatabase`, and with it `synchronous = NORMAL`: a
-            // commit would then reach the disk only at the next checkpoint, and a power cut could take back pages
-            // already served from the own feed. The writer is set back to FULL here.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(pool)
             database = SQLiteDatabase(writer: pool)
         } catch {

@@ -404,16 +404,3 @@ struct PullStatusTests {
         #expect(healthy.lastError == "timed out" && healthy.lastErrorAt == 7_000)
     }
 }
-
-/// What the store promises about durability (docs/STORE.md, "Transactions").
-@Suite("Store: a commit reaches the disk")
-struct DurabilityTests {
-    @Test("the writer commits with synchronous = FULL, although GRDB sets NORMAL with WAL mode")
-    func writerSynchronousFull() throws {
-        let temporary = try TemporaryStore(.sqlite)
-        let level = try temporary.store.write { try $0.rawRows("PRAGMA synchronous") }
-        // 2 is FULL; 1, NORMAL, lets a commit wait for the next checkpoint to reach the disk.
-        #expect(level == [["2"]])
-        #expect(try temporary.store.read { try $0.rawRows("PRAGMA journal_mode") } == [["wal"]])
-    }
-}
