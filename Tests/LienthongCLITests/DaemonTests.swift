@@ -253,7 +253,9 @@ extension LargeSyncTests {
                     (configured, store) = try StoreProbe.fresh(backend, in: scratch.url)
                     try daemonConfig(publisherPort: port, sharedFields: "ma_dinh_danh", store: configured).write(toFile: config, atomically: true, encoding: .utf8)
                     let victim = try DaemonProcess(config: config, folder: scratch.url)
-                    let moment = window * Double.random(in: 0.05...0.95, using: &generator)
+                    // Drawn from the first three quarters: a sync that runs faster than the reference one (a warmer
+                    // page cache, a quieter machine) still meets most kills before its end.
+                    let moment = window * Double.random(in: 0.05...0.75, using: &generator)
                     try await Task.sleep(for: moment)
                     victim.send(SIGKILL)
                     #expect(try await victim.waitForExit(.seconds(10)) == 9 || victim.process.terminationReason == .uncaughtSignal)
