@@ -196,11 +196,12 @@ struct LiveFeedTests {
             await services.triggerGracefulShutdown()
             let answer = try await reply
             #expect(answer.status == 200)
-            // Held for up to 20 s, it ended with the shutdown (in a process of its own the daemon answers at once and
-            // stops within 10 s: LiveDaemonTests; here the bounds allow for the suites sharing the process).
-            #expect(ContinuousClock.now - stopping < .seconds(10))
-            try await tasks.next()
+            // Held for up to 20 s, it ended with the shutdown: before the wait could have (in a process of its own the
+            // daemon answers at once and stops within 10 s: LiveDaemonTests; here the bounds allow for the suites
+            // sharing the process, under a sanitizer too, where the stop measured 16–18 s).
             #expect(ContinuousClock.now - stopping < .seconds(15))
+            try await tasks.next()
+            #expect(ContinuousClock.now - stopping < .seconds(30))
         }
         #expect(publisher.heldRequestCount == 0)
     }
