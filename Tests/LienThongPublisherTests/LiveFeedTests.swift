@@ -190,18 +190,18 @@ struct LiveFeedTests {
             tasks.addTask { try await services.run() }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
-            async let reply = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=20")
+            async let reply = Self.get(port, "/v1/feeds/dan-cu?after=3&wait=25")
             try await Self.untilHeld(publisher, 1)
             let stopping = ContinuousClock.now
             await services.triggerGracefulShutdown()
             let answer = try await reply
             #expect(answer.status == 200)
-            // Held for up to 20 s, it ended with the shutdown: before the wait could have (in a process of its own the
+            // Held for up to 25 s, it ended with the shutdown: before the wait could have (in a process of its own the
             // daemon answers at once and stops within 10 s: LiveDaemonTests; here the bounds allow for the suites
-            // sharing the process, under a sanitizer too, where the stop measured 16–18 s).
-            #expect(ContinuousClock.now - stopping < .seconds(15))
+            // sharing the process, under ThreadSanitizer too, where the answer measured 11–15 s and the stop 16–18 s).
+            #expect(ContinuousClock.now - stopping < .seconds(22))
             try await tasks.next()
-            #expect(ContinuousClock.now - stopping < .seconds(30))
+            #expect(ContinuousClock.now - stopping < .seconds(40))
         }
         #expect(publisher.heldRequestCount == 0)
     }
