@@ -116,9 +116,12 @@ struct Audit: ParsableCommand {
                     for disclosure in found { writeStandardOutput(disclosure.json.serialized() + [UInt8(ascii: "\n")]) }
                     return
                 }
-                var rows = [["when (UTC)", "to", "version", "fields", "purpose", "audit entry"]]
+                var table = TerminalTable([
+                    localized("table.when-utc"), localized("table.recipient"), localized("table.version"), localized("table.fields"),
+                    localized("table.purpose"), localized("table.audit-entry"),
+                ])
                 for disclosure in found {
-                    rows.append([
+                    table.append([
                         UnixTime(milliseconds: disclosure.at).iso8601,
                         disclosure.recipient ?? "here: \(disclosure.command ?? "?") by \(disclosure.operatorName ?? "?")",
                         disclosure.seq.map { "seq \($0)" } ?? "shown",
@@ -126,7 +129,7 @@ struct Audit: ParsableCommand {
                     ])
                 }
                 printLine("\(found.count) disclosures of \(dataset)/\(id)")
-                if found.count > 0 { print(textTable(rows)) }
+                print(table.text)
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LienThongCore
 import LienThongSchema
 import LienThongStore
 
@@ -17,6 +18,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var dataset: DatasetOption
+    @Flag(help: "Print one JSON object for scripts instead of the table.") var json = false
 
     func run() throws {
         var broken = false
@@ -26,7 +28,8 @@ struct Check: ParsableCommand {
             guard let schema = configuration.schema(for: dataset) else {
                 throw Failure.unusable("dataset \(dataset) has no schema in \(configuration.fileURL.path)")
             }
-            var rows = [["id", "field", "rule", "found"]]
+            var table = TerminalTable([localized("table.id"), localized("table.field"), localized("table.rule"), localized("table.found")])
+            var breaking: [JSONValue] = []
             var checked = 0
             var withheld = 0
             try store.read { snapshot in
@@ -34,7 +37,11 @@ struct Check: ParsableCommand {
                     guard !record.version.deleted else { return }
                     checked += 1
                     if let violation = schema.validate(record.version.data) {
-                        rows.append([record.version.id, violation.path, "\(violation.rule) (\(violation.expected))", violation.shape])
+                        table.append([record.version.id, violation.path, "\(violation.rule) (\(violation.expected))", violation.shape])
+                        breaking.append(.object([
+                            "id": .string(record.version.id), "field": .string(violation.path), "rule": .string("\(violation.rule)"),
+                            "expected": .string(violation.expected), "found": .string(violation.shape),
+                        ]))
                     }
                 }
                 var after: Int64 = 0
@@ -45,11 +52,18 @@ struct Check: ParsableCommand {
                     after = last.seq
                 }
             }
-            if rows.count > 1 { print(textTable(rows)) }
+            if json {
+                printJSON(.object([
+                    "dataset": .string(dataset.rawValue), "checked": .integer(Int64(checked)), "breaking": .array(breaking),
+                    "withheld": .integer(Int64(withheld)),
+                ]))
+            } else {
+                print(table.text)
+            }
             printDiagnostic(
-                "\(dataset): \(rows.count - 1) of \(checked) records break the schema; \(withheld) versions of the own feed are withheld from peers"
+                "\(dataset): \(breaking.count) of \(checked) records break the schema; \(withheld) versions of the own feed are withheld from peers"
             )
-            broken = rows.count > 1 || withheld > 0
+            broken = !breaking.isEmpty || withheld > 0
         }
         if broken { throw ExitCode(ExitStatus.refused) }
     }

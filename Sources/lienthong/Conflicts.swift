@@ -15,6 +15,7 @@ struct Conflicts: ParsableCommand {
 
         @OptionGroup var config: ConfigOption
         @Option(help: "Only this dataset.") var dataset: String?
+        @Flag(help: "Print one JSON array for scripts instead of the table.") var json = false
 
         func run() throws {
             try reportingFailures {
@@ -22,11 +23,24 @@ struct Conflicts: ParsableCommand {
                 let filter = try dataset.map { name in
                     try DatasetName(name)
                 }
-                for record in try store.read({ try $0.openConflicts(dataset: filter) }) {
-                    let state = record.awaitsReview ? "awaits review" : "decided by policy"
-                    let fields = ["\(record.version.dataset)", record.version.id, "\(record.siblingCount) siblings", state]
-                    print(fields.map(\.terminalField).joined(separator: "\t"))
+                let conflicts = try store.read({ try $0.openConflicts(dataset: filter) })
+                if json {
+                    printJSON(.array(conflicts.map { record in
+                        .object([
+                            "dataset": .string(record.version.dataset.rawValue), "id": .string(record.version.id),
+                            "siblings": .integer(Int64(record.siblingCount)), "awaits_review": .bool(record.awaitsReview),
+                        ])
+                    }))
+                    return
                 }
+                var table = TerminalTable([localized("table.dataset"), localized("table.id"), localized("table.siblings"), localized("table.decision")])
+                for record in conflicts {
+                    table.append([
+                        record.version.dataset.rawValue, record.version.id, String(record.siblingCount),
+                        record.awaitsReview ? localized("conflicts.list.awaits-review") : localized("conflicts.list.by-policy"),
+                    ])
+                }
+                print(table.text)
             }
         }
     }
@@ -43,6 +57,7 @@ struct Conflicts: ParsableCommand {
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
         @OptionGroup var reveal: RevealOption
+        @Flag(help: "Print one JSON object for scripts instead of the table: every value whole.") var json = false
         @Argument(help: "The record's id.") var id: String
 
         func run() throws {
@@ -53,13 +68,22 @@ struct Conflicts: ParsableCommand {
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {
                     throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
                 }
+                // The visible sibling first, the others in canonical order.
+                let ordered = resolution.siblings.filter { $0 == resolution.visible } + resolution.siblings.filter { $0 != resolution.visible }
                 let shown = try reveal.display(of: dataset, in: configuration)
-                    .show(resolution.siblings.map(\.json), ids: [id], by: .conflictsShow, in: store)
-                printLine("\(dataset) \(id.terminalField): \(siblings.count) siblings under policy \(policy)")
-                for (sibling, json) in zip(resolution.siblings, shown) {
-                    let mark = sibling == resolution.visible ? "visible" : "sibling"
-                    print("\(mark)\t\(json.displayText)")
+                    .show(ordered.map(\.json), ids: [id], by: .conflictsShow, in: store)
+                let comparison = SiblingComparison(ordered.indices.map { index in
+                    SiblingComparison.Sibling(version: ordered[index], visible: index == 0, data: shown[index]["data"] ?? .null)
+                })
+                if json {
+                    printJSON(comparison.json(dataset: dataset, id: id, policy: "\(policy)", awaitsReview: resolution.awaitsReview))
+                    return
                 }
+                printLine(localized("conflicts.show.title", [
+                    "dataset": dataset.rawValue, "id": id.terminalField, "count": String(ordered.count), "policy": "\(policy)",
+                ]))
+                print(comparison.table.text)
+                printLine(localized("conflicts.show.legend"))
             }
         }
     }
@@ -104,5 +128,65 @@ struct Conflicts: ParsableCommand {
                 printLine("\(dataset) \(id.terminalField): resolved as \(version.vv.json.displayText)")
             }
         }
+    }
+}
+
+/// A record's siblings side by side for `conflicts show`: one row per top-level field of their data (the union
+/// of their members, sorted by bytes), one column per sibling, the visible one first, and `≠` before each field
+/// whose values differ. Values are compared as shown: masked personal data is `"***"` in every sibling that
+/// holds it, so the masked view never says whether two masked values differ (docs/PRIVACY.md).
+struct SiblingComparison {
+    struct Sibling {
+        let version: RecordVersion
+        let visible: Bool
+        /// The data as shown: masked unless revealed.
+        let data: JSONValue
+    }
+
+    /// How many columns of a terminal one value may take in the table; `--json` has every value whole.
+    static let cellWidth = 40
+
+    let siblings: [Sibling]
+    /// Every top-level member of the siblings' data, sorted by the bytes of its name.
+    let fields: [String]
+    let differing: Set<String>
+
+    init(_ siblings: [Sibling]) {
+        self.siblings = siblings
+        let names = Set(siblings.flatMap { $0.data.objectValue.map { Array($0.keys) } ?? [] })
+        fields = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        differing = Set(fields.filter { name in Set(siblings.map { $0.data[name] }).count > 1 })
+    }
+
+    var table: TerminalTable {
+        let headers = siblings.map { sibling in
+            sibling.visible ? localized("conflicts.show.visible", ["origin": sibling.version.origin.rawValue]) : sibling.version.origin.rawValue
+        }
+        var table = TerminalTable(["", localized("table.field")] + headers, cellWidthLimit: Self.cellWidth)
+        table.append(["", localized("conflicts.show.state")] + siblings.map { sibling in
+            if sibling.version.erasure { return localized("conflicts.show.erased") }
+            return sibling.version.deleted ? localized("conflicts.show.deleted") : localized("conflicts.show.present")
+        })
+        table.append(["", localized("conflicts.show.vector")] + siblings.map { $0.version.vv.json.serializedText })
+        for field in fields {
+            table.append([differing.contains(field) ? "≠" : "", field] + siblings.map { sibling in
+                sibling.data[field].map(\.serializedText) ?? "-"
+            })
+        }
+        return table
+    }
+
+    func json(dataset: DatasetName, id: String, policy: String, awaitsReview: Bool) -> JSONValue {
+        .object([
+            "dataset": .string(dataset.rawValue), "id": .string(id), "policy": .string(policy), "awaits_review": .bool(awaitsReview),
+            "siblings": .array(siblings.map { sibling in
+                .object([
+                    "origin": .string(sibling.version.origin.rawValue), "visible": .bool(sibling.visible),
+                    "deleted": .bool(sibling.version.deleted), "erasure": .bool(sibling.version.erasure),
+                    "hlc": sibling.version.hlc.json, "vv": sibling.version.vv.json, "data": sibling.data,
+                ])
+            }),
+            "differing_fields": .array(fields.filter(differing.contains).map(JSONValue.string)),
+        ])
     }
 }

@@ -240,16 +240,10 @@ struct RevealOption: ParsableArguments {
     }
 }
 
-/// Rows as columns padded to their widest cell, two spaces apart, with no trailing spaces; each cell escaped as
-/// ``Swift/String/terminalField``, so that no cell can break the row or act on the terminal.
-func textTable(_ rows: [[String]]) -> String {
-    guard let header = rows.first else { return "" }
-    let rows = rows.map { $0.map(\.terminalField) }
-    let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-    return rows.map { cells in
-        cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces)
-    }.joined(separator: "\n")
+/// Prints `value` as one line of JSON for `--json`: the same values as the table, unescaped but with every
+/// character that acts on a terminal written as a `\u` escape, which JSON reads back as the same character.
+func printJSON(_ value: JSONValue) {
+    print(value.displayText)
 }
 
 /// Writes bytes to standard output.

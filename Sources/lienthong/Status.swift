@@ -96,8 +96,12 @@ struct StatusReport {
     }
 
     func text(now: Int64) -> String {
-        let header = ["peer", "dataset", "mode", "cursor", "head", "lag", "delay p50/p99", "last success", "last error", "backoff", "schema"]
-        let rows = feeds.map { feed -> [String] in
+        var table = TerminalTable([
+            localized("table.peer"), localized("table.dataset"), localized("table.mode"), localized("table.cursor"), localized("table.head"),
+            localized("table.lag"), localized("table.delay"), localized("table.last-success"), localized("table.last-error"),
+            localized("table.backoff"), localized("table.schema"),
+        ])
+        for feed in feeds {
             let position = feed.cursor?.position ?? 0
             let head = feed.cursor?.head ?? 0
             let error = feed.pull.flatMap { pull in
@@ -106,13 +110,13 @@ struct StatusReport {
                     return "\(Self.time(pull.lastErrorAt)) \(reason.count > 110 ? reason.prefix(109) + "…" : reason)"
                 }
             }
-            return [
+            table.append([
                 feed.key.peer.rawValue, feed.key.dataset.rawValue, feed.pull?.mode?.rawValue ?? "-", String(position), String(head),
                 String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
                 schemaComparison(feed),
-            ]
+            ])
         }
-        var lines = [textTable([header] + rows)]
+        var lines = [table.text]
         if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
         for feed in feeds where ["differs", "peer has none", "we have none"].contains(schemaComparison(feed)) {
             lines.append(
@@ -121,15 +125,21 @@ struct StatusReport {
         }
         if !leases.isEmpty {
             lines.append("")
-            lines.append(textTable([["peer", "dataset", "pulled by (lease)", "fence", "expires"]] + leases.map { lease in
-                [
-                    lease.peer.rawValue, lease.dataset.rawValue, lease.holder.terminalSafe, String(lease.fence),
+            var leaseTable = TerminalTable([
+                localized("table.peer"), localized("table.dataset"), localized("table.lease-holder"), localized("table.fence"), localized("table.expires"),
+            ])
+            for lease in leases {
+                leaseTable.append([
+                    lease.peer.rawValue, lease.dataset.rawValue, lease.holder, String(lease.fence),
                     lease.expiresAt > now ? "in \(1 + (lease.expiresAt - now - 1) / 1000) s" : "expired \(Self.time(lease.expiresAt))",
-                ]
-            }))
+                ])
+            }
+            lines.append(leaseTable.text)
         }
         lines.append("")
-        lines.append(textTable([["dataset", "policy", "open conflicts"]] + datasets.map { [$0.name.rawValue, $0.policy, String($0.open)] }))
+        var datasetTable = TerminalTable([localized("table.dataset"), localized("table.policy"), localized("table.open-conflicts")])
+        for dataset in datasets { datasetTable.append([dataset.name.rawValue, dataset.policy, String(dataset.open)]) }
+        lines.append(datasetTable.text)
         return lines.joined(separator: "\n")
     }
 

@@ -24,6 +24,7 @@ struct Sync: AsyncParsableCommand {
     @Option(help: "Only this peer; repeat for several.") var peer: [String] = []
     @Option(help: "Only this dataset; repeat for several.") var dataset: [String] = []
     @Option(help: "Attempts per feed before it counts as failed.") var attempts = 3
+    @Flag(help: "Print the summary as one JSON array for scripts instead of the table.") var json = false
 
     func validate() throws {
         guard (1...10).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 10") }
@@ -54,7 +55,7 @@ struct Sync: AsyncParsableCommand {
                         return rows.sorted { ($0.feed.peer, $0.feed.dataset) < ($1.feed.peer, $1.feed.dataset) }
                     }
                     progress.finish()
-                    print(SyncProgress.table(results))
+                    if json { printJSON(SyncProgress.json(results)) } else { print(SyncProgress.table(results)) }
                     // The daemon prunes every hour and runs the daily upkeep; a site that runs the timer instead does both here.
                     try await store.pruneChanges(keptDays: configuration.changesRetentionDays)
                     _ = try await configuration.dailyUpkeep(store: store, signer: JWSSigner(key: plan.signingKey))
@@ -121,8 +122,11 @@ final class SyncProgress: Sendable {
     }
 
     static func table(_ rows: [RetriedPull]) -> String {
-        let header = ["peer", "dataset", "pages", "applied", "already", "quarantined", "records/s", "cursor/head", "result"]
-        let body = rows.map { row -> [String] in
+        var table = TerminalTable([
+            localized("table.peer"), localized("table.dataset"), localized("table.pages"), localized("table.applied"), localized("table.already"),
+            localized("table.quarantined"), localized("table.rate"), localized("table.cursor-head"), localized("table.result"),
+        ])
+        for row in rows.map({ row -> [String] in
             let records = row.summary.applied + row.summary.redundant + row.summary.quarantined
             let rate = Int(Double(records) / max(0.001, row.elapsed.seconds))
             let result = row.error.map { "failed: \($0.reason)" } ?? (row.summary.unchanged ? "unchanged" : "ok")
@@ -130,8 +134,20 @@ final class SyncProgress: Sendable {
                 row.feed.peer.rawValue, row.feed.dataset.rawValue, String(row.summary.pages), String(row.summary.applied),
                 String(row.summary.redundant), String(row.summary.quarantined), String(rate), "\(row.summary.cursor)/\(row.summary.head)", result,
             ]
-        }
-        return textTable([header] + body)
+        }) { table.append(row) }
+        return table.text
+    }
+
+    static func json(_ rows: [RetriedPull]) -> JSONValue {
+        .array(rows.map { row in
+            .object([
+                "peer": .string(row.feed.peer.rawValue), "dataset": .string(row.feed.dataset.rawValue),
+                "pages": .integer(Int64(row.summary.pages)), "applied": .integer(Int64(row.summary.applied)),
+                "already_here": .integer(Int64(row.summary.redundant)), "quarantined": .integer(Int64(row.summary.quarantined)),
+                "cursor": .integer(row.summary.cursor), "head": .integer(row.summary.head), "unchanged": .bool(row.summary.unchanged),
+                "milliseconds": .integer(Int64(row.elapsed.seconds * 1000)), "error": row.error.map { .string("\($0.reason)") } ?? .null,
+            ])
+        })
     }
 }
 
