@@ -52,7 +52,7 @@ extension Catalog {
         "conflicts.show.present": "holds data",
         "conflicts.show.deleted": "deleted",
         "conflicts.show.erased": "erased",
-        "conflicts.show.legend": "≠ marks a field whose values differ between the siblings; - a field the sibling lacks; \"***\" personal data masked, compared as shown (--reveal shows and compares the values, and is audited); --json gives every value whole.",
+        "conflicts.show.legend": "≠ marks a field whose values differ between the siblings; - a field the sibling lacks; personal data is masked unless --reveal (audited), and compared as shown; --json gives every value whole.",
         "purge.superseded": "superseded versions",
         "purge.quarantined": "quarantined items",
         "purge.refused-pages": "(refused pages)",

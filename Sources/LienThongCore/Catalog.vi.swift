@@ -52,7 +52,7 @@ extension Catalog {
         "conflicts.show.present": "có dữ liệu",
         "conflicts.show.deleted": "đã xóa",
         "conflicts.show.erased": "đã xóa vĩnh viễn",
-        "conflicts.show.legend": "≠ đánh dấu trường có giá trị khác nhau giữa các phiên bản; - là trường mà phiên bản đó không có; \"***\" là dữ liệu cá nhân đã được che, được so sánh đúng như khi hiển thị (--reveal hiển thị và so sánh giá trị thật, có ghi nhật ký kiểm toán); --json cho mọi giá trị đầy đủ.",
+        "conflicts.show.legend": "≠ đánh dấu trường có giá trị khác nhau giữa các phiên bản; - là trường mà phiên bản đó không có; dữ liệu cá nhân được che trừ khi có --reveal (có ghi nhật ký kiểm toán) và được so sánh đúng như khi hiển thị; --json cho mọi giá trị đầy đủ.",
         "purge.superseded": "phiên bản đã bị thay thế",
         "purge.quarantined": "mục bị cách ly",
         "purge.refused-pages": "(các trang bị từ chối)",

@@ -175,7 +175,7 @@ struct TableCommandTests {
         #expect(one.status == 0, "\(one.stderr)")
         let cell = try #require(try Self.showRows(one.stdoutText).byField["ghi_chu"]).line
         #expect(cell.hasSuffix("…") && !cell.contains(long), "\(cell)")
-        #expect(TerminalTable.displayWidth(String(cell.split(separator: "  ").last ?? "")) == 40)
+        #expect(TerminalTable.displayWidth((cell.split(separator: "  ").last ?? "").trimmingCharacters(in: .whitespaces)) == 40, "\(cell)")
         let json = try JSONValue(parsing: try agency.run(["conflicts", "--dataset", "tiem-chung", "tc-1", "--json"], subcommand: "show").stdout)
         #expect(json["siblings"]?.arrayValue?.first?["data"] == .object(["ghi_chu": .string(long)]))
         #expect(json["differing_fields"] == .array([]))
