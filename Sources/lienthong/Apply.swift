@@ -8,28 +8,23 @@ import LienThongStore
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import signed feed pages offline, such as pages carried across an air gap.",
-        discussion: """
-            Each page is verified with the peer's pinned keys and checked as the feed protocol says, except that
-            pages may come in any order: records merge either way and the cursor moves only when a page
-            continues it. A page that fails any check changes nothing, is kept in quarantine with its reason
-            and is reported (exit 1); the other pages still apply.
-            """
+        abstract: localized("help.apply.abstract"),
+        discussion: localized("help.apply.discussion")
     )
 
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "The peer agency that published the pages.")
+    @Option(help: ArgumentHelp(localized("help.apply.peer")))
     var peer: String
 
-    @Flag(help: "Accept pages whose expiry has passed (transfers across an air gap).")
+    @Flag(help: ArgumentHelp(localized("help.apply.allow-expired")))
     var allowExpired = false
 
     /// Unix seconds to check the pages and records at instead of the wall clock, for replaying recorded fixtures.
     @Option(help: .hidden)
     var now: Int64?
 
-    @Argument(help: ArgumentHelp("Signed pages, as served (compact JWS).", valueName: "PAGE.jws"))
+    @Argument(help: ArgumentHelp(localized("help.apply.pages"), valueName: "PAGE.jws"))
     var pages: [String]
 
     func validate() throws {

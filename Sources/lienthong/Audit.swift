@@ -8,27 +8,20 @@ import LienThongStore
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check, export and question the audit log.",
-        discussion: """
-            Every page served, every local disclosure (`--reveal`), erasure, purge and conflict resolution is an entry
-            of the audit log; each entry holds the SHA-256 of the one before it, and the daemon signs a checkpoint of
-            the newest once a day (docs/PRIVACY.md).
-            """,
+        abstract: localized("help.audit.abstract"),
+        discussion: localized("help.audit.discussion"),
         subcommands: [Verify.self, Export.self, Disclosures.self]
     )
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the log's hash chain and check its signed checkpoints; exit 1 naming the first entry that does not match.",
-            discussion: """
-                Checkpoints are checked against the agency's own key (from `signing_key`) and the public keys given
-                with --public-key, for checkpoints signed before a key rotation.
-                """
+            abstract: localized("help.audit.verify.abstract"),
+            discussion: localized("help.audit.verify.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var keyPermissions: KeyPermissionsOption
-        @Option(help: ArgumentHelp("A public key (PEM) the agency signed checkpoints with before; repeat for several.", valueName: "FILE"))
+        @Option(help: ArgumentHelp(localized("help.audit.verify.public-key"), valueName: "FILE"))
         var publicKey: [String] = []
 
         func run() throws {
@@ -47,19 +40,15 @@ struct Audit: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the entries of some days as JSON lines, then a checkpoint signed now.",
-            discussion: """
-                Each line is an entry's canonical bytes; the last is {"checkpoint": JWS}, signed with the agency's key,
-                naming the first and last entries and how many. Anyone with the agency's public key can check the file:
-                tools/verify-audit-export EXPORT PUBLIC_KEY.pem (docs/PRIVACY.md, "Verifying an export").
-                """
+            abstract: localized("help.audit.export.abstract"),
+            discussion: localized("help.audit.export.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var keyPermissions: KeyPermissionsOption
-        @Option(help: ArgumentHelp("The first day (UTC), YYYY-MM-DD.", valueName: "DATE")) var from: String
-        @Option(help: ArgumentHelp("The last day (UTC), YYYY-MM-DD, included.", valueName: "DATE")) var to: String
-        @Option(help: ArgumentHelp("Write here instead of standard output (created; refused if it exists).", valueName: "FILE"))
+        @Option(help: ArgumentHelp(localized("help.audit.export.from"), valueName: "DATE")) var from: String
+        @Option(help: ArgumentHelp(localized("help.audit.export.to"), valueName: "DATE")) var to: String
+        @Option(help: ArgumentHelp(localized("help.audit.export.output"), valueName: "FILE"))
         var output: String?
 
         func validate() throws {
@@ -94,18 +83,14 @@ struct Audit: ParsableCommand {
 
     struct Disclosures: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Which agencies received a record, which versions, when, which fields and why; and who here revealed it.",
-            discussion: """
-                Computed from the audit log and this agency's own feed: the pages served that held a version of the
-                record this agency authored, and the local disclosures (--reveal) that named it or its whole dataset.
-                Versions other agencies authored are theirs to answer for.
-                """
+            abstract: localized("help.audit.disclosures.abstract"),
+            discussion: localized("help.audit.disclosures.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
-        @Option(help: "The record's id.") var id: String
-        @Flag(help: "JSON lines instead of a table.") var json = false
+        @Option(help: ArgumentHelp(localized("help.record.id"))) var id: String
+        @Flag(help: ArgumentHelp(localized("help.audit.disclosures.json"))) var json = false
 
         func run() throws {
             try reportingFailures {

@@ -1,18 +1,12 @@
 import ArgumentParser
+import LienThongCore
 import LienThongSchema
 import LienThongStore
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the records of a dataset that break its schema; exit 1 if there are any.",
-        discussion: """
-            Reads the store, never writes it. Every visible record that is not a deletion is checked against the
-            dataset's schema as it is declared now (docs/SCHEMA.md); each that breaks it is a line with its id, the
-            field's path, the rule and the shape of the value found, never the value. Then the versions of this
-            agency's own feed that the publisher withholds from peers for the same reason are counted: a schema
-            tightened after the records were made leaves them in the store, neither served nor dropped, until they
-            are corrected with `lienthong put` or deleted.
-            """
+        abstract: localized("help.check.abstract"),
+        discussion: localized("help.check.discussion")
     )
 
     @OptionGroup var config: ConfigOption

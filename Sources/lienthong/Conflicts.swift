@@ -6,15 +6,15 @@ import LienThongStore
 
 struct Conflicts: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Review open conflicts: records with more than one sibling.",
+        abstract: localized("help.conflicts.abstract"),
         subcommands: [List.self, Show.self, Resolve.self]
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List open conflicts: dataset, id, siblings, and whether a person must decide.")
+        static let configuration = CommandConfiguration(abstract: localized("help.conflicts.list.abstract"))
 
         @OptionGroup var config: ConfigOption
-        @Option(help: "Only this dataset.") var dataset: String?
+        @Option(help: ArgumentHelp(localized("help.conflicts.list.dataset"))) var dataset: String?
 
         func run() throws {
             try reportingFailures {
@@ -33,17 +33,14 @@ struct Conflicts: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a record's siblings side by side, the visible one first.",
-            discussion: """
-                Fields the dataset's schema marks pii are printed as "***" unless --reveal, which first writes a \
-                local disclosure to the audit log and fails, printing nothing, if it cannot.
-                """
+            abstract: localized("help.conflicts.show.abstract"),
+            discussion: localized("help.reveal.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
         @OptionGroup var reveal: RevealOption
-        @Argument(help: "The record's id.") var id: String
+        @Argument(help: ArgumentHelp(localized("help.record.id"))) var id: String
 
         func run() throws {
             try reportingFailures {
@@ -66,15 +63,15 @@ struct Conflicts: ParsableCommand {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resolve a conflict with a local edit: keep one origin's version, or write new data.",
-            discussion: "The edit dominates every sibling, so the conflict closes here and, once pulled, at every peer."
+            abstract: localized("help.conflicts.resolve.abstract"),
+            discussion: localized("help.conflicts.resolve.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
-        @Argument(help: "The record's id.") var id: String
-        @Option(help: "Keep the sibling authored by this agency.") var pick: String?
-        @Option(help: ArgumentHelp("Replace the record with this JSON object.", valueName: "FILE")) var data: String?
+        @Argument(help: ArgumentHelp(localized("help.record.id"))) var id: String
+        @Option(help: ArgumentHelp(localized("help.conflicts.resolve.pick"))) var pick: String?
+        @Option(help: ArgumentHelp(localized("help.conflicts.resolve.data"), valueName: "FILE")) var data: String?
 
         func validate() throws {
             guard (pick == nil) != (data == nil) else { throw ValidationError("give exactly one of --pick and --data") }

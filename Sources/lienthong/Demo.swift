@@ -1,21 +1,16 @@
 import ArgumentParser
+import LienThongCore
 import Foundation
 import LienThongDemo
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run three agencies on this machine, exchange signed feeds, and show what happens.",
-        discussion: """
-            Needs nothing configured. bo-cong-an, bo-y-te and ubnd-ha-noi each get their own keys, store and
-            publisher on loopback; they seed records, edit some of the same records at once, pull each other's
-            feeds, and meet a tampered page. Exits 0 only if the three stores end with the same visible data.
-            With --keep DIR the configurations, keys and stores stay in DIR for `lienthong status`, `export` and
-            `conflicts --config DIR/<agency>/lienthong.yaml`.
-            """
+        abstract: localized("help.demo.abstract"),
+        discussion: localized("help.demo.discussion")
     )
 
-    @Option(help: "Records each agency seeds in its own dataset.") var records = 10_000
-    @Option(help: ArgumentHelp("Keep the configurations, keys and stores in this folder (empty or new).", valueName: "DIR")) var keep: String?
+    @Option(help: ArgumentHelp(localized("help.demo.records"))) var records = 10_000
+    @Option(help: ArgumentHelp(localized("help.demo.keep"), valueName: "DIR")) var keep: String?
 
     func validate() throws {
         guard (1...1_000_000).contains(records) else { throw ValidationError("--records must be from 1 to 1000000") }

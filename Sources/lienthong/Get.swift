@@ -1,20 +1,18 @@
 import ArgumentParser
+import LienThongCore
 import LienThongStore
 
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print one visible record as JSON (tombstones too); exit 1 if the store has none.",
-        discussion: """
-            Fields the dataset's schema marks pii are printed as "***" unless --reveal, which first writes a \
-            local disclosure to the audit log and fails, printing nothing, if it cannot.
-            """
+        abstract: localized("help.get.abstract"),
+        discussion: localized("help.reveal.discussion")
     )
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var dataset: DatasetOption
     @OptionGroup var reveal: RevealOption
 
-    @Argument(help: "The record's id.")
+    @Argument(help: ArgumentHelp(localized("help.record.id")))
     var id: String
 
     func run() throws {

@@ -10,7 +10,7 @@ import LienThongStore
 
 /// Reads all of FILE, or standard input when the argument is `-` or absent.
 struct InputOption: ParsableArguments {
-    @Argument(help: ArgumentHelp("The input file; - or nothing reads standard input.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp(localized("help.input.file"), valueName: "FILE"))
     var file: String?
 
     init() {}
@@ -113,7 +113,7 @@ func printLine(_ line: String) {
 
 /// `--config FILE`, else `LIENTHONG_CONFIG`, else /etc/lienthong/lienthong.yaml.
 struct ConfigOption: ParsableArguments {
-    @Option(help: ArgumentHelp("The configuration file (default: $LIENTHONG_CONFIG or \(Configuration.defaultPath)).", valueName: "FILE"))
+    @Option(help: ArgumentHelp(localized("help.config.file", ["path": Configuration.defaultPath]), valueName: "FILE"))
     var config: String?
 
     var path: String { config ?? ProcessInfo.processInfo.environment["LIENTHONG_CONFIG"] ?? Configuration.defaultPath }
@@ -157,12 +157,7 @@ extension Store {
 
 /// `--insecure-key-permissions`, for every command that loads the agency's private key.
 struct KeyPermissionsOption: ParsableArguments {
-    @Flag(
-        help: """
-            Insecure: load a private key file that its group or others may read, with a warning; without it such a \
-            key is refused. Only for keys on a filesystem without POSIX modes (docs/SIGNING.md).
-            """
-    )
+    @Flag(help: ArgumentHelp(localized("help.key-permissions")))
     var insecureKeyPermissions = false
 
     var access: PrivateKeyFileAccess { insecureKeyPermissions ? .groupOrOthersAllowed : .ownerOnly }
@@ -183,7 +178,7 @@ struct KeyPermissionsOption: ParsableArguments {
 
 /// `--dataset D`, which must be a dataset the configuration holds.
 struct DatasetOption: ParsableArguments {
-    @Option(help: "The dataset.")
+    @Option(help: ArgumentHelp(localized("help.dataset")))
     var dataset: String
 
     func validate() throws {
@@ -206,15 +201,10 @@ struct DatasetOption: ParsableArguments {
 
 /// `--reveal` and `--purpose CODE`, for the commands that show records (`get`, `export`, `conflicts show`).
 struct RevealOption: ParsableArguments {
-    @Flag(
-        help: """
-            Show the fields the dataset's schema marks pii as they are, not as "***". A local disclosure: \
-            written to the audit log (who, which records and fields, the purpose) before anything is shown.
-            """
-    )
+    @Flag(help: ArgumentHelp(localized("help.reveal")))
     var reveal = false
 
-    @Option(help: ArgumentHelp("Why the personal data is revealed: 1 to 64 of a-z 0-9 - . (with --reveal).", valueName: "CODE"))
+    @Option(help: ArgumentHelp(localized("help.reveal.purpose"), valueName: "CODE"))
     var purpose: String?
 
     func validate() throws {

@@ -8,18 +8,12 @@ import LienThongStore
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show how each peer's feeds stand, and the open conflicts, from the store.",
-        discussion: """
-            For every (peer, dataset) the configuration pulls: the cursor, the publisher's last known head, the lag
-            between them, the last success, the last error and the backoff before the next attempt, and whether the
-            schema the peer lists for the dataset is the same as this agency's own (a difference is a warning: a peer
-            may be stricter); then the open conflicts per dataset. Reads the store only, so it works while the daemon runs. --json prints one
-            JSON object for scripts. Times are UTC.
-            """
+        abstract: localized("help.status.abstract"),
+        discussion: localized("help.status.discussion")
     )
 
     @OptionGroup var config: ConfigOption
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Flag(help: ArgumentHelp(localized("help.status.json"))) var json = false
 
     func run() async throws {
         try await reportingFailures {

@@ -11,19 +11,15 @@ import LienThongStore
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pull every configured feed once, until caught up.",
-        discussion: """
-            Pulls each (peer, dataset) this agency pulls, all at once, each until its cursor reaches the publisher's
-            head. Shows progress on a terminal, prints a summary, and exits 0 when every feed succeeded or 3 naming
-            the peers that failed. A failing feed is retried with backoff before it counts as failed.
-            """
+        abstract: localized("help.sync.abstract"),
+        discussion: localized("help.sync.discussion")
     )
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var keyPermissions: KeyPermissionsOption
-    @Option(help: "Only this peer; repeat for several.") var peer: [String] = []
-    @Option(help: "Only this dataset; repeat for several.") var dataset: [String] = []
-    @Option(help: "Attempts per feed before it counts as failed.") var attempts = 3
+    @Option(help: ArgumentHelp(localized("help.sync.peer"))) var peer: [String] = []
+    @Option(help: ArgumentHelp(localized("help.sync.dataset"))) var dataset: [String] = []
+    @Option(help: ArgumentHelp(localized("help.sync.attempts"))) var attempts = 3
 
     func validate() throws {
         guard (1...10).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 10") }

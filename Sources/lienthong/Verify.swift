@@ -5,18 +5,14 @@ import LienThongSigning
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify a compact JWS and print its payload.",
-        discussion: """
-            Prints the payload bytes exactly and exits 0 when the JWS verifies with one of the keys.
-            Otherwise prints why on stderr and exits 1. An unreadable file or a key file that is not a
-            key exits 2. White space around the JWS is ignored; white space inside it is an error.
-            """
+        abstract: localized("help.verify.abstract"),
+        discussion: localized("help.verify.discussion")
     )
 
-    @Option(help: ArgumentHelp("A public key (SubjectPublicKeyInfo PEM or JWK); repeat for several.", valueName: "PUBLIC.pem"))
+    @Option(help: ArgumentHelp(localized("help.verify.key"), valueName: "PUBLIC.pem"))
     var key: [String]
 
-    @Option(help: "Require this typ header value.")
+    @Option(help: ArgumentHelp(localized("help.verify.typ")))
     var typ: String?
 
     @OptionGroup var input: InputOption
