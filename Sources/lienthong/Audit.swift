@@ -30,10 +30,10 @@ struct Audit: ParsableCommand {
                 var keys = [try keyPermissions.loadKey(configuration.signingKeyURL.path).publicKey]
                 for path in publicKey { keys.append(try PublicKey(pem: String(contentsOfFile: path, encoding: .utf8))) }
                 let result = try store.read { try AuditVerification.run(in: $0, agency: configuration.agency, keys: keys) }
-                if let problem = result.problem { throw Failure.refused("audit log: \(problem)") }
-                let head = result.head.map { "entry \($0.seq)" } ?? "no entry"
-                let unchained = result.unchained > 0 ? ", \(result.unchained) written before the chain existed" : ""
-                printLine("audit log ok: \(result.chained) entries chained to \(head), \(result.checkpoints) checkpoints\(unchained)")
+                if let problem = result.problem { throw Failure.refused(localized("error.audit.broken", ["problem": "\(problem)"])) }
+                let head = result.head.map { localized("audit.verify.head", ["seq": "\($0.seq)"]) } ?? localized("audit.verify.no-head")
+                let counts = ["chained": "\(result.chained)", "head": head, "checkpoints": "\(result.checkpoints)", "unchained": "\(result.unchained)"]
+                printLine(result.unchained > 0 ? localized("audit.verify.ok-unchained", counts) : localized("audit.verify.ok", counts))
             }
         }
     }
@@ -53,9 +53,9 @@ struct Audit: ParsableCommand {
 
         func validate() throws {
             guard let start = AuditExport.startOfDay(from), let end = AuditExport.startOfDay(to) else {
-                throw ValidationError("--from and --to must be dates written YYYY-MM-DD")
+                throw ValidationError(localized("error.audit.dates"))
             }
-            guard start <= end else { throw ValidationError("--from must not be after --to") }
+            guard start <= end else { throw ValidationError(localized("error.audit.order")) }
         }
 
         func run() throws {
@@ -67,7 +67,7 @@ struct Audit: ParsableCommand {
                 let handle = try output.map { path in
                     guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]),
                         let handle = FileHandle(forWritingAtPath: path)
-                    else { throw Failure.unusable("cannot create \(path)") }
+                    else { throw Failure.unusable(localized("error.cannot-create", ["path": path])) }
                     return handle
                 }
                 defer { try? handle?.close() }
@@ -76,7 +76,7 @@ struct Audit: ParsableCommand {
                 ) { line in
                     if let handle { handle.write(Data(line)) } else { writeStandardOutput(line) }
                 }
-                if let output { printDiagnostic("\(count) entries written to \(output)") }
+                if let output { printDiagnostic(localized("audit.export.written", ["count": "\(count)", "path": output])) }
             }
         }
     }

@@ -18,9 +18,9 @@ struct Check: ParsableCommand {
             let (configuration, store) = try config.openStoreForReading()
             let (dataset, _) = try dataset.resolve(in: configuration)
             guard let schema = configuration.schema(for: dataset) else {
-                throw Failure.unusable("dataset \(dataset) has no schema in \(configuration.fileURL.path)")
+                throw Failure.unusable(localized("error.check.no-schema", ["dataset": "\(dataset)", "path": configuration.fileURL.path]))
             }
-            var rows = [["id", "field", "rule", "found"]]
+            var rows = [[localized("check.column.id"), localized("check.column.field"), localized("check.column.rule"), localized("check.column.found")]]
             var checked = 0
             var withheld = 0
             try store.read { snapshot in
@@ -40,9 +40,9 @@ struct Check: ParsableCommand {
                 }
             }
             if rows.count > 1 { print(textTable(rows)) }
-            printDiagnostic(
-                "\(dataset): \(rows.count - 1) of \(checked) records break the schema; \(withheld) versions of the own feed are withheld from peers"
-            )
+            printDiagnostic(localized("check.summary", [
+                "dataset": "\(dataset)", "broken": "\(rows.count - 1)", "checked": "\(checked)", "withheld": "\(withheld)",
+            ]))
             broken = rows.count > 1 || withheld > 0
         }
         if broken { throw ExitCode(ExitStatus.refused) }

@@ -48,7 +48,7 @@ struct Conflicts: ParsableCommand {
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let siblings = try store.read { try $0.siblings(dataset: dataset, id: id) }
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {
-                    throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
+                    throw Failure.refused(localized("error.no-record", ["id": id.debugDescription, "dataset": "\(dataset)"]))
                 }
                 let shown = try reveal.display(of: dataset, in: configuration)
                     .show(resolution.siblings.map(\.json), ids: [id], by: .conflictsShow, in: store)
@@ -74,7 +74,7 @@ struct Conflicts: ParsableCommand {
         @Option(help: ArgumentHelp(localized("help.conflicts.resolve.data"), valueName: "FILE")) var data: String?
 
         func validate() throws {
-            guard (pick == nil) != (data == nil) else { throw ValidationError("give exactly one of --pick and --data") }
+            guard (pick == nil) != (data == nil) else { throw ValidationError(localized("error.resolve.pick-or-data")) }
         }
 
         func run() throws {
@@ -82,9 +82,9 @@ struct Conflicts: ParsableCommand {
                 let (configuration, store) = try config.openStore()
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let replacement = try data.map { path in
-                    let bytes = try InputOption(file: path).readAll(limit: InputLimit.recordData, what: "a record's data")
+                    let bytes = try InputOption(file: path).readAll(limit: InputLimit.recordData, what: localized("input.record-data"))
                     guard let value = try? JSONValue(parsing: bytes), case .object = value else {
-                        throw Failure.unusable("\(path) is not one JSON object")
+                        throw Failure.unusable(localized("error.resolve.not-an-object", ["path": path]))
                     }
                     // The rules every peer applies on receipt, so that the resolution can be served.
                     do {
@@ -98,7 +98,7 @@ struct Conflicts: ParsableCommand {
                 let version = try store.write { transaction in
                     try transaction.resolveConflict(dataset: dataset, id: id, agency: configuration.agency, policy: policy, by: resolution)
                 }
-                printLine("\(dataset) \(id.terminalField): resolved as \(version.vv.json.displayText)")
+                printLine(localized("resolve.done", ["dataset": "\(dataset)", "id": id.terminalField, "vv": version.vv.json.displayText]))
             }
         }
     }

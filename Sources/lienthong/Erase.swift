@@ -24,7 +24,7 @@ struct Erase: ParsableCommand {
             throw ValidationError("--id: \(error)")
         }
         guard (1...Self.maximumReasonLength).contains(reason.count) else {
-            throw ValidationError("--reason must have 1 to \(Self.maximumReasonLength) characters, not \(reason.count)")
+            throw ValidationError(localized("error.erase.reason", ["most": "\(Self.maximumReasonLength)", "count": "\(reason.count)"]))
         }
     }
 
@@ -35,7 +35,7 @@ struct Erase: ParsableCommand {
             let (tombstone, purged) = try store.write { transaction in
                 try transaction.erase(dataset: dataset, id: id, agency: configuration.agency, reason: reason, policy: policy)
             }
-            printLine("\(dataset) \(id.terminalField): erased as \(tombstone.vv.json.displayText); purged \(purged)")
+            printLine(localized("erase.done", ["dataset": "\(dataset)", "id": id.terminalField, "vv": tombstone.vv.json.displayText, "purged": "\(purged)"]))
         }
     }
 }

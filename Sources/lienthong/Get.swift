@@ -20,7 +20,7 @@ struct Get: ParsableCommand {
             let (configuration, store) = try reveal.openStore(config)
             let (dataset, _) = try dataset.resolve(in: configuration)
             guard let record = try store.read({ try $0.visibleRecord(dataset: dataset, id: id) }) else {
-                throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
+                throw Failure.refused(localized("error.no-record", ["id": id.debugDescription, "dataset": "\(dataset)"]))
             }
             let shown = try reveal.display(of: dataset, in: configuration).show([record.exportJSON], ids: [id], by: .get, in: store)
             writeStandardOutput(shown.flatMap { $0.displaySerialized() + [0x0A] })

@@ -28,7 +28,7 @@ struct InputOption: ParsableArguments {
         defer { if handle !== FileHandle.standardInput { try? handle.close() } }
         var bytes: [UInt8] = []
         try Self.readChunks(of: handle, named: name, maximum: limit + 1) { bytes += $0 }
-        guard bytes.count <= limit else { throw Failure.unusable("\(name) is larger than \(limit) bytes, the most \(what) may take") }
+        guard bytes.count <= limit else { throw Failure.unusable(localized("error.input.too-large", ["name": name, "limit": "\(limit)", "what": what])) }
         return bytes
     }
 }
@@ -47,11 +47,11 @@ extension InputOption {
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: spool))
         do {
             defer { try? output.close() }
-            try Self.readChunks(of: .standardInput, named: "standard input") { try output.write(contentsOf: Data($0)) }
+            try Self.readChunks(of: .standardInput, named: localized("input.standard-input")) { try output.write(contentsOf: Data($0)) }
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure.unusable("cannot copy standard input to \(spool): \(error.localizedDescription)")
+            throw Failure.unusable(localized("error.input.spool", ["path": spool, "reason": error.localizedDescription]))
         }
         return try body { chunk in try Self.readFile(spool, chunk) }
     }
@@ -68,7 +68,7 @@ extension InputOption {
         do {
             return try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         } catch {
-            throw Failure.unusable("cannot read \(path): \(error.localizedDescription)")
+            throw Failure.unusable(localized("error.cannot-read", ["path": path, "reason": error.localizedDescription]))
         }
     }
 
@@ -81,7 +81,7 @@ extension InputOption {
             do {
                 data = try handle.read(upToCount: min(1 << 20, maximum - read))
             } catch {
-                throw Failure.unusable("cannot read \(name): \(error.localizedDescription)")
+                throw Failure.unusable(localized("error.cannot-read", ["path": name, "reason": error.localizedDescription]))
             }
             guard let data, !data.isEmpty else { return }
             read += data.count
@@ -172,7 +172,7 @@ struct KeyPermissionsOption: ParsableArguments {
     /// Prints the key's warning, if any, as one line on stderr.
     func warn(_ warning: String?) {
         guard let warning else { return }
-        FileHandle.standardError.write(Data("lienthong: warning: \(warning) (loaded because of --insecure-key-permissions)\n".utf8))
+        FileHandle.standardError.write(Data("lienthong: \(localized("warning.insecure-key", ["warning": warning]))\n".utf8))
     }
 }
 
@@ -193,7 +193,7 @@ struct DatasetOption: ParsableArguments {
     func resolve(in configuration: Configuration) throws -> (DatasetName, MergePolicy) {
         let name = try DatasetName(dataset)
         guard let policy = configuration.policy(for: name) else {
-            throw Failure.unusable("dataset \(name) is not listed under datasets in \(configuration.fileURL.path)")
+            throw Failure.unusable(localized("error.unknown-dataset", ["dataset": "\(name)", "path": configuration.fileURL.path]))
         }
         return (name, policy)
     }
@@ -209,7 +209,7 @@ struct RevealOption: ParsableArguments {
 
     func validate() throws {
         guard let purpose else { return }
-        guard reveal else { throw ValidationError("--purpose goes with --reveal") }
+        guard reveal else { throw ValidationError(localized("error.reveal.purpose")) }
         do {
             _ = try PurposeCode(purpose)
         } catch {

@@ -19,18 +19,18 @@ struct Purge: ParsableCommand {
             let (configuration, store) = try config.openStore()
             let signer = JWSSigner(key: try keyPermissions.loadKey(configuration.signingKeyURL.path))
             let counts = try store.write { transaction in try configuration.purge(in: transaction, signer: signer, dryRun: dryRun) }
-            let verb = dryRun ? "would remove" : "removed"
-            var rows = [["what", "dataset", verb]]
+            let verb = dryRun ? localized("purge.column.would-remove") : localized("purge.column.removed")
+            var rows = [[localized("purge.column.what"), localized("purge.column.dataset"), verb]]
             for (dataset, count) in counts.history.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                rows.append(["superseded versions", dataset.rawValue, String(count)])
+                rows.append([localized("purge.superseded"), dataset.rawValue, String(count)])
             }
             for (dataset, count) in counts.quarantine.sorted(by: { ($0.key?.rawValue ?? "") < ($1.key?.rawValue ?? "") }) {
-                rows.append(["quarantined items", dataset?.rawValue ?? "(refused pages)", String(count)])
+                rows.append([localized("purge.quarantined"), dataset?.rawValue ?? localized("purge.refused-pages"), String(count)])
             }
-            if counts.audit > 0 { rows.append(["audit entries", "-", String(counts.audit)]) }
-            printLine(rows.count == 1 ? "nothing to remove" : "\(dryRun ? "dry run: " : "")purge")
+            if counts.audit > 0 { rows.append([localized("purge.audit"), "-", String(counts.audit)]) }
+            printLine(rows.count == 1 ? localized("purge.nothing") : dryRun ? localized("purge.dry-run") : localized("purge.title"))
             if rows.count > 1 { print(textTable(rows)) }
-            if counts.more { printLine("more superseded versions remain past their retention: run purge again") }
+            if counts.more { printLine(localized("purge.more")) }
         }
     }
 }

@@ -31,7 +31,7 @@ struct Put: ParsableCommand {
                     schema?.validate(data)?.description
                 }
             }
-            printDiagnostic("\(count) edits applied to \(dataset)")
+            printDiagnostic(localized("put.applied", ["count": "\(count)", "dataset": "\(dataset)"]))
         }
     }
 }

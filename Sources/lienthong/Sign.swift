@@ -22,7 +22,7 @@ struct Sign: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let privateKey = try keyPermissions.loadKey(key)
-            let payload = try input.readAll(limit: InputLimit.payload, what: "a payload")
+            let payload = try input.readAll(limit: InputLimit.payload, what: localized("input.payload"))
             print(try JWSSigner(key: privateKey).sign(payload: payload, type: typ))
         }
     }

@@ -19,7 +19,7 @@ struct Status: AsyncParsableCommand {
         try await reportingFailures {
             let configuration = try config.load()
             if let url = configuration.store.fileURL, !FileManager.default.fileExists(atPath: url.path) {
-                throw Failure.unusable("no store at \(url.path) yet: nothing has run with this configuration")
+                throw Failure.unusable(localized("error.status.no-store", ["path": url.path]))
             }
             let store = try Store.forReading(configuration.store)
             let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
@@ -29,7 +29,7 @@ struct Status: AsyncParsableCommand {
             do {
                 report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
             } catch {
-                throw Failure.refused("cannot read the store: \(error)")
+                throw Failure.refused(localized("error.status.unreadable", ["reason": "\(error)"]))
             }
             let now = store.clock.now.milliseconds
             print(json ? report.json(now: now).displayText : report.text(now: now))

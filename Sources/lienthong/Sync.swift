@@ -22,7 +22,7 @@ struct Sync: AsyncParsableCommand {
     @Option(help: ArgumentHelp(localized("help.sync.attempts"))) var attempts = 3
 
     func validate() throws {
-        guard (1...10).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 10") }
+        guard (1...10).contains(attempts) else { throw ValidationError(localized("error.sync.attempts")) }
     }
 
     func run() async throws {
@@ -57,7 +57,7 @@ struct Sync: AsyncParsableCommand {
                     let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
                     if !failed.isEmpty {
                         for row in results { if let error = row.error { printDiagnostic("\(error)") } }
-                        throw Failure.peersFailed("sync failed for \(failed.joined(separator: ", "))")
+                        throw Failure.peersFailed(localized("error.sync.failed", ["peers": failed.joined(separator: ", ")]))
                     }
                 }
         }
@@ -71,12 +71,12 @@ struct Sync: AsyncParsableCommand {
         let peers = try Set(peer.map(AgencyID.init))
         let datasets = try Set(dataset.map(DatasetName.init))
         if let unknown = peers.first(where: { plan.configuration.peers[$0] == nil }) {
-            throw Failure.unusable("\(unknown) is not a peer in \(plan.configuration.fileURL.path)")
+            throw Failure.unusable(localized("error.not-a-peer", ["peer": "\(unknown)", "path": plan.configuration.fileURL.path]))
         }
         let feeds = plan.feeds.map(\.feed).filter { feed in
             (peers.isEmpty || peers.contains(feed.peer)) && (datasets.isEmpty || datasets.contains(feed.dataset))
         }
-        if feeds.isEmpty { throw Failure.unusable("no feed to pull: the configuration pulls nothing that matches") }
+        if feeds.isEmpty { throw Failure.unusable(localized("error.sync.no-feed")) }
         return feeds
     }
 }
@@ -106,7 +106,7 @@ final class SyncProgress: Sendable {
             line.rate = Double(line.records) / max(0.001, (ContinuousClock.now - start).seconds)
             lines[page.feed] = line
             return lines.sorted { $0.key < $1.key }
-                .map { "\($0.key) \($0.value.pages) pages \($0.value.records) records \(Int($0.value.rate))/s" }
+                .map { localized("sync.progress", ["feed": $0.key, "pages": "\($0.value.pages)", "records": "\($0.value.records)", "rate": "\(Int($0.value.rate))"]) }
                 .joined(separator: " | ")
         }
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(text.prefix(200))".utf8))
@@ -117,11 +117,15 @@ final class SyncProgress: Sendable {
     }
 
     static func table(_ rows: [RetriedPull]) -> String {
-        let header = ["peer", "dataset", "pages", "applied", "already", "quarantined", "records/s", "cursor/head", "result"]
+        let header = [
+            localized("sync.column.peer"), localized("sync.column.dataset"), localized("sync.column.pages"), localized("sync.column.applied"),
+            localized("sync.column.already"), localized("sync.column.quarantined"), localized("sync.column.rate"), localized("sync.column.cursor"),
+            localized("sync.column.result"),
+        ]
         let body = rows.map { row -> [String] in
             let records = row.summary.applied + row.summary.redundant + row.summary.quarantined
             let rate = Int(Double(records) / max(0.001, row.elapsed.seconds))
-            let result = row.error.map { "failed: \($0.reason)" } ?? (row.summary.unchanged ? "unchanged" : "ok")
+            let result = row.error.map { localized("sync.failed", ["reason": "\($0.reason)"]) } ?? (row.summary.unchanged ? localized("sync.unchanged") : localized("sync.ok"))
             return [
                 row.feed.peer.rawValue, row.feed.dataset.rawValue, String(row.summary.pages), String(row.summary.applied),
                 String(row.summary.redundant), String(row.summary.quarantined), String(rate), "\(row.summary.cursor)/\(row.summary.head)", result,

@@ -18,7 +18,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var input: InputOption
 
     func validate() throws {
-        if key.isEmpty { throw ValidationError("give at least one --key") }
+        if key.isEmpty { throw ValidationError(localized("error.verify.no-key")) }
     }
 
     func run() throws {
@@ -27,7 +27,7 @@ struct Verify: ParsableCommand {
             for path in key {
                 keys.append(try PublicKey(contentsOf: URL(fileURLWithPath: path)))
             }
-            let compact = Array(try input.readAll(limit: InputLimit.signedDocument, what: "a signed document").trimmingASCIIWhiteSpace())
+            let compact = Array(try input.readAll(limit: InputLimit.signedDocument, what: localized("input.signed-document")).trimmingASCIIWhiteSpace())
             // A refusal is a JWSError: exit 1.
             let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
             if isatty(STDOUT_FILENO) == 1 {

@@ -30,7 +30,7 @@ struct Watch: ParsableCommand {
     static let databaseLookMicroseconds: useconds_t = 1_000_000
 
     func validate() throws {
-        if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
+        if let since, since < 0 { throw ValidationError(localized("error.watch.since")) }
         if let dataset {
             do { _ = try DatasetName(dataset) } catch { throw ValidationError("\(error)") }
         }
