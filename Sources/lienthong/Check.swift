@@ -5,20 +5,13 @@ import LienThongStore
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the records of a dataset that break its schema; exit 1 if there are any.",
-        discussion: """
-            Reads the store, never writes it. Every visible record that is not a deletion is checked against the
-            dataset's schema as it is declared now (docs/SCHEMA.md); each that breaks it is a line with its id, the
-            field's path, the rule and the shape of the value found, never the value. Then the versions of this
-            agency's own feed that the publisher withholds from peers for the same reason are counted: a schema
-            tightened after the records were made leaves them in the store, neither served nor dropped, until they
-            are corrected with `lienthong put` or deleted.
-            """
+        abstract: localized("help.check.abstract"),
+        discussion: localized("help.check.discussion")
     )
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var dataset: DatasetOption
-    @Flag(help: "Print one JSON object for scripts instead of the table.") var json = false
+    @Flag(help: ArgumentHelp(localized("help.json.object"))) var json = false
 
     func run() throws {
         var broken = false
@@ -26,7 +19,7 @@ struct Check: ParsableCommand {
             let (configuration, store) = try config.openStoreForReading()
             let (dataset, _) = try dataset.resolve(in: configuration)
             guard let schema = configuration.schema(for: dataset) else {
-                throw Failure.unusable("dataset \(dataset) has no schema in \(configuration.fileURL.path)")
+                throw Failure.unusable(localized("error.check.no-schema", ["dataset": "\(dataset)", "path": configuration.fileURL.path]))
             }
             var table = TerminalTable([localized("table.id"), localized("table.field"), localized("table.rule"), localized("table.found")])
             var breaking: [JSONValue] = []
@@ -60,9 +53,9 @@ struct Check: ParsableCommand {
             } else {
                 print(table.text)
             }
-            printDiagnostic(
-                "\(dataset): \(breaking.count) of \(checked) records break the schema; \(withheld) versions of the own feed are withheld from peers"
-            )
+            printDiagnostic(localized("check.summary", [
+                "dataset": "\(dataset)", "broken": "\(breaking.count)", "checked": "\(checked)", "withheld": "\(withheld)",
+            ]))
             broken = !breaking.isEmpty || withheld > 0
         }
         if broken { throw ExitCode(ExitStatus.refused) }

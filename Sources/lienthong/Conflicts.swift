@@ -6,16 +6,16 @@ import LienThongStore
 
 struct Conflicts: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Review open conflicts: records with more than one sibling.",
+        abstract: localized("help.conflicts.abstract"),
         subcommands: [List.self, Show.self, Resolve.self]
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List open conflicts: dataset, id, siblings, and whether a person must decide.")
+        static let configuration = CommandConfiguration(abstract: localized("help.conflicts.list.abstract"))
 
         @OptionGroup var config: ConfigOption
-        @Option(help: "Only this dataset.") var dataset: String?
-        @Flag(help: "Print one JSON array for scripts instead of the table.") var json = false
+        @Option(help: ArgumentHelp(localized("help.conflicts.list.dataset"))) var dataset: String?
+        @Flag(help: ArgumentHelp(localized("help.json.array"))) var json = false
 
         func run() throws {
             try reportingFailures {
@@ -47,18 +47,15 @@ struct Conflicts: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a record's siblings side by side, the visible one first.",
-            discussion: """
-                Fields the dataset's schema marks pii are printed as "***" unless --reveal, which first writes a \
-                local disclosure to the audit log and fails, printing nothing, if it cannot.
-                """
+            abstract: localized("help.conflicts.show.abstract"),
+            discussion: localized("help.reveal.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
         @OptionGroup var reveal: RevealOption
-        @Flag(help: "Print one JSON object for scripts instead of the table: every value whole.") var json = false
-        @Argument(help: "The record's id.") var id: String
+        @Flag(help: ArgumentHelp(localized("help.conflicts.show.json"))) var json = false
+        @Argument(help: ArgumentHelp(localized("help.record.id"))) var id: String
 
         func run() throws {
             try reportingFailures {
@@ -66,7 +63,7 @@ struct Conflicts: ParsableCommand {
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let siblings = try store.read { try $0.siblings(dataset: dataset, id: id) }
                 guard let resolution = Merge.resolve(siblings, policy: policy) else {
-                    throw Failure.refused("no record \(id.debugDescription) in \(dataset)")
+                    throw Failure.refused(localized("error.no-record", ["id": id.debugDescription, "dataset": "\(dataset)"]))
                 }
                 // The visible sibling first, the others in canonical order.
                 let ordered = resolution.siblings.filter { $0 == resolution.visible } + resolution.siblings.filter { $0 != resolution.visible }
@@ -90,18 +87,18 @@ struct Conflicts: ParsableCommand {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resolve a conflict with a local edit: keep one origin's version, or write new data.",
-            discussion: "The edit dominates every sibling, so the conflict closes here and, once pulled, at every peer."
+            abstract: localized("help.conflicts.resolve.abstract"),
+            discussion: localized("help.conflicts.resolve.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
-        @Argument(help: "The record's id.") var id: String
-        @Option(help: "Keep the sibling authored by this agency.") var pick: String?
-        @Option(help: ArgumentHelp("Replace the record with this JSON object.", valueName: "FILE")) var data: String?
+        @Argument(help: ArgumentHelp(localized("help.record.id"))) var id: String
+        @Option(help: ArgumentHelp(localized("help.conflicts.resolve.pick"))) var pick: String?
+        @Option(help: ArgumentHelp(localized("help.conflicts.resolve.data"), valueName: "FILE")) var data: String?
 
         func validate() throws {
-            guard (pick == nil) != (data == nil) else { throw ValidationError("give exactly one of --pick and --data") }
+            guard (pick == nil) != (data == nil) else { throw ValidationError(localized("error.resolve.pick-or-data")) }
         }
 
         func run() throws {
@@ -109,9 +106,9 @@ struct Conflicts: ParsableCommand {
                 let (configuration, store) = try config.openStore()
                 let (dataset, policy) = try dataset.resolve(in: configuration)
                 let replacement = try data.map { path in
-                    let bytes = try InputOption(file: path).readAll(limit: InputLimit.recordData, what: "a record's data")
+                    let bytes = try InputOption(file: path).readAll(limit: InputLimit.recordData, what: localized("input.record-data"))
                     guard let value = try? JSONValue(parsing: bytes), case .object = value else {
-                        throw Failure.unusable("\(path) is not one JSON object")
+                        throw Failure.unusable(localized("error.resolve.not-an-object", ["path": path]))
                     }
                     // The rules every peer applies on receipt, so that the resolution can be served.
                     do {
@@ -125,7 +122,7 @@ struct Conflicts: ParsableCommand {
                 let version = try store.write { transaction in
                     try transaction.resolveConflict(dataset: dataset, id: id, agency: configuration.agency, policy: policy, by: resolution)
                 }
-                printLine("\(dataset) \(id.terminalField): resolved as \(version.vv.json.displayText)")
+                printLine(localized("resolve.done", ["dataset": "\(dataset)", "id": id.terminalField, "vv": version.vv.json.displayText]))
             }
         }
     }

@@ -11,7 +11,7 @@ import LienThongCore
 struct Lienthong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lienthong",
-        abstract: "Share signed records between agencies: publish, pull, verify, merge.",
+        abstract: localized("help.lienthong.abstract"),
         discussion: "--lang en|vi  \(localized("lang.help"))",
         version: """
             lienthong \(lienthongVersion)

@@ -6,20 +6,14 @@ import LienThongStore
 
 struct Purge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove what the retention settings no longer keep: superseded versions, quarantined items, old audit entries.",
-        discussion: """
-            What the daemon does once a day (docs/PRIVACY.md, "How long"): each dataset's versions superseded more
-            than `history_days` ago and its quarantined items last seen more than `quarantine_days` ago, refused
-            pages after the top-level `quarantine_days`, and audit entries older than `audit_days` after a signed
-            checkpoint of the last one removed. A record's current versions, those of open conflicts included, are
-            never removed. The purge is itself audited. With --dry-run, only counts.
-            """
+        abstract: localized("help.purge.abstract"),
+        discussion: localized("help.purge.discussion")
     )
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var keyPermissions: KeyPermissionsOption
-    @Flag(help: "Count what would be removed, remove nothing.") var dryRun = false
-    @Flag(help: "Print one JSON object for scripts instead of the table.") var json = false
+    @Flag(help: ArgumentHelp(localized("help.purge.dry-run"))) var dryRun = false
+    @Flag(help: ArgumentHelp(localized("help.json.object"))) var json = false
 
     func run() throws {
         try reportingFailures {
@@ -48,9 +42,9 @@ struct Purge: ParsableCommand {
             for (what, label, dataset, count) in removed {
                 table.append([label, dataset ?? (what == "quarantined_items" ? localized("purge.refused-pages") : "-"), String(count)])
             }
-            printLine(removed.isEmpty ? "nothing to remove" : "\(dryRun ? "dry run: " : "")purge")
+            printLine(removed.isEmpty ? localized("purge.nothing") : dryRun ? localized("purge.dry-run") : localized("purge.title"))
             print(table.text)
-            if counts.more { printLine("more superseded versions remain past their retention: run purge again") }
+            if counts.more { printLine(localized("purge.more")) }
         }
     }
 }

@@ -8,24 +8,18 @@ import LienThongStore
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show how each peer's feeds stand, and the open conflicts, from the store.",
-        discussion: """
-            For every (peer, dataset) the configuration pulls: the cursor, the publisher's last known head, the lag
-            between them, the last success, the last error and the backoff before the next attempt, and whether the
-            schema the peer lists for the dataset is the same as this agency's own (a difference is a warning: a peer
-            may be stricter); then the open conflicts per dataset. Reads the store only, so it works while the daemon runs. --json prints one
-            JSON object for scripts. Times are UTC.
-            """
+        abstract: localized("help.status.abstract"),
+        discussion: localized("help.status.discussion")
     )
 
     @OptionGroup var config: ConfigOption
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Flag(help: ArgumentHelp(localized("help.status.json"))) var json = false
 
     func run() async throws {
         try await reportingFailures {
             let configuration = try config.load()
             if let url = configuration.store.fileURL, !FileManager.default.fileExists(atPath: url.path) {
-                throw Failure.unusable("no store at \(url.path) yet: nothing has run with this configuration")
+                throw Failure.unusable(localized("error.status.no-store", ["path": url.path]))
             }
             let store = try Store.forReading(configuration.store)
             let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
@@ -35,7 +29,7 @@ struct Status: AsyncParsableCommand {
             do {
                 report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
             } catch {
-                throw Failure.refused("cannot read the store: \(error)")
+                throw Failure.refused(localized("error.status.unreadable", ["reason": "\(error)"]))
             }
             let now = store.clock.now.milliseconds
             print(json ? report.json(now: now).displayText : report.text(now: now))

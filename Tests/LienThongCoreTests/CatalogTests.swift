@@ -43,6 +43,14 @@ struct CatalogTests {
         }
     }
 
+    /// The reverse: an entry no source names is dead, or is named through a computed key, which the test above
+    /// cannot see (write `cond ? localized("a") : localized("b")`, never `localized(cond ? "a" : "b")`).
+    @Test("every key in the catalogs is used by the sources")
+    func everyKeyUsed() throws {
+        let used = try Self.usedKeys()
+        #expect(Set(Catalog.english.keys).subtracting(used.keys).sorted() == [])
+    }
+
     @Test("placeholders are filled once: a value that holds {name} stays as it is")
     func fillingOnce() {
         #expect(localized("lang.invalid", ["value": "{value}"], in: .english) == "--lang takes en or vi, not {value}")
