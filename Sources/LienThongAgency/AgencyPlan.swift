@@ -31,7 +31,7 @@ public struct AgencyPlan: Sendable {
         do {
             configuration = try Configuration(contentsOf: url)
         } catch {
-            throw AgencyPlanError(.configuration, "\(error)")
+            throw AgencyPlanError(.configuration, error)
         }
         try self.init(configuration: configuration, keyAccess: keyAccess)
     }
@@ -44,7 +44,7 @@ public struct AgencyPlan: Sendable {
             signingKey = keyFile.key
             signingKeyWarning = keyFile.warning
         } catch {
-            throw AgencyPlanError(.key, "\(error)")
+            throw AgencyPlanError(.key, error)
         }
         // Each pair of files is read once, however many peers it is presented to.
         var identities: [ClientCertificateFiles: TLSClientIdentity] = [:]
@@ -52,7 +52,7 @@ public struct AgencyPlan: Sendable {
             do {
                 identities[files] = try TLSClientIdentity(certificateURL: files.certificateURL, keyURL: files.keyURL, access: keyAccess)
             } catch {
-                throw AgencyPlanError(.key, "\(error)")
+                throw AgencyPlanError(.key, error)
             }
         }
         keyWarnings = [signingKeyWarning].compactMap { $0 } + identities.values.compactMap(\.keyWarning).sorted()
@@ -140,15 +140,16 @@ extension PeerSettings {
             do {
                 keys.append(try PublicKey(contentsOf: url))
             } catch {
-                throw AgencyPlanError(.key, "\(error)")
+                throw AgencyPlanError(.key, error)
             }
         }
         return keys
     }
 }
 
-/// Why a plan could not be built from a configuration, in one line that says what and why.
-public struct AgencyPlanError: Error, CustomStringConvertible {
+/// Why a plan could not be built from a configuration, in one line that says what and why: the underlying
+/// error's own message, in the operator's language when it has one; `description` in English for logs.
+public struct AgencyPlanError: LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -160,10 +161,10 @@ public struct AgencyPlanError: Error, CustomStringConvertible {
     }
 
     public let reason: Reason
-    public let description: String
+    public let message: LocalizedMessage
 
-    init(_ reason: Reason, _ description: String) {
+    init(_ reason: Reason, _ error: any Error) {
         self.reason = reason
-        self.description = description
+        message = (error as? any LienThongCore.LocalizedError)?.message ?? LocalizedMessage("error.reason", ["reason": "\(error)"])
     }
 }

@@ -224,12 +224,14 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// Why a configuration could not be used: names the file, the key and what is wrong, in one line.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
+/// Why a configuration could not be used: names the file, the key and what is wrong, in one line; shown in the
+/// operator's language, its `description` in English for logs.
+public struct ConfigurationError: LienThongCore.LocalizedError {
+    public let message: LocalizedMessage
 
-    init(file: URL, key: String?, line: Int?, _ problem: String) {
+    /// `problem`, whose catalog entry starts with `{place}`: the file, the line and the key, as known.
+    init(file: URL, key: String?, line: Int?, _ problem: LocalizedMessage) {
         let place = [file.path + (line.map { ":\($0)" } ?? ""), key].compactMap { $0 }.joined(separator: ": ")
-        description = "\(place): \(problem)"
+        message = LocalizedMessage(problem.key, problem.arguments.merging(["place": place]) { given, _ in given })
     }
 }

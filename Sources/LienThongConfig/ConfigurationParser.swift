@@ -12,7 +12,7 @@ extension Configuration {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConfigurationError(file: url, key: nil, line: nil, "cannot read the file: \(error.localizedDescription)")
+            throw ConfigurationError(file: url, key: nil, line: nil, LocalizedMessage("error.config.unreadable", ["reason": error.localizedDescription]))
         }
         try self.init(yaml: text, fileURL: url)
     }
@@ -22,13 +22,13 @@ extension Configuration {
         let reader = YAMLReader(file: fileURL)
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw reader.error(nil, nil, "the file is empty") }
+            guard let node = try Yams.compose(yaml: text) else { throw reader.error(nil, nil, LocalizedMessage("error.config.empty")) }
             root = node
         } catch let error as ConfigurationError {
             throw error
         } catch {
             let oneLine = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            throw reader.error(nil, nil, "not valid YAML: \(oneLine.joined(separator: " "))")
+            throw reader.error(nil, nil, LocalizedMessage("error.config.yaml", ["reason": oneLine.joined(separator: " ")]))
         }
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
@@ -76,38 +76,38 @@ extension Configuration {
 private struct YAMLReader {
     let file: URL
 
-    func error(_ node: Node?, _ key: String?, _ problem: String) -> ConfigurationError {
+    func error(_ node: Node?, _ key: String?, _ problem: LocalizedMessage) -> ConfigurationError {
         ConfigurationError(file: file, key: key, line: node?.mark.map { $0.line }, problem)
     }
 
     /// A mapping whose keys are plain strings, each allowed and given once.
     func mapping(_ node: Node, at key: String?, allowed: Set<String>? = nil) throws(ConfigurationError) -> [String: Node] {
-        guard let mapping = node.mapping else { throw error(node, key, "expected a mapping") }
+        guard let mapping = node.mapping else { throw error(node, key, LocalizedMessage("error.config.mapping")) }
         var result: [String: Node] = [:]
         for (keyNode, value) in mapping {
-            guard let name = keyNode.scalar?.string else { throw error(keyNode, key, "keys must be plain text") }
+            guard let name = keyNode.scalar?.string else { throw error(keyNode, key, LocalizedMessage("error.config.key-text")) }
             let path = key.map { "\($0).\(name)" } ?? name
-            if let allowed, !allowed.contains(name) { throw error(keyNode, path, "unknown key") }
-            if result.updateValue(value, forKey: name) != nil { throw error(keyNode, path, "the key is given twice") }
+            if let allowed, !allowed.contains(name) { throw error(keyNode, path, LocalizedMessage("error.config.unknown-key")) }
+            if result.updateValue(value, forKey: name) != nil { throw error(keyNode, path, LocalizedMessage("error.config.duplicate-key")) }
         }
         return result
     }
 
     func required(_ mapping: [String: Node], _ name: String, at key: String?) throws(ConfigurationError) -> Node {
         guard let node = mapping[name] else {
-            throw ConfigurationError(file: file, key: key.map { "\($0).\(name)" } ?? name, line: nil, "missing")
+            throw ConfigurationError(file: file, key: key.map { "\($0).\(name)" } ?? name, line: nil, LocalizedMessage("error.config.missing"))
         }
         return node
     }
 
     func string(_ node: Node, at key: String) throws(ConfigurationError) -> String {
-        guard let scalar = node.scalar, !scalar.string.isEmpty else { throw error(node, key, "expected a non-empty text") }
+        guard let scalar = node.scalar, !scalar.string.isEmpty else { throw error(node, key, LocalizedMessage("error.config.text")) }
         return scalar.string
     }
 
     func integer(_ node: Node, at key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        guard node.scalar != nil, let value = node.int else { throw error(node, key, "expected a whole number") }
-        guard range.contains(value) else { throw error(node, key, "must be from \(range.lowerBound) to \(range.upperBound)") }
+        guard node.scalar != nil, let value = node.int else { throw error(node, key, LocalizedMessage("error.config.integer")) }
+        guard range.contains(value) else { throw error(node, key, LocalizedMessage("error.config.range", ["lowest": "\(range.lowerBound)", "highest": "\(range.upperBound)"])) }
         return value
     }
 
@@ -117,12 +117,12 @@ private struct YAMLReader {
         } catch let failure as ConfigurationError {
             throw failure
         } catch {
-            throw self.error(node, key, "\(error)")
+            throw self.error(node, key, LocalizedMessage("error.config.invalid", ["reason": "\(error)"]))
         }
     }
 
     func sequence(_ node: Node, at key: String) throws(ConfigurationError) -> [Node] {
-        guard let sequence = node.sequence else { throw error(node, key, "expected a list") }
+        guard let sequence = node.sequence else { throw error(node, key, LocalizedMessage("error.config.list")) }
         return Array(sequence)
     }
 
@@ -135,14 +135,14 @@ private struct YAMLReader {
         }
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
             if let passwordNode = top["store_password_file"] {
-                throw error(passwordNode, "store_password_file", "only a PostgreSQL store (store: postgresql://…) has a password")
+                throw error(passwordNode, "store_password_file", LocalizedMessage("error.config.password-without-postgres"))
             }
             return .file(try path(node, at: "store"))
         }
         do throws(PostgresLocation.ParseError) {
             return .postgres(try PostgresLocation(url: text, passwordFile: passwordFile))
         } catch {
-            throw self.error(node, "store", error.description)
+            throw self.error(node, "store", LocalizedMessage("error.config.invalid", ["reason": error.description]))
         }
     }
 
@@ -153,7 +153,7 @@ private struct YAMLReader {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }
-        guard allowed, text.utf8.count <= 64 else { throw error(node, "daemon_id", "expected 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'") }
+        guard allowed, text.utf8.count <= 64 else { throw error(node, "daemon_id", LocalizedMessage("error.config.daemon-id")) }
         return text
     }
 
@@ -168,10 +168,10 @@ private struct YAMLReader {
     func listenAddress(_ node: Node) throws(ConfigurationError) -> ListenAddress {
         let text = try string(node, at: "listen")
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
-        else { throw error(node, "listen", "expected host:port, such as 127.0.0.1:8440") }
+        else { throw error(node, "listen", LocalizedMessage("error.config.listen")) }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw error(node, "listen", "expected host:port, such as 127.0.0.1:8440") }
+        guard !host.isEmpty else { throw error(node, "listen", LocalizedMessage("error.config.listen")) }
         return ListenAddress(host: host, port: port)
     }
 
@@ -210,12 +210,12 @@ private struct YAMLReader {
             let policy: MergePolicy
             switch policyName {
             case "lww", "manual":
-                if let owner = settings["owner"] { throw error(owner, "\(key).owner", "only the authority policy has an owner") }
+                if let owner = settings["owner"] { throw error(owner, "\(key).owner", LocalizedMessage("error.config.owner")) }
                 policy = policyName == "lww" ? .lww : .manual
             case "authority":
                 policy = .authority(owner: try identifier(AgencyID.self, required(settings, "owner", at: key), at: "\(key).owner"))
             default:
-                throw error(settings["policy"], "\(key).policy", "expected lww, authority or manual, not \(policyName.debugDescription)")
+                throw error(settings["policy"], "\(key).policy", LocalizedMessage("error.config.policy", ["value": policyName.debugDescription]))
             }
             let standard = MergeLimits.standard
             let limits = MergeLimits(
@@ -283,13 +283,13 @@ private struct YAMLReader {
         for (name, peerNode) in try mapping(node, at: "peers") {
             let key = "peers.\(name)"
             let agency = try identifier(AgencyID.self, .init(name), at: key)
-            if agency == own { throw error(peerNode, key, "an agency cannot be its own peer") }
+            if agency == own { throw error(peerNode, key, LocalizedMessage("error.config.own-peer")) }
             let settings = try mapping(peerNode, at: key, allowed: [
                 "url", "keys", "pull", "pull_purposes", "share", "interval_seconds", "ca_file", "tls_pin", "rate_limit", "client_certificate",
                 "client_key",
             ])
             let keyNodes = try sequence(required(settings, "keys", at: key), at: "\(key).keys")
-            if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", "pin at least one public key") }
+            if keyNodes.isEmpty { throw error(settings["keys"], "\(key).keys", LocalizedMessage("error.config.no-keys")) }
             var keyURLs: [URL] = []
             for keyNode in keyNodes { keyURLs.append(try path(keyNode, at: "\(key).keys")) }
             let pull = try pulledDatasets(settings["pull"], at: "\(key).pull", held: datasets)
@@ -325,9 +325,9 @@ private struct YAMLReader {
                 certificateURL: try path(certificate, at: name("client_certificate")), keyURL: try path(privateKey, at: name("client_key"))
             )
         case (let given?, nil):
-            throw error(given, name("client_certificate"), "give client_key with it: a certificate is presented with its private key")
+            throw error(given, name("client_certificate"), LocalizedMessage("error.config.certificate-without-key"))
         case (nil, let given?):
-            throw error(given, name("client_key"), "give client_certificate with it: a key is presented with its certificate")
+            throw error(given, name("client_key"), LocalizedMessage("error.config.key-without-certificate"))
         }
     }
 
@@ -336,7 +336,7 @@ private struct YAMLReader {
         let text = try string(node, at: key)
         let pins = text.split(separator: ";", omittingEmptySubsequences: false)
         guard pins.allSatisfy({ $0.hasPrefix("sha256//") && Data(base64Encoded: String($0.dropFirst(8)))?.count == 32 }) else {
-            throw error(node, key, "expected sha256//BASE64 of the peer's public key (several joined by ;)")
+            throw error(node, key, LocalizedMessage("error.config.pin"))
         }
         return text
     }
@@ -347,9 +347,9 @@ private struct YAMLReader {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil,
             let url = components.url
-        else { throw error(node, key, "expected a URL such as https://lienthong.example.gov.vn") }
+        else { throw error(node, key, LocalizedMessage("error.config.url")) }
         guard scheme == "https" || (scheme == "http" && LoopbackHost.isLoopback(host)) else {
-            throw error(node, key, "must use https (plain http is allowed only to 127.0.0.0/8, [::1] or localhost)")
+            throw error(node, key, LocalizedMessage("error.config.https"))
         }
         return url
     }
@@ -359,8 +359,8 @@ private struct YAMLReader {
         var result: [DatasetName] = []
         for item in try sequence(node, at: key) {
             let dataset = try identifier(DatasetName.self, item, at: key)
-            guard held[dataset] != nil else { throw error(item, key, "dataset \(dataset) is not listed under datasets") }
-            guard !result.contains(dataset) else { throw error(item, key, "dataset \(dataset) is listed twice") }
+            guard held[dataset] != nil else { throw error(item, key, LocalizedMessage("error.config.unknown-dataset", ["dataset": "\(dataset)"])) }
+            guard !result.contains(dataset) else { throw error(item, key, LocalizedMessage("error.config.dataset-twice", ["dataset": "\(dataset)"])) }
             result.append(dataset)
         }
         return result
@@ -374,22 +374,22 @@ private struct YAMLReader {
         for (name, grantNode) in try mapping(node, at: key) {
             let grantKey = "\(key).\(name)"
             let dataset = try identifier(DatasetName.self, .init(name), at: grantKey)
-            guard held[dataset] != nil else { throw error(grantNode, grantKey, "dataset \(dataset) is not listed under datasets") }
+            guard held[dataset] != nil else { throw error(grantNode, grantKey, LocalizedMessage("error.config.unknown-dataset", ["dataset": "\(dataset)"])) }
             guard grantNode.null == nil else {
                 result[dataset] = Grant(fields: nil)
                 continue
             }
             let settings = try mapping(grantNode, at: grantKey, allowed: ["fields", "purposes", "legal_basis"])
             let purposes = try settings["purposes"].map { node throws(ConfigurationError) in
-                let codes = try distinctList(node, at: "\(grantKey).purposes", of: "purpose code") { item throws(ConfigurationError) in
+                let codes = try distinctList(node, at: "\(grantKey).purposes", repeated: { LocalizedMessage("error.config.purpose-twice", ["value": $0]) }) { item throws(ConfigurationError) in
                     try purposeCode(item, at: "\(grantKey).purposes")
                 }
-                if codes.isEmpty { throw error(node, "\(grantKey).purposes", "name at least one purpose, or leave purposes out to allow any") }
+                if codes.isEmpty { throw error(node, "\(grantKey).purposes", LocalizedMessage("error.config.no-purposes")) }
                 return codes
             }
             result[dataset] = Grant(
                 fields: try settings["fields"].map { node throws(ConfigurationError) in
-                    try distinctList(node, at: "\(grantKey).fields", of: "field") { item throws(ConfigurationError) in
+                    try distinctList(node, at: "\(grantKey).fields", repeated: { LocalizedMessage("error.config.field-twice", ["value": $0]) }) { item throws(ConfigurationError) in
                         try string(item, at: "\(grantKey).fields")
                     }
                 },
@@ -400,14 +400,14 @@ private struct YAMLReader {
         return result
     }
 
-    /// A list whose items `read` reads, none given twice; a repeated one is named as a `noun`.
+    /// A list whose items `read` reads, none given twice; a repeated one is reported as `repeated` words it.
     private func distinctList<Value: Equatable & CustomStringConvertible>(
-        _ node: Node, at key: String, of noun: String, _ read: (Node) throws(ConfigurationError) -> Value
+        _ node: Node, at key: String, repeated: (String) -> LocalizedMessage, _ read: (Node) throws(ConfigurationError) -> Value
     ) throws(ConfigurationError) -> [Value] {
         var result: [Value] = []
         for item in try sequence(node, at: key) {
             let value = try read(item)
-            guard !result.contains(value) else { throw error(item, key, "\(noun) \(value.description.debugDescription) is listed twice") }
+            guard !result.contains(value) else { throw error(item, key, repeated(value.description.debugDescription)) }
             result.append(value)
         }
         return result
@@ -419,14 +419,14 @@ private struct YAMLReader {
         do throws(IdentifierError) {
             return try PurposeCode(text)
         } catch {
-            throw self.error(node, key, "\(error)")
+            throw self.error(node, key, LocalizedMessage("error.config.invalid", ["reason": "\(error)"]))
         }
     }
 
     /// 1 to 500 characters: it is written with every page served, so it is kept short.
     private func legalBasis(_ node: Node, at key: String) throws(ConfigurationError) -> String {
         let text = try string(node, at: key)
-        guard text.unicodeScalars.count <= 500 else { throw error(node, key, "must be at most 500 characters, not \(text.unicodeScalars.count)") }
+        guard text.unicodeScalars.count <= 500 else { throw error(node, key, LocalizedMessage("error.config.too-long", ["count": "\(text.unicodeScalars.count)"])) }
         return text
     }
 
@@ -437,7 +437,7 @@ private struct YAMLReader {
         for (name, codeNode) in try mapping(node, at: key) {
             let datasetKey = "\(key).\(name)"
             let dataset = try identifier(DatasetName.self, .init(name), at: datasetKey)
-            guard pulled.contains(dataset) else { throw error(codeNode, datasetKey, "dataset \(dataset) is not pulled from this peer (not in its pull)") }
+            guard pulled.contains(dataset) else { throw error(codeNode, datasetKey, LocalizedMessage("error.config.not-pulled", ["dataset": "\(dataset)"])) }
             result[dataset] = try purposeCode(codeNode, at: datasetKey)
         }
         return result

@@ -14,13 +14,13 @@ extension DatasetSchema {
         do {
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
             guard size <= Self.maximumFileBytes else {
-                throw ConfigurationError(file: url, key: nil, line: nil, "a schema file is at most \(Self.maximumFileBytes) bytes")
+                throw ConfigurationError(file: url, key: nil, line: nil, LocalizedMessage("error.config.schema-too-large", ["bytes": "\(Self.maximumFileBytes)"]))
             }
             text = try String(contentsOf: url, encoding: .utf8)
         } catch let error as ConfigurationError {
             throw error
         } catch {
-            throw ConfigurationError(file: url, key: nil, line: nil, "cannot read the schema: \(error.localizedDescription)")
+            throw ConfigurationError(file: url, key: nil, line: nil, LocalizedMessage("error.config.schema-unreadable", ["reason": error.localizedDescription]))
         }
         try self.init(yaml: text, fileURL: url)
     }
@@ -29,18 +29,18 @@ extension DatasetSchema {
     public init(yaml text: String, fileURL: URL) throws(ConfigurationError) {
         let declaration: JSONValue
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw ConfigurationError(file: fileURL, key: nil, line: nil, "the file is empty") }
+            guard let node = try Yams.compose(yaml: text) else { throw ConfigurationError(file: fileURL, key: nil, line: nil, LocalizedMessage("error.config.empty")) }
             declaration = try Self.json(node, file: fileURL)
         } catch let error as ConfigurationError {
             throw error
         } catch {
             let oneLine = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            throw ConfigurationError(file: fileURL, key: nil, line: nil, "not valid YAML: \(oneLine.joined(separator: " "))")
+            throw ConfigurationError(file: fileURL, key: nil, line: nil, LocalizedMessage("error.config.yaml", ["reason": oneLine.joined(separator: " ")]))
         }
         do {
             try self.init(declaration: declaration)
         } catch {
-            throw ConfigurationError(file: fileURL, key: error.path.isEmpty ? nil : error.path, line: nil, error.problem)
+            throw ConfigurationError(file: fileURL, key: error.path.isEmpty ? nil : error.path, line: nil, LocalizedMessage("error.config.invalid", ["reason": error.problem]))
         }
     }
 
@@ -61,10 +61,10 @@ extension DatasetSchema {
             var members: [String: JSONValue] = [:]
             for (key, value) in mapping {
                 guard let name = key.scalar?.string else {
-                    throw ConfigurationError(file: file, key: nil, line: key.mark?.line, "keys must be plain text")
+                    throw ConfigurationError(file: file, key: nil, line: key.mark?.line, LocalizedMessage("error.config.key-text"))
                 }
                 guard members.updateValue(try json(value, file: file), forKey: name) == nil else {
-                    throw ConfigurationError(file: file, key: name, line: key.mark?.line, "the key is given twice")
+                    throw ConfigurationError(file: file, key: name, line: key.mark?.line, LocalizedMessage("error.config.duplicate-key"))
                 }
             }
             return .object(members)
@@ -73,7 +73,7 @@ extension DatasetSchema {
             for item in sequence { items.append(try json(item, file: file)) }
             return .array(items)
         case .alias:
-            throw ConfigurationError(file: file, key: nil, line: node.mark?.line, "aliases are not used in a schema")
+            throw ConfigurationError(file: file, key: nil, line: node.mark?.line, LocalizedMessage("error.config.schema-alias"))
         }
     }
 }

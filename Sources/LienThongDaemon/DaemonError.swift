@@ -1,9 +1,10 @@
 import Foundation
 import LienThongAgency
+public import LienThongCore
 import LienThongSigning
 
 /// Why the daemon (or a reload of its configuration) could not go on, in one line that says what and why.
-public struct DaemonError: Error, CustomStringConvertible {
+public struct DaemonError: LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -21,11 +22,16 @@ public struct DaemonError: Error, CustomStringConvertible {
     }
 
     public let reason: Reason
-    public let description: String
+    /// Shown in the operator's language by the command; `description` is its English, for logs.
+    public let message: LocalizedMessage
 
     init(_ reason: Reason, _ description: String) {
+        self.init(reason, LocalizedMessage("error.reason", ["reason": description]))
+    }
+
+    init(_ reason: Reason, _ message: LocalizedMessage) {
         self.reason = reason
-        self.description = description
+        self.message = message
     }
 }
 
@@ -36,7 +42,7 @@ extension AgencyPlan {
         do {
             return try AgencyPlan(contentsOf: url, keyAccess: keyAccess)
         } catch {
-            throw DaemonError(error.reason == .key ? .key : .configuration, error.description)
+            throw DaemonError(error.reason == .key ? .key : .configuration, error.message)
         }
     }
 }

@@ -12,15 +12,32 @@ public struct DoctorCheck: Sendable {
         case ok, warn, fail
     }
 
-    public let name: String
+    /// What was checked, such as "peer bo-y-te TLS", in any language.
+    public let title: LocalizedMessage
     public let outcome: Outcome
-    public let detail: String
+    /// What was seen and what to do, in any language.
+    public let finding: LocalizedMessage
 
-    init(_ name: String, _ outcome: Outcome, _ detail: String) {
-        self.name = name
+    /// What was checked, in English: `--json`'s "check", stable whatever the language.
+    public var name: String { title.description }
+    /// What was seen and what to do, in English.
+    public var detail: String { finding.description }
+
+    init(_ title: LocalizedMessage, _ outcome: Outcome, _ finding: LocalizedMessage) {
+        self.title = title
         self.outcome = outcome
-        self.detail = detail
+        self.finding = finding
     }
+
+    /// A failed check whose finding is `error` itself: its own message when it has one, else its words.
+    init(_ title: LocalizedMessage, failedWith error: any Error) {
+        self.init(title, .fail, (error as? any LienThongCore.LocalizedError)?.message ?? LocalizedMessage("doctor.error", ["error": "\(error)"]))
+    }
+}
+
+/// `error` in the operator's language when it can say itself in it, as part of a longer finding.
+private func words(_ error: any Error) -> String {
+    (error as? any LienThongCore.LocalizedError)?.message.text(in: .current) ?? "\(error)"
 }
 
 /// What an operator runs first when something is wrong (`lienthong doctor`): every part an agency depends
@@ -46,28 +63,34 @@ public struct Doctor: Sendable {
         do {
             configuration = try Configuration(contentsOf: configurationURL)
         } catch {
-            return [DoctorCheck("configuration", .fail, "\(error)")]
+            return [DoctorCheck(LocalizedMessage("doctor.check.configuration"), failedWith: error)]
         }
         var checks = [DoctorCheck(
-            "configuration", .ok, "\(configurationURL.path) parses: agency \(configuration.agency), \(configuration.peers.count) peers"
+            LocalizedMessage("doctor.check.configuration"), .ok,
+            LocalizedMessage("doctor.configuration.ok", [
+                "path": configurationURL.path, "agency": "\(configuration.agency)", "peers": "\(configuration.peers.count)",
+            ])
         )] + Self.legalBasisChecks(configuration)
         var signingKey: PrivateKey?
         do {
             let key = try PrivateKeyFile(reading: configuration.signingKeyURL).key
             signingKey = key
-            checks.append(DoctorCheck("signing key", .ok, "\(configuration.signingKeyURL.path): key id \(key.publicKey.keyID)"))
+            checks.append(DoctorCheck(
+                LocalizedMessage("doctor.check.signing-key"), .ok,
+                LocalizedMessage("doctor.signing-key.ok", ["path": configuration.signingKeyURL.path, "kid": "\(key.publicKey.keyID)"])
+            ))
         } catch {
             signingKey = nil
-            checks.append(DoctorCheck("signing key", .fail, "\(error)"))
+            checks.append(DoctorCheck(LocalizedMessage("doctor.check.signing-key"), failedWith: error))
         }
         var identities: [ClientCertificateFiles: TLSClientIdentity] = [:]
         for files in Set(configuration.peers.values.compactMap(\.clientCertificate)).sorted(by: { $0.certificateURL.path < $1.certificateURL.path }) {
             do {
                 let identity = try TLSClientIdentity(certificateURL: files.certificateURL, keyURL: files.keyURL)
                 identities[files] = identity
-                checks.append(expiry("client certificate", identity.notAfter, of: files.certificateURL.path))
+                checks.append(expiry(LocalizedMessage("doctor.check.client-certificate"), identity.notAfter, of: files.certificateURL.path))
             } catch {
-                checks.append(DoctorCheck("client certificate", .fail, "\(error)"))
+                checks.append(DoctorCheck(LocalizedMessage("doctor.check.client-certificate"), failedWith: error))
             }
         }
         switch configuration.store {
@@ -90,35 +113,39 @@ public struct Doctor: Sendable {
         configuration.peers.values.sorted { $0.agency < $1.agency }.flatMap { peer in
             peer.share.filter { $0.value.purposes != nil && $0.value.legalBasis == nil }.keys.sorted().map { dataset in
                 DoctorCheck(
-                    "grant \(dataset) to \(peer.agency)", .warn,
-                    "it names purposes but no legal basis: set peers.\(peer.agency).share.\(dataset).legal_basis, logged with every page served"
+                    LocalizedMessage("doctor.check.grant", ["dataset": "\(dataset)", "peer": "\(peer.agency)"]), .warn,
+                    LocalizedMessage("doctor.grant.no-legal-basis", ["dataset": "\(dataset)", "peer": "\(peer.agency)"])
                 )
             }
         }
     }
 
     /// Whether a certificate valid until `notAfter` is still, and for how long.
-    private func expiry(_ name: String, _ notAfter: UnixTime, of path: String) -> DoctorCheck {
+    private func expiry(_ title: LocalizedMessage, _ notAfter: UnixTime, of path: String) -> DoctorCheck {
         let now = clock.now
-        if notAfter < now { return DoctorCheck(name, .fail, "\(path) expired at \(notAfter.iso8601): renew it (DEPLOY.md, certificates)") }
+        let arguments = ["path": path, "time": notAfter.iso8601]
+        if notAfter < now { return DoctorCheck(title, .fail, LocalizedMessage("doctor.expiry.expired", arguments)) }
         if notAfter < now + Self.expiryWarning {
-            return DoctorCheck(name, .warn, "\(path) expires at \(notAfter.iso8601), in under 30 days: renew it soon")
+            return DoctorCheck(title, .warn, LocalizedMessage("doctor.expiry.soon", arguments))
         }
-        return DoctorCheck(name, .ok, "\(path) valid until \(notAfter.iso8601)")
+        return DoctorCheck(title, .ok, LocalizedMessage("doctor.expiry.ok", arguments))
     }
 
     private func store(_ url: URL) async -> DoctorCheck {
         guard FileManager.default.fileExists(atPath: url.path) else {
-            return DoctorCheck("store", .warn, "\(url.path) does not exist yet: the first sync or the daemon creates it")
+            return DoctorCheck(LocalizedMessage("doctor.check.store"), .warn, LocalizedMessage("doctor.store.missing", ["path": url.path]))
         }
         do {
             let problems = try await Store(openingAt: url).read { try $0.quickCheckProblems() }
             guard problems.isEmpty else {
-                return DoctorCheck("store", .fail, "\(url.path) fails quick_check: \(problems.joined(separator: "; ")); restore it from a backup (DEPLOY.md)")
+                return DoctorCheck(
+                    LocalizedMessage("doctor.check.store"), .fail,
+                    LocalizedMessage("doctor.store.damaged", ["path": url.path, "problems": problems.joined(separator: "; ")])
+                )
             }
-            return DoctorCheck("store", .ok, "\(url.path) opens and passes quick_check")
+            return DoctorCheck(LocalizedMessage("doctor.check.store"), .ok, LocalizedMessage("doctor.store.ok", ["path": url.path]))
         } catch {
-            return DoctorCheck("store", .fail, "\(error)")
+            return DoctorCheck(LocalizedMessage("doctor.check.store"), failedWith: error)
         }
     }
 
@@ -129,9 +156,11 @@ public struct Doctor: Sendable {
             let now = clock.now.milliseconds
             let held = leases.filter { $0.expiresAt > now }
             let holders = Set(held.map(\.holder)).sorted().map(\.terminalSafe).joined(separator: ", ")
-            return DoctorCheck("store", .ok, "\(database) opens; \(held.count) of \(leases.count) feeds' leases held\(holders.isEmpty ? "" : " (by \(holders))")")
+            let arguments = ["database": "\(database)", "held": "\(held.count)", "total": "\(leases.count)", "holders": holders]
+            let finding = holders.isEmpty ? LocalizedMessage("doctor.store.postgres", arguments) : LocalizedMessage("doctor.store.postgres-holders", arguments)
+            return DoctorCheck(LocalizedMessage("doctor.check.store"), .ok, finding)
         } catch {
-            return DoctorCheck("store", .fail, "\(error)")
+            return DoctorCheck(LocalizedMessage("doctor.check.store"), failedWith: error)
         }
     }
 
@@ -145,16 +174,17 @@ public struct Doctor: Sendable {
             let (result, checkpoint) = try await Store(opening: configuration.store).read { snapshot in
                 (try AuditVerification.run(in: snapshot, agency: agency, keys: [key.publicKey]), try snapshot.lastAuditCheckpoint())
             }
+            let title = LocalizedMessage("doctor.check.audit-log")
             if let problem = result.problem {
-                return DoctorCheck("audit log", .fail, "\(problem): see docs/PRIVACY.md, \"Verifying the log\"")
+                return DoctorCheck(title, .fail, LocalizedMessage("doctor.audit.broken", ["problem": "\(problem)"]))
             }
-            let summary = "\(result.chained) entries chained, \(result.checkpoints) checkpoints"
+            let counts = ["chained": "\(result.chained)", "checkpoints": "\(result.checkpoints)"]
             if let head = result.head, checkpoint.map({ $0.seq < head.seq && $0.madeAt < clock.now.milliseconds - 2 * 86_400_000 }) ?? true {
-                return DoctorCheck("audit log", .warn, "\(summary); entry \(head.seq) and those before it since the last checkpoint are not signed: is the daemon running?")
+                return DoctorCheck(title, .warn, LocalizedMessage("doctor.audit.unsigned", counts.merging(["seq": "\(head.seq)"]) { $1 }))
             }
-            return DoctorCheck("audit log", .ok, summary)
+            return DoctorCheck(title, .ok, LocalizedMessage("doctor.audit.ok", counts))
         } catch {
-            return DoctorCheck("audit log", .fail, "\(error)")
+            return DoctorCheck(LocalizedMessage("doctor.check.audit-log"), failedWith: error)
         }
     }
 
@@ -167,17 +197,19 @@ public struct Doctor: Sendable {
         let folderMode = folderStatus.st_mode & 0o7777
         let modes = [url.path, url.path + "-wal", url.path + "-shm"].compactMap { path in Self.status(path).map { (path, $0.st_mode & 0o7777) } }
         if folderMode & 0o001 != 0, let open = modes.first(where: { $0.1 & 0o004 != 0 }) {
-            return DoctorCheck("store access", .fail, """
-                every user may read \(open.0) (mode \(Self.octal(open.1)), folder \(Self.octal(folderMode))): it holds personal data; \
-                chmod 0640 the store, its -wal and -shm, and give its folder 2750 (DEPLOY.md, section 2)
-                """)
+            return DoctorCheck(
+                LocalizedMessage("doctor.check.store-access"), .fail,
+                LocalizedMessage("doctor.store-access.open", ["path": open.0, "mode": Self.octal(open.1), "folder": Self.octal(folderMode)])
+            )
         }
-        let modesText = "store \(Self.octal(storeStatus.st_mode & 0o7777)), folder \(Self.octal(folderMode))"
+        let shown = ["mode": Self.octal(storeStatus.st_mode & 0o7777), "folder": Self.octal(folderMode)]
         guard storeStatus.st_mode & 0o040 != 0, folderMode & 0o050 == 0o050 else {
-            return DoctorCheck("store access", .ok, "only its owner reads it (\(modesText)); to let the agency's programs read it in place, DEPLOY.md section 2")
+            return DoctorCheck(LocalizedMessage("doctor.check.store-access"), .ok, LocalizedMessage("doctor.store-access.owner", shown))
         }
         let group = getgrgid(storeStatus.st_gid).map { String(cString: $0.pointee.gr_name) } ?? String(storeStatus.st_gid)
-        return DoctorCheck("store access", .ok, "its owner writes it, members of \(group) read it in place, nobody else (\(modesText))")
+        return DoctorCheck(
+            LocalizedMessage("doctor.check.store-access"), .ok, LocalizedMessage("doctor.store-access.group", shown.merging(["group": group]) { $1 })
+        )
     }
 
     private static func status(_ path: String) -> stat? {
@@ -190,29 +222,34 @@ public struct Doctor: Sendable {
     private func peer(
         _ peer: PeerSettings, configuration: Configuration, signingKey: PrivateKey?, identity: TLSClientIdentity?
     ) async -> [DoctorCheck] {
-        let name = "peer \(peer.agency)"
+        let agency = ["peer": "\(peer.agency)"]
         var checks: [DoctorCheck] = []
         let keys: [PublicKey]
         do {
             keys = try peer.keyURLs.map { url throws(KeyFileError) in try PublicKey(contentsOf: url) }
-            checks.append(DoctorCheck("\(name) keys", .ok, "\(keys.count) pinned key(s) read"))
+            checks.append(DoctorCheck(LocalizedMessage("doctor.check.peer-keys", agency), .ok, LocalizedMessage("doctor.peer.keys", ["count": "\(keys.count)"])))
         } catch {
-            return [DoctorCheck("\(name) keys", .fail, "\(error)")]
+            return [DoctorCheck(LocalizedMessage("doctor.check.peer-keys", agency), failedWith: error)]
         }
-        guard let host = peer.url.host(percentEncoded: false) else { return checks + [DoctorCheck("\(name) name", .fail, "\(peer.url) has no host")] }
+        guard let host = peer.url.host(percentEncoded: false) else {
+            return checks + [DoctorCheck(LocalizedMessage("doctor.check.peer-name", agency), .fail, LocalizedMessage("doctor.peer.no-host", ["url": "\(peer.url)"]))]
+        }
         let port = peer.url.port ?? (peer.url.scheme?.lowercased() == "https" ? 443 : 80)
         let addresses: [String]
         do {
             addresses = try await NetworkProbe.resolve(host)
-            checks.append(DoctorCheck("\(name) DNS", .ok, "\(host) resolves to \(addresses.joined(separator: ", "))"))
+            checks.append(DoctorCheck(
+                LocalizedMessage("doctor.check.peer-dns", agency), .ok,
+                LocalizedMessage("doctor.peer.dns", ["host": host, "addresses": addresses.joined(separator: ", ")])
+            ))
         } catch {
-            return checks + [DoctorCheck("\(name) DNS", .fail, "\(error): check the name in url and the resolver (/etc/hosts, DNS)")]
+            return checks + [DoctorCheck(LocalizedMessage("doctor.check.peer-dns", agency), .fail, LocalizedMessage("doctor.peer.dns-failed", ["error": words(error)]))]
         }
         do {
             try await NetworkProbe.connect(host, port: port, timeout: Self.networkTimeout)
-            checks.append(DoctorCheck("\(name) TCP", .ok, "\(host):\(port) accepts connections"))
+            checks.append(DoctorCheck(LocalizedMessage("doctor.check.peer-tcp", agency), .ok, LocalizedMessage("doctor.peer.tcp", ["host": host, "port": "\(port)"])))
         } catch {
-            return checks + [DoctorCheck("\(name) TCP", .fail, "\(error): check the port, the peer's firewall and ours")]
+            return checks + [DoctorCheck(LocalizedMessage("doctor.check.peer-tcp", agency), .fail, LocalizedMessage("doctor.peer.tcp-failed", ["error": words(error)]))]
         }
         var transfer = TransferOptions()
         transfer.caFile = peer.caFileURL?.path
@@ -226,37 +263,45 @@ public struct Doctor: Sendable {
         do {
             health = try await client.get(HTTPRequest(url: base + "/healthz", options: transfer))
         } catch {
-            let what = error.reason == .tls ? "the TLS handshake failed" : "the health request failed"
-            return checks + [DoctorCheck("\(name) TLS", .fail, "\(what): \(error)")]
+            let reason = ["error": words(error)]
+            let what = error.reason == .tls ? LocalizedMessage("doctor.peer.tls-failed", reason) : LocalizedMessage("doctor.peer.health-failed", reason)
+            return checks + [DoctorCheck(LocalizedMessage("doctor.check.peer-tls", agency), .fail, what)]
         }
+        let tls = LocalizedMessage("doctor.check.peer-tls", agency)
         if peer.url.scheme?.lowercased() == "https" {
-            let pin = peer.tlsPinnedPublicKey == nil ? "" : ", the pinned key"
-            let detail = "handshake, chain from \(peer.caFileURL?.path ?? "the system's CAs")\(pin)"
+            let chain = ["ca": peer.caFileURL?.path ?? localized("doctor.peer.system-cas")]
+            let verified = peer.tlsPinnedPublicKey == nil ? LocalizedMessage("doctor.peer.tls-verified", chain) : LocalizedMessage("doctor.peer.tls-verified-pinned", chain)
             if let notAfter = health.serverCertificateNotAfter {
-                let certificate = expiry("\(name) TLS", notAfter, of: "the server certificate")
-                checks.append(DoctorCheck(certificate.name, certificate.outcome, "\(detail) verified; \(certificate.detail)"))
+                let certificate = expiry(tls, notAfter, of: localized("doctor.peer.server-certificate"))
+                let both = ["verified": verified.text(in: .current), "expiry": certificate.finding.text(in: .current)]
+                checks.append(DoctorCheck(tls, certificate.outcome, LocalizedMessage("doctor.peer.tls-and-expiry", both)))
             } else {
-                checks.append(DoctorCheck("\(name) TLS", .ok, "\(detail) verified"))
+                checks.append(DoctorCheck(tls, .ok, verified))
             }
         } else {
-            checks.append(DoctorCheck("\(name) TLS", .ok, "plain http to a loopback address: no TLS to check"))
+            checks.append(DoctorCheck(tls, .ok, LocalizedMessage("doctor.peer.plain-http")))
         }
+        let clientCertificate = LocalizedMessage("doctor.check.peer-client-certificate", agency)
         switch health.status {
         case 200:
-            checks.append(DoctorCheck("\(name) client certificate", .ok, identity == nil ? "none presented, none required" : "presented and accepted"))
+            let finding = identity == nil ? LocalizedMessage("doctor.peer.client-certificate-none") : LocalizedMessage("doctor.peer.client-certificate-accepted")
+            checks.append(DoctorCheck(clientCertificate, .ok, finding))
         case 400 where identity == nil:
-            return checks + [DoctorCheck("\(name) client certificate", .fail, "the server answered 400: it requires a client certificate; set client_certificate and client_key")]
+            return checks + [DoctorCheck(clientCertificate, .fail, LocalizedMessage("doctor.peer.client-certificate-required"))]
         case 400:
-            return checks + [DoctorCheck("\(name) client certificate", .fail, "the server answered 400: it refused our client certificate (a CA it does not trust?)")]
+            return checks + [DoctorCheck(clientCertificate, .fail, LocalizedMessage("doctor.peer.client-certificate-refused"))]
         default:
-            return checks + [DoctorCheck("\(name) health", .fail, "/healthz answered \(health.status): is the peer's lienthong running behind its TLS server?")]
+            return checks + [DoctorCheck(
+                LocalizedMessage("doctor.check.peer-health", agency), .fail, LocalizedMessage("doctor.peer.health", ["status": "\(health.status)"])
+            )]
         }
+        let clockTitle = LocalizedMessage("doctor.check.peer-clock", agency)
         if let skew = health.header("Date").flatMap(UnixTime.init(httpDate:)).map({ $0.seconds - clock.now.seconds }) {
             let outcome: DoctorCheck.Outcome = abs(skew) > configuration.clockSkewSeconds ? .fail : .ok
-            let advice = outcome == .fail ? ": more than clock_skew_seconds (\(configuration.clockSkewSeconds)); check NTP on both machines" : ""
-            checks.append(DoctorCheck("\(name) clock", outcome, "its clock differs from ours by \(skew) s\(advice)"))
+            let arguments = ["skew": "\(skew)", "allowed": "\(configuration.clockSkewSeconds)"]
+            checks.append(DoctorCheck(clockTitle, outcome, outcome == .fail ? LocalizedMessage("doctor.peer.clock-skewed", arguments) : LocalizedMessage("doctor.peer.clock", arguments)))
         } else {
-            checks.append(DoctorCheck("\(name) clock", .warn, "its answer has no Date header: the clocks were not compared"))
+            checks.append(DoctorCheck(clockTitle, .warn, LocalizedMessage("doctor.peer.no-date")))
         }
         guard let signingKey else { return checks }
         return checks + (await grants(peer, base: base, transfer: transfer, keys: keys, configuration: configuration, signingKey: signingKey))
@@ -266,7 +311,7 @@ public struct Doctor: Sendable {
     private func grants(
         _ peer: PeerSettings, base: String, transfer: TransferOptions, keys: [PublicKey], configuration: Configuration, signingKey: PrivateKey
     ) async -> [DoctorCheck] {
-        let name = "peer \(peer.agency)"
+        let token = LocalizedMessage("doctor.check.peer-request-token", ["peer": "\(peer.agency)"])
         let path = (peer.url.path.hasSuffix("/") ? String(peer.url.path.dropLast()) : peer.url.path) + "/v1/datasets"
         let now = clock.now
         let response: HTTPResponse
@@ -278,13 +323,16 @@ public struct Doctor: Sendable {
                 url: (origin.string ?? base) + path, headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/jose")], options: transfer
             ))
         } catch {
-            return [DoctorCheck("\(name) request token", .fail, "the dataset list could not be asked for: \(error)")]
+            return [DoctorCheck(token, .fail, LocalizedMessage("doctor.peer.token-failed", ["error": words(error)]))]
         }
         guard response.status == 200 else {
-            let advice = response.status == 401
-                ? ": it refused our signed request; does it pin our current public key, and are both clocks right?"
-                : response.status == 429 ? ": it asks us to slow down; try again in a minute" : ""
-            return [DoctorCheck("\(name) request token", .fail, "/v1/datasets answered \(response.status)\(advice)")]
+            let status = ["status": "\(response.status)"]
+            let finding = switch response.status {
+            case 401: LocalizedMessage("doctor.peer.token-refused", status)
+            case 429: LocalizedMessage("doctor.peer.token-slow-down", status)
+            default: LocalizedMessage("doctor.peer.token-status", status)
+            }
+            return [DoctorCheck(token, .fail, finding)]
         }
         let listed: [DatasetName: DatasetList.Entry]
         do {
@@ -292,19 +340,23 @@ public struct Doctor: Sendable {
                 response.body, keys: keys, publisher: peer.agency, audience: configuration.agency, now: now, clockSkewSeconds: configuration.clockSkewSeconds
             )
         } catch {
-            return [DoctorCheck("\(name) request token", .fail, "\(error)")]
+            return [DoctorCheck(token, failedWith: error)]
         }
-        var checks = [DoctorCheck("\(name) request token", .ok, "accepted; the dataset list verifies against the pinned keys")]
+        var checks = [DoctorCheck(token, .ok, LocalizedMessage("doctor.peer.token-ok"))]
+        let grants = LocalizedMessage("doctor.check.peer-grants", ["peer": "\(peer.agency)"])
         let missing = peer.pull.filter { listed[$0] == nil }
         if missing.isEmpty {
             let granted = peer.pull.map { dataset in
                 let entry = listed[dataset]
-                return "\(dataset) (head \(entry?.head ?? 0), \(entry?.waitMaxSeconds.map { "live, wait_max \($0) s" } ?? "polled"))"
+                let arguments = ["dataset": "\(dataset)", "head": "\(entry?.head ?? 0)", "wait": entry?.waitMaxSeconds.map { "\($0)" } ?? ""]
+                return entry?.waitMaxSeconds == nil ? localized("doctor.peer.granted-polled", arguments) : localized("doctor.peer.granted-live", arguments)
             }.joined(separator: ", ")
-            checks.append(DoctorCheck("\(name) grants", .ok, peer.pull.isEmpty ? "we pull nothing from it" : "granted: \(granted)"))
+            checks.append(DoctorCheck(
+                grants, .ok, peer.pull.isEmpty ? LocalizedMessage("doctor.peer.grants-none") : LocalizedMessage("doctor.peer.granted", ["datasets": granted])
+            ))
         } else {
             let names = missing.map(\.rawValue).joined(separator: ", ")
-            checks.append(DoctorCheck("\(name) grants", .fail, "we pull \(names) but it does not grant it to us: ask \(peer.agency) to share it (share: in its configuration)"))
+            checks.append(DoctorCheck(grants, .fail, LocalizedMessage("doctor.peer.not-granted", ["datasets": names, "peer": "\(peer.agency)"])))
         }
         return checks + schemaChecks(peer, listed: listed, configuration: configuration)
     }
@@ -314,17 +366,17 @@ public struct Doctor: Sendable {
     private func schemaChecks(_ peer: PeerSettings, listed: [DatasetName: DatasetList.Entry], configuration: Configuration) -> [DoctorCheck] {
         peer.pull.compactMap { dataset -> DoctorCheck? in
             guard let entry = listed[dataset] else { return nil }
-            let name = "peer \(peer.agency) schema of \(dataset)"
+            let name = LocalizedMessage("doctor.check.peer-schema", ["peer": "\(peer.agency)", "dataset": "\(dataset)"])
             let ours = configuration.schema(for: dataset).flatMap { try? DatasetList.schemaDigest($0.declaration) }
             switch (entry.schemaSHA256, ours) {
-            case (nil, nil): return DoctorCheck(name, .ok, "neither side declares one")
-            case (let theirs?, let ours?) where theirs == ours: return DoctorCheck(name, .ok, "the same as ours (sha256 \(ours.prefix(12))…)")
-            case (nil, _?): return DoctorCheck(name, .warn, "it declares none; records that break ours are quarantined with reason schema")
-            case (_?, nil): return DoctorCheck(name, .warn, "it declares one and we do not: set schema: for \(dataset) under datasets")
+            case (nil, nil): return DoctorCheck(name, .ok, LocalizedMessage("doctor.schema.neither"))
+            case (let theirs?, let ours?) where theirs == ours:
+                return DoctorCheck(name, .ok, LocalizedMessage("doctor.schema.same", ["digest": String(ours.prefix(12))]))
+            case (nil, _?): return DoctorCheck(name, .warn, LocalizedMessage("doctor.schema.theirs-none"))
+            case (_?, nil): return DoctorCheck(name, .warn, LocalizedMessage("doctor.schema.ours-none", ["dataset": "\(dataset)"]))
             case (let theirs?, let ours?):
                 return DoctorCheck(
-                    name, .warn,
-                    "differs from ours (theirs sha256 \(theirs.prefix(12))…, ours \(ours.prefix(12))…); records that break ours are quarantined with reason schema"
+                    name, .warn, LocalizedMessage("doctor.schema.differs", ["theirs": String(theirs.prefix(12)), "ours": String(ours.prefix(12))])
                 )
             }
         }

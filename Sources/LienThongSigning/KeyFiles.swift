@@ -22,18 +22,18 @@ public struct AgencyKeyFiles: Sendable {
     public func writeNew(_ key: PrivateKey) throws(KeyFileError) {
         let urls = [privateKeyURL, publicKeyURL, jwkURL]
         if let existing = urls.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
-            throw KeyFileError("\(existing.path) already exists; refusing to overwrite a key")
+            throw KeyFileError(LocalizedMessage("error.key.exists", ["path": existing.path]))
         }
         do {
             try CreatedFile.createFolder(atPath: directory.path)
         } catch {
-            throw KeyFileError("\(error)")
+            throw KeyFileError(wrapping: error)
         }
         let contents: [String]
         do {
             contents = [try key.pemText(), key.publicKey.pemText, key.publicKey.jwk.serializedText + "\n"]
         } catch {
-            throw KeyFileError("cannot encode the key: \(error)")
+            throw KeyFileError(LocalizedMessage("error.key.encode", ["reason": "\(error)"]))
         }
         var written: [URL] = []
         for (url, text) in zip(urls, contents) {
@@ -44,7 +44,7 @@ public struct AgencyKeyFiles: Sendable {
             } catch {
                 // Leave no half-written key pair behind.
                 for url in written { try? FileManager.default.removeItem(at: url) }
-                throw KeyFileError("\(error)")
+                throw KeyFileError(wrapping: error)
             }
         }
     }
@@ -85,7 +85,7 @@ public struct PrivateKeyFile: Sendable {
             key = try PrivateKey(pem: text)
         } catch {
             // Before the mode: a public key given by mistake (readable by all, rightly) is named as what it is.
-            throw KeyFileError("\(url.path) is not a private key: \(error)")
+            throw KeyFileError(LocalizedMessage("error.key.not-private", ["path": url.path, "reason": "\(error)"]))
         }
         try Self.checkMode(mode, of: url, access: access)
         self.url = url
@@ -99,12 +99,12 @@ public struct PrivateKeyFile: Sendable {
         let path = url.path
         // O_NONBLOCK: opening a named pipe must not wait for a writer before the type can be checked.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard descriptor >= 0 else { throw KeyFileError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw KeyFileError(LocalizedMessage("error.key.unreadable", ["path": path, "reason": String(cString: strerror(errno))])) }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw KeyFileError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(descriptor, &status) == 0 else { throw KeyFileError(LocalizedMessage("error.key.unreadable", ["path": path, "reason": String(cString: strerror(errno))])) }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw KeyFileError("refusing the private key \(path): it is \(Self.kind(status.st_mode)), not a regular file")
+            throw KeyFileError(Self.notRegular(path, mode: status.st_mode))
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -113,22 +113,20 @@ public struct PrivateKeyFile: Sendable {
             if count == 0 { break }
             guard count > 0 else {
                 if errno == EINTR { continue }
-                throw KeyFileError("cannot read \(path): \(String(cString: strerror(errno)))")
+                throw KeyFileError(LocalizedMessage("error.key.unreadable", ["path": path, "reason": String(cString: strerror(errno))]))
             }
             bytes += buffer[..<count]
         }
         // Never more than the bound and one buffer is read, however large the file.
-        guard bytes.count <= Self.maximumBytes else { throw KeyFileError("\(path) is larger than \(Self.maximumBytes) bytes: not a private key") }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw KeyFileError("\(path) is not text") }
+        guard bytes.count <= Self.maximumBytes else { throw KeyFileError(LocalizedMessage("error.key.too-large", ["path": path, "bytes": "\(Self.maximumBytes)"])) }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw KeyFileError(LocalizedMessage("error.key.not-text", ["path": path])) }
         return (text, status.st_mode & 0o7777)
     }
 
     /// Refuses a mode that lets the group or others at the file, unless `access` allows it.
     static func checkMode(_ mode: mode_t, of url: URL, access: PrivateKeyFileAccess) throws(KeyFileError) {
         if access == .ownerOnly, let exposure = Self.exposure(mode) {
-            throw KeyFileError(
-                "refusing the private key \(url.path): its mode \(Self.octal(mode)) lets \(exposure); chmod 600 \(url.path), or pass --insecure-key-permissions to load it anyway"
-            )
+            throw KeyFileError(LocalizedMessage("error.key.mode", ["path": url.path, "mode": Self.octal(mode), "exposure": exposure]))
         }
     }
 
@@ -155,14 +153,16 @@ public struct PrivateKeyFile: Sendable {
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
-    private static func kind(_ mode: mode_t) -> String {
+    /// The refusal of `path`, which is not a regular file but what `mode` says: one message per kind, so that
+    /// the English one (for logs) names it in English.
+    private static func notRegular(_ path: String, mode: mode_t) -> LocalizedMessage {
         switch mode & S_IFMT {
-        case S_IFDIR: "a directory"
-        case S_IFIFO: "a named pipe"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFSOCK: "a socket"
-        default: "of another kind"
+        case S_IFDIR: LocalizedMessage("error.key.not-regular.directory", ["path": path])
+        case S_IFIFO: LocalizedMessage("error.key.not-regular.pipe", ["path": path])
+        case S_IFCHR: LocalizedMessage("error.key.not-regular.character-device", ["path": path])
+        case S_IFBLK: LocalizedMessage("error.key.not-regular.block-device", ["path": path])
+        case S_IFSOCK: LocalizedMessage("error.key.not-regular.socket", ["path": path])
+        default: LocalizedMessage("error.key.not-regular.other", ["path": path])
         }
     }
 }
@@ -184,7 +184,7 @@ extension PublicKey {
                 try self.init(pem: text)
             }
         } catch {
-            throw KeyFileError("\(url.path) is not a public key: \(error)")
+            throw KeyFileError(LocalizedMessage("error.key.not-public", ["path": url.path, "reason": "\(error)"]))
         }
     }
 }
@@ -194,14 +194,20 @@ private func readKeyFile(_ url: URL) throws(KeyFileError) -> String {
     do {
         data = try Data(contentsOf: url)
     } catch {
-        throw KeyFileError("cannot read \(url.path): \(error.localizedDescription)")
+        throw KeyFileError(LocalizedMessage("error.key.unreadable", ["path": url.path, "reason": error.localizedDescription]))
     }
-    guard let text = String(data: data, encoding: .utf8) else { throw KeyFileError("\(url.path) is not text") }
+    guard let text = String(data: data, encoding: .utf8) else { throw KeyFileError(LocalizedMessage("error.key.not-text", ["path": url.path])) }
     return text
 }
 
-/// Why a key file could not be read or written; the message names the file.
-public struct KeyFileError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
+/// Why a key file could not be read or written; the message names the file. Shown in the operator's language,
+/// its `description` in English for logs.
+public struct KeyFileError: LienThongCore.LocalizedError {
+    public let message: LocalizedMessage
+    init(_ message: LocalizedMessage) { self.message = message }
+
+    /// `error`'s own message when it has one, else its words.
+    init(wrapping error: any Error) {
+        message = (error as? any LienThongCore.LocalizedError)?.message ?? LocalizedMessage("error.reason", ["reason": "\(error)"])
+    }
 }

@@ -23,25 +23,25 @@ public struct TLSClientIdentity: Sendable, CustomStringConvertible {
         do {
             chainText = try String(contentsOf: certificateURL, encoding: .utf8)
         } catch {
-            throw KeyFileError("cannot read the client certificate \(certificateURL.path): \(error.localizedDescription)")
+            throw KeyFileError(LocalizedMessage("error.key.certificate-unreadable", ["path": certificateURL.path, "reason": error.localizedDescription]))
         }
         let certificates: [PEMDocument]
         do {
             certificates = try PEMDocument.all(in: chainText)
         } catch {
-            throw KeyFileError("\(certificateURL.path) is not a PEM certificate chain: \(error)")
+            throw KeyFileError(LocalizedMessage("error.key.not-chain", ["path": certificateURL.path, "reason": "\(error)"]))
         }
         guard !certificates.isEmpty, certificates.count <= Self.maximumChainLength,
             certificates.allSatisfy({ $0.label == "CERTIFICATE" })
         else {
-            throw KeyFileError("\(certificateURL.path) must hold 1 to \(Self.maximumChainLength) PEM blocks, each a CERTIFICATE")
+            throw KeyFileError(LocalizedMessage("error.key.chain-length", ["path": certificateURL.path, "most": "\(Self.maximumChainLength)"]))
         }
         var parsed: [OpaquePointer] = []
         defer { parsed.forEach { X509_free($0) } }
         for (index, document) in certificates.enumerated() {
             guard let certificate = Self.certificate(document.der) else {
                 _ = LibCrypto.drainErrors()
-                throw KeyFileError("\(certificateURL.path): certificate \(index + 1) of the chain is not valid DER")
+                throw KeyFileError(LocalizedMessage("error.key.chain-der", ["path": certificateURL.path, "index": "\(index + 1)"]))
             }
             parsed.append(certificate)
         }
@@ -50,21 +50,21 @@ public struct TLSClientIdentity: Sendable, CustomStringConvertible {
         do {
             keyDocument = try PEMDocument(text: keyText)
         } catch {
-            throw KeyFileError("\(keyURL.path) is not a private key: \(error)")
+            throw KeyFileError(LocalizedMessage("error.key.not-private", ["path": keyURL.path, "reason": "\(error)"]))
         }
         defer { keyDocument.wipe() }
         guard keyDocument.label == "PRIVATE KEY", let key = PrivateKey.decodePKCS8(keyDocument.der) else {
             _ = LibCrypto.drainErrors()
-            throw KeyFileError("\(keyURL.path) is not an unencrypted PKCS#8 private key (-----BEGIN PRIVATE KEY-----)")
+            throw KeyFileError(LocalizedMessage("error.key.not-pkcs8", ["path": keyURL.path]))
         }
         defer { EVP_PKEY_free(key) }
         try PrivateKeyFile.checkMode(mode, of: keyURL, access: access)
         guard X509_check_private_key(parsed[0], key) == 1 else {
             _ = LibCrypto.drainErrors()
-            throw KeyFileError("the client key \(keyURL.path) does not belong to the first certificate of \(certificateURL.path)")
+            throw KeyFileError(LocalizedMessage("error.key.mismatch", ["key": keyURL.path, "certificate": certificateURL.path]))
         }
         guard let notAfter = Self.notAfter(parsed[0]) else {
-            throw KeyFileError("\(certificateURL.path): the certificate's end of validity cannot be read")
+            throw KeyFileError(LocalizedMessage("error.key.validity", ["path": certificateURL.path]))
         }
         chainPEM = Array(chainText.utf8)
         keyPEM = Array(keyText.utf8)

@@ -75,7 +75,7 @@ extension StoreSnapshot {
         return try rows.map { row in
             let record = try VisibleRecord(row: row)
             guard let kind = ChangeKind(rawValue: row.text(VersionColumns.count + 3)) else {
-                throw StoreError(.read, doing: "read the change log", underlying: StoreCorruption(detail: "a change has no known kind"))
+                throw StoreError(.read, doing: LocalizedMessage("store.doing.read-change-log"), underlying: StoreCorruption(detail: "a change has no known kind"))
             }
             return Change(
                 changeSeq: row.int64(VersionColumns.count + 2), dataset: record.version.dataset, id: record.version.id, kind: kind,

@@ -31,7 +31,7 @@ struct PostgresDatabase: StoreDatabase {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.open, doing: "open the store at \(location)", underlying: PostgresFailure(error))
+            throw StoreError(.open, doing: LocalizedMessage("store.doing.open", ["location": "\(location)"]), underlying: PostgresFailure(error))
         }
     }
 
@@ -39,7 +39,7 @@ struct PostgresDatabase: StoreDatabase {
         do {
             return try PostgresCommitListener(connections.connectListener())
         } catch {
-            throw StoreError(.open, doing: "listen for the own feed's commits", underlying: PostgresFailure(error))
+            throw StoreError(.open, doing: LocalizedMessage("store.doing.listen"), underlying: PostgresFailure(error))
         }
     }
 
@@ -89,7 +89,7 @@ struct PostgresDatabase: StoreDatabase {
             }
         } catch let error as PSQLError {
             let failure = PostgresFailure(error)
-            throw StoreError(failure.isBusy ? .busy : code, doing: code == .read ? "read the store" : "write to the store", underlying: failure)
+            throw StoreError(failure.isBusy ? .busy : code, doing: code == .read ? LocalizedMessage("store.doing.read") : LocalizedMessage("store.doing.write"), underlying: failure)
         }
     }
 }

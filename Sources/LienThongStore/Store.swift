@@ -45,7 +45,7 @@ public struct Store: Sendable {
         } catch where error.alreadyExists {
             // An existing store, or one another process is creating at this moment: its mode is its owner's.
         } catch {
-            throw StoreError(.createFile, doing: "create the store at \(url.path)", underlying: error)
+            throw StoreError(.createFile, doing: LocalizedMessage("store.doing.create", ["location": url.path]), underlying: error)
         }
         CreatedFile.matchMode(ofCompanions: [url.path + "-wal", url.path + "-shm"], to: url.path)
         do {
@@ -53,7 +53,7 @@ public struct Store: Sendable {
             try Schema.migrator.migrate(pool)
             database = SQLiteDatabase(writer: pool)
         } catch {
-            throw StoreError(.open, doing: "open the store at \(url.path)", underlying: error)
+            throw StoreError(.open, doing: LocalizedMessage("store.doing.open", ["location": url.path]), underlying: error)
         }
     }
 
@@ -70,7 +70,7 @@ public struct Store: Sendable {
             let queue = try DatabaseQueue(path: url.path, configuration: configuration)
             let missing = try queue.read { db in try Set(Schema.migrator.migrations).subtracting(Schema.migrator.appliedIdentifiers(db)) }
             guard missing.isEmpty else {
-                throw StoreError(.open, doing: "read the store at \(url.path)", underlying: StoreCorruption(
+                throw StoreError(.open, doing: LocalizedMessage("store.doing.read-at", ["location": url.path]), underlying: StoreCorruption(
                     detail: "it lacks migration \(missing.sorted().joined(separator: ", ")): start lienthong (daemon or sync) once to bring it up to date"
                 ))
             }
@@ -78,7 +78,7 @@ public struct Store: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.open, doing: "open the store at \(url.path) for reading", underlying: error)
+            throw StoreError(.open, doing: LocalizedMessage("store.doing.open-for-reading", ["location": url.path]), underlying: error)
         }
     }
 
@@ -204,6 +204,6 @@ extension StoreError {
     /// SQLite's `error` met while reading or writing: ``Code/busy`` when a lock was held too long.
     init(_ error: DatabaseError, _ code: Code) {
         let busy = error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
-        self.init(busy ? .busy : code, doing: code == .read ? "read the store" : "write to the store", underlying: error)
+        self.init(busy ? .busy : code, doing: code == .read ? LocalizedMessage("store.doing.read") : LocalizedMessage("store.doing.write"), underlying: error)
     }
 }

@@ -1,6 +1,8 @@
+public import LienThongCore
+
 /// Why the store could not do what was asked, in one line: what it was doing, and SQLite's (or the file
 /// system's) own error, kept as ``underlying`` for callers that look deeper.
-public struct StoreError: Error, CustomStringConvertible {
+public struct StoreError: LienThongCore.LocalizedError {
     /// What failed. A closed set: callers decide by it (a command's exit status, a retry).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let description: String
@@ -21,13 +23,18 @@ public struct StoreError: Error, CustomStringConvertible {
     public let code: Code
     /// The error SQLite or the file system gave.
     public let underlying: any Error
-    private let doing: String
+    private let doing: LocalizedMessage
 
-    init(_ code: Code, doing: String, underlying: any Error) {
+    init(_ code: Code, doing: LocalizedMessage, underlying: any Error) {
         self.code = code
         self.doing = doing
         self.underlying = underlying
     }
 
-    public var description: String { "cannot \(doing): \(underlying)" }
+    /// "cannot …" in the operator's language; the underlying error as SQLite or the system words it.
+    public var message: LocalizedMessage {
+        LocalizedMessage("error.store.cannot", ["doing": doing.text(in: .current), "reason": "\(underlying)"])
+    }
+
+    public var description: String { localized("error.store.cannot", ["doing": doing.description, "reason": "\(underlying)"], in: .english) }
 }

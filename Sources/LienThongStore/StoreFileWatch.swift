@@ -1,6 +1,7 @@
 public import Foundation
 #if canImport(Glibc)
 import Glibc
+import LienThongCore
 #endif
 
 /// Wakes a reader that follows the store (`lienthong watch --follow`) when lienthong commits: an inotify
@@ -39,7 +40,7 @@ public final class StoreFileWatch: CommitWatch {
     }
 
     private static func failure(_ folder: String, _ code: Int32) -> StoreError {
-        StoreError(.open, doing: "watch \(folder) for the store's commits", underlying: WatchFailure(reason: String(cString: strerror(code))))
+        StoreError(.open, doing: LocalizedMessage("store.doing.watch", ["folder": "\(folder)"]), underlying: WatchFailure(reason: String(cString: strerror(code))))
     }
 }
 

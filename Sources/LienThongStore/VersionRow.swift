@@ -26,7 +26,7 @@ enum VersionColumns {
     /// Reads a version of `(dataset, id)` back from a row holding the columns of ``body`` from column `offset` on.
     static func version(dataset: DatasetName, id: String, from row: SQLRow, at offset: Int) throws -> RecordVersion {
         guard let counters = VersionVector.counters(canonicalText: row.text(offset + 3)) else {
-            throw StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
+            throw StoreError(.read, doing: LocalizedMessage("store.doing.read-record", ["dataset": "\(dataset)", "id": id.debugDescription]), underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
         }
         return RecordVersion(
             dataset: dataset, id: id, origin: try AgencyID(row.text(offset)),
@@ -73,7 +73,7 @@ struct StoredVersion: Equatable {
     /// `source` and `received_at`, in that order, from column `offset` on.
     init(dataset: DatasetName, id: String, columnsOf statement: RawStatement, at offset: Int32) throws {
         guard let counters = VersionVector.counters(canonicalText: statement.text(offset + 3)) else {
-            throw StoreError(.read, doing: "read \(dataset) \(id.debugDescription)", underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
+            throw StoreError(.read, doing: LocalizedMessage("store.doing.read-record", ["dataset": "\(dataset)", "id": id.debugDescription]), underlying: StoreCorruption(detail: "a version's vv is not an object of counters"))
         }
         version = RecordVersion(
             dataset: dataset, id: id, origin: try AgencyID(statement.text(offset)),
@@ -125,7 +125,7 @@ struct StoredRecord {
         version: (Int64) throws -> StoredVersion?
     ) throws -> StoredRecord {
         func corrupt(_ detail: String) -> StoreError {
-            StoreError(.read, doing: "read \(key.dataset) \(key.id.debugDescription)", underlying: StoreCorruption(detail: detail))
+            StoreError(.read, doing: LocalizedMessage("store.doing.read-record", ["dataset": "\(key.dataset)", "id": key.id.debugDescription]), underlying: StoreCorruption(detail: detail))
         }
         guard let authored = VersionVector.counters(canonicalText: authoredText) else { throw corrupt("its counters are not an object of counters") }
         guard let seqs = Self.seqs(siblingsText) else { throw corrupt("its siblings are not an array of version numbers") }

@@ -26,6 +26,17 @@ public func runChild(_ executable: String, _ arguments: [String], limit: Int = 1
     return ChildOutcome(status: status, standardOutput: result.standardOutput, standardError: result.standardError ?? "")
 }
 
+/// This process's environment for a child that must speak English whatever the locale the tests run under
+/// (lienthong reads LC_ALL, LC_MESSAGES and LANG): those three neutral, then `overrides` set (nil removes).
+public func childEnvironment(_ overrides: [String: String?] = [:]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    environment["LC_ALL"] = nil
+    environment["LC_MESSAGES"] = nil
+    environment["LANG"] = "C.UTF-8"
+    for (name, value) in overrides { environment[name] = value }
+    return environment
+}
+
 /// Starts `executable` (a path) with `arguments` and runs `body` while the child runs: `body` reads the lines
 /// the child writes to its standard output, as they come, through `nextLine` (nil at its end). When `body`
 /// returns or throws, the child is sent SIGTERM and waited for. For children that serve until told to stop.
@@ -45,8 +56,11 @@ public func withChild<Result: Sendable>(
 /// Starts `command` (a path, then its arguments) reading the file at `standardInput` and writing the files at
 /// `standardOutput` and `standardError`, and waits for it on this thread: posix_spawn and waitpid, because
 /// Foundation's Process has missed the end of a child in a test run (a zombie never reaped, its waiter waiting
-/// for ever). Returns its exit status, or 128 + the signal that ended it.
-public func spawnAndWait(_ command: [String], standardInput: String = "/dev/null", standardOutput: String, standardError: String) throws -> Int32 {
+/// for ever). Returns its exit status, or 128 + the signal that ended it. With `environment`, the child has exactly
+/// that environment, else this process's.
+public func spawnAndWait(
+    _ command: [String], standardInput: String = "/dev/null", standardOutput: String, standardError: String, environment: [String: String]? = nil
+) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -63,7 +77,9 @@ public func spawnAndWait(_ command: [String], standardInput: String = "/dev/null
     var pid: pid_t = 0
     let arguments = command.map { strdup($0) } + [nil]
     defer { arguments.forEach { free($0) } }
-    let started = posix_spawn(&pid, command[0], &actions, &attributes, arguments, environ)
+    let variables = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { variables.forEach { free($0) } }
+    let started = posix_spawn(&pid, command[0], &actions, &attributes, arguments, variables)
     guard started == 0 else { throw POSIXError(POSIXErrorCode(rawValue: started) ?? .EIO) }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

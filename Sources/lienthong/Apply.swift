@@ -8,34 +8,29 @@ import LienThongStore
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import signed feed pages offline, such as pages carried across an air gap.",
-        discussion: """
-            Each page is verified with the peer's pinned keys and checked as the feed protocol says, except that
-            pages may come in any order: records merge either way and the cursor moves only when a page
-            continues it. A page that fails any check changes nothing, is kept in quarantine with its reason
-            and is reported (exit 1); the other pages still apply.
-            """
+        abstract: localized("help.apply.abstract"),
+        discussion: localized("help.apply.discussion")
     )
 
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "The peer agency that published the pages.")
+    @Option(help: ArgumentHelp(localized("help.apply.peer")))
     var peer: String
 
-    @Flag(help: "Accept pages whose expiry has passed (transfers across an air gap).")
+    @Flag(help: ArgumentHelp(localized("help.apply.allow-expired")))
     var allowExpired = false
 
     /// Unix seconds to check the pages and records at instead of the wall clock, for replaying recorded fixtures.
     @Option(help: .hidden)
     var now: Int64?
 
-    @Argument(help: ArgumentHelp("Signed pages, as served (compact JWS).", valueName: "PAGE.jws"))
+    @Argument(help: ArgumentHelp(localized("help.apply.pages"), valueName: "PAGE.jws"))
     var pages: [String]
 
     func validate() throws {
-        if pages.isEmpty { throw ValidationError("name at least one page") }
+        if pages.isEmpty { throw ValidationError(localized("error.apply.no-pages")) }
         // In milliseconds it must fit the store's clock: up to the year 10000 is plenty for fixtures.
-        if let now, !(0...253_402_300_799).contains(now) { throw ValidationError("--now must be Unix seconds from 0 to 253402300799") }
+        if let now, !(0...253_402_300_799).contains(now) { throw ValidationError(localized("error.apply.now")) }
     }
 
     func run() async throws {
@@ -43,14 +38,14 @@ struct Apply: AsyncParsableCommand {
             let (configuration, store) = try config.openStore()
             let peerID = try AgencyID(peer)
             guard let settings = configuration.peers[peerID] else {
-                throw Failure.unusable("\(peerID) is not a peer in \(configuration.fileURL.path)")
+                throw Failure.unusable(localized("error.not-a-peer", ["peer": "\(peerID)", "path": configuration.fileURL.path]))
             }
             let verifier = JWSVerifier(keys: try settings.readPinnedKeys(), requiredType: FeedPage.type)
             let importer = PageImporter(store: store, clockSkewSeconds: configuration.clockSkewSeconds, schemas: configuration.schemas)
             let clock: any UnixClock = self.now.map { FixedClock(UnixTime(seconds: $0)) } ?? store.clock
             var refused = 0
             for path in pages {
-                let bytes = try InputOption(file: path).readAll(limit: InputLimit.signedDocument, what: "a signed page")
+                let bytes = try InputOption(file: path).readAll(limit: InputLimit.signedDocument, what: localized("input.signed-page"))
                 let now = clock.now
                 let expectation = PageExpectation(
                     publisher: peerID, audience: configuration.agency, pulledDatasets: Set(settings.pull), now: now,
@@ -59,12 +54,15 @@ struct Apply: AsyncParsableCommand {
                 do throws(PageImportError) {
                     let (page, result) = try await importer.importPage(bytes, verifier: verifier, expected: expectation, rules: configuration.mergeRules(for:))
                     // `after` is the peer's number: `after + 1` only when below `last`, so it cannot overflow.
-                    let span = page.after < page.last ? "\(page.after + 1)…\(page.last)" : "nothing after \(page.after)"
-                    printLine("\(path): \(page.dataset) \(span): \(result.applied) applied, \(result.redundant) already here, \(result.quarantined) quarantined, \(result.held) held; cursor \(result.cursor)")
+                    let span = page.after < page.last ? "\(page.after + 1)…\(page.last)" : localized("apply.nothing-after", ["after": "\(page.after)"])
+                    printLine(localized("apply.page", [
+                        "path": path, "dataset": "\(page.dataset)", "span": span, "applied": "\(result.applied)", "redundant": "\(result.redundant)",
+                        "quarantined": "\(result.quarantined)", "held": "\(result.held)", "cursor": "\(result.cursor)",
+                    ]))
                 } catch {
                     guard error.reason == .refused, let rejection = error.rejection else { throw error }
                     refused += 1
-                    printDiagnostic("\(path): refused: \(rejection)")
+                    printDiagnostic(localized("apply.refused", ["path": path, "reason": "\(rejection)"]))
                 }
             }
             if refused > 0 { throw ExitCode(1) }

@@ -8,27 +8,20 @@ import LienThongStore
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check, export and question the audit log.",
-        discussion: """
-            Every page served, every local disclosure (`--reveal`), erasure, purge and conflict resolution is an entry
-            of the audit log; each entry holds the SHA-256 of the one before it, and the daemon signs a checkpoint of
-            the newest once a day (docs/PRIVACY.md).
-            """,
+        abstract: localized("help.audit.abstract"),
+        discussion: localized("help.audit.discussion"),
         subcommands: [Verify.self, Export.self, Disclosures.self]
     )
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the log's hash chain and check its signed checkpoints; exit 1 naming the first entry that does not match.",
-            discussion: """
-                Checkpoints are checked against the agency's own key (from `signing_key`) and the public keys given
-                with --public-key, for checkpoints signed before a key rotation.
-                """
+            abstract: localized("help.audit.verify.abstract"),
+            discussion: localized("help.audit.verify.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var keyPermissions: KeyPermissionsOption
-        @Option(help: ArgumentHelp("A public key (PEM) the agency signed checkpoints with before; repeat for several.", valueName: "FILE"))
+        @Option(help: ArgumentHelp(localized("help.audit.verify.public-key"), valueName: "FILE"))
         var publicKey: [String] = []
 
         func run() throws {
@@ -37,36 +30,32 @@ struct Audit: ParsableCommand {
                 var keys = [try keyPermissions.loadKey(configuration.signingKeyURL.path).publicKey]
                 for path in publicKey { keys.append(try PublicKey(pem: String(contentsOfFile: path, encoding: .utf8))) }
                 let result = try store.read { try AuditVerification.run(in: $0, agency: configuration.agency, keys: keys) }
-                if let problem = result.problem { throw Failure.refused("audit log: \(problem)") }
-                let head = result.head.map { "entry \($0.seq)" } ?? "no entry"
-                let unchained = result.unchained > 0 ? ", \(result.unchained) written before the chain existed" : ""
-                printLine("audit log ok: \(result.chained) entries chained to \(head), \(result.checkpoints) checkpoints\(unchained)")
+                if let problem = result.problem { throw Failure.refused(localized("error.audit.broken", ["problem": "\(problem)"])) }
+                let head = result.head.map { localized("audit.verify.head", ["seq": "\($0.seq)"]) } ?? localized("audit.verify.no-head")
+                let counts = ["chained": "\(result.chained)", "head": head, "checkpoints": "\(result.checkpoints)", "unchained": "\(result.unchained)"]
+                printLine(result.unchained > 0 ? localized("audit.verify.ok-unchained", counts) : localized("audit.verify.ok", counts))
             }
         }
     }
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the entries of some days as JSON lines, then a checkpoint signed now.",
-            discussion: """
-                Each line is an entry's canonical bytes; the last is {"checkpoint": JWS}, signed with the agency's key,
-                naming the first and last entries and how many. Anyone with the agency's public key can check the file:
-                tools/verify-audit-export EXPORT PUBLIC_KEY.pem (docs/PRIVACY.md, "Verifying an export").
-                """
+            abstract: localized("help.audit.export.abstract"),
+            discussion: localized("help.audit.export.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var keyPermissions: KeyPermissionsOption
-        @Option(help: ArgumentHelp("The first day (UTC), YYYY-MM-DD.", valueName: "DATE")) var from: String
-        @Option(help: ArgumentHelp("The last day (UTC), YYYY-MM-DD, included.", valueName: "DATE")) var to: String
-        @Option(help: ArgumentHelp("Write here instead of standard output (created; refused if it exists).", valueName: "FILE"))
+        @Option(help: ArgumentHelp(localized("help.audit.export.from"), valueName: "DATE")) var from: String
+        @Option(help: ArgumentHelp(localized("help.audit.export.to"), valueName: "DATE")) var to: String
+        @Option(help: ArgumentHelp(localized("help.audit.export.output"), valueName: "FILE"))
         var output: String?
 
         func validate() throws {
             guard let start = AuditExport.startOfDay(from), let end = AuditExport.startOfDay(to) else {
-                throw ValidationError("--from and --to must be dates written YYYY-MM-DD")
+                throw ValidationError(localized("error.audit.dates"))
             }
-            guard start <= end else { throw ValidationError("--from must not be after --to") }
+            guard start <= end else { throw ValidationError(localized("error.audit.order")) }
         }
 
         func run() throws {
@@ -78,7 +67,7 @@ struct Audit: ParsableCommand {
                 let handle = try output.map { path in
                     guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]),
                         let handle = FileHandle(forWritingAtPath: path)
-                    else { throw Failure.unusable("cannot create \(path)") }
+                    else { throw Failure.unusable(localized("error.cannot-create", ["path": path])) }
                     return handle
                 }
                 defer { try? handle?.close() }
@@ -87,25 +76,21 @@ struct Audit: ParsableCommand {
                 ) { line in
                     if let handle { handle.write(Data(line)) } else { writeStandardOutput(line) }
                 }
-                if let output { printDiagnostic("\(count) entries written to \(output)") }
+                if let output { printDiagnostic(localized("audit.export.written", ["count": "\(count)", "path": output])) }
             }
         }
     }
 
     struct Disclosures: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Which agencies received a record, which versions, when, which fields and why; and who here revealed it.",
-            discussion: """
-                Computed from the audit log and this agency's own feed: the pages served that held a version of the
-                record this agency authored, and the local disclosures (--reveal) that named it or its whole dataset.
-                Versions other agencies authored are theirs to answer for.
-                """
+            abstract: localized("help.audit.disclosures.abstract"),
+            discussion: localized("help.audit.disclosures.discussion")
         )
 
         @OptionGroup var config: ConfigOption
         @OptionGroup var dataset: DatasetOption
-        @Option(help: "The record's id.") var id: String
-        @Flag(help: "JSON lines instead of a table.") var json = false
+        @Option(help: ArgumentHelp(localized("help.record.id"))) var id: String
+        @Flag(help: ArgumentHelp(localized("help.audit.disclosures.json"))) var json = false
 
         func run() throws {
             try reportingFailures {
@@ -116,9 +101,12 @@ struct Audit: ParsableCommand {
                     for disclosure in found { writeStandardOutput(disclosure.json.serialized() + [UInt8(ascii: "\n")]) }
                     return
                 }
-                var rows = [["when (UTC)", "to", "version", "fields", "purpose", "audit entry"]]
+                var table = TerminalTable([
+                    localized("table.when-utc"), localized("table.recipient"), localized("table.version"), localized("table.fields"),
+                    localized("table.purpose"), localized("table.audit-entry"),
+                ])
                 for disclosure in found {
-                    rows.append([
+                    table.append([
                         UnixTime(milliseconds: disclosure.at).iso8601,
                         disclosure.recipient ?? "here: \(disclosure.command ?? "?") by \(disclosure.operatorName ?? "?")",
                         disclosure.seq.map { "seq \($0)" } ?? "shown",
@@ -126,7 +114,7 @@ struct Audit: ParsableCommand {
                     ])
                 }
                 printLine("\(found.count) disclosures of \(dataset)/\(id)")
-                if found.count > 0 { print(textTable(rows)) }
+                print(table.text)
             }
         }
     }

@@ -7,18 +7,12 @@ import LienThongHTTP
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check everything this agency depends on, one line per check, and say what to do.",
-        discussion: """
-            In order: the configuration; the signing key and client certificates (files, modes, expiry); the store
-            (opens, quick_check); then for each peer its name, a TCP connection, the TLS handshake (chain,
-            expiry, pin, our client certificate), its clock, a signed request for its dataset list and the
-            datasets it grants us. Each line is ok, warn or fail. Writes nothing. Exits 0 when nothing fails, 1
-            otherwise; --json prints one JSON object for scripts.
-            """
+        abstract: localized("help.doctor.abstract"),
+        discussion: localized("help.doctor.discussion")
     )
 
     @OptionGroup var config: ConfigOption
-    @Flag(help: "Print JSON instead of lines.") var json = false
+    @Flag(help: ArgumentHelp(localized("help.doctor.json"))) var json = false
 
     func run() async throws {
         try await reportingFailures {
@@ -27,16 +21,16 @@ struct DoctorCommand: AsyncParsableCommand {
             let failures = checks.filter { $0.outcome == .fail }.count
             if json {
                 let list = checks.map { check in
-                    JSONValue.object(["check": .string(check.name), "result": .string(check.outcome.rawValue), "detail": .string(check.detail)])
+                    JSONValue.object(["check": .string(check.name), "result": .string(check.outcome.rawValue), "detail": .string(check.finding.text(in: .current))])
                 }
                 print(JSONValue.object(["checks": .array(list), "failures": .integer(Int64(failures))]).displayText)
             } else {
                 for check in checks {
                     let outcome = check.outcome.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-                    print("\(outcome) \(check.name): \(check.detail)".terminalSafe)
+                    print("\(outcome) \(check.title.text(in: .current)): \(check.finding.text(in: .current))".terminalSafe)
                 }
             }
-            if failures > 0 { throw Failure.refused("doctor: \(failures) check(s) failed") }
+            if failures > 0 { throw Failure.refused(localized("doctor.failed", ["count": "\(failures)"])) }
         }
     }
 }

@@ -1,17 +1,12 @@
 import ArgumentParser
+import LienThongCore
 import LienThongMerge
 import LienThongStore
 
 struct Erase: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Erase a record: publish an erasure tombstone and purge every stored body of it here.",
-        discussion: """
-            In one transaction: this agency's tombstone for the record, marked as an erasure, which peers apply by
-            purging what it dominates (docs/MERGE.md, "Erasure"); and here every other stored version of the
-            record, its held and quarantined versions, and its earlier versions in the own feed are deleted, and
-            refused pages that name it are blanked. Audited as "erasure" with the reason and what was purged,
-            never the record's contents.
-            """
+        abstract: localized("help.erase.abstract"),
+        discussion: localized("help.erase.discussion")
     )
 
     /// The longest reason kept in the audit log.
@@ -19,8 +14,8 @@ struct Erase: ParsableCommand {
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var dataset: DatasetOption
-    @Option(help: "The record's id.") var id: String
-    @Option(help: "Why the record is erased (1 to 500 characters), kept in the audit log: never the record's contents.") var reason: String
+    @Option(help: ArgumentHelp(localized("help.record.id"))) var id: String
+    @Option(help: ArgumentHelp(localized("help.erase.reason"))) var reason: String
 
     func validate() throws {
         do {
@@ -29,7 +24,7 @@ struct Erase: ParsableCommand {
             throw ValidationError("--id: \(error)")
         }
         guard (1...Self.maximumReasonLength).contains(reason.count) else {
-            throw ValidationError("--reason must have 1 to \(Self.maximumReasonLength) characters, not \(reason.count)")
+            throw ValidationError(localized("error.erase.reason", ["most": "\(Self.maximumReasonLength)", "count": "\(reason.count)"]))
         }
     }
 
@@ -40,7 +35,7 @@ struct Erase: ParsableCommand {
             let (tombstone, purged) = try store.write { transaction in
                 try transaction.erase(dataset: dataset, id: id, agency: configuration.agency, reason: reason, policy: policy)
             }
-            printLine("\(dataset) \(id.terminalField): erased as \(tombstone.vv.json.displayText); purged \(purged)")
+            printLine(localized("erase.done", ["dataset": "\(dataset)", "id": id.terminalField, "vv": tombstone.vv.json.displayText, "purged": "\(purged)"]))
         }
     }
 }

@@ -1,16 +1,12 @@
 import ArgumentParser
+import LienThongCore
 import Foundation
 import LienThongStore
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print every visible record of a dataset, tombstones included, one JSON object a line, sorted by id.",
-        discussion: """
-            Each line has exactly the keys id, data, deleted, origin, hlc, vv, conflict and siblings. Characters
-            that act on a terminal (controls, DEL, C1 and bidirectional controls) are written as \\u escapes.
-            Fields the dataset's schema marks pii are printed as "***" unless --reveal, which first writes a
-            local disclosure of the whole dataset to the audit log and fails, printing nothing, if it cannot.
-            """
+        abstract: localized("help.export.abstract"),
+        discussion: localized("help.export.discussion")
     )
 
     @OptionGroup var config: ConfigOption

@@ -6,11 +6,8 @@ import Logging
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create an agency's signing key pair and print its key id.",
-        discussion: """
-            Writes DIR/ID.key.pem (PKCS#8, mode 0600), DIR/ID.pub.pem and DIR/ID.jwk.json, and prints the
-            key id (the RFC 7638 thumbprint) that peers will see in every header. Never overwrites a key.
-            """
+        abstract: localized("help.keygen.abstract"),
+        discussion: localized("help.keygen.discussion")
     )
 
     enum Algorithm: String, ExpressibleByArgument, CaseIterable {
@@ -19,13 +16,13 @@ struct Keygen: ParsableCommand {
         var keyType: KeyType { self == .Ed25519 ? .ed25519 : .p256 }
     }
 
-    @Option(help: "The agency id: 1 to 64 of a-z, 0-9 and -, starting with a letter.")
+    @Option(help: ArgumentHelp(localized("help.keygen.agency")))
     var agency: String
 
-    @Option(help: "The signature algorithm.")
+    @Option(help: ArgumentHelp(localized("help.keygen.alg")))
     var alg: Algorithm = .Ed25519
 
-    @Option(help: ArgumentHelp("The folder to write the key files into.", valueName: "DIR"))
+    @Option(help: ArgumentHelp(localized("help.keygen.out"), valueName: "DIR"))
     var out: String
 
     func validate() throws {

@@ -4,13 +4,15 @@ import LienThongSigning
 import Foundation
 import LienThongDaemon
 import Logging
+import LienThongCore
 
 /// The `lienthong` command: a thin front over the libraries, one file per subcommand.
 @main
 struct Lienthong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lienthong",
-        abstract: "Share signed records between agencies: publish, pull, verify, merge.",
+        abstract: localized("help.lienthong.abstract"),
+        discussion: "--lang en|vi  \(localized("lang.help"))",
         version: """
             lienthong \(lienthongVersion)
             \(LibCryptoRuntime.versionDescription)
@@ -25,8 +27,17 @@ struct Lienthong: AsyncParsableCommand {
     static func main() async {
         let level = ProcessInfo.processInfo.environment["LIENTHONG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        let arguments: [String]
+        switch LanguageOption.taken(from: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment) {
+        case .success(let chosen):
+            Language.current = chosen.language
+            arguments = chosen.rest
+        case .failure(let failure):
+            printDiagnostic(failure.description)
+            Foundation.exit(failure.status)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -10,7 +10,7 @@ import LienThongStore
 
 /// Reads all of FILE, or standard input when the argument is `-` or absent.
 struct InputOption: ParsableArguments {
-    @Argument(help: ArgumentHelp("The input file; - or nothing reads standard input.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp(localized("help.input.file"), valueName: "FILE"))
     var file: String?
 
     init() {}
@@ -28,7 +28,7 @@ struct InputOption: ParsableArguments {
         defer { if handle !== FileHandle.standardInput { try? handle.close() } }
         var bytes: [UInt8] = []
         try Self.readChunks(of: handle, named: name, maximum: limit + 1) { bytes += $0 }
-        guard bytes.count <= limit else { throw Failure.unusable("\(name) is larger than \(limit) bytes, the most \(what) may take") }
+        guard bytes.count <= limit else { throw Failure.unusable(localized("error.input.too-large", ["name": name, "limit": "\(limit)", "what": what])) }
         return bytes
     }
 }
@@ -47,11 +47,11 @@ extension InputOption {
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: spool))
         do {
             defer { try? output.close() }
-            try Self.readChunks(of: .standardInput, named: "standard input") { try output.write(contentsOf: Data($0)) }
+            try Self.readChunks(of: .standardInput, named: localized("input.standard-input")) { try output.write(contentsOf: Data($0)) }
         } catch let failure as Failure {
             throw failure
         } catch {
-            throw Failure.unusable("cannot copy standard input to \(spool): \(error.localizedDescription)")
+            throw Failure.unusable(localized("error.input.spool", ["path": spool, "reason": error.localizedDescription]))
         }
         return try body { chunk in try Self.readFile(spool, chunk) }
     }
@@ -68,7 +68,7 @@ extension InputOption {
         do {
             return try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         } catch {
-            throw Failure.unusable("cannot read \(path): \(error.localizedDescription)")
+            throw Failure.unusable(localized("error.cannot-read", ["path": path, "reason": error.localizedDescription]))
         }
     }
 
@@ -81,7 +81,7 @@ extension InputOption {
             do {
                 data = try handle.read(upToCount: min(1 << 20, maximum - read))
             } catch {
-                throw Failure.unusable("cannot read \(name): \(error.localizedDescription)")
+                throw Failure.unusable(localized("error.cannot-read", ["path": name, "reason": error.localizedDescription]))
             }
             guard let data, !data.isEmpty else { return }
             read += data.count
@@ -113,7 +113,7 @@ func printLine(_ line: String) {
 
 /// `--config FILE`, else `LIENTHONG_CONFIG`, else /etc/lienthong/lienthong.yaml.
 struct ConfigOption: ParsableArguments {
-    @Option(help: ArgumentHelp("The configuration file (default: $LIENTHONG_CONFIG or \(Configuration.defaultPath)).", valueName: "FILE"))
+    @Option(help: ArgumentHelp(localized("help.config.file", ["path": Configuration.defaultPath]), valueName: "FILE"))
     var config: String?
 
     var path: String { config ?? ProcessInfo.processInfo.environment["LIENTHONG_CONFIG"] ?? Configuration.defaultPath }
@@ -157,12 +157,7 @@ extension Store {
 
 /// `--insecure-key-permissions`, for every command that loads the agency's private key.
 struct KeyPermissionsOption: ParsableArguments {
-    @Flag(
-        help: """
-            Insecure: load a private key file that its group or others may read, with a warning; without it such a \
-            key is refused. Only for keys on a filesystem without POSIX modes (docs/SIGNING.md).
-            """
-    )
+    @Flag(help: ArgumentHelp(localized("help.key-permissions")))
     var insecureKeyPermissions = false
 
     var access: PrivateKeyFileAccess { insecureKeyPermissions ? .groupOrOthersAllowed : .ownerOnly }
@@ -177,13 +172,13 @@ struct KeyPermissionsOption: ParsableArguments {
     /// Prints the key's warning, if any, as one line on stderr.
     func warn(_ warning: String?) {
         guard let warning else { return }
-        FileHandle.standardError.write(Data("lienthong: warning: \(warning) (loaded because of --insecure-key-permissions)\n".utf8))
+        FileHandle.standardError.write(Data("lienthong: \(localized("warning.insecure-key", ["warning": warning]))\n".utf8))
     }
 }
 
 /// `--dataset D`, which must be a dataset the configuration holds.
 struct DatasetOption: ParsableArguments {
-    @Option(help: "The dataset.")
+    @Option(help: ArgumentHelp(localized("help.dataset")))
     var dataset: String
 
     func validate() throws {
@@ -198,7 +193,7 @@ struct DatasetOption: ParsableArguments {
     func resolve(in configuration: Configuration) throws -> (DatasetName, MergePolicy) {
         let name = try DatasetName(dataset)
         guard let policy = configuration.policy(for: name) else {
-            throw Failure.unusable("dataset \(name) is not listed under datasets in \(configuration.fileURL.path)")
+            throw Failure.unusable(localized("error.unknown-dataset", ["dataset": "\(name)", "path": configuration.fileURL.path]))
         }
         return (name, policy)
     }
@@ -206,20 +201,15 @@ struct DatasetOption: ParsableArguments {
 
 /// `--reveal` and `--purpose CODE`, for the commands that show records (`get`, `export`, `conflicts show`).
 struct RevealOption: ParsableArguments {
-    @Flag(
-        help: """
-            Show the fields the dataset's schema marks pii as they are, not as "***". A local disclosure: \
-            written to the audit log (who, which records and fields, the purpose) before anything is shown.
-            """
-    )
+    @Flag(help: ArgumentHelp(localized("help.reveal")))
     var reveal = false
 
-    @Option(help: ArgumentHelp("Why the personal data is revealed: 1 to 64 of a-z 0-9 - . (with --reveal).", valueName: "CODE"))
+    @Option(help: ArgumentHelp(localized("help.reveal.purpose"), valueName: "CODE"))
     var purpose: String?
 
     func validate() throws {
         guard let purpose else { return }
-        guard reveal else { throw ValidationError("--purpose goes with --reveal") }
+        guard reveal else { throw ValidationError(localized("error.reveal.purpose")) }
         do {
             _ = try PurposeCode(purpose)
         } catch {
@@ -240,16 +230,10 @@ struct RevealOption: ParsableArguments {
     }
 }
 
-/// Rows as columns padded to their widest cell, two spaces apart, with no trailing spaces; each cell escaped as
-/// ``Swift/String/terminalField``, so that no cell can break the row or act on the terminal.
-func textTable(_ rows: [[String]]) -> String {
-    guard let header = rows.first else { return "" }
-    let rows = rows.map { $0.map(\.terminalField) }
-    let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-    return rows.map { cells in
-        cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces)
-    }.joined(separator: "\n")
+/// Prints `value` as one line of JSON for `--json`: the same values as the table, unescaped but with every
+/// character that acts on a terminal written as a `\u` escape, which JSON reads back as the same character.
+func printJSON(_ value: JSONValue) {
+    print(value.displayText)
 }
 
 /// Writes bytes to standard output.

@@ -8,16 +8,8 @@ import LienThongStore
 
 struct Put: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make local edits from JSON Lines.",
-        discussion: """
-            Each line is {"id": "...", "data": {...}} or {"id": "...", "deleted": true}. Each becomes a local edit
-            that this agency publishes. A bad line is reported with its number and nothing from the file is applied;
-            data that breaks the dataset's schema (docs/SCHEMA.md) is a bad line, reported with the field's path,
-            the rule and the value's shape, never the value.
-            The input is read twice, a megabyte at a time (standard input is first copied to a temporary file
-            beside the store, readable by its owner only, and removed afterwards): once to check every line,
-            then to apply the edits in transactions of 10,000.
-            """
+        abstract: localized("help.put.abstract"),
+        discussion: localized("help.put.discussion")
     )
 
     @OptionGroup var config: ConfigOption
@@ -39,7 +31,7 @@ struct Put: ParsableCommand {
                     schema?.validate(data)?.description
                 }
             }
-            printDiagnostic("\(count) edits applied to \(dataset)")
+            printDiagnostic(localized("put.applied", ["count": "\(count)", "dataset": "\(dataset)"]))
         }
     }
 }

@@ -8,24 +8,18 @@ import LienThongStore
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show how each peer's feeds stand, and the open conflicts, from the store.",
-        discussion: """
-            For every (peer, dataset) the configuration pulls: the cursor, the publisher's last known head, the lag
-            between them, the last success, the last error and the backoff before the next attempt, and whether the
-            schema the peer lists for the dataset is the same as this agency's own (a difference is a warning: a peer
-            may be stricter); then the open conflicts per dataset. Reads the store only, so it works while the daemon runs. --json prints one
-            JSON object for scripts. Times are UTC.
-            """
+        abstract: localized("help.status.abstract"),
+        discussion: localized("help.status.discussion")
     )
 
     @OptionGroup var config: ConfigOption
-    @Flag(help: "Print JSON instead of tables.") var json = false
+    @Flag(help: ArgumentHelp(localized("help.status.json"))) var json = false
 
     func run() async throws {
         try await reportingFailures {
             let configuration = try config.load()
             if let url = configuration.store.fileURL, !FileManager.default.fileExists(atPath: url.path) {
-                throw Failure.unusable("no store at \(url.path) yet: nothing has run with this configuration")
+                throw Failure.unusable(localized("error.status.no-store", ["path": url.path]))
             }
             let store = try Store.forReading(configuration.store)
             let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
@@ -35,7 +29,7 @@ struct Status: AsyncParsableCommand {
             do {
                 report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
             } catch {
-                throw Failure.refused("cannot read the store: \(error)")
+                throw Failure.refused(localized("error.status.unreadable", ["reason": "\(error)"]))
             }
             let now = store.clock.now.milliseconds
             print(json ? report.json(now: now).displayText : report.text(now: now))
@@ -96,8 +90,12 @@ struct StatusReport {
     }
 
     func text(now: Int64) -> String {
-        let header = ["peer", "dataset", "mode", "cursor", "head", "lag", "delay p50/p99", "last success", "last error", "backoff", "schema"]
-        let rows = feeds.map { feed -> [String] in
+        var table = TerminalTable([
+            localized("table.peer"), localized("table.dataset"), localized("table.mode"), localized("table.cursor"), localized("table.head"),
+            localized("table.lag"), localized("table.delay"), localized("table.last-success"), localized("table.last-error"),
+            localized("table.backoff"), localized("table.schema"),
+        ])
+        for feed in feeds {
             let position = feed.cursor?.position ?? 0
             let head = feed.cursor?.head ?? 0
             let error = feed.pull.flatMap { pull in
@@ -106,13 +104,13 @@ struct StatusReport {
                     return "\(Self.time(pull.lastErrorAt)) \(reason.count > 110 ? reason.prefix(109) + "…" : reason)"
                 }
             }
-            return [
+            table.append([
                 feed.key.peer.rawValue, feed.key.dataset.rawValue, feed.pull?.mode?.rawValue ?? "-", String(position), String(head),
                 String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
                 schemaComparison(feed),
-            ]
+            ])
         }
-        var lines = [textTable([header] + rows)]
+        var lines = [table.text]
         if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
         for feed in feeds where ["differs", "peer has none", "we have none"].contains(schemaComparison(feed)) {
             lines.append(
@@ -121,15 +119,21 @@ struct StatusReport {
         }
         if !leases.isEmpty {
             lines.append("")
-            lines.append(textTable([["peer", "dataset", "pulled by (lease)", "fence", "expires"]] + leases.map { lease in
-                [
-                    lease.peer.rawValue, lease.dataset.rawValue, lease.holder.terminalSafe, String(lease.fence),
+            var leaseTable = TerminalTable([
+                localized("table.peer"), localized("table.dataset"), localized("table.lease-holder"), localized("table.fence"), localized("table.expires"),
+            ])
+            for lease in leases {
+                leaseTable.append([
+                    lease.peer.rawValue, lease.dataset.rawValue, lease.holder, String(lease.fence),
                     lease.expiresAt > now ? "in \(1 + (lease.expiresAt - now - 1) / 1000) s" : "expired \(Self.time(lease.expiresAt))",
-                ]
-            }))
+                ])
+            }
+            lines.append(leaseTable.text)
         }
         lines.append("")
-        lines.append(textTable([["dataset", "policy", "open conflicts"]] + datasets.map { [$0.name.rawValue, $0.policy, String($0.open)] }))
+        var datasetTable = TerminalTable([localized("table.dataset"), localized("table.policy"), localized("table.open-conflicts")])
+        for dataset in datasets { datasetTable.append([dataset.name.rawValue, dataset.policy, String(dataset.open)]) }
+        lines.append(datasetTable.text)
         return lines.joined(separator: "\n")
     }
 

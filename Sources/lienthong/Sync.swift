@@ -11,22 +11,19 @@ import LienThongStore
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pull every configured feed once, until caught up.",
-        discussion: """
-            Pulls each (peer, dataset) this agency pulls, all at once, each until its cursor reaches the publisher's
-            head. Shows progress on a terminal, prints a summary, and exits 0 when every feed succeeded or 3 naming
-            the peers that failed. A failing feed is retried with backoff before it counts as failed.
-            """
+        abstract: localized("help.sync.abstract"),
+        discussion: localized("help.sync.discussion")
     )
 
     @OptionGroup var config: ConfigOption
     @OptionGroup var keyPermissions: KeyPermissionsOption
-    @Option(help: "Only this peer; repeat for several.") var peer: [String] = []
-    @Option(help: "Only this dataset; repeat for several.") var dataset: [String] = []
-    @Option(help: "Attempts per feed before it counts as failed.") var attempts = 3
+    @Option(help: ArgumentHelp(localized("help.sync.peer"))) var peer: [String] = []
+    @Option(help: ArgumentHelp(localized("help.sync.dataset"))) var dataset: [String] = []
+    @Option(help: ArgumentHelp(localized("help.sync.attempts"))) var attempts = 3
+    @Flag(help: ArgumentHelp(localized("help.sync.json"))) var json = false
 
     func validate() throws {
-        guard (1...10).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 10") }
+        guard (1...10).contains(attempts) else { throw ValidationError(localized("error.sync.attempts")) }
     }
 
     func run() async throws {
@@ -54,14 +51,14 @@ struct Sync: AsyncParsableCommand {
                         return rows.sorted { ($0.feed.peer, $0.feed.dataset) < ($1.feed.peer, $1.feed.dataset) }
                     }
                     progress.finish()
-                    print(SyncProgress.table(results))
+                    if json { printJSON(SyncProgress.json(results)) } else { print(SyncProgress.table(results)) }
                     // The daemon prunes every hour and runs the daily upkeep; a site that runs the timer instead does both here.
                     try await store.pruneChanges(keptDays: configuration.changesRetentionDays)
                     _ = try await configuration.dailyUpkeep(store: store, signer: JWSSigner(key: plan.signingKey))
                     let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
                     if !failed.isEmpty {
                         for row in results { if let error = row.error { printDiagnostic("\(error)") } }
-                        throw Failure.peersFailed("sync failed for \(failed.joined(separator: ", "))")
+                        throw Failure.peersFailed(localized("error.sync.failed", ["peers": failed.joined(separator: ", ")]))
                     }
                 }
         }
@@ -75,12 +72,12 @@ struct Sync: AsyncParsableCommand {
         let peers = try Set(peer.map(AgencyID.init))
         let datasets = try Set(dataset.map(DatasetName.init))
         if let unknown = peers.first(where: { plan.configuration.peers[$0] == nil }) {
-            throw Failure.unusable("\(unknown) is not a peer in \(plan.configuration.fileURL.path)")
+            throw Failure.unusable(localized("error.not-a-peer", ["peer": "\(unknown)", "path": plan.configuration.fileURL.path]))
         }
         let feeds = plan.feeds.map(\.feed).filter { feed in
             (peers.isEmpty || peers.contains(feed.peer)) && (datasets.isEmpty || datasets.contains(feed.dataset))
         }
-        if feeds.isEmpty { throw Failure.unusable("no feed to pull: the configuration pulls nothing that matches") }
+        if feeds.isEmpty { throw Failure.unusable(localized("error.sync.no-feed")) }
         return feeds
     }
 }
@@ -110,7 +107,7 @@ final class SyncProgress: Sendable {
             line.rate = Double(line.records) / max(0.001, (ContinuousClock.now - start).seconds)
             lines[page.feed] = line
             return lines.sorted { $0.key < $1.key }
-                .map { "\($0.key) \($0.value.pages) pages \($0.value.records) records \(Int($0.value.rate))/s" }
+                .map { localized("sync.progress", ["feed": $0.key, "pages": "\($0.value.pages)", "records": "\($0.value.records)", "rate": "\(Int($0.value.rate))"]) }
                 .joined(separator: " | ")
         }
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(text.prefix(200))".utf8))
@@ -121,17 +118,32 @@ final class SyncProgress: Sendable {
     }
 
     static func table(_ rows: [RetriedPull]) -> String {
-        let header = ["peer", "dataset", "pages", "applied", "already", "quarantined", "records/s", "cursor/head", "result"]
-        let body = rows.map { row -> [String] in
+        var table = TerminalTable([
+            localized("table.peer"), localized("table.dataset"), localized("table.pages"), localized("table.applied"), localized("table.already"),
+            localized("table.quarantined"), localized("table.rate"), localized("table.cursor-head"), localized("table.result"),
+        ])
+        for row in rows.map({ row -> [String] in
             let records = row.summary.applied + row.summary.redundant + row.summary.quarantined
             let rate = Int(Double(records) / max(0.001, row.elapsed.seconds))
-            let result = row.error.map { "failed: \($0.reason)" } ?? (row.summary.unchanged ? "unchanged" : "ok")
+            let result = row.error.map { localized("sync.failed", ["reason": "\($0.reason)"]) } ?? (row.summary.unchanged ? localized("sync.unchanged") : localized("sync.ok"))
             return [
                 row.feed.peer.rawValue, row.feed.dataset.rawValue, String(row.summary.pages), String(row.summary.applied),
                 String(row.summary.redundant), String(row.summary.quarantined), String(rate), "\(row.summary.cursor)/\(row.summary.head)", result,
             ]
-        }
-        return textTable([header] + body)
+        }) { table.append(row) }
+        return table.text
+    }
+
+    static func json(_ rows: [RetriedPull]) -> JSONValue {
+        .array(rows.map { row in
+            .object([
+                "peer": .string(row.feed.peer.rawValue), "dataset": .string(row.feed.dataset.rawValue),
+                "pages": .integer(Int64(row.summary.pages)), "applied": .integer(Int64(row.summary.applied)),
+                "already_here": .integer(Int64(row.summary.redundant)), "quarantined": .integer(Int64(row.summary.quarantined)),
+                "cursor": .integer(row.summary.cursor), "head": .integer(row.summary.head), "unchanged": .bool(row.summary.unchanged),
+                "milliseconds": .integer(Int64(row.elapsed.seconds * 1000)), "error": row.error.map { .string("\($0.reason)") } ?? .null,
+            ])
+        })
     }
 }
 

@@ -5,24 +5,20 @@ import LienThongSigning
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify a compact JWS and print its payload.",
-        discussion: """
-            Prints the payload bytes exactly and exits 0 when the JWS verifies with one of the keys.
-            Otherwise prints why on stderr and exits 1. An unreadable file or a key file that is not a
-            key exits 2. White space around the JWS is ignored; white space inside it is an error.
-            """
+        abstract: localized("help.verify.abstract"),
+        discussion: localized("help.verify.discussion")
     )
 
-    @Option(help: ArgumentHelp("A public key (SubjectPublicKeyInfo PEM or JWK); repeat for several.", valueName: "PUBLIC.pem"))
+    @Option(help: ArgumentHelp(localized("help.verify.key"), valueName: "PUBLIC.pem"))
     var key: [String]
 
-    @Option(help: "Require this typ header value.")
+    @Option(help: ArgumentHelp(localized("help.verify.typ")))
     var typ: String?
 
     @OptionGroup var input: InputOption
 
     func validate() throws {
-        if key.isEmpty { throw ValidationError("give at least one --key") }
+        if key.isEmpty { throw ValidationError(localized("error.verify.no-key")) }
     }
 
     func run() throws {
@@ -31,7 +27,7 @@ struct Verify: ParsableCommand {
             for path in key {
                 keys.append(try PublicKey(contentsOf: URL(fileURLWithPath: path)))
             }
-            let compact = Array(try input.readAll(limit: InputLimit.signedDocument, what: "a signed document").trimmingASCIIWhiteSpace())
+            let compact = Array(try input.readAll(limit: InputLimit.signedDocument, what: localized("input.signed-document")).trimmingASCIIWhiteSpace())
             // A refusal is a JWSError: exit 1.
             let verified = try JWSVerifier(keys: keys, requiredType: typ).verify(utf8: compact)
             if isatty(STDOUT_FILENO) == 1 {

@@ -6,26 +6,19 @@ import LienThongStore
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the store's changes, one JSON object a line, oldest first; with --follow, keep printing them as they are committed.",
-        discussion: """
-            Each line has change_seq, changed_at (milliseconds since the Unix epoch), dataset, id, kind (created, \
-            updated, deleted, conflict_opened or conflict_closed) and record: the record as visible_records shows it \
-            when the line is printed, in the form of `lienthong export`. The store is opened read-only: a member of \
-            the store's group (lienthong-readers) may run it while the daemon writes. Without --since, it starts \
-            at the oldest change kept; a --since older than that is refused (exit 1) rather than answered with a gap. \
-            --follow sleeps on an inotify watch of the store's folder and wakes when lienthong commits.
-            """
+        abstract: localized("help.watch.abstract"),
+        discussion: localized("help.watch.discussion")
     )
 
     @OptionGroup var config: ConfigOption
 
-    @Option(help: "Only the changes of this dataset.")
+    @Option(help: ArgumentHelp(localized("help.watch.dataset")))
     var dataset: String?
 
-    @Option(help: ArgumentHelp("Print the changes after this change_seq.", valueName: "N"))
+    @Option(help: ArgumentHelp(localized("help.watch.since"), valueName: "N"))
     var since: Int64?
 
-    @Flag(help: "Keep printing changes as they are committed, until stopped.")
+    @Flag(help: ArgumentHelp(localized("help.watch.follow")))
     var follow = false
 
     /// How many changes one read takes at most.
@@ -37,7 +30,7 @@ struct Watch: ParsableCommand {
     static let databaseLookMicroseconds: useconds_t = 1_000_000
 
     func validate() throws {
-        if let since, since < 0 { throw ValidationError("--since must be 0 or more") }
+        if let since, since < 0 { throw ValidationError(localized("error.watch.since")) }
         if let dataset {
             do { _ = try DatasetName(dataset) } catch { throw ValidationError("\(error)") }
         }

@@ -53,9 +53,9 @@ enum CommandRunner {
     }
 
     /// Runs `lienthong arguments…` with `stdin` as its input, under `umask` when given; output goes through
-    /// files so neither stream can block.
+    /// files so neither stream can block. The locale variables are neutral (English) unless `environment` sets them.
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data = Data(), umask: String? = nil) throws -> Outcome {
+    static func run(_ arguments: [String], stdin: Data = Data(), umask: String? = nil, environment: [String: String?] = [:]) throws -> Outcome {
         let scratch = try ScratchFolder()
         let inputURL = scratch.url.appending(path: "stdin")
         let outputURL = scratch.url.appending(path: "stdout")
@@ -69,7 +69,8 @@ enum CommandRunner {
         prepare(process, arguments, umask: umask)
         let status = try spawnAndWait(
             [process.executableURL?.path ?? binary.path] + (process.arguments ?? []),
-            standardInput: inputURL.path, standardOutput: outputURL.path, standardError: errorURL.path
+            standardInput: inputURL.path, standardOutput: outputURL.path, standardError: errorURL.path,
+            environment: childEnvironment(environment)
         )
         return Outcome(
             status: status,

@@ -91,7 +91,7 @@ final class DaemonProcess: StartedChild {
         stderrURL = folder.appending(path: "daemon-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         CommandRunner.prepare(process, ["daemon", "--config", config] + extraArguments, umask: umask, host: host, runAs: runAs)
-        var environment = ProcessInfo.processInfo.environment
+        var environment = childEnvironment()
         environment["NOTIFY_SOCKET"] = notifySocket
         environment["WATCHDOG_USEC"] = watchdogMicroseconds.map(String.init)
         environment["LIENTHONG_LOG_LEVEL"] = "debug"

@@ -34,7 +34,8 @@ struct DemoCommandTests {
         #expect(feeds.count == 6)
         #expect(feeds.allSatisfy { $0["lag"] == .integer(0) && $0["last_success"]?.stringValue != nil }, "\(status.stdoutText)")
         let conflicts = try CommandRunner.run(["conflicts", "list", "--config", config])
-        #expect(conflicts.stdoutText.split(separator: "\n").count == 9, "\(conflicts.stdoutText)")
+        // The header and one row per open conflict.
+        #expect(conflicts.stdoutText.split(separator: "\n").count == 10, "\(conflicts.stdoutText)")
         let export = try CommandRunner.run(["export", "--config", config, "--dataset", "tiem-chung"])
         #expect(export.stdoutText.split(separator: "\n").count == 43)
         #expect(feeds.allSatisfy { $0["mode"] == .string("live") }, "\(status.stdoutText)")

@@ -11,6 +11,17 @@ struct MaskingCommandTests {
     /// open conflict (bo-cong-an's ho_ten "Phạm Thu Hà" against bo-y-te's noi_sinh "Hà Nội"), ks-2 bo-y-te's
     /// own record. tiem-chung has no schema.
     static func agency() throws -> AgencyFolder {
+        let agency = try agencyWithPersonalSchema()
+        #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("p.jws", dataset: "ho-tich", records: [(1, "ks-1", 1)])]).status == 0)
+        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-2","data":{"noi_sinh":"Huế","so_so":"A-12"}}"#).status == 0)
+        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-1","data":{"noi_sinh":"Hà Nội"}}"#).status == 0)
+        #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("q.jws", dataset: "ho-tich", after: 1, records: [(2, "ks-1", 2)])]).status == 0)
+        #expect(try agency.run(["put", "--dataset", "tiem-chung"], stdin: #"{"id":"tc-1","data":{"ho_ten":"Lê Văn Cường"}}"#).status == 0)
+        return agency
+    }
+
+    /// AgencyFolder's agency, with ho-tich (manual) under a schema whose ho_ten and noi_sinh are pii; no record yet.
+    static func agencyWithPersonalSchema() throws -> AgencyFolder {
         let agency = try AgencyFolder()
         try FileManager.default.createDirectory(at: agency.scratch.url.appending(path: "schemas"), withIntermediateDirectories: true)
         try """
@@ -24,12 +35,6 @@ struct MaskingCommandTests {
         let config = try String(contentsOfFile: agency.config, encoding: .utf8)
             .replacingOccurrences(of: "ho-tich: { policy: manual }", with: "ho-tich: { policy: manual, schema: schemas/ho-tich.yaml }")
         try config.write(toFile: agency.config, atomically: true, encoding: .utf8)
-
-        #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("p.jws", dataset: "ho-tich", records: [(1, "ks-1", 1)])]).status == 0)
-        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-2","data":{"noi_sinh":"Huế","so_so":"A-12"}}"#).status == 0)
-        #expect(try agency.run(["put", "--dataset", "ho-tich"], stdin: #"{"id":"ks-1","data":{"noi_sinh":"Hà Nội"}}"#).status == 0)
-        #expect(try agency.run(["apply", "--peer", "bo-cong-an", try agency.page("q.jws", dataset: "ho-tich", after: 1, records: [(2, "ks-1", 2)])]).status == 0)
-        #expect(try agency.run(["put", "--dataset", "tiem-chung"], stdin: #"{"id":"tc-1","data":{"ho_ten":"Lê Văn Cường"}}"#).status == 0)
         return agency
     }
 
@@ -81,8 +86,8 @@ struct MaskingCommandTests {
         let record = try JSONValue(parsing: try agency.run(["get", "--dataset", "ho-tich", "ks-2"]).stdout)
         #expect(record["data"] == .object(["noi_sinh": .string("***"), "so_so": .string("A-12")]))
         #expect(record["id"] == .string("ks-2") && record["origin"] == .string("bo-y-te"))
-        let lines = try agency.run(["conflicts", "--dataset", "ho-tich", "ks-1"], subcommand: "show").stdoutText.split(separator: "\n")
-        let siblings = try lines.dropFirst().map { try JSONValue(parsing: String($0.split(separator: "\t")[1]))["data"] }
+        let shown = try JSONValue(parsing: try agency.run(["conflicts", "--dataset", "ho-tich", "ks-1", "--json"], subcommand: "show").stdout)
+        let siblings = try #require(shown["siblings"]?.arrayValue).map { $0["data"] }
         #expect(Set(siblings) == [.object(["noi_sinh": .string("***")]), .object(["ho_ten": .string("***"), "lan": .integer(2)])])
     }
 

@@ -67,7 +67,7 @@ struct SchemaCommandTests {
         #expect(try CommandRunner.run(["put", "--config", config, "--dataset", "dan-cu"], stdin: Data(Self.valid.utf8)).status == 0)
         let clean = try CommandRunner.run(["check", "--config", config, "--dataset", "dan-cu"])
         #expect(clean.status == 0, "\(clean.stderr)")
-        #expect(clean.stdout.isEmpty)
+        #expect(clean.stdoutText == "id  field  rule  found\n")
         #expect(clean.stderr.contains("dan-cu: 0 of 2 records break the schema; 0 versions of the own feed are withheld from peers"))
 
         try (Self.schema + "  que_quan: { type: string, required: true }\n").write(
@@ -81,6 +81,18 @@ struct SchemaCommandTests {
         ])
         #expect(tightened.stderr.contains("2 of 2 records break the schema; 2 versions of the own feed are withheld from peers"))
         #expect(!tightened.stdoutText.contains("001090123456"))
+
+        let json = try CommandRunner.run(["check", "--config", config, "--dataset", "dan-cu", "--json"])
+        #expect(json.status == 1)
+        let report = try JSONValue(parsing: json.stdout)
+        #expect(report["dataset"] == .string("dan-cu") && report["checked"] == .integer(2) && report["withheld"] == .integer(2))
+        #expect(report["breaking"] == .array(["a", "b"].map { id in
+            .object([
+                "id": .string(id), "field": .string("que_quan"), "rule": .string("required"), "expected": .string("present"),
+                "found": .string("no such member"),
+            ])
+        }))
+        #expect(!json.stdoutText.contains("001090123456"))
     }
 
     @Test("status compares the schema each peer lists with ours", arguments: [

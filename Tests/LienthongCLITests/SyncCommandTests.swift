@@ -57,6 +57,15 @@ struct SyncCommandTests {
             #expect(healthy.status == 0, "\(healthy.stderr)")
             #expect(healthy.stdoutText.contains("unchanged"), "\(healthy.stdoutText)")
             #expect(try await publisher.store.read { try $0.auditEvents() }.count { $0.event == "page served" } == served)
+
+            // The same summary for scripts: one JSON array, one object per feed.
+            let json = try await CommandRunner.runAsync(["sync", "--config", config, "--peer", "bo-cong-an", "--json"])
+            #expect(json.status == 0, "\(json.stderr)")
+            let feeds = try #require(try JSONValue(parsing: json.stdout).arrayValue)
+            try #require(feeds.count == 1, "\(json.stdoutText)")
+            #expect(feeds[0]["peer"] == .string("bo-cong-an") && feeds[0]["dataset"] == .string("dan-cu"))
+            #expect(feeds[0]["cursor"] == .integer(2500) && feeds[0]["head"] == .integer(2500) && feeds[0]["unchanged"] == .bool(true))
+            #expect(feeds[0]["error"] == .null && feeds[0]["pages"]?.int64Value != nil && feeds[0]["milliseconds"]?.int64Value != nil)
         }
     }
 }

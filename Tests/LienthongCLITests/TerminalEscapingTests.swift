@@ -30,18 +30,21 @@ struct TerminalEscapingTests {
         let list = try agency.run(["conflicts"], subcommand: "list")
         #expect(list.status == 0, "\(list.stderr)")
         #expect(isSafeForTerminal(list.stdoutText))
-        let rows = list.stdoutText.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
-        // One row per conflict, four fields each: nothing an id holds adds a row or a column.
-        #expect(rows.count == ids.count)
-        #expect(rows.allSatisfy { $0.count == 4 && $0[0] == "ho-tich" && $0[3] == "awaits review" })
-        #expect(Set(rows.map { String($0[1]) }) == Set(ids.map(\.terminalField)))
+        let lines = list.stdoutText.split(separator: "\n")
+        // The header and one row per conflict: nothing an id holds adds a row or a column.
+        #expect(lines.count == ids.count + 1)
+        #expect(lines.first?.hasPrefix("dataset  id") == true)
+        let rows = lines.dropFirst().map { $0.components(separatedBy: "  ").filter { !$0.isEmpty }.map { $0.trimmingCharacters(in: .whitespaces) } }
+        #expect(rows.allSatisfy { $0.count == 4 && $0[0] == "ho-tich" && $0[3] == "awaits review" }, "\(rows)")
+        #expect(Set(rows.map { $0[1] }) == Set(ids.map(\.terminalField)))
         #expect(list.stdoutText.contains(#"\u{1B}]0;owned\u{7}"#) && list.stdoutText.contains(#"back\\tslash"#))
 
         for id in ids {
             let show = try agency.run(["conflicts", "--dataset", "ho-tich", id], subcommand: "show")
             #expect(show.status == 0, "\(show.stderr)")
             #expect(isSafeForTerminal(show.stdoutText))
-            #expect(show.stdoutText.split(separator: "\n").count == 3)
+            // The title, the header, state and version vector, ho_ten, lan and noi_sinh, the legend.
+            #expect(show.stdoutText.split(separator: "\n").count == 8, "\(show.stdoutText)")
 
             // get and export print JSON that means the same id, with the controls as \u escapes.
             let get = try agency.run(["get", "--dataset", "ho-tich", id])

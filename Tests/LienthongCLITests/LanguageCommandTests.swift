@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+/// Issue 18 item 3 on the real binary: `--lang` or the locale variables choose the language of `--help`, errors
+/// and `doctor`; logs stay English.
+@Suite("lienthong in Vietnamese and English")
+struct LanguageCommandTests {
+    /// The ways of asking for Vietnamese: the option, and each locale variable as gettext reads them.
+    static let vietnamese: [(arguments: [String], environment: [String: String?])] = [
+        (["--lang", "vi"], [:]),
+        (["--lang=vi"], ["LANG": "en_US.UTF-8"]),
+        ([], ["LANG": "vi_VN.UTF-8"]),
+        ([], ["LC_MESSAGES": "vi_VN.UTF-8"]),
+        ([], ["LC_ALL": "vi"]),
+    ]
+
+    @Test("--help in Vietnamese: the command's overview and its options' help", arguments: vietnamese.indices)
+    func helpInVietnamese(way: Int) throws {
+        let (arguments, environment) = Self.vietnamese[way]
+        let outcome = try CommandRunner.run(arguments + ["sync", "--help"], environment: environment)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdoutText.contains("Kéo mọi nguồn cấp đã cấu hình một lần, cho đến khi bắt kịp."), "\(outcome.stdoutText)")
+        #expect(outcome.stdoutText.contains("Tệp cấu hình (mặc định: $LIENTHONG_CONFIG hoặc"))
+        #expect(outcome.stdoutText.contains("Số lần thử cho mỗi nguồn cấp"))
+        #expect(!outcome.stdoutText.contains("Pull every configured feed"))
+    }
+
+    @Test("--help of a nested subcommand and of the root in Vietnamese")
+    func nestedHelp() throws {
+        let audit = try CommandRunner.run(["audit", "export", "--help"], environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(audit.stdoutText.contains("Ngày đầu tiên (UTC), YYYY-MM-DD."), "\(audit.stdoutText)")
+        let root = try CommandRunner.run(["--lang", "vi", "--help"])
+        #expect(root.stdoutText.contains("Chia sẻ bản ghi có chữ ký giữa các cơ quan"), "\(root.stdoutText)")
+    }
+
+    @Test("LC_ALL decides before LANG: en_US.UTF-8 with LANG=vi stays English; so does no locale at all")
+    func englishWins() throws {
+        for environment: [String: String?] in [["LC_ALL": "en_US.UTF-8", "LANG": "vi"], [:], ["LANG": "C"]] {
+            let outcome = try CommandRunner.run(["sync", "--help"], environment: environment)
+            #expect(outcome.status == 0)
+            #expect(outcome.stdoutText.contains("Pull every configured feed once, until caught up."), "\(environment)")
+            #expect(!outcome.stdoutText.contains("nguồn cấp"))
+        }
+        let english = try CommandRunner.run(["--lang", "en", "sync", "--help"], environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(english.stdoutText.contains("Pull every configured feed once"))
+    }
+
+    @Test("--lang other than en or vi is refused with exit 2, before anything runs", arguments: [["--lang", "xx"], ["--lang=fr", "status"], ["--lang"]])
+    func unknownLanguage(arguments: [String]) throws {
+        let outcome = try CommandRunner.run(arguments)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.hasPrefix("lienthong: --lang takes en or vi, not "), "\(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test("a missing configuration file is reported in Vietnamese, exit 2, naming the file", arguments: vietnamese.indices)
+    func missingConfiguration(way: Int) throws {
+        let (arguments, environment) = Self.vietnamese[way]
+        let outcome = try CommandRunner.run(arguments + ["status", "--config", "/nonexistent/lienthong.yaml"], environment: environment)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.hasPrefix("lienthong: /nonexistent/lienthong.yaml: không đọc được tệp: "), "\(outcome.stderr)")
+    }
+
+    @Test("a configuration mistake is named in Vietnamese with its file, line and key; in English without vi")
+    func configurationMistake() throws {
+        let scratch = try ScratchFolder()
+        let config = try scratch.agency(topLevel: "colour: blue")
+        let vietnamese = try CommandRunner.run(["--lang", "vi", "status", "--config", config])
+        #expect(vietnamese.status == 2)
+        #expect(vietnamese.stderr.contains("lienthong.yaml:4: colour: mục cấu hình không xác định"), "\(vietnamese.stderr)")
+        let english = try CommandRunner.run(["status", "--config", config])
+        #expect(english.stderr.contains("lienthong.yaml:4: colour: unknown key"), "\(english.stderr)")
+    }
+
+    @Test("a command's own failure and argument check in Vietnamese")
+    func commandFailures() throws {
+        let scratch = try ScratchFolder()
+        let config = try scratch.agency()
+        let get = try CommandRunner.run(["get", "--config", config, "--dataset", "dan-cu", "khong-co"], environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(get.status == 1)
+        #expect(get.stderr == "lienthong: không có bản ghi \"khong-co\" trong dan-cu\n", "\(get.stderr)")
+        let sync = try CommandRunner.run(["--lang", "vi", "sync", "--config", config, "--attempts", "0"])
+        #expect(sync.status == 64)
+        #expect(sync.stderr.contains("--attempts phải từ 1 đến 10"), "\(sync.stderr)")
+    }
+
+    @Test("doctor in Vietnamese: each check's name and finding; --json keeps the English check name")
+    func doctor() throws {
+        let scratch = try ScratchFolder()
+        let config = try scratch.agency()
+        let lines = try CommandRunner.run(["doctor", "--config", config], environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(lines.status == 0, "\(lines.stdoutText)\(lines.stderr)")
+        #expect(lines.stdoutText.contains("ok    cấu hình: \(config) đọc được: cơ quan bo-y-te, 0 cơ quan đối tác"), "\(lines.stdoutText)")
+        #expect(lines.stdoutText.contains("ok    khóa ký: "))
+        #expect(lines.stdoutText.contains("chưa tồn tại: lần đồng bộ đầu tiên hoặc tiến trình nền sẽ tạo ra"))
+        let json = try CommandRunner.run(["--lang", "vi", "doctor", "--config", config, "--json"])
+        #expect(json.stdoutText.contains("\"check\":\"configuration\""), "\(json.stdoutText)")
+        #expect(json.stdoutText.contains("cơ quan bo-y-te"))
+        let missing = try CommandRunner.run(["--lang", "vi", "doctor", "--config", scratch.path("none.yaml")])
+        #expect(missing.status == 1)
+        #expect(missing.stdoutText.hasPrefix("fail  cấu hình: \(scratch.path("none.yaml")): không đọc được tệp: "), "\(missing.stdoutText)")
+        #expect(missing.stderr == "lienthong: doctor: 1 mục kiểm tra không đạt\n")
+        let english = try CommandRunner.run(["doctor", "--config", config])
+        #expect(english.stdoutText.contains("ok    configuration: \(config) parses: agency bo-y-te, 0 peers"), "\(english.stdoutText)")
+    }
+
+    @Test("logs stay English under LANG=vi_VN.UTF-8: keygen's event line, while its error is Vietnamese")
+    func logsStayEnglish() throws {
+        let scratch = try ScratchFolder()
+        let keygen = try CommandRunner.run(["keygen", "--agency", "bo-y-te", "--out", scratch.path("keys")], environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(keygen.status == 0)
+        #expect(keygen.stderr.contains("wrote agency key pair"), "\(keygen.stderr)")
+        #expect(keygen.stderr.contains("kid="), "\(keygen.stderr)")
+        #expect(!keygen.stderr.contains("khóa"), "\(keygen.stderr)")
+        let again = try CommandRunner.run(["keygen", "--agency", "bo-y-te", "--out", scratch.path("keys")], environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("đã tồn tại; từ chối ghi đè một khóa"), "\(again.stderr)")
+    }
+}
