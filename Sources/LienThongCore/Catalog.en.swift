@@ -33,7 +33,7 @@ extension Catalog {
         "status.error.earlier": "a later attempt succeeded",
         "status.backoff.value": "{failures} failures in a row; retry in {seconds} s, at {time}",
         "status.quarantine.seen": "seen {times} times",
-        "status.quarantined_without_dataset": "Quarantined without a dataset held here",
+        "status.quarantined_without_dataset": "Quarantined without a dataset held here (refused pages are kept without one)",
         "status.chart.heading": "Records applied per minute, last hour",
         "status.chart.summary": "{total} records applied in the last {minutes} minutes; at most {peak} in one minute.",
         "status.chart.now": "now",

@@ -33,7 +33,7 @@ extension Catalog {
         "status.error.earlier": "lần thử sau đó đã thành công",
         "status.backoff.value": "{failures} lần lỗi liên tiếp; thử lại sau {seconds} giây, lúc {time}",
         "status.quarantine.seen": "gặp {times} lần",
-        "status.quarantined_without_dataset": "Bị cách ly, không thuộc tập dữ liệu nào cơ quan này giữ",
+        "status.quarantined_without_dataset": "Bị cách ly, không thuộc tập dữ liệu nào cơ quan này giữ (các trang bị từ chối được lưu không kèm tập dữ liệu)",
         "status.chart.heading": "Số bản ghi được áp dụng mỗi phút, trong giờ qua",
         "status.chart.summary": "{total} bản ghi được áp dụng trong {minutes} phút qua; nhiều nhất {peak} bản ghi trong một phút.",
         "status.chart.now": "bây giờ",

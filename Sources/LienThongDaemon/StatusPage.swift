@@ -60,7 +60,7 @@ public struct StatusPage: Sendable {
     public let peerKeyIDs: [(peer: String, keyIDs: [String])]
     public let feeds: [Feed]
     public let datasets: [Dataset]
-    /// Refused pages that named no dataset this agency holds.
+    /// Quarantined items without a dataset held here: refused pages are kept without one.
     public let quarantinedWithoutDataset: [QuarantineCount]
     /// Records applied in each of the last 60 minutes, oldest first, the last one the minute of ``generatedAt``.
     public let appliedPerMinute: [Int]
@@ -225,7 +225,7 @@ extension StatusPage {
             "items": .integer(Int64(counts.reduce(0) { $0 + $1.items })),
             "by_reason": .array(counts.map { count in
                 .object([
-                    "reason": .string(count.reason), "items": .integer(Int64(count.items)), "times_seen": .integer(Int64(count.timesSeen)),
+                    "peer": .string(count.peer), "reason": .string(count.reason), "items": .integer(Int64(count.items)), "times_seen": .integer(Int64(count.timesSeen)),
                     "last_received": .string(UnixTime(milliseconds: count.lastReceivedAt).iso8601),
                 ])
             }),
@@ -330,7 +330,7 @@ extension StatusPage {
     private func quarantineList(_ counts: [QuarantineCount], in l: Language) -> String {
         guard !counts.isEmpty else { return "0" }
         return "<ul class=\"plain\">" + counts.map { count in
-            "<li><code>\(htmlEscaped(count.reason))</code>: \(count.items)\(count.timesSeen > count.items ? " (\(htmlEscaped(localized("status.quarantine.seen", ["times": String(count.timesSeen)], in: l))))" : "")</li>"
+            "<li>\(htmlEscaped(count.peer)), <code>\(htmlEscaped(count.reason))</code>: \(count.items)\(count.timesSeen > count.items ? " (\(htmlEscaped(localized("status.quarantine.seen", ["times": String(count.timesSeen)], in: l))))" : "")</li>"
         }.joined() + "</ul>"
     }
 

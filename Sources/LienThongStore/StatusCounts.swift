@@ -3,6 +3,8 @@ public import LienThongCore
 /// How many things of one kind the quarantine holds: what a status page may show of it, counts and reasons
 /// but never what was refused.
 public struct QuarantineCount: Sendable, Equatable {
+    /// The peer it came from.
+    public let peer: String
     /// The dataset, or nil for a refused page that named none the agency knows.
     public let dataset: String?
     /// The reason as the `reason` column holds it (``QuarantineReason``).
@@ -19,8 +21,8 @@ enum StatusCountSQL {
         "SELECT r.dataset, COUNT(*) FROM record r JOIN version v ON v.seq = r.visible WHERE v.deleted = 0 GROUP BY r.dataset ORDER BY r.dataset"
     )
     static let quarantineCounts = SQLStatement("""
-        SELECT dataset, reason, COUNT(*), CAST(SUM(times_seen) AS BIGINT), MAX(received_at) FROM quarantine
-        GROUP BY dataset, reason ORDER BY dataset, reason
+        SELECT peer, dataset, reason, COUNT(*), CAST(SUM(times_seen) AS BIGINT), MAX(received_at) FROM quarantine
+        GROUP BY peer, dataset, reason ORDER BY dataset, peer, reason
         """)
 }
 
@@ -34,12 +36,12 @@ extension StoreSnapshot {
         return counts
     }
 
-    /// The quarantine counted by dataset and reason, without anything of what was refused.
+    /// The quarantine counted by dataset, peer and reason, without anything of what was refused.
     public func quarantineCounts() throws -> [QuarantineCount] {
         try session.rows(StatusCountSQL.quarantineCounts).map { row in
             QuarantineCount(
-                dataset: row.optionalText(0), reason: row.text(1), items: Int(row.int64(2)), timesSeen: Int(row.int64(3)),
-                lastReceivedAt: row.int64(4)
+                peer: row.text(0), dataset: row.optionalText(1), reason: row.text(2), items: Int(row.int64(3)), timesSeen: Int(row.int64(4)),
+                lastReceivedAt: row.int64(5)
             )
         }
     }

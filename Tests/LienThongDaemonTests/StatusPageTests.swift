@@ -1,6 +1,6 @@
 import Foundation
 import LienThongCore
-import LienThongDaemon
+@testable import LienThongDaemon
 import LienThongStore
 import Testing
 
@@ -109,11 +109,12 @@ struct AppliedPerMinuteTests {
         counts.add(7, at: Self.at(minute: 10))
         var hour = counts.lastHour(endingAt: Self.at(minute: 10, second: 30))
         #expect(hour.count == 60)
+        // Minute 10 is the last; minute 0 (5 + 2) ten before it.
         #expect(hour[59] == 7 && hour[49] == 7 && hour.reduce(0, +) == 14)
         // 60 minutes later minute 0's counter is reused for minute 60: its old count is gone, not added to.
         counts.add(1, at: Self.at(minute: 60))
         hour = counts.lastHour(endingAt: Self.at(minute: 60))
-        #expect(hour[59] == 1 && hour[49] == 7 && hour.reduce(0, +) == 8)
+        #expect(hour[59] == 1 && hour[9] == 7 && hour.reduce(0, +) == 8)
         // A time older than its counter's minute (a clock stepped back an hour) is dropped.
         counts.add(100, at: Self.at(minute: 0))
         #expect(counts.lastHour(endingAt: Self.at(minute: 60)).reduce(0, +) == 8)

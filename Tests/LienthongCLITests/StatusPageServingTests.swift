@@ -143,6 +143,9 @@ struct StatusPageServingTests {
                 #expect(json["datasets"]?.arrayValue?.first { $0["dataset"] == .string("dan-cu") }?["records"] == .integer(40))
                 #expect((json["applied_per_minute"]?["total"]?.int64Value ?? 0) >= 40, "\(json.displayText)")
                 #expect(json["keys"]?["peers"]?.arrayValue?.count == 3)
+                // so-tu-phap's refused pages are in quarantine, counted under its name and the page check.
+                let refused = json["quarantined_without_dataset"]?["by_reason"]?.arrayValue ?? []
+                #expect(refused.contains { $0["peer"] == .string("so-tu-phap") && $0["reason"] == .string("page: signature") }, "\(json.displayText)")
                 #expect(json["build"]?.stringValue?.hasPrefix("lienthong ") == true)
 
                 // /status.json against its documented schema, by python3-jsonschema.
