@@ -93,11 +93,14 @@ public struct AgencyPlan: Sendable {
     }
 
     /// Why `self` cannot replace `running` without a restart, or nil when it can: the agency, the store
-    /// and the listener are fixed for the life of the process.
+    /// and the listeners are fixed for the life of the process.
     public func restartReason(replacing running: AgencyPlan) -> String? {
         if configuration.agency != running.configuration.agency { return "agency changed from \(running.configuration.agency)" }
         if configuration.store != running.configuration.store { return "store changed" }
         if configuration.listen != running.configuration.listen { return "listen changed from \(running.configuration.listen)" }
+        if configuration.adminListen != running.configuration.adminListen {
+            return "admin_listen changed from \(running.configuration.adminListen.map { "\($0)" } ?? "off")"
+        }
         if configuration.connections != running.configuration.connections { return "connections changed" }
         return nil
     }

@@ -441,7 +441,9 @@ public struct FeedPuller: Sendable {
         if let rejection = error.rejection { metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer) }
         switch error.reason {
         case .refused:
-            return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(error.rejection.map { "\($0)" } ?? "")")
+            var refused = PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(error.rejection.map { "\($0)" } ?? "")")
+            refused.rejection = error.rejection?.reason
+            return refused
         case .storeFailed where error.underlying is LeaseLostError:
             return PullError(peer: feed.peer, dataset: feed.dataset, .leaseLost, "page after \(after) not applied: \(error.underlying.map { "\($0)" } ?? "")")
         case .storeFailed:

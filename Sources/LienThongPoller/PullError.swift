@@ -1,4 +1,5 @@
 public import LienThongCore
+public import LienThongFeed
 
 /// Why pulling one peer's feed stopped short. Nothing of a failed page was applied.
 public struct PullError: Error, CustomStringConvertible {
@@ -29,6 +30,8 @@ public struct PullError: Error, CustomStringConvertible {
     public let description: String
     /// What the pull applied before it failed (those pages stay applied), when it got that far.
     public internal(set) var progress = PullSummary()
+    /// The page check that refused the page, when ``reason`` is ``Reason/pageRejected``.
+    public internal(set) var rejection: PageRejection.Reason?
 
     init(peer: AgencyID, dataset: DatasetName, _ reason: Reason, status: Int? = nil, retryAfter: Duration? = nil, _ detail: String) {
         self.peer = peer

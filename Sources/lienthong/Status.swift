@@ -3,6 +3,7 @@ import Foundation
 import LienThongConfig
 import LienThongCore
 import LienThongAgency
+import LienThongDaemon
 import LienThongFeed
 import LienThongStore
 
@@ -22,9 +23,7 @@ struct Status: AsyncParsableCommand {
                 throw Failure.unusable(localized("error.status.no-store", ["path": url.path]))
             }
             let store = try Store.forReading(configuration.store)
-            let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
-                settings.pull.sorted().map { FeedKey(peer: peer, dataset: $0) }
-            }
+            let feeds = StatusReport.feedKeys(of: configuration)
             let report: StatusReport
             do {
                 report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
@@ -37,58 +36,8 @@ struct Status: AsyncParsableCommand {
     }
 }
 
-/// What `lienthong status` shows, read from one snapshot of the store.
-struct StatusReport {
-    struct Feed {
-        let key: FeedKey
-        let cursor: Cursor?
-        let pull: PullStatus?
-    }
-
-    let feeds: [Feed]
-    /// The SHA-256 of this agency's own declared schema of each dataset that has one.
-    let ownSchemas: [DatasetName: String]
-    /// Which daemon holds each feed's lease (docs/STORE.md, "Several daemons").
-    let leases: [PullLease]
-    /// Open conflicts and policy of every dataset held.
-    let datasets: [(name: DatasetName, policy: String, open: Int)]
-
-    init(_ snapshot: StoreSnapshot, feeds keys: [FeedKey], datasets: [DatasetName: DatasetSettings]) throws {
-        feeds = try keys.map { key in
-            Feed(
-                key: key, cursor: try snapshot.cursor(peer: key.peer, dataset: key.dataset),
-                pull: try snapshot.pullStatus(peer: key.peer, dataset: key.dataset)
-            )
-        }
-        leases = try snapshot.pullLeases()
-        ownSchemas = try datasets.compactMapValues { settings in try settings.schema.map { try DatasetList.schemaDigest($0.declaration) } }
-        let open = try snapshot.openConflictCounts()
-        self.datasets = datasets.sorted { $0.key < $1.key }.map { name, settings in (name, "\(settings.policy)", open[name] ?? 0) }
-    }
-
-    /// A stored error without what the row already says (its peer and dataset) and without the request's URL,
-    /// so that the reason fits the column; `--json` has the whole text.
-    static func reason(of text: String, feed: FeedKey) -> String {
-        var reason = Substring(text)
-        let prefix = "\(feed.peer) \(feed.dataset): "
-        if reason.hasPrefix(prefix) { reason = reason.dropFirst(prefix.count) }
-        if reason.hasPrefix("GET "), let end = reason.range(of: ": ") { reason = reason[end.upperBound...] }
-        return String(reason)
-    }
-
-    /// How the schema the peer lists for the feed's dataset compares with this agency's own: `same`,
-    /// `differs`, `peer has none`, `we have none`, or `unknown` before a daemon read the peer's list.
-    func schemaComparison(_ feed: Feed) -> String {
-        guard let listed = feed.pull?.peerSchemaSHA256 else { return "unknown" }
-        let own = ownSchemas[feed.key.dataset]
-        switch (listed == PeerSchema.none ? nil : listed, own) {
-        case (nil, nil): return "same"
-        case (nil, _?): return "peer has none"
-        case (_?, nil): return "we have none"
-        case (let theirs?, let ours?): return theirs == ours ? "same" : "differs"
-        }
-    }
-
+/// What `lienthong status` prints of the report (the report itself is the daemon's, which its status page shows too).
+extension StatusReport {
     func text(now: Int64) -> String {
         var table = TerminalTable([
             localized("table.peer"), localized("table.dataset"), localized("table.mode"), localized("table.cursor"), localized("table.head"),
