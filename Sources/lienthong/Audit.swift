@@ -108,12 +108,12 @@ struct Audit: ParsableCommand {
                 for disclosure in found {
                     table.append([
                         UnixTime(milliseconds: disclosure.at).iso8601,
-                        disclosure.recipient ?? "here: \(disclosure.command ?? "?") by \(disclosure.operatorName ?? "?")",
-                        disclosure.seq.map { "seq \($0)" } ?? "shown",
-                        disclosure.fields?.joined(separator: ",") ?? "all", disclosure.purpose ?? "-", String(disclosure.auditSeq),
+                        disclosure.recipient ?? localized("audit.disclosures.here", ["command": disclosure.command ?? "?", "operator": disclosure.operatorName ?? "?"]),
+                        disclosure.seq.map { localized("audit.disclosures.seq", ["seq": "\($0)"]) } ?? localized("audit.disclosures.shown"),
+                        disclosure.fields?.joined(separator: ",") ?? localized("audit.disclosures.all"), disclosure.purpose ?? "-", String(disclosure.auditSeq),
                     ])
                 }
-                printLine("\(found.count) disclosures of \(dataset)/\(id)")
+                printLine(localized("audit.disclosures.count", ["count": "\(found.count)", "dataset": dataset.rawValue, "id": id]))
                 print(table.text)
             }
         }

@@ -84,21 +84,22 @@ struct LanguageCommandTests {
         #expect(sync.stderr.contains("--attempts phải từ 1 đến 10"), "\(sync.stderr)")
     }
 
-    @Test("doctor in Vietnamese: each check's name and finding; --json keeps the English check name")
+    @Test("doctor in Vietnamese: each check's outcome, name and finding; --json keeps the English check name and result")
     func doctor() throws {
         let scratch = try ScratchFolder()
         let config = try scratch.agency()
         let lines = try CommandRunner.run(["doctor", "--config", config], environment: ["LANG": "vi_VN.UTF-8"])
         #expect(lines.status == 0, "\(lines.stdoutText)\(lines.stderr)")
-        #expect(lines.stdoutText.contains("ok    cấu hình: \(config) đọc được: cơ quan bo-y-te, 0 cơ quan đối tác"), "\(lines.stdoutText)")
-        #expect(lines.stdoutText.contains("ok    khóa ký: "))
+        #expect(lines.stdoutText.contains("đạt        cấu hình: \(config) đọc được: cơ quan bo-y-te, 0 cơ quan đối tác"), "\(lines.stdoutText)")
+        #expect(lines.stdoutText.contains("đạt        khóa ký: "))
         #expect(lines.stdoutText.contains("chưa tồn tại: lần đồng bộ đầu tiên hoặc tiến trình nền sẽ tạo ra"))
         let json = try CommandRunner.run(["--lang", "vi", "doctor", "--config", config, "--json"])
         #expect(json.stdoutText.contains("\"check\":\"configuration\""), "\(json.stdoutText)")
+        #expect(json.stdoutText.contains("\"result\":\"ok\""), "\(json.stdoutText)")
         #expect(json.stdoutText.contains("cơ quan bo-y-te"))
         let missing = try CommandRunner.run(["--lang", "vi", "doctor", "--config", scratch.path("none.yaml")])
         #expect(missing.status == 1)
-        #expect(missing.stdoutText.hasPrefix("fail  cấu hình: \(scratch.path("none.yaml")): không đọc được tệp: "), "\(missing.stdoutText)")
+        #expect(missing.stdoutText.hasPrefix("không đạt  cấu hình: \(scratch.path("none.yaml")): không đọc được tệp: "), "\(missing.stdoutText)")
         #expect(missing.stderr == "lienthong: doctor: 1 mục kiểm tra không đạt\n")
         let english = try CommandRunner.run(["doctor", "--config", config])
         #expect(english.stdoutText.contains("ok    configuration: \(config) parses: agency bo-y-te, 0 peers"), "\(english.stdoutText)")
@@ -115,5 +116,19 @@ struct LanguageCommandTests {
         let again = try CommandRunner.run(["keygen", "--agency", "bo-y-te", "--out", scratch.path("keys")], environment: ["LANG": "vi_VN.UTF-8"])
         #expect(again.status == 2)
         #expect(again.stderr.contains("đã tồn tại; từ chối ghi đè một khóa"), "\(again.stderr)")
+    }
+
+    @Test("the demo's report in Vietnamese, exit 0; in English without a language")
+    func demo() throws {
+        let vietnamese = try CommandRunner.run(["--lang", "vi", "demo", "--records", "20"])
+        #expect(vietnamese.status == 0, "\(vietnamese.stderr)")
+        #expect(vietnamese.stdoutText.hasPrefix("Ba cơ quan, mỗi cơ quan có cặp khóa, kho dữ liệu và bộ công bố riêng"), "\(vietnamese.stdoutText)")
+        #expect(vietnamese.stdoutText.contains("dan-cu: giống hệt nhau trong cả ba kho dữ liệu (20 bản ghi)"), "\(vietnamese.stdoutText)")
+        #expect(!vietnamese.stdoutText.contains("records in"), "\(vietnamese.stdoutText)")
+        let english = try CommandRunner.run(["demo", "--records", "20"], environment: ["LANG": "C"])
+        #expect(english.status == 0, "\(english.stderr)")
+        #expect(english.stdoutText.hasPrefix("Three agencies, each with its own key pair, store and publisher on loopback:"), "\(english.stdoutText)")
+        #expect(english.stdoutText.contains("dan-cu: identical in all three stores (20 records)"), "\(english.stdoutText)")
+        #expect(english.stdoutText.contains("line 1: schema: field so_dinh_danh breaks format"), "\(english.stdoutText)")
     }
 }
