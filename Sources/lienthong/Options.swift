@@ -185,7 +185,7 @@ struct DatasetOption: ParsableArguments {
         do {
             _ = try DatasetName(dataset)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(localizedText(of: error))
         }
     }
 
@@ -213,7 +213,7 @@ struct RevealOption: ParsableArguments {
         do {
             _ = try PurposeCode(purpose)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(localizedText(of: error))
         }
     }
 

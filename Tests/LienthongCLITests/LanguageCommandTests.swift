@@ -124,11 +124,48 @@ struct LanguageCommandTests {
         #expect(vietnamese.status == 0, "\(vietnamese.stderr)")
         #expect(vietnamese.stdoutText.hasPrefix("Ba cơ quan, mỗi cơ quan có cặp khóa, kho dữ liệu và bộ công bố riêng"), "\(vietnamese.stdoutText)")
         #expect(vietnamese.stdoutText.contains("dan-cu: giống hệt nhau trong cả ba kho dữ liệu (20 bản ghi)"), "\(vietnamese.stdoutText)")
+        #expect(vietnamese.stdoutText.contains("dòng 1: lược đồ: field so_dinh_danh breaks format"), "\(vietnamese.stdoutText)")
         #expect(!vietnamese.stdoutText.contains("records in"), "\(vietnamese.stdoutText)")
         let english = try CommandRunner.run(["demo", "--records", "20"], environment: ["LANG": "C"])
         #expect(english.status == 0, "\(english.stderr)")
         #expect(english.stdoutText.hasPrefix("Three agencies, each with its own key pair, store and publisher on loopback:"), "\(english.stdoutText)")
         #expect(english.stdoutText.contains("dan-cu: identical in all three stores (20 records)"), "\(english.stdoutText)")
         #expect(english.stdoutText.contains("line 1: schema: field so_dinh_danh breaks format"), "\(english.stdoutText)")
+    }
+
+    /// A library's refusal, quoted by the command, in both languages: (arguments after the language, the
+    /// Vietnamese line, the English line, the exit status). Each gets a fresh folder with bo-y-te's keys and
+    /// configuration (`config`), a JWS signed by bo-y-te (`signed.jws`) and one signed by bo-cong-an (`page.jws`).
+    static let refusals: [(name: String, arguments: @Sendable (ScratchFolder, String) -> [String], vietnamese: String, english: String, status: Int32)] = [
+        ("verify refuses a tampered JWS", { scratch, _ in ["verify", "--key", scratch.path("keys/bo-y-te.pub.pem"), scratch.path("tampered.jws")] },
+         "lienthong: chữ ký không được xác minh với khóa ", "lienthong: signature does not verify with key ", 1),
+        ("keygen refuses a bad agency id", { scratch, _ in ["keygen", "--agency", "Bo-Y-Te", "--out", scratch.path("other")] },
+         "Error: mã định danh cơ quan \"Bo-Y-Te\" không bắt đầu bằng một chữ cái a-z\n",
+         "Error: agency id \"Bo-Y-Te\" does not start with a letter a-z\n", 64),
+        ("put refuses a bad line", { scratch, config in ["put", "--config", config, "--dataset", "dan-cu", scratch.path("edits.jsonl")] },
+         "lienthong: dòng 2: thành phần không xác định \"colour\"; không có gì được áp dụng\n",
+         "lienthong: line 2: unknown member \"colour\"; nothing was applied\n", 2),
+        ("apply refuses a page signed with a key not pinned", { scratch, config in ["apply", "--config", config, "--peer", "bo-cong-an", scratch.path("signed.jws")] },
+         "signed.jws: bị từ chối: không có khóa đã ghim nào có kid ", "signed.jws: refused: no pinned key has kid ", 1),
+    ]
+
+    @Test("a library's refusal quoted by the command in Vietnamese; the same words in English without a language", arguments: refusals.indices)
+    func refusal(row: Int) throws {
+        let (_, arguments, vietnamese, english, status) = Self.refusals[row]
+        let scratch = try ScratchFolder()
+        let config = try scratch.agency(peerURL: "http://127.0.0.1:9")
+        let signed = try CommandRunner.run(["sign", "--key", scratch.path("keys/bo-y-te.key.pem"), "--typ", "lienthong-page"], stdin: Data("{\"v\":1}".utf8))
+        #expect(signed.status == 0, "\(signed.stderr)")
+        try signed.stdout.write(to: URL(fileURLWithPath: scratch.path("signed.jws")))
+        var parts = signed.stdoutText.split(separator: ".").map(String.init)
+        parts[1] = "eyJ4IjoxfQ"
+        try Data(parts.joined(separator: ".").utf8).write(to: URL(fileURLWithPath: scratch.path("tampered.jws")))
+        try Data("{\"id\":\"a\",\"data\":{}}\n{\"id\":\"b\",\"data\":{},\"colour\":1}\n".utf8).write(to: URL(fileURLWithPath: scratch.path("edits.jsonl")))
+        let translated = try CommandRunner.run(arguments(scratch, config), environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(translated.status == status, "\(translated.stderr)")
+        #expect(translated.stderr.contains(vietnamese), "\(translated.stderr)")
+        let plain = try CommandRunner.run(arguments(scratch, config), environment: ["LANG": "C"])
+        #expect(plain.status == status, "\(plain.stderr)")
+        #expect(plain.stderr.contains(english), "\(plain.stderr)")
     }
 }
