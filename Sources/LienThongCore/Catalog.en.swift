@@ -464,5 +464,14 @@ extension Catalog {
         "pull.error": "{peer} {dataset}: {detail}",
         "pull.record-over-limit": "{error}; one record is over the body limit even at limit=1 (the publisher breaks PROTOCOL.md's page size bound)",
         "pull.page-refused": "page after {after} refused: {rejection}",
+        "erase.purged": "{versions} versions, {held} held, {quarantined} quarantined, {blanked} blanked, {own_feed} own-feed",
+        "key.not-pem": "not a PEM document: {why}",
+        "key.pem-label": "PEM holds {found}, expected {expected}",
+        "key.der": "{what} is not well-formed DER",
+        "key.unsupported": "{what} is not supported: agency keys are Ed25519 or P-256",
+        "key.invalid-jwk": "invalid JWK: {why}",
+        "key.jwk-use": "JWK is not for verifying signatures: {why}",
+        "key.unsafe": "unsafe public key, refused: {why}",
+        "key.libcrypto": "libcrypto failed to {operation}: {reason}",
     ]
 }

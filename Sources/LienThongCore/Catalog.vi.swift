@@ -464,5 +464,14 @@ extension Catalog {
         "pull.error": "{peer} {dataset}: {detail}",
         "pull.record-over-limit": "{error}; một bản ghi vượt giới hạn kích thước nội dung ngay cả với limit=1 (bên công bố vi phạm giới hạn kích thước trang của PROTOCOL.md)",
         "pull.page-refused": "trang sau {after} bị từ chối: {rejection}",
+        "erase.purged": "{versions} phiên bản, {held} đang giữ chờ, {quarantined} bị cách ly, {blanked} bị xóa trắng, {own_feed} trong nguồn cấp của chính cơ quan",
+        "key.not-pem": "không phải một tài liệu PEM: {why}",
+        "key.pem-label": "PEM chứa {found}, cần {expected}",
+        "key.der": "{what} không phải DER hợp lệ",
+        "key.unsupported": "{what} không được hỗ trợ: khóa của cơ quan là Ed25519 hoặc P-256",
+        "key.invalid-jwk": "JWK không hợp lệ: {why}",
+        "key.jwk-use": "JWK không dùng để xác minh chữ ký: {why}",
+        "key.unsafe": "khóa công khai không an toàn, bị từ chối: {why}",
+        "key.libcrypto": "libcrypto không thực hiện được {operation}: {reason}",
     ]
 }
