@@ -473,5 +473,7 @@ extension Catalog {
         "key.jwk-use": "JWK is not for verifying signatures: {why}",
         "key.unsafe": "unsafe public key, refused: {why}",
         "key.libcrypto": "libcrypto failed to {operation}: {reason}",
+        "key.warning.private": "the private key {path} has mode {mode}, which lets {exposure}: anyone who can read it can sign as this agency",
+        "key.warning.client": "the client key {path} lets {exposure}: anyone who can read it can act as this agency in TLS",
     ]
 }

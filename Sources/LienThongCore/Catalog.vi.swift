@@ -473,5 +473,7 @@ extension Catalog {
         "key.jwk-use": "JWK không dùng để xác minh chữ ký: {why}",
         "key.unsafe": "khóa công khai không an toàn, bị từ chối: {why}",
         "key.libcrypto": "libcrypto không thực hiện được {operation}: {reason}",
+        "key.warning.private": "khóa riêng {path} có quyền {mode}, cho phép người khác truy cập ({exposure}): bất kỳ ai đọc được khóa đều có thể ký với tư cách cơ quan này",
+        "key.warning.client": "khóa máy khách {path} cho phép người khác truy cập ({exposure}): bất kỳ ai đọc được khóa đều có thể đóng vai cơ quan này trong TLS",
     ]
 }

@@ -170,9 +170,9 @@ struct KeyPermissionsOption: ParsableArguments {
     }
 
     /// Prints the key's warning, if any, as one line on stderr.
-    func warn(_ warning: String?) {
+    func warn(_ warning: LocalizedMessage?) {
         guard let warning else { return }
-        FileHandle.standardError.write(Data("lienthong: \(localized("warning.insecure-key", ["warning": warning]))\n".utf8))
+        FileHandle.standardError.write(Data("lienthong: \(localized("warning.insecure-key", ["warning": warning.text(in: .current)]))\n".utf8))
     }
 }
 

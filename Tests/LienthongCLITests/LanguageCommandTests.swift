@@ -168,4 +168,18 @@ struct LanguageCommandTests {
         #expect(plain.status == status, "\(plain.stderr)")
         #expect(plain.stderr.contains(english), "\(plain.stderr)")
     }
+
+    @Test("the warning for a private key others may read, in Vietnamese; in English without a language")
+    func keyWarning() throws {
+        let scratch = try ScratchFolder()
+        try scratch.makeKeys(for: ["bo-y-te"])
+        let key = scratch.path("keys/bo-y-te.key.pem")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
+        let arguments = ["sign", "--insecure-key-permissions", "--key", key]
+        let vietnamese = try CommandRunner.run(arguments, stdin: Data("{}".utf8), environment: ["LANG": "vi_VN.UTF-8"])
+        #expect(vietnamese.status == 0, "\(vietnamese.stderr)")
+        #expect(vietnamese.stderr.contains("lienthong: cảnh báo: khóa riêng \(key) có quyền 0644, cho phép người khác truy cập ("), "\(vietnamese.stderr)")
+        let english = try CommandRunner.run(arguments, stdin: Data("{}".utf8), environment: ["LANG": "C"])
+        #expect(english.stderr.contains("lienthong: warning: the private key \(key) has mode 0644, which lets its group read it"), "\(english.stderr)")
+    }
 }
