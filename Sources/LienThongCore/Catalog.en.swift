@@ -475,5 +475,18 @@ extension Catalog {
         "key.libcrypto": "libcrypto failed to {operation}: {reason}",
         "key.warning.private": "the private key {path} has mode {mode}, which lets {exposure}: anyone who can read it can sign as this agency",
         "key.warning.client": "the client key {path} lets {exposure}: anyone who can read it can act as this agency in TLS",
+        "audit.problem.unchained": "entry {seq} has no hash but follows chained entry {last}: its chain columns were removed",
+        "audit.problem.altered": "entry {seq} was altered: its content no longer gives the hash stored with it",
+        "audit.problem.one-missing": "entry {first} is missing: entry {seq} does not follow entry {last}",
+        "audit.problem.some-missing": "entries {first} to {end} are missing: entry {seq} does not follow entry {last}",
+        "audit.problem.prev": "entry {seq} does not follow entry {last}: its prev is not that entry's hash",
+        "audit.problem.first-kept": "entry {seq} is the first kept, and no checkpoint vouches for the entry before it: entries before it were removed",
+        "audit.problem.rewritten": "entry {seq} differs from the checkpoint signed for it: the chain was rewritten",
+        "audit.problem.newest-missing": "the newest entries are missing: the log ends at entry {last} but its head is entry {head}",
+        "audit.problem.all-missing": "the newest entries are missing: the log ends at no chained entry but its head is entry {head}",
+        "audit.problem.signed-missing": "entries up to {seq} were signed in a checkpoint and are missing",
+        "audit.problem.no-head": "the log's head is missing while entry {last} is chained",
+        "audit.problem.checkpoint-key": "the checkpoint of entry {seq} is not signed by this agency's key",
+        "audit.problem.checkpoint-other": "the checkpoint stored for entry {seq} signs another entry or agency",
     ]
 }

@@ -475,5 +475,18 @@ extension Catalog {
         "key.libcrypto": "libcrypto không thực hiện được {operation}: {reason}",
         "key.warning.private": "khóa riêng {path} có quyền {mode}, cho phép người khác truy cập ({exposure}): bất kỳ ai đọc được khóa đều có thể ký với tư cách cơ quan này",
         "key.warning.client": "khóa máy khách {path} cho phép người khác truy cập ({exposure}): bất kỳ ai đọc được khóa đều có thể đóng vai cơ quan này trong TLS",
+        "audit.problem.unchained": "mục {seq} không có giá trị băm nhưng đứng sau mục đã nối chuỗi {last}: các cột chuỗi của nó đã bị xóa",
+        "audit.problem.altered": "mục {seq} đã bị sửa đổi: nội dung của nó không còn cho ra giá trị băm được lưu cùng",
+        "audit.problem.one-missing": "thiếu mục {first}: mục {seq} không nối tiếp mục {last}",
+        "audit.problem.some-missing": "thiếu các mục từ {first} đến {end}: mục {seq} không nối tiếp mục {last}",
+        "audit.problem.prev": "mục {seq} không nối tiếp mục {last}: giá trị prev của nó không phải giá trị băm của mục đó",
+        "audit.problem.first-kept": "mục {seq} là mục đầu tiên còn giữ, và không có điểm kiểm tra nào xác nhận mục đứng trước: các mục trước nó đã bị xóa",
+        "audit.problem.rewritten": "mục {seq} khác với điểm kiểm tra đã ký cho nó: chuỗi đã bị viết lại",
+        "audit.problem.newest-missing": "thiếu các mục mới nhất: nhật ký kết thúc ở mục {last} nhưng đầu chuỗi là mục {head}",
+        "audit.problem.all-missing": "thiếu các mục mới nhất: nhật ký không có mục nào đã nối chuỗi nhưng đầu chuỗi là mục {head}",
+        "audit.problem.signed-missing": "các mục đến {seq} đã được ký trong một điểm kiểm tra nhưng bị thiếu",
+        "audit.problem.no-head": "thiếu đầu chuỗi của nhật ký trong khi mục {last} đã được nối chuỗi",
+        "audit.problem.checkpoint-key": "điểm kiểm tra của mục {seq} không được ký bằng khóa của cơ quan này",
+        "audit.problem.checkpoint-other": "điểm kiểm tra được lưu cho mục {seq} ký cho một mục hoặc cơ quan khác",
     ]
 }
