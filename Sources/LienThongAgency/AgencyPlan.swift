@@ -14,7 +14,7 @@ public struct AgencyPlan: Sendable {
     public let signingKey: PrivateKey
     /// Why the signing key's or a client key's file mode is unsafe, one line each, when its group or others
     /// may read it and the plan was read with ``PrivateKeyFileAccess/groupOrOthersAllowed``.
-    public let keyWarnings: [String]
+    public let keyWarnings: [LocalizedMessage]
     public let publisherSettings: PublisherSettings
     /// Every (peer, dataset) this agency pulls, by peer and dataset.
     public let feeds: [ScheduledFeed]
@@ -38,7 +38,7 @@ public struct AgencyPlan: Sendable {
 
     public init(configuration: Configuration, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(AgencyPlanError) {
         self.configuration = configuration
-        let signingKeyWarning: String?
+        let signingKeyWarning: LocalizedMessage?
         do {
             let keyFile = try PrivateKeyFile(reading: configuration.signingKeyURL, access: keyAccess)
             signingKey = keyFile.key
@@ -55,7 +55,7 @@ public struct AgencyPlan: Sendable {
                 throw AgencyPlanError(.key, error)
             }
         }
-        keyWarnings = [signingKeyWarning].compactMap { $0 } + identities.values.compactMap(\.keyWarning).sorted()
+        keyWarnings = [signingKeyWarning].compactMap { $0 } + identities.values.compactMap(\.keyWarning).sorted { $0.description < $1.description }
         var peers: [AgencyID: PublisherPeer] = [:]
         var feeds: [ScheduledFeed] = []
         for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) {

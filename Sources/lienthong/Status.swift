@@ -55,15 +55,17 @@ extension StatusReport {
             }
             table.append([
                 feed.key.peer.rawValue, feed.key.dataset.rawValue, feed.pull?.mode?.rawValue ?? "-", String(position), String(head),
-                String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
-                schemaComparison(feed),
+                String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? localized("status.never"), error ?? "-", backoff(feed.pull, now: now),
+                Self.schemaText(schemaComparison(feed)),
             ])
         }
         var lines = [table.text]
-        if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
+        if feeds.isEmpty { lines.append(localized("status.no-feeds")) }
         for feed in feeds where ["differs", "peer has none", "we have none"].contains(schemaComparison(feed)) {
             lines.append(
-                "warning: \(feed.key.peer) lists a schema of \(feed.key.dataset) that is not ours (\(schemaComparison(feed))); records that break ours are quarantined with reason schema"
+                localized("status.schema-warning", [
+                    "peer": feed.key.peer.rawValue, "dataset": feed.key.dataset.rawValue, "comparison": Self.schemaText(schemaComparison(feed)),
+                ])
             )
         }
         if !leases.isEmpty {
@@ -74,7 +76,9 @@ extension StatusReport {
             for lease in leases {
                 leaseTable.append([
                     lease.peer.rawValue, lease.dataset.rawValue, lease.holder, String(lease.fence),
-                    lease.expiresAt > now ? "in \(1 + (lease.expiresAt - now - 1) / 1000) s" : "expired \(Self.time(lease.expiresAt))",
+                    lease.expiresAt > now
+                        ? localized("status.lease.in", ["seconds": "\(1 + (lease.expiresAt - now - 1) / 1000)"])
+                        : localized("status.lease.expired", ["time": Self.time(lease.expiresAt)]),
                 ])
             }
             lines.append(leaseTable.text)
@@ -141,11 +145,23 @@ extension StatusReport {
 
     private func backoff(_ pull: PullStatus?, now: Int64) -> String {
         guard let pull, !pull.isHealthy else { return "-" }
-        let failures = "\(pull.consecutiveFailures) failure\(pull.consecutiveFailures == 1 ? "" : "s")"
+        let count = ["count": "\(pull.consecutiveFailures)"]
+        let failures = pull.consecutiveFailures == 1 ? localized("status.failures.one", count) : localized("status.failures.many", count)
         guard let next = pull.nextAttemptAt else { return failures }
         // Rounded up; a stored time in the past (or any value the store holds) cannot overflow here.
         let seconds = next > now ? 1 + (next - now - 1) / 1000 : 0
-        return "\(failures), retry in \(seconds) s"
+        return localized("status.retry", ["failures": failures, "seconds": "\(seconds)"])
+    }
+
+    /// ``schemaComparison(_:)``'s word in the operator's language, for the table (`--json` keeps the English word).
+    static func schemaText(_ comparison: String) -> String {
+        switch comparison {
+        case "same": localized("status.schema.same")
+        case "differs": localized("status.schema.differs")
+        case "peer has none": localized("status.schema.peer-none")
+        case "we have none": localized("status.schema.own-none")
+        default: localized("status.schema.unknown")
+        }
     }
 
     /// Milliseconds since the epoch as `2026-11-29T10:15:02Z`.
