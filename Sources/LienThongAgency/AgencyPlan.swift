@@ -14,7 +14,7 @@ public struct AgencyPlan: Sendable {
     public let signingKey: PrivateKey
     /// Why the signing key's or a client key's file mode is unsafe, one line each, when its group or others
     /// may read it and the plan was read with ``PrivateKeyFileAccess/groupOrOthersAllowed``.
-    public let keyWarnings: [String]
+    public let keyWarnings: [LocalizedMessage]
     public let publisherSettings: PublisherSettings
     /// Every (peer, dataset) this agency pulls, by peer and dataset.
     public let feeds: [ScheduledFeed]
@@ -38,7 +38,7 @@ public struct AgencyPlan: Sendable {
 
     public init(configuration: Configuration, keyAccess: PrivateKeyFileAccess = .ownerOnly) throws(AgencyPlanError) {
         self.configuration = configuration
-        let signingKeyWarning: String?
+        let signingKeyWarning: LocalizedMessage?
         do {
             let keyFile = try PrivateKeyFile(reading: configuration.signingKeyURL, access: keyAccess)
             signingKey = keyFile.key
@@ -55,7 +55,7 @@ public struct AgencyPlan: Sendable {
                 throw AgencyPlanError(.key, error)
             }
         }
-        keyWarnings = [signingKeyWarning].compactMap { $0 } + identities.values.compactMap(\.keyWarning).sorted()
+        keyWarnings = [signingKeyWarning].compactMap { $0 } + identities.values.compactMap(\.keyWarning).sorted { $0.description < $1.description }
         var peers: [AgencyID: PublisherPeer] = [:]
         var feeds: [ScheduledFeed] = []
         for (agency, settings) in configuration.peers.sorted(by: { $0.key < $1.key }) {
@@ -93,11 +93,14 @@ public struct AgencyPlan: Sendable {
     }
 
     /// Why `self` cannot replace `running` without a restart, or nil when it can: the agency, the store
-    /// and the listener are fixed for the life of the process.
+    /// and the listeners are fixed for the life of the process.
     public func restartReason(replacing running: AgencyPlan) -> String? {
         if configuration.agency != running.configuration.agency { return "agency changed from \(running.configuration.agency)" }
         if configuration.store != running.configuration.store { return "store changed" }
         if configuration.listen != running.configuration.listen { return "listen changed from \(running.configuration.listen)" }
+        if configuration.adminListen != running.configuration.adminListen {
+            return "admin_listen changed from \(running.configuration.adminListen.map { "\($0)" } ?? "off")"
+        }
         if configuration.connections != running.configuration.connections { return "connections changed" }
         return nil
     }

@@ -43,9 +43,18 @@ public struct Configuration: Sendable {
     /// How long personal data and the audit log are kept (`retention`): the defaults of every dataset, the
     /// refused pages' `quarantine_days` and the log's `audit_days` (docs/PRIVACY.md).
     public internal(set) var retention = RetentionSettings.default
+    /// Where the status page listens (`admin_listen`), never on the publisher's port; nil when the operator
+    /// turned it off (`admin_listen: off`). See docs/STATUS.md.
+    public internal(set) var adminListen: ListenAddress? = nil
 
     /// The default location, used when neither `--config` nor `LIENTHONG_CONFIG` names another.
     public static let defaultPath = "/etc/lienthong/lienthong.yaml"
+
+    /// The status page's address when `admin_listen` is not set: loopback, on the port after the publisher's
+    /// (`127.0.0.1:8441` with the default `listen`), or any free port when the publisher's is 0 or 65535.
+    public static func defaultAdminListen(publisher listen: ListenAddress) -> ListenAddress {
+        ListenAddress(host: "127.0.0.1", port: (1..<65_535).contains(listen.port) ? listen.port + 1 : 0)
+    }
 
     /// The declared shape of `dataset`'s records, or nil when it has none (docs/SCHEMA.md).
     public func schema(for dataset: DatasetName) -> DatasetSchema? { datasets[dataset]?.schema }

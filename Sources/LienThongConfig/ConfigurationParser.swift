@@ -33,7 +33,7 @@ extension Configuration {
         let top = try reader.mapping(root, at: nil, allowed: [
             "agency", "store", "signing_key", "listen", "clock_skew_seconds", "datasets", "peers", "prefetch_bytes", "rate_limit",
             "connections", "client_certificate", "client_key", "changes_retention_days", "store_password_file", "daemon_id", "lease_seconds",
-            "long_poll", "retention",
+            "long_poll", "retention", "admin_listen",
         ])
         let agency = try reader.identifier(AgencyID.self, reader.required(top, "agency", at: nil), at: "agency")
         let retention = try top["retention"].map { node throws(ConfigurationError) in
@@ -43,13 +43,14 @@ extension Configuration {
         let rateLimit = try top["rate_limit"].map { node throws(ConfigurationError) in try reader.rateLimit(node, at: "rate_limit") }
             ?? .default
         let clientCertificate = try reader.clientCertificate(top, at: nil)
+        let listen = try top["listen"].map { node throws(ConfigurationError) in try reader.listenAddress(node) }
+            ?? ListenAddress(host: "127.0.0.1", port: 8440)
         self.init(
             fileURL: fileURL,
             agency: agency,
             store: try reader.store(top),
             signingKeyURL: try reader.path(reader.required(top, "signing_key", at: nil), at: "signing_key"),
-            listen: try top["listen"].map { node throws(ConfigurationError) in try reader.listenAddress(node) }
-                ?? ListenAddress(host: "127.0.0.1", port: 8440),
+            listen: listen,
             clockSkewSeconds: Int64(try top["clock_skew_seconds"].map { node throws(ConfigurationError) in
                 try reader.integer(node, at: "clock_skew_seconds", in: 0...86_400)
             } ?? 300),
@@ -67,8 +68,16 @@ extension Configuration {
             longPoll: try top["long_poll"].map { node throws(ConfigurationError) in try reader.longPoll(node) } ?? .default,
             connections: try top["connections"].map { node throws(ConfigurationError) in try reader.connections(node) } ?? .default,
             clientCertificate: clientCertificate,
-            retention: retention
+            retention: retention,
+            adminListen: try top["admin_listen"].map { node throws(ConfigurationError) in try reader.adminListenAddress(node) }
+                ?? Configuration.defaultAdminListen(publisher: listen)
         )
+        // The status page has no authentication and the publisher's port faces the peers: never the same port.
+        if let admin = adminListen, admin.port != 0, admin.port == listen.port {
+            throw reader.error(
+                top["admin_listen"], "admin_listen", LocalizedMessage("error.config.admin-listen-port", ["port": "\(listen.port)"])
+            )
+        }
     }
 }
 
@@ -165,14 +174,20 @@ private struct YAMLReader {
             : file.deletingLastPathComponent().appending(path: text).standardizedFileURL
     }
 
-    func listenAddress(_ node: Node) throws(ConfigurationError) -> ListenAddress {
-        let text = try string(node, at: "listen")
+    func listenAddress(_ node: Node, at key: String = "listen", example: String = "127.0.0.1:8440") throws(ConfigurationError) -> ListenAddress {
+        let text = try string(node, at: key)
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
-        else { throw error(node, "listen", LocalizedMessage("error.config.listen")) }
+        else { throw error(node, key, LocalizedMessage("error.config.listen", ["example": example])) }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw error(node, "listen", LocalizedMessage("error.config.listen")) }
+        guard !host.isEmpty else { throw error(node, key, LocalizedMessage("error.config.listen", ["example": example])) }
         return ListenAddress(host: host, port: port)
+    }
+
+    /// `admin_listen`: `host:port`, or `off` for no status page.
+    func adminListenAddress(_ node: Node) throws(ConfigurationError) -> ListenAddress? {
+        if node.scalar?.string == "off" { return nil }
+        return try listenAddress(node, at: "admin_listen", example: "127.0.0.1:8441, off")
     }
 
     /// The largest `max_siblings` and `max_vector_entries` accepted: work per received version grows with

@@ -91,7 +91,7 @@ public enum CreatedFile {
 }
 
 /// Why a file or folder could not be created, in one line naming it.
-public struct CreatedFileError: Error, CustomStringConvertible {
+public struct CreatedFileError: Error, LocalizedError {
     public let path: String
     private let action: String
     private let code: Int32
@@ -105,5 +105,14 @@ public struct CreatedFileError: Error, CustomStringConvertible {
     /// The file was not created because something is already at its path.
     public var alreadyExists: Bool { code == EEXIST }
 
-    public var description: String { "cannot \(action) \(path): \(String(cString: strerror(code)))" }
+    public var message: LocalizedMessage {
+        let arguments = ["path": path, "reason": String(cString: strerror(code))]
+        return switch action {
+        case "create": LocalizedMessage("created-file.create", arguments)
+        case "set the mode of": LocalizedMessage("created-file.mode", arguments)
+        case "write": LocalizedMessage("created-file.write", arguments)
+        case "sync": LocalizedMessage("created-file.sync", arguments)
+        default: LocalizedMessage("created-file.replace", arguments)
+        }
+    }
 }

@@ -7,20 +7,22 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
     /// Checks `text` against the rule and keeps it; a text that breaks the rule is an error that says how.
     public init(_ text: String) throws(IdentifierError) {
         let bytes = text.utf8
-        guard let first = bytes.first else { throw IdentifierError(kind: Kind.noun, text: text, problem: "is empty") }
+        guard let first = bytes.first else {
+            throw IdentifierError(LocalizedMessage("identifier.empty", ["text": text.debugDescription], messages: ["kind": Kind.noun]))
+        }
         guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
-            throw IdentifierError(kind: Kind.noun, text: text, problem: "does not start with a letter a-z")
+            throw IdentifierError(LocalizedMessage("identifier.first-letter", ["text": text.debugDescription], messages: ["kind": Kind.noun]))
         }
         let allowed = { (byte: UInt8) in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "-")
         }
         guard bytes.allSatisfy(allowed) else {
-            throw IdentifierError(kind: Kind.noun, text: text, problem: "has a character other than a-z, 0-9 and -")
+            throw IdentifierError(LocalizedMessage("identifier.character", ["text": text.debugDescription], messages: ["kind": Kind.noun]))
         }
         // Only ASCII is left, so bytes and characters are the same count.
         guard bytes.count <= 64 else {
-            throw IdentifierError(kind: Kind.noun, text: String(text.prefix(64)) + "…", problem: "is longer than 64 characters")
+            throw IdentifierError(LocalizedMessage("identifier.too-long", ["text": (String(text.prefix(64)) + "…").debugDescription], messages: ["kind": Kind.noun]))
         }
         rawValue = text
     }
@@ -32,15 +34,15 @@ public struct Identifier<Kind: IdentifierKind>: Hashable, Comparable, Sendable, 
 
 /// What an ``Identifier`` names, for its error messages.
 public protocol IdentifierKind: Sendable {
-    static var noun: String { get }
+    static var noun: LocalizedMessage { get }
 }
 
 public enum AgencyKind: IdentifierKind {
-    public static let noun = "agency id"
+    public static let noun = LocalizedMessage("identifier.agency-id")
 }
 
 public enum DatasetKind: IdentifierKind {
-    public static let noun = "dataset name"
+    public static let noun = LocalizedMessage("identifier.dataset-name")
 }
 
 /// An agency's id, such as `bo-y-te`.
@@ -49,10 +51,8 @@ public typealias AgencyID = Identifier<AgencyKind>
 public typealias DatasetName = Identifier<DatasetKind>
 
 /// Why a text is not a valid identifier or ``PurposeCode``.
-public struct IdentifierError: Error, Hashable, CustomStringConvertible {
-    let kind: String
-    let text: String
-    let problem: String
+public struct IdentifierError: Error, Hashable, LocalizedError {
+    public let message: LocalizedMessage
 
-    public var description: String { "\(kind) \(text.debugDescription) \(problem)" }
+    init(_ message: LocalizedMessage) { self.message = message }
 }

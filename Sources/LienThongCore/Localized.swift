@@ -13,14 +13,31 @@ public func localized(_ key: String, _ arguments: [String: String] = [:], in lan
 public struct LocalizedMessage: Sendable, Hashable, CustomStringConvertible {
     public let key: String
     public let arguments: [String: String]
+    /// Placeholders filled with other messages, each shown in the same language as this one: a refusal that
+    /// quotes the error behind it.
+    public let messages: [String: LocalizedMessage]
 
-    public init(_ key: String, _ arguments: [String: String] = [:]) {
+    public init(_ key: String, _ arguments: [String: String] = [:], messages: [String: LocalizedMessage] = [:]) {
         self.key = key
         self.arguments = arguments
+        self.messages = messages
+    }
+
+    /// `error`'s own message when it is a ``LocalizedError``; otherwise its description as it is, which stays
+    /// English (a library's or the system's own words).
+    public init(of error: any Error) {
+        if let error = error as? any LocalizedError {
+            self = error.message
+        } else {
+            self = LocalizedMessage("verbatim", ["text": "\(error)"])
+        }
     }
 
     /// The message in `language`.
-    public func text(in language: Language) -> String { localized(key, arguments, in: language) }
+    public func text(in language: Language) -> String {
+        guard !messages.isEmpty else { return localized(key, arguments, in: language) }
+        return localized(key, arguments.merging(messages.mapValues { $0.text(in: language) }) { own, _ in own }, in: language)
+    }
 
     /// The message in English: what logs and `String(describing:)` show.
     public var description: String { text(in: .english) }
@@ -80,4 +97,10 @@ public enum Catalog {
         }
         return text + rest
     }
+}
+
+/// `error`'s message in `language` when it is a ``LocalizedError``; otherwise its description, which stays
+/// English (a library's or the system's own words). For a translated message that quotes an error.
+public func localizedText(of error: any Error, in language: Language = .current) -> String {
+    (error as? any LocalizedError)?.message.text(in: language) ?? "\(error)"
 }

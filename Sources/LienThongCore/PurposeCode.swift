@@ -7,17 +7,19 @@ public struct PurposeCode: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Checks `text` against the rule and keeps it; a text that breaks the rule is an error that says how.
     public init(_ text: String) throws(IdentifierError) {
         let bytes = text.utf8
-        guard !bytes.isEmpty else { throw IdentifierError(kind: Self.noun, text: text, problem: "is empty") }
+        guard !bytes.isEmpty else {
+            throw IdentifierError(LocalizedMessage("identifier.empty", ["text": text.debugDescription], messages: ["kind": Self.noun]))
+        }
         let allowed = { (byte: UInt8) in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
         }
         guard bytes.allSatisfy(allowed) else {
-            throw IdentifierError(kind: Self.noun, text: text, problem: "has a character other than a-z, 0-9, - and .")
+            throw IdentifierError(LocalizedMessage("identifier.purpose-character", ["text": text.debugDescription], messages: ["kind": Self.noun]))
         }
         // Only ASCII is left, so bytes and characters are the same count.
         guard bytes.count <= 64 else {
-            throw IdentifierError(kind: Self.noun, text: String(text.prefix(64)) + "…", problem: "is longer than 64 characters")
+            throw IdentifierError(LocalizedMessage("identifier.too-long", ["text": (String(text.prefix(64)) + "…").debugDescription], messages: ["kind": Self.noun]))
         }
         rawValue = text
     }
@@ -26,5 +28,5 @@ public struct PurposeCode: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    private static let noun = "purpose code"
+    private static let noun = LocalizedMessage("identifier.purpose-code")
 }

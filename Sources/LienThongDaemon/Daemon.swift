@@ -1,6 +1,7 @@
 public import Foundation
 import Hummingbird
 import LienThongAgency
+import LienThongConfig
 import LienThongFeed
 import LienThongHTTP
 import LienThongMetrics
@@ -25,9 +26,11 @@ public enum Daemon {
 
     /// Runs until SIGTERM or SIGINT. Fails before anything starts if the configuration, a key, the store or
     /// the listener cannot be had. `keyAccess` says whether a signing key file its group or others may read
-    /// is loaded (with a warning), at the start and on every reload.
+    /// is loaded (with a warning), at the start and on every reload. `build` names the program and its version
+    /// on the status page.
     public static func run(
-        configurationURL: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()
+        configurationURL: URL, keyAccess: PrivateKeyFileAccess = .ownerOnly, build: String = "lienthong", logger: Logger,
+        notifier: SystemdNotifier = SystemdNotifier()
     ) async throws(DaemonError) {
         // Trapped first, so that a stop asked for while the daemon is still starting is a graceful one too.
         let terminations = await UnixSignalsSequence(trapping: .sigterm, .sigint)
@@ -48,6 +51,10 @@ public enum Daemon {
             throw DaemonError(.startup, "\(error)")
         }
         let metrics = FeedMetrics()
+        // The daemon's one clock: the schedule, the status page's times and its per-minute counts.
+        let clock = SystemClock()
+        let startedAt = clock.now
+        let activity = PullActivity(clock: clock)
         // One budget for the whole process, kept across reloads (a new `prefetch_bytes` takes a restart).
         let prefetchBudget = PrefetchBudget(limitBytes: configuration.prefetchBytes)
         let makePull: @Sendable (AgencyPlan) -> PullScheduler.Pull = { plan in
@@ -56,14 +63,14 @@ public enum Daemon {
                 tokens: RequestTokenSigner(agency: plan.configuration.agency, key: plan.signingKey),
                 clockSkewSeconds: plan.configuration.clockSkewSeconds, metrics: metrics, prefetchBudget: prefetchBudget
             )
-            return PullScheduler.recordingStatus(puller, store: store, metrics: metrics)
+            return PullScheduler.recordingStatus(puller, store: store, metrics: metrics, activity: activity)
         }
         let publisher = Publisher(settings: plan.publisherSettings, store: store, metrics: metrics, logger: logger)
         // Each feed is pulled by one daemon at a time, through its lease (docs/STORE.md, "Several daemons"); with a
         // store of its own, this daemon takes every lease at once and keeps it.
         let leases = LeaseTerms(holder: configuration.daemonID ?? Self.defaultDaemonID, seconds: Int64(configuration.leaseSeconds))
         let scheduler = PullScheduler(
-            feeds: plan.feeds, store: store, clock: SystemClock(), leases: leases, logger: logger, pull: makePull(plan)
+            feeds: plan.feeds, store: store, clock: clock, leases: leases, logger: logger, pull: makePull(plan)
         )
         logger.info("pulling under leases", metadata: ["daemon_id": "\(leases.holder)", "lease_seconds": "\(leases.seconds)"])
         let listener = ListenerAddress(host: configuration.listen.host)
@@ -88,25 +95,31 @@ public enum Daemon {
         // Shutdown goes in reverse order: health (STOPPING=1), reloads, pulls (cancelled: the page being
         // applied commits or rolls back), the publisher, which finishes the requests in flight, and last the
         // HTTP client that the pulls and the health check used.
-        var group = ServiceGroupConfiguration(
-            services: [
-                .init(service: client, serviceName: "http client"),
-                .init(service: application, serviceName: "publisher"), .init(service: scheduler, serviceName: "pulls"),
-                .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
-                .init(service: Housekeeping(store: store, plan: running, logger: logger), serviceName: "housekeeping"),
-            ],
-            logger: logger
-        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: client, serviceName: "http client"),
+            .init(service: application, serviceName: "publisher"), .init(service: scheduler, serviceName: "pulls"),
+            .init(service: reload, serviceName: "reload"), .init(service: health, serviceName: "health"),
+            .init(service: Housekeeping(store: store, plan: running, logger: logger), serviceName: "housekeeping"),
+        ]
+        // The status page, on its own listener (docs/STATUS.md); `admin_listen: off` leaves it out.
+        if let admin = configuration.adminListen {
+            let status = StatusService(store: store, running: running, activity: activity, clock: clock, build: build, startedAt: startedAt, logger: logger)
+            let page = status.application(host: admin.host, port: admin.port) { port in
+                logger.notice("status page ready", metadata: ["admin_listen": "\(ListenAddress(host: admin.host, port: port))"])
+            }
+            services.insert(.init(service: page, serviceName: "status page"), at: 1)
+        }
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
         group.maximumGracefulShutdownDuration = gracefulShutdownLimit
         group.maximumCancellationDuration = cancellationLimit
-        let services = ServiceGroup(configuration: group)
+        let serviceGroup = ServiceGroup(configuration: group)
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await services.run() }
+                tasks.addTask { try await serviceGroup.run() }
                 tasks.addTask {
                     for await signal in terminations {
                         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
-                        await services.triggerGracefulShutdown()
+                        await serviceGroup.triggerGracefulShutdown()
                     }
                 }
                 // The services end after a graceful shutdown (or fail); then stop listening for signals.

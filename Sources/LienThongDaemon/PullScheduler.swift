@@ -323,8 +323,9 @@ public struct PullAttempt: Sendable {
 extension PullScheduler {
     /// The daemon's pull: `puller` pulls the feed until caught up — live when the peer's dataset list
     /// advertises `wait_max` for it, polled otherwise — and notes the outcome, with the next attempt after a
-    /// failure and the feed's mode, in `store`'s pull status.
-    public static func recordingStatus(_ puller: FeedPuller, store: Store, metrics: FeedMetrics? = nil) -> Pull {
+    /// failure and the feed's mode, in `store`'s pull status; and in `activity`, the records each page applied
+    /// and why the attempt failed, for the status page.
+    public static func recordingStatus(_ puller: FeedPuller, store: Store, metrics: FeedMetrics? = nil, activity: PullActivity? = nil) -> Pull {
         let modes = FeedModes()
         return { attempt in
             var feed = attempt.feed.feed
@@ -332,9 +333,13 @@ extension PullScheduler {
             var mode = await modes.mode(of: feed, puller: puller, store: store)
             if case .live(let waitSeconds) = mode { mode = .live(waitSeconds: min(waitSeconds, max(attempt.maximumWaitSeconds, 1))) }
             metrics?.setLive(mode != .polled, peer: feed.peer, dataset: feed.dataset)
-            let result = await puller.pullRecordingStatus(feed, store: store, mode: mode, retryIn: { attempt.retryIn($0.retryAfter) }) { _ in
+            let result = await puller.pullRecordingStatus(feed, store: store, mode: mode, retryIn: { attempt.retryIn($0.retryAfter) }) { page in
+                activity?.applied(page.application.applied)
                 attempt.progressed()
             }
+            // A pull cut short by a shutdown, or by another daemon taking the feed, is not an outcome to show.
+            let leaseLost = if case .failure(let error) = result { error.reason == .leaseLost } else { false }
+            if !Task.isCancelled, !leaseLost { activity?.noteOutcome(result, of: attempt.feed.key) }
             await modes.noteListedSchema(of: feed, puller: puller, store: store)
             switch result {
             case .failure(let error) where error.status == 503 && mode != .polled:

@@ -36,14 +36,15 @@ public enum Demo {
         for path in [folder.path] + agencies.map(\.folder.path) {
             try CreatedFile.createFolder(atPath: path)
         }
-        try await timed("keys") {
+        try await timed(localized("demo.phase.keys")) {
             for agency in agencies {
                 try agency.makeKeys(sharingWith: agencies.filter { $0.id != agency.id })
             }
         }
-        say("Three agencies, each with its own key pair, store and publisher on loopback:")
+        say(localized("demo.agencies"))
         for agency in agencies {
-            say("  \(agency.id.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(agency.keyType == .p256 ? "ES256  " : "Ed25519")  authors \(agency.dataset)")
+            let name = agency.id.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+            say("  " + localized("demo.agency", ["agency": name, "key": agency.keyType == .p256 ? "ES256  " : "Ed25519", "dataset": agency.dataset.rawValue]))
         }
 
         // First configurations, listening on any free port, give the publishers; the final ones name the ports.
@@ -71,61 +72,62 @@ public enum Demo {
             return try await withHTTPClient { client in
                 let network = try DemoNetwork(agencies: agencies, plans: plans, stores: stores, client: client)
 
-                try await timed("seed") {
+                try await timed(localized("demo.phase.seed")) {
                     for agency in agencies {
                         let policy = try requireValue(plans[agency.id]?.configuration.policy(for: agency.dataset))
                         try await agency.seed(try requireValue(stores[agency.id]), count: records, policy: policy)
                     }
                 }
-                say("\nSeeded \(records) records in each agency's own dataset (\(records * agencies.count) in all).")
+                say("\n" + localized("demo.seeded", ["count": "\(records)", "total": "\(records * agencies.count)"]))
 
-                let first = try await timed("first sync") { try await network.pullRound() }
-                say("\nFirst sync, every agency pulling every dataset from both peers (records applied per link):")
+                let first = try await timed(localized("demo.phase.first-sync")) { try await network.pullRound() }
+                say("\n" + localized("demo.first-sync"))
                 first.describe(say)
 
-                let edited = try await timed("concurrent edits") { try await network.makeConcurrentEdits(count: max(3, min(100, records / 100))) }
-                say("\nConcurrent edits of the same records, before anyone pulls:")
+                let edited = try await timed(localized("demo.phase.concurrent-edits")) { try await network.makeConcurrentEdits(count: max(3, min(100, records / 100))) }
+                say("\n" + localized("demo.edits"))
                 for edit in edited { say("  \(edit)") }
 
                 var pages = first.pages
                 var rounds = 0
-                try await timed("second sync") {
+                try await timed(localized("demo.phase.second-sync")) {
                     while rounds < 4 {
                         rounds += 1
                         let round = try await network.pullRound()
                         pages += round.pages
                         if rounds == 1 {
-                            say("\nSecond sync (the edits travel):")
+                            say("\n" + localized("demo.second-sync"))
                             round.describe(say)
                         }
                         if round.applied == 0 { break }
                     }
                 }
 
-                say("\nConflicts found, and how each policy resolved them (as seen by every agency):")
+                say("\n" + localized("demo.conflicts"))
                 for line in try await network.describeConflicts() { say("  \(line)") }
 
                 let editor = try AgencyID("bo-y-te")
-                let live = try await timed("live edits") {
+                let live = try await timed(localized("demo.phase.live-edits")) {
                     try await network.whileLive { try await network.liveEdits(by: editor, count: 3, records: records) }
                 }
-                say("\nLive: every agency keeps a long poll open on each feed (wait_max in the dataset lists); \(editor) makes \(live.count) new records, one at a time:")
+                say("\n" + localized("demo.live", ["editor": editor.rawValue, "count": "\(live.count)"]))
                 for edit in live {
-                    say("  \(edit.id): " + edit.seen.map { "at \($0.0) after \(Self.text($0.1))" }.joined(separator: ", "))
+                    say("  \(edit.id): " + edit.seen.map { localized("demo.live.seen", ["agency": $0.0.rawValue, "duration": Self.text($0.1)]) }.joined(separator: ", "))
                 }
 
-                let refusedRecord = try await timed("refused record") { try await network.refusedRecord() }
-                say("\nA record that breaks its dataset's schema (schemas/dan-cu.yaml), refused at the edge: \(refusedRecord)")
+                let refusedRecord = try await timed(localized("demo.phase.refused-record")) { try await network.refusedRecord() }
+                say("\n" + localized("demo.refused-record", ["refusal": refusedRecord]))
 
-                let refusal = try await timed("tampered page") { try await network.tamperedPage() }
-                say("\nA tampered page: \(refusal)")
+                let refusal = try await timed(localized("demo.phase.tampered-page")) { try await network.tamperedPage() }
+                say("\n" + localized("demo.tampered", ["refusal": refusal]))
 
-                let verdict = try await timed("convergence check") { try await network.convergence() }
-                say("\nConvergence of the three stores:")
+                let verdict = try await timed(localized("demo.phase.convergence-check")) { try await network.convergence() }
+                say("\n" + localized("demo.convergence"))
                 for line in verdict.lines { say("  \(line)") }
 
-                say("\n\(pages) pages pulled, every one verified against its publisher's pinned key (plus the tampered one, refused).")
-                say("Timings: " + timings.map { "\($0.0) \(Self.text($0.1))" }.joined(separator: ", ") + "; total \(Self.text(ContinuousClock.now - started)).")
+                say("\n" + localized("demo.pages", ["pages": "\(pages)"]))
+                let phases = timings.map { "\($0.0) \(Self.text($0.1))" }.joined(separator: ", ")
+                say(localized("demo.timings", ["phases": phases, "total": Self.text(ContinuousClock.now - started)]))
                 return Outcome(converged: verdict.converged)
             }
         }

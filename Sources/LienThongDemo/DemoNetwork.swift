@@ -39,7 +39,8 @@ struct DemoNetwork: Sendable {
 
         func describe(_ say: (String) -> Void) {
             for (link, counts) in links.sorted(by: { $0.key < $1.key }) {
-                say("  \(link.padding(toLength: 28, withPad: " ", startingAt: 0)) \(counts.applied) records in \(counts.pages) pages")
+                let name = link.padding(toLength: 28, withPad: " ", startingAt: 0)
+                say("  " + localized("demo.link", ["link": name, "applied": "\(counts.applied)", "pages": "\(counts.pages)"]))
             }
         }
     }
@@ -155,7 +156,7 @@ struct DemoNetwork: Sendable {
                 // A clear gap between the two edits' clocks.
                 try await Task.sleep(for: .milliseconds(5))
             }
-            lines.append("\(pair.dataset): \(count) records edited by \(pair.first), then by \(pair.second)")
+            lines.append(localized("demo.edit", ["dataset": pair.dataset, "count": "\(count)", "first": pair.first, "second": pair.second]))
         }
         return lines
     }
@@ -170,12 +171,14 @@ struct DemoNetwork: Sendable {
                 let conflicts = try await requireValue(stores[agency.id]).read { try $0.openConflicts(dataset: dataset) }
                 let winners = Dictionary(grouping: conflicts, by: { $0.version.origin.rawValue }).mapValues(\.count)
                 let review = conflicts.filter(\.awaitsReview).count
-                perAgency.append("\(agency.id): \(conflicts.count) (shown: \(winners.sorted { $0.key < $1.key }.map { "\($0.value) by \($0.key)" }.joined(separator: ", "))\(review > 0 ? "; \(review) awaiting review" : ""))")
+                let shown = winners.sorted { $0.key < $1.key }.map { localized("demo.conflicts.winner", ["count": "\($0.value)", "agency": $0.key]) }
+                let arguments = ["agency": agency.id.rawValue, "count": "\(conflicts.count)", "winners": shown.joined(separator: ", "), "review": "\(review)"]
+                perAgency.append(review > 0 ? localized("demo.conflicts.agency-review", arguments) : localized("demo.conflicts.agency", arguments))
             }
             let rule = switch policy {
-            case .lww: "the latest edit is shown, the other kept as a sibling"
-            case .authority(let owner): "\(owner)'s edit is shown even where it was not the latest"
-            case .manual: "shown as lww would, kept open until a person resolves it (lienthong conflicts)"
+            case .lww: localized("demo.rule.lww")
+            case .authority(let owner): localized("demo.rule.authority", ["owner": owner.rawValue])
+            case .manual: localized("demo.rule.manual")
             }
             lines.append("\(dataset) [\(policy)]: \(rule)")
             lines.append(contentsOf: perAgency.map { "    \($0)" })
@@ -199,7 +202,7 @@ struct DemoNetwork: Sendable {
                 policy: try requireValue(configuration.policy(for: editor.dataset))
             ) { data in schema.validate(data)?.description }
         } catch {
-            return "\(editor.id) \(editor.dataset): \(error)"
+            return "\(editor.id) \(editor.dataset): \(localizedText(of: error))"
         }
         throw DemoError(description: "the schema did not refuse a CCCD number of 11 digits")
     }
@@ -231,10 +234,12 @@ struct DemoNetwork: Sendable {
         )
         do {
             _ = try await importer.importPage(tampered, verifier: feed.verifier, expected: expectation, rules: plan.configuration.mergeRules(for:))
-            return "ACCEPTED, which must never happen"
+            return localized("demo.tampered.accepted")
         } catch {
             guard error.reason == .refused, let rejection = error.rejection else { throw error }
-            return "bo-y-te refused a page of bo-cong-an's \(feed.dataset) with one signature bit flipped (\(rejection.reason)); nothing of it applied, the page kept in quarantine."
+            return localized("demo.tampered.refused", [
+                "reader": reader.id.rawValue, "publisher": publisher.id.rawValue, "dataset": feed.dataset.rawValue, "reason": "\(rejection.reason)",
+            ])
         }
     }
 
@@ -256,7 +261,8 @@ struct DemoNetwork: Sendable {
             }
             let same = exports.allSatisfy { $0 == exports[0] }
             converged = converged && same
-            lines.append("\(dataset): \(same ? "identical in all three stores" : "DIFFERENT between the stores") (\(count) records)")
+            let arguments = ["dataset": dataset.rawValue, "count": "\(count)"]
+            lines.append(same ? localized("demo.convergence.same", arguments) : localized("demo.convergence.different", arguments))
         }
         return (converged, lines)
     }

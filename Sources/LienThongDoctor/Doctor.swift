@@ -176,7 +176,7 @@ public struct Doctor: Sendable {
             }
             let title = LocalizedMessage("doctor.check.audit-log")
             if let problem = result.problem {
-                return DoctorCheck(title, .fail, LocalizedMessage("doctor.audit.broken", ["problem": "\(problem)"]))
+                return DoctorCheck(title, .fail, LocalizedMessage("doctor.audit.broken", messages: ["problem": problem]))
             }
             let counts = ["chained": "\(result.chained)", "checkpoints": "\(result.checkpoints)"]
             if let head = result.head, checkpoint.map({ $0.seq < head.seq && $0.madeAt < clock.now.milliseconds - 2 * 86_400_000 }) ?? true {

@@ -40,17 +40,17 @@ public enum AuditCheckpoint {
     /// `keys`; the first checkpoint that is not so signed, or does not say what its row says, is a problem.
     public static func vouched(
         by checkpoints: [StoredAuditCheckpoint], agency: AgencyID, keys: [PublicKey]
-    ) -> (hashes: [Int64: String], problem: String?) {
+    ) -> (hashes: [Int64: String], problem: LocalizedMessage?) {
         let verifier = JWSVerifier(keys: keys, requiredType: type)
         var hashes: [Int64: String] = [:]
         for stored in checkpoints {
             guard let verified = try? verifier.verify(stored.jws) else {
-                return (hashes, "the checkpoint of entry \(stored.seq) is not signed by this agency's key")
+                return (hashes, LocalizedMessage("audit.problem.checkpoint-key", ["seq": "\(stored.seq)"]))
             }
             let payload = verified.payloadJSON
             guard payload["agency"]?.stringValue == agency.rawValue, payload["seq"]?.int64Value == stored.seq,
                 let sha256 = payload["sha256"]?.stringValue
-            else { return (hashes, "the checkpoint stored for entry \(stored.seq) signs another entry or agency") }
+            else { return (hashes, LocalizedMessage("audit.problem.checkpoint-other", ["seq": "\(stored.seq)"])) }
             hashes[stored.seq] = sha256
         }
         return (hashes, nil)
@@ -60,7 +60,7 @@ public enum AuditCheckpoint {
 /// What `lienthong audit verify` found.
 public struct AuditVerification: Sendable {
     /// The first entry or checkpoint that does not match, in one line; nil when everything matches.
-    public let problem: String?
+    public let problem: LocalizedMessage?
     public let chained: Int
     public let unchained: Int
     public let checkpoints: Int

@@ -98,7 +98,7 @@ extension FeedPage {
         do {
             verified = try verifier.verify(utf8: compact)
         } catch {
-            throw PageRejection(.signature, "\(error)")
+            throw PageRejection(.signature, LocalizedMessage(of: error))
         }
         try self.init(payload: verified.payloadJSON, expected: expected)
     }
@@ -118,16 +118,16 @@ extension FeedPage {
         guard let recordList = payload["records"]?.arrayValue else { throw PageRejection(.malformed, "page has no \"records\" list") }
 
         guard publisher == expected.publisher else {
-            throw PageRejection(.wrongPublisher, "page is published by \(publisher), expected \(expected.publisher)")
+            throw PageRejection(.wrongPublisher, LocalizedMessage("page.wrong-publisher", ["publisher": "\(publisher)", "expected": "\(expected.publisher)"]))
         }
         guard audience == expected.audience else {
-            throw PageRejection(.wrongAudience, "page is addressed to \(audience), not to \(expected.audience)")
+            throw PageRejection(.wrongAudience, LocalizedMessage("page.wrong-audience", ["audience": "\(audience)", "expected": "\(expected.audience)"]))
         }
         if let asked = expected.dataset, dataset != asked {
-            throw PageRejection(.wrongDataset, "page is of dataset \(dataset), expected \(asked)")
+            throw PageRejection(.wrongDataset, LocalizedMessage("page.wrong-dataset", ["dataset": "\(dataset)", "expected": "\(asked)"]))
         }
         guard expected.pulledDatasets.contains(dataset) else {
-            throw PageRejection(.datasetNotPulled, "dataset \(dataset) is not pulled from \(publisher)")
+            throw PageRejection(.datasetNotPulled, LocalizedMessage("page.not-pulled", ["dataset": "\(dataset)", "publisher": "\(publisher)"]))
         }
         if let stated = expected.purpose, purpose != stated.code {
             throw PageRejection(
@@ -140,10 +140,10 @@ extension FeedPage {
         guard after >= 0 else { throw PageRejection(.sequence, "page starts after \(after), below 0") }
         // Asked from our cursor, a head below it means the publisher lost records it had already served.
         if let asked = expected.after, head < asked {
-            throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(asked) already applied")
+            throw PageRejection(.rollback, LocalizedMessage("page.rollback", ["publisher": "\(publisher)", "head": "\(head)", "dataset": "\(dataset)", "applied": "\(asked)"]))
         }
         guard Int64(recordList.count) <= expected.limit else {
-            throw PageRejection(.tooManyRecords, "page holds \(recordList.count) records, more than the limit of \(expected.limit)")
+            throw PageRejection(.tooManyRecords, LocalizedMessage("page.too-many", ["count": "\(recordList.count)", "limit": "\(expected.limit)"]))
         }
         var records: [(seq: Int64, json: JSONValue)] = []
         records.reserveCapacity(recordList.count)
@@ -172,7 +172,7 @@ extension FeedPage {
             throw PageRejection(.lifetime, "page is valid from \(issuedAt) to \(expiresAt), not for 0 to \(Self.maximumLifetimeSeconds) s")
         }
         guard expected.allowExpired || now - expected.clockSkewSeconds <= expiresAt else {
-            throw PageRejection(.expired, "page expired at \(expiresAt), now is \(now)")
+            throw PageRejection(.expired, LocalizedMessage("page.expired", ["expires": "\(expiresAt)", "now": "\(now)"]))
         }
         self.records = records
     }

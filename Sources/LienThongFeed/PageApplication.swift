@@ -122,7 +122,7 @@ extension CheckedPage {
     private func apply(in transaction: StoreTransaction, rules: MergeRules) throws -> PageApplication {
         let cursor = try transaction.cursor(peer: publisher, dataset: dataset)
         if let cursor, head < cursor.position {
-            throw PageRejection(.rollback, "\(publisher) reports head \(head) for \(dataset), below the \(cursor.position) already applied")
+            throw PageRejection(.rollback, LocalizedMessage("page.rollback", ["publisher": "\(publisher)", "head": "\(head)", "dataset": "\(dataset)", "applied": "\(cursor.position)"]))
         }
         var result = PageApplication()
         // A thousand records at a time, read ahead where that saves round trips to the database.

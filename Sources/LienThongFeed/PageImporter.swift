@@ -103,7 +103,7 @@ public struct PageImporter: Sendable {
 }
 
 /// Why a page was not imported. Nothing of it was applied and the cursor stays.
-public struct PageImportError: Error, CustomStringConvertible {
+public struct PageImportError: Error, LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -128,8 +128,8 @@ public struct PageImportError: Error, CustomStringConvertible {
         self.underlying = underlying
     }
 
-    public var description: String {
-        if let underlying { return "\(underlying)" }
-        return rejection.map { "page refused: \($0)" } ?? "\(reason)"
+    public var message: LocalizedMessage {
+        if let underlying { return LocalizedMessage(of: underlying) }
+        return rejection.map { LocalizedMessage("page.refused", messages: ["rejection": $0.message]) } ?? LocalizedMessage("verbatim", ["text": "\(reason)"])
     }
 }

@@ -1,5 +1,7 @@
+public import LienThongCore
+
 /// Why a feed page was refused. Nothing of a refused page is applied and the cursor stays.
-public struct PageRejection: Error, Equatable, CustomStringConvertible {
+public struct PageRejection: Error, Equatable, LienThongCore.LocalizedError {
     /// The rule the page broke, for counting and tests.
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
@@ -27,11 +29,17 @@ public struct PageRejection: Error, Equatable, CustomStringConvertible {
     }
 
     public let reason: Reason
-    /// One line saying what was wrong, with no record contents in it.
-    public let description: String
+    /// One line saying what was wrong, with no record contents in it; its English text is the ``description``.
+    public let message: LocalizedMessage
 
-    init(_ reason: Reason, _ description: String) {
+    init(_ reason: Reason, _ message: LocalizedMessage) {
         self.reason = reason
-        self.description = description
+        self.message = message
+    }
+
+    /// A rejection whose words stay English in every language: the details of a page that only its
+    /// publisher's engineers read.
+    init(_ reason: Reason, _ description: String) {
+        self.init(reason, LocalizedMessage("verbatim", ["text": description]))
     }
 }

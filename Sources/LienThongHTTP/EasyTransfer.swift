@@ -146,8 +146,9 @@ final class EasyTransfer {
             reason = .tls
         default: reason = .other
         }
-        let shown = reason == .bodyTooLarge ? "the body is larger than \(maximumBodyBytes) bytes" : detail
-        return HTTPError(reason, "GET \(url): \(reason): \(shown)")
+        let shown = reason == .bodyTooLarge
+            ? LocalizedMessage("http.body-larger", ["limit": "\(maximumBodyBytes)"]) : LocalizedMessage("verbatim", ["text": detail])
+        return HTTPError(reason, LocalizedMessage("http.failed", ["url": url], messages: ["reason": reason.message, "detail": shown]))
     }
 }
 

@@ -79,7 +79,7 @@ public struct HTTPResponse: Sendable {
 }
 
 /// Why a transfer failed. The message names the URL and the reason, never headers or body.
-public struct HTTPError: Error, CustomStringConvertible {
+public struct HTTPError: Error, LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -95,13 +95,35 @@ public struct HTTPError: Error, CustomStringConvertible {
         public static let cancelled = Reason("cancelled")
         public static let shutDown = Reason("client shut down")
         public static let other = Reason("transfer failed")
+
+        /// The reason's name in the operator's language.
+        var message: LocalizedMessage {
+            switch self {
+            case .invalidRequest: LocalizedMessage("http.reason.invalid-request")
+            case .connectFailed: LocalizedMessage("http.reason.connect-failed")
+            case .timedOut: LocalizedMessage("http.reason.timed-out")
+            case .tooSlow: LocalizedMessage("http.reason.too-slow")
+            case .bodyTooLarge: LocalizedMessage("http.reason.body-too-large")
+            case .truncated: LocalizedMessage("http.reason.truncated")
+            case .connectionLost: LocalizedMessage("http.reason.connection-lost")
+            case .tls: LocalizedMessage("http.reason.tls")
+            case .cancelled: LocalizedMessage("http.reason.cancelled")
+            case .shutDown: LocalizedMessage("http.reason.shut-down")
+            default: LocalizedMessage("http.reason.other")
+            }
+        }
     }
 
     public let reason: Reason
-    public let description: String
+    public let message: LocalizedMessage
 
-    init(_ reason: Reason, _ description: String) {
+    init(_ reason: Reason, _ message: LocalizedMessage) {
         self.reason = reason
-        self.description = description
+        self.message = message
+    }
+
+    /// A failure in libcurl's or the system's words, which stay English.
+    init(_ reason: Reason, _ description: String) {
+        self.init(reason, LocalizedMessage("verbatim", ["text": description]))
     }
 }

@@ -15,13 +15,18 @@ public enum LocalEditLines {
     }
 
     /// A line that is not an edit, with its number.
-    public struct LineError: Error, CustomStringConvertible {
+    public struct LineError: Error, LienThongCore.LocalizedError {
         public let line: Int
-        let problem: String
-        public var description: String { "line \(line): \(problem)" }
+        let problem: LocalizedMessage
+        public var message: LocalizedMessage { LocalizedMessage("edit-line.error", ["line": "\(line)"], messages: ["problem": problem]) }
 
         /// Line `line` has `problem`, said in a few words.
         public init(line: Int, problem: String) {
+            self.init(line: line, problem: LocalizedMessage("verbatim", ["text": problem]))
+        }
+
+        /// A bad line whose problem is shown in the operator's language.
+        public init(line: Int, problem: LocalizedMessage) {
             self.line = line
             self.problem = problem
         }
@@ -64,7 +69,7 @@ public enum LocalEditLines {
             }
             pending += chunk[start...]
             guard pending.count <= LocalEditLines.maximumLineBytes else {
-                throw LineError(line: lineNumber + 1, problem: "the line is longer than \(LocalEditLines.maximumLineBytes) bytes")
+                throw LineError(line: lineNumber + 1, problem: LocalizedMessage("edit-line.too-long", ["limit": "\(LocalEditLines.maximumLineBytes)"]))
             }
         }
 
@@ -78,7 +83,7 @@ public enum LocalEditLines {
         private mutating func line(_ bytes: ArraySlice<UInt8>, _ body: (Edit) throws -> Void) throws {
             lineNumber += 1
             guard bytes.count <= LocalEditLines.maximumLineBytes else {
-                throw LineError(line: lineNumber, problem: "the line is longer than \(LocalEditLines.maximumLineBytes) bytes")
+                throw LineError(line: lineNumber, problem: LocalizedMessage("edit-line.too-long", ["limit": "\(LocalEditLines.maximumLineBytes)"]))
             }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
             var edit: Edit
@@ -94,10 +99,12 @@ public enum LocalEditLines {
     }
 
     private struct Problem: Error {
-        let problem: String
-        init(_ problem: String) { self.problem = problem }
+        let problem: LocalizedMessage
+        init(_ problem: LocalizedMessage) { self.problem = problem }
         /// A broken record rule, named as receivers name it, so that the line says which rule.
-        init(_ violation: RecordRuleViolation) { self.problem = "\(violation) (rule: \(violation.reason))" }
+        init(_ violation: RecordRuleViolation) {
+            problem = LocalizedMessage("edit-line.rule", ["violation": "\(violation)", "rule": "\(violation.reason)"])
+        }
     }
 
     private static func edit(from line: ArraySlice<UInt8>) throws(Problem) -> Edit {
@@ -105,13 +112,13 @@ public enum LocalEditLines {
         do {
             value = try JSONValue(parsing: line)
         } catch {
-            throw Problem("\(error)")
+            throw Problem(LocalizedMessage("verbatim", ["text": "\(error)"]))
         }
-        guard let members = value.objectValue else { throw Problem("expected a JSON object") }
+        guard let members = value.objectValue else { throw Problem(LocalizedMessage("edit-line.not-object")) }
         if let unknown = Set(members.keys).subtracting(["id", "data", "deleted"]).sorted().first {
-            throw Problem("unknown member \(unknown.debugDescription)")
+            throw Problem(LocalizedMessage("edit-line.unknown-member", ["member": unknown.debugDescription]))
         }
-        guard let id = members["id"]?.stringValue else { throw Problem("\"id\" must be a text") }
+        guard let id = members["id"]?.stringValue else { throw Problem(LocalizedMessage("edit-line.id")) }
         do {
             try RecordVersion.checkID(id)
         } catch {
@@ -128,7 +135,7 @@ public enum LocalEditLines {
         case (nil, .bool(true)?):
             return Edit(id: id, deleted: true, data: .object([:]))
         default:
-            throw Problem("give either \"data\" (an object) or \"deleted\": true")
+            throw Problem(LocalizedMessage("edit-line.data-or-deleted"))
         }
     }
 }

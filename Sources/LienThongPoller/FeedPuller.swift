@@ -410,9 +410,9 @@ public struct FeedPuller: Sendable {
                 limit /= 2
             } catch {
                 metrics.rejected(.page, reason: "transfer \(error.reason)", peer: feed.peer)
-                let cause = error.reason == .bodyTooLarge
-                    ? "; one record is over the body limit even at limit=1 (the publisher breaks PROTOCOL.md's page size bound)" : ""
-                throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, "\(error)\(cause)")
+                let detail = error.reason == .bodyTooLarge
+                    ? LocalizedMessage("pull.record-over-limit", messages: ["error": error.message]) : error.message
+                throw PullError(peer: feed.peer, dataset: feed.dataset, .transfer, detail)
             }
         }
         switch response.status {
@@ -441,7 +441,13 @@ public struct FeedPuller: Sendable {
         if let rejection = error.rejection { metrics.rejected(.page, reason: rejection.reason.description, peer: feed.peer) }
         switch error.reason {
         case .refused:
-            return PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "page after \(after) refused: \(error.rejection.map { "\($0)" } ?? "")")
+            let rejection = error.rejection?.message ?? LocalizedMessage("verbatim", ["text": ""])
+            var refused = PullError(
+                peer: feed.peer, dataset: feed.dataset, .pageRejected,
+                LocalizedMessage("pull.page-refused", ["after": "\(after)"], messages: ["rejection": rejection])
+            )
+            refused.rejection = error.rejection?.reason
+            return refused
         case .storeFailed where error.underlying is LeaseLostError:
             return PullError(peer: feed.peer, dataset: feed.dataset, .leaseLost, "page after \(after) not applied: \(error.underlying.map { "\($0)" } ?? "")")
         case .storeFailed:

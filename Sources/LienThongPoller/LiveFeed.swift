@@ -24,7 +24,7 @@ extension FeedPuller {
             )
         } catch {
             metrics.rejected(.page, reason: "dataset list refused", peer: feed.peer)
-            throw PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, "\(error)")
+            throw PullError(peer: feed.peer, dataset: feed.dataset, .pageRejected, LocalizedMessage(of: error))
         }
     }
 

@@ -1,7 +1,8 @@
 public import LienThongCore
+public import LienThongFeed
 
 /// Why pulling one peer's feed stopped short. Nothing of a failed page was applied.
-public struct PullError: Error, CustomStringConvertible {
+public struct PullError: Error, LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -26,16 +27,24 @@ public struct PullError: Error, CustomStringConvertible {
     public let retryAfter: Duration?
     /// The status of a refused request, or nil.
     public let status: Int?
-    public let description: String
+    /// What failed, as `peer dataset: detail`; its English text is the ``description`` that logs and the store keep.
+    public let message: LocalizedMessage
     /// What the pull applied before it failed (those pages stay applied), when it got that far.
     public internal(set) var progress = PullSummary()
+    /// The page check that refused the page, when ``reason`` is ``Reason/pageRejected``.
+    public internal(set) var rejection: PageRejection.Reason?
 
-    init(peer: AgencyID, dataset: DatasetName, _ reason: Reason, status: Int? = nil, retryAfter: Duration? = nil, _ detail: String) {
+    init(peer: AgencyID, dataset: DatasetName, _ reason: Reason, status: Int? = nil, retryAfter: Duration? = nil, _ detail: LocalizedMessage) {
         self.peer = peer
         self.dataset = dataset
         self.reason = reason
         self.status = status
         self.retryAfter = retryAfter
-        description = "\(peer) \(dataset): \(detail)"
+        message = LocalizedMessage("pull.error", ["peer": "\(peer)", "dataset": "\(dataset)"], messages: ["detail": detail])
+    }
+
+    /// A failure whose detail stays English in every language.
+    init(peer: AgencyID, dataset: DatasetName, _ reason: Reason, status: Int? = nil, retryAfter: Duration? = nil, _ detail: String) {
+        self.init(peer: peer, dataset: dataset, reason, status: status, retryAfter: retryAfter, LocalizedMessage("verbatim", ["text": detail]))
     }
 }

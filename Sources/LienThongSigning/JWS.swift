@@ -114,14 +114,14 @@ public struct JWSVerifier: Sendable {
     /// Verifies one compact JWS given as bytes.
     public func verify(utf8 compact: [UInt8]) throws(JWSError) -> VerifiedJWS {
         if let space = compact.firstIndex(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
-            throw JWSError(.whiteSpace, "JWS contains white space at offset \(space)")
+            throw JWSError(.whiteSpace, LocalizedMessage("jws.white-space", ["offset": "\(space)"]))
         }
         let dots = compact.indices.filter { compact[$0] == UInt8(ascii: ".") }
-        guard dots.count == 2 else { throw JWSError(.segmentCount, "JWS has \(dots.count + 1) segments, not 3") }
+        guard dots.count == 2 else { throw JWSError(.segmentCount, LocalizedMessage("jws.segment-count", ["count": "\(dots.count + 1)"])) }
         let headerText = compact[..<dots[0]]
         let payloadText = compact[(dots[0] + 1)..<dots[1]]
         let signatureText = compact[(dots[1] + 1)...]
-        guard !signatureText.isEmpty else { throw JWSError(.emptySignature, "JWS has an empty signature") }
+        guard !signatureText.isEmpty else { throw JWSError(.emptySignature, LocalizedMessage("jws.empty-signature")) }
 
         let headerBytes = try decodeSegment(headerText, named: "header")
         let payload = try decodeSegment(payloadText, named: "payload")
@@ -133,24 +133,24 @@ public struct JWSVerifier: Sendable {
             let found = header["typ"]
             guard found == .string(requiredType) else {
                 let shown = found.map { $0.stringValue?.quotedForMessage ?? $0.kindName } ?? "absent"
-                throw JWSError(.typeMismatch, "typ is \(shown), expected \(requiredType.debugDescription)")
+                throw JWSError(.typeMismatch, LocalizedMessage("jws.type-mismatch", ["found": shown, "expected": requiredType.debugDescription]))
             }
         }
         guard signature.count == 64 else {
-            throw JWSError(.signatureLength, "\(algorithm) signature is \(signature.count) bytes, not 64")
+            throw JWSError(.signatureLength, LocalizedMessage("jws.signature-length", ["algorithm": "\(algorithm)", "count": "\(signature.count)"]))
         }
         guard key.isValidSignature(signature, for: Array(compact[..<dots[1]])) else {
-            throw JWSError(.signatureInvalid, "signature does not verify with key \(key.keyID)")
+            throw JWSError(.signatureInvalid, LocalizedMessage("jws.signature-invalid", ["kid": "\(key.keyID)"]))
         }
 
         let payloadJSON: JSONValue
         do {
             payloadJSON = try JSONValue(parsing: payload)
         } catch {
-            throw JWSError(.payloadNotJSONObject, "payload is not a UTF-8 JSON object: \(error)")
+            throw JWSError(.payloadNotJSONObject, LocalizedMessage("jws.payload-not-json", ["reason": "\(error)"]))
         }
         guard case .object = payloadJSON else {
-            throw JWSError(.payloadNotJSONObject, "payload is \(payloadJSON.kindName), not a JSON object")
+            throw JWSError(.payloadNotJSONObject, LocalizedMessage("jws.payload-kind", ["kind": payloadJSON.kindName]))
         }
         return VerifiedJWS(header: header, payload: payload, payloadJSON: payloadJSON, key: key, algorithm: algorithm)
     }
@@ -159,7 +159,7 @@ public struct JWSVerifier: Sendable {
         do {
             return try Base64URL.decode(utf8: text)
         } catch {
-            throw JWSError(.invalidBase64URL, "JWS \(name): \(error)")
+            throw JWSError(.invalidBase64URL, LocalizedMessage("jws.base64url", ["segment": name, "reason": "\(error)"]))
         }
     }
 
@@ -168,31 +168,31 @@ public struct JWSVerifier: Sendable {
         do {
             parsed = try JSONValue(parsing: bytes)
         } catch where error.isDuplicateMember {
-            throw JWSError(.duplicateHeaderMember, "protected header names a member twice")
+            throw JWSError(.duplicateHeaderMember, LocalizedMessage("jws.header-duplicate"))
         } catch {
-            throw JWSError(.headerNotJSONObject, "protected header is not a UTF-8 JSON object: \(error)")
+            throw JWSError(.headerNotJSONObject, LocalizedMessage("jws.header-not-json", ["reason": "\(error)"]))
         }
         guard case .object(let header) = parsed else {
-            throw JWSError(.headerNotJSONObject, "protected header is \(parsed.kindName), not a JSON object")
+            throw JWSError(.headerNotJSONObject, LocalizedMessage("jws.header-kind", ["kind": parsed.kindName]))
         }
         if let forbidden = header.keys.filter(Self.forbiddenHeaderMembers.contains).sorted().first {
-            throw JWSError(.forbiddenHeaderMember, "protected header has \(forbidden.debugDescription), which lienthong refuses")
+            throw JWSError(.forbiddenHeaderMember, LocalizedMessage("jws.header-forbidden", ["member": forbidden.debugDescription]))
         }
         return header
     }
 
     private func pickKey(for header: [String: JSONValue]) throws(JWSError) -> (PublicKey, JWSAlgorithm) {
         guard let algorithmName = header["alg"]?.stringValue else {
-            throw JWSError(.missingAlgorithm, "protected header has no string \"alg\"")
+            throw JWSError(.missingAlgorithm, LocalizedMessage("jws.no-alg"))
         }
         guard let keyID = header["kid"]?.stringValue else {
-            throw JWSError(.missingKeyID, "protected header has no string \"kid\"")
+            throw JWSError(.missingKeyID, LocalizedMessage("jws.no-kid"))
         }
         guard let key = keysByID[keyID] else {
-            throw JWSError(.unknownKeyID, "no pinned key has kid \(keyID.quotedForMessage)")
+            throw JWSError(.unknownKeyID, LocalizedMessage("jws.unknown-kid", ["kid": keyID.quotedForMessage]))
         }
         guard let algorithm = JWSAlgorithm(rawValue: algorithmName), key.type.acceptedAlgorithms.contains(algorithm) else {
-            throw JWSError(.algorithmNotAllowed, "algorithm \(algorithmName.quotedForMessage) is not allowed for an \(key.type) key")
+            throw JWSError(.algorithmNotAllowed, LocalizedMessage("jws.algorithm", ["algorithm": algorithmName.quotedForMessage, "type": "\(key.type)"]))
         }
         return (key, algorithm)
     }

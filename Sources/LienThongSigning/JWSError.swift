@@ -1,5 +1,7 @@
+public import LienThongCore
+
 /// Why a compact JWS was refused. Every rejection has its own ``reason`` and a one-line ``description``.
-public struct JWSError: Error, Equatable, CustomStringConvertible {
+public struct JWSError: Error, Equatable, LienThongCore.LocalizedError {
     /// The rule a JWS broke, for callers that count or test rejections by kind.
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
@@ -23,12 +25,12 @@ public struct JWSError: Error, Equatable, CustomStringConvertible {
     }
 
     public let reason: Reason
-    /// What was wrong, in one line, with no payload content in it.
-    public let description: String
+    /// What was wrong, in one line, with no payload content in it; its English text is the ``description``.
+    public let message: LocalizedMessage
 
-    init(_ reason: Reason, _ description: String) {
+    init(_ reason: Reason, _ message: LocalizedMessage) {
         self.reason = reason
-        self.description = description
+        self.message = message
     }
 }
 

@@ -131,9 +131,10 @@ public struct PrivateKeyFile: Sendable {
     }
 
     /// A one-line warning when the file's group or others may access it (a file loaded under
-    /// ``PrivateKeyFileAccess/groupOrOthersAllowed``), else nil.
-    public var warning: String? {
-        Self.exposure(mode).map { "the private key \(url.path) has mode \(Self.octal(mode)), which lets \($0): anyone who can read it can sign as this agency" }
+    /// ``PrivateKeyFileAccess/groupOrOthersAllowed``), else nil. A command prints it in the operator's language;
+    /// a log writes its English ``LocalizedMessage/description``.
+    public var warning: LocalizedMessage? {
+        Self.exposure(mode).map { LocalizedMessage("key.warning.private", ["path": url.path, "mode": Self.octal(mode), "exposure": $0]) }
     }
 
     /// Who besides the owner may do what with a file of `mode`, such as "its group read it and others read it",

@@ -11,7 +11,7 @@ public struct TLSClientIdentity: Sendable, CustomStringConvertible {
     public let chainPEM: [UInt8]
     public let keyPEM: [UInt8]
     /// Why the key file's mode is unsafe, when it was loaded under ``PrivateKeyFileAccess/groupOrOthersAllowed``.
-    public let keyWarning: String?
+    public let keyWarning: LocalizedMessage?
     /// When the agency's own certificate stops being valid.
     public let notAfter: UnixTime
 
@@ -69,7 +69,7 @@ public struct TLSClientIdentity: Sendable, CustomStringConvertible {
         chainPEM = Array(chainText.utf8)
         keyPEM = Array(keyText.utf8)
         keyWarning = PrivateKeyFileAccess.groupOrOthersAllowed == access
-            ? PrivateKeyFile.exposure(mode).map { "the client key \(keyURL.path) lets \($0): anyone who can read it can act as this agency in TLS" }
+            ? PrivateKeyFile.exposure(mode).map { LocalizedMessage("key.warning.client", ["path": keyURL.path, "exposure": $0]) }
             : nil
         self.notAfter = notAfter
     }

@@ -1,3 +1,5 @@
+public import LienThongCore
+
 /// Walks the audit log in order and finds the first entry that does not match the chain (docs/PRIVACY.md,
 /// "Verifying the log"): an entry whose content no longer gives its hash (altered), an entry whose `prev` is
 /// not the hash of the entry before it (one removed, or inserted), a first entry that neither starts the
@@ -10,7 +12,7 @@ public struct AuditChainCheck: Sendable {
     private let vouched: [Int64: String]
     private var last: AuditEntry?
     /// The first problem found; the walk stops at it.
-    public private(set) var problem: String?
+    public private(set) var problem: LocalizedMessage?
     /// Entries written before the chain existed (migration v11), outside it.
     public private(set) var unchained = 0
     /// Entries checked in the chain.
@@ -26,31 +28,31 @@ public struct AuditChainCheck: Sendable {
         guard problem == nil else { return false }
         guard let previous = entry.previous, let sha256 = entry.sha256 else {
             if let last {
-                problem = "entry \(entry.seq) has no hash but follows chained entry \(last.seq): its chain columns were removed"
+                problem = LocalizedMessage("audit.problem.unchained", ["seq": "\(entry.seq)", "last": "\(last.seq)"])
             } else {
                 unchained += 1
             }
             return problem == nil
         }
         guard entry.recomputedSHA256 == sha256 else {
-            problem = "entry \(entry.seq) was altered: its content no longer gives the hash stored with it"
+            problem = LocalizedMessage("audit.problem.altered", ["seq": "\(entry.seq)"])
             return false
         }
         if let last {
             if previous != last.sha256 {
-                let missing = entry.seq == last.seq + 2 ? "entry \(last.seq + 1) is" : "entries \(last.seq + 1) to \(entry.seq - 1) are"
+                let numbers = ["seq": "\(entry.seq)", "last": "\(last.seq)", "first": "\(last.seq + 1)", "end": "\(entry.seq - 1)"]
                 problem =
-                    entry.seq > last.seq + 1
-                    ? "\(missing) missing: entry \(entry.seq) does not follow entry \(last.seq)"
-                    : "entry \(entry.seq) does not follow entry \(last.seq): its prev is not that entry's hash"
+                    entry.seq == last.seq + 2 ? LocalizedMessage("audit.problem.one-missing", numbers)
+                    : entry.seq > last.seq + 1 ? LocalizedMessage("audit.problem.some-missing", numbers)
+                    : LocalizedMessage("audit.problem.prev", numbers)
                 return false
             }
         } else if previous != AuditEntry.genesis && vouched[entry.seq - 1] != previous {
-            problem = "entry \(entry.seq) is the first kept, and no checkpoint vouches for the entry before it: entries before it were removed"
+            problem = LocalizedMessage("audit.problem.first-kept", ["seq": "\(entry.seq)"])
             return false
         }
         if let signed = vouched[entry.seq], signed != sha256 {
-            problem = "entry \(entry.seq) differs from the checkpoint signed for it: the chain was rewritten"
+            problem = LocalizedMessage("audit.problem.rewritten", ["seq": "\(entry.seq)"])
             return false
         }
         last = entry
@@ -59,15 +61,15 @@ public struct AuditChainCheck: Sendable {
     }
 
     /// Ends the walk: the newest entry must be the stored head, and no checkpoint may cover a later one.
-    public mutating func finish(head: AuditHead?) -> String? {
+    public mutating func finish(head: AuditHead?) -> LocalizedMessage? {
         guard problem == nil else { return problem }
         if let head, head.seq != last?.seq || head.sha256 != last?.sha256 {
-            let newest = last.map { "entry \($0.seq)" } ?? "no chained entry"
-            problem = "the newest entries are missing: the log ends at \(newest) but its head is entry \(head.seq)"
+            problem = last.map { LocalizedMessage("audit.problem.newest-missing", ["last": "\($0.seq)", "head": "\(head.seq)"]) }
+                ?? LocalizedMessage("audit.problem.all-missing", ["head": "\(head.seq)"])
         } else if let covered = vouched.keys.max(), covered > (last?.seq ?? 0) {
-            problem = "entries up to \(covered) were signed in a checkpoint and are missing"
+            problem = LocalizedMessage("audit.problem.signed-missing", ["seq": "\(covered)"])
         } else if head == nil, let last {
-            problem = "the log's head is missing while entry \(last.seq) is chained"
+            problem = LocalizedMessage("audit.problem.no-head", ["last": "\(last.seq)"])
         }
         return problem
     }

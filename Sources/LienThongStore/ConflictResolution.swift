@@ -10,7 +10,7 @@ public enum ConflictResolution: Sendable {
 }
 
 /// Why a conflict could not be resolved, in one line.
-public struct ConflictResolutionError: Error, CustomStringConvertible {
+public struct ConflictResolutionError: Error, LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -22,7 +22,7 @@ public struct ConflictResolutionError: Error, CustomStringConvertible {
     }
 
     public let reason: Reason
-    public let description: String
+    public let message: LocalizedMessage
 }
 
 extension StoreTransaction {
@@ -36,7 +36,9 @@ extension StoreTransaction {
     ) throws -> RecordVersion {
         let siblings = try siblings(dataset: dataset, id: id)
         guard siblings.count > 1 else {
-            throw ConflictResolutionError(reason: .noOpenConflict, description: "\(dataset) \(id.debugDescription) has no open conflict")
+            throw ConflictResolutionError(
+                reason: .noOpenConflict, message: LocalizedMessage("resolve.no-conflict", ["dataset": "\(dataset)", "id": id.debugDescription])
+            )
         }
         let version: RecordVersion
         let how: String
@@ -44,7 +46,8 @@ extension StoreTransaction {
         case .pick(let origin):
             guard let chosen = siblings.first(where: { $0.origin.rawValue == origin }) else {
                 throw ConflictResolutionError(
-                    reason: .noSuchSibling, description: "no sibling of \(id.debugDescription) comes from \(origin.debugDescription)"
+                    reason: .noSuchSibling,
+                    message: LocalizedMessage("resolve.no-sibling", ["id": id.debugDescription, "origin": origin.debugDescription])
                 )
             }
             how = "pick \(origin)"

@@ -32,8 +32,13 @@ public struct ErasurePurge: Sendable, Equatable {
 
 extension ErasurePurge: CustomStringConvertible {
     /// `2 versions, 1 held, 1 quarantined, 0 blanked, 1 own-feed`.
-    public var description: String {
-        "\(versions) versions, \(held) held, \(quarantined) quarantined, \(blanked) blanked, \(ownFeed) own-feed"
+    public var description: String { message.description }
+
+    /// The counts in the operator's language, for `lienthong erase`; the audit log keeps the English ``description``.
+    public var message: LocalizedMessage {
+        LocalizedMessage("erase.purged", [
+            "versions": "\(versions)", "held": "\(held)", "quarantined": "\(quarantined)", "blanked": "\(blanked)", "own_feed": "\(ownFeed)",
+        ])
     }
 }
 

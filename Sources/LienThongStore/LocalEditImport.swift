@@ -5,7 +5,7 @@ public import LienThongMerge
 public typealias RereadableInput = (_ chunk: ([UInt8]) throws -> Void) throws -> Void
 
 /// Why local edits were not all applied, in one line.
-public struct LocalEditImportError: Error, CustomStringConvertible {
+public struct LocalEditImportError: Error, LienThongCore.LocalizedError {
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
         public let description: String
         private init(_ name: String) { description = name }
@@ -20,7 +20,7 @@ public struct LocalEditImportError: Error, CustomStringConvertible {
     public let reason: Reason
     /// How many edits were applied before the failure.
     public let applied: Int
-    public let description: String
+    public let message: LocalizedMessage
 }
 
 extension Store {
@@ -46,12 +46,14 @@ extension Store {
             var reader = LocalEditLines.Reader()
             func check(_ edit: LocalEditLines.Edit) throws {
                 try Self.checkAsFirstEdit(edit, dataset: dataset, agency: agency)
-                if !edit.deleted, let problem = validate(edit.data) { throw LocalEditLines.LineError(line: edit.line, problem: "schema: \(problem)") }
+                if !edit.deleted, let problem = validate(edit.data) { throw LocalEditLines.LineError(line: edit.line, problem: LocalizedMessage("edit-line.schema", ["problem": problem])) }
             }
             try input { chunk in try reader.read(chunk, check) }
             try reader.finish(check)
         } catch {
-            throw LocalEditImportError(reason: .badLine, applied: 0, description: "\(error); nothing was applied")
+            throw LocalEditImportError(
+                reason: .badLine, applied: 0, message: LocalizedMessage("put.bad-line", messages: ["error": LocalizedMessage(of: error)])
+            )
         }
         var applied = 0
         var batch: [LocalEditLines.Edit] = []
@@ -87,7 +89,8 @@ extension Store {
             try flush()
         } catch {
             throw LocalEditImportError(
-                reason: .storeFailed, applied: applied, description: "\(error); the first \(applied) edits were applied, the rest not"
+                reason: .storeFailed, applied: applied,
+                message: LocalizedMessage("put.store-failed", ["applied": "\(applied)"], messages: ["error": LocalizedMessage(of: error)])
             )
         }
         return applied

@@ -63,7 +63,7 @@ struct AuditBenchmark: ParsableCommand {
             verification = try store.read { try AuditVerification.run(in: $0, agency: peer, keys: [key.publicKey]) }
         }
         guard let verification, verification.problem == nil, verification.chained == entries else {
-            throw BenchmarkFailure(description: "the chain did not verify: \(verification?.problem ?? "?")")
+            throw BenchmarkFailure(description: "the chain did not verify: \(verification?.problem?.description ?? "?")")
         }
         let plainRate = Double(entries) / plainSeconds
         let chainedRate = Double(entries) / chainedSeconds

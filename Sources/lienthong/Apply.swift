@@ -62,7 +62,7 @@ struct Apply: AsyncParsableCommand {
                 } catch {
                     guard error.reason == .refused, let rejection = error.rejection else { throw error }
                     refused += 1
-                    printDiagnostic(localized("apply.refused", ["path": path, "reason": "\(rejection)"]))
+                    printDiagnostic(localized("apply.refused", ["path": path, "reason": localizedText(of: rejection)]))
                 }
             }
             if refused > 0 { throw ExitCode(1) }

@@ -30,7 +30,7 @@ struct Audit: ParsableCommand {
                 var keys = [try keyPermissions.loadKey(configuration.signingKeyURL.path).publicKey]
                 for path in publicKey { keys.append(try PublicKey(pem: String(contentsOfFile: path, encoding: .utf8))) }
                 let result = try store.read { try AuditVerification.run(in: $0, agency: configuration.agency, keys: keys) }
-                if let problem = result.problem { throw Failure.refused(localized("error.audit.broken", ["problem": "\(problem)"])) }
+                if let problem = result.problem { throw Failure.refused(localized("error.audit.broken", ["problem": problem.text(in: .current)])) }
                 let head = result.head.map { localized("audit.verify.head", ["seq": "\($0.seq)"]) } ?? localized("audit.verify.no-head")
                 let counts = ["chained": "\(result.chained)", "head": head, "checkpoints": "\(result.checkpoints)", "unchained": "\(result.unchained)"]
                 printLine(result.unchained > 0 ? localized("audit.verify.ok-unchained", counts) : localized("audit.verify.ok", counts))
@@ -108,12 +108,12 @@ struct Audit: ParsableCommand {
                 for disclosure in found {
                     table.append([
                         UnixTime(milliseconds: disclosure.at).iso8601,
-                        disclosure.recipient ?? "here: \(disclosure.command ?? "?") by \(disclosure.operatorName ?? "?")",
-                        disclosure.seq.map { "seq \($0)" } ?? "shown",
-                        disclosure.fields?.joined(separator: ",") ?? "all", disclosure.purpose ?? "-", String(disclosure.auditSeq),
+                        disclosure.recipient ?? localized("audit.disclosures.here", ["command": disclosure.command ?? "?", "operator": disclosure.operatorName ?? "?"]),
+                        disclosure.seq.map { localized("audit.disclosures.seq", ["seq": "\($0)"]) } ?? localized("audit.disclosures.shown"),
+                        disclosure.fields?.joined(separator: ",") ?? localized("audit.disclosures.all"), disclosure.purpose ?? "-", String(disclosure.auditSeq),
                     ])
                 }
-                printLine("\(found.count) disclosures of \(dataset)/\(id)")
+                printLine(localized("audit.disclosures.count", ["count": "\(found.count)", "dataset": dataset.rawValue, "id": id]))
                 print(table.text)
             }
         }

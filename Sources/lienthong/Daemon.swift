@@ -18,7 +18,8 @@ struct DaemonCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             try await Daemon.run(
-                configurationURL: URL(fileURLWithPath: config.path), keyAccess: keyPermissions.access, logger: Logger(label: "lienthong")
+                configurationURL: URL(fileURLWithPath: config.path), keyAccess: keyPermissions.access,
+                build: "lienthong \(Lienthong.lienthongVersion)", logger: Logger(label: "lienthong")
             )
         }
     }

@@ -31,7 +31,7 @@ struct Demo: AsyncParsableCommand {
                 throw Failure.refused(localized("error.demo.failed", ["reason": "\(error)"]))
             }
             if let keep {
-                print("\nKept in \(keep): try `lienthong status --config \(keep)/bo-y-te/lienthong.yaml`, `export` and `conflicts list` likewise.")
+                print("\n" + localized("demo.kept", ["folder": keep]))
             }
             guard outcome.converged else { throw Failure.refused(localized("error.demo.diverged")) }
         }

@@ -25,9 +25,15 @@ struct DoctorCommand: AsyncParsableCommand {
                 }
                 print(JSONValue.object(["checks": .array(list), "failures": .integer(Int64(failures))]).displayText)
             } else {
+                let outcomeWidth = [localized("doctor.outcome.ok"), localized("doctor.outcome.warn"), localized("doctor.outcome.fail")].map(\.count).max() ?? 4
                 for check in checks {
-                    let outcome = check.outcome.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-                    print("\(outcome) \(check.title.text(in: .current)): \(check.finding.text(in: .current))".terminalSafe)
+                    let word = switch check.outcome {
+                    case .ok: localized("doctor.outcome.ok")
+                    case .warn: localized("doctor.outcome.warn")
+                    case .fail: localized("doctor.outcome.fail")
+                    }
+                    let outcome = word + String(repeating: " ", count: max(1, outcomeWidth + 2 - word.count))
+                    print("\(outcome)\(check.title.text(in: .current)): \(check.finding.text(in: .current))".terminalSafe)
                 }
             }
             if failures > 0 { throw Failure.refused(localized("doctor.failed", ["count": "\(failures)"])) }

@@ -35,7 +35,7 @@ struct Erase: ParsableCommand {
             let (tombstone, purged) = try store.write { transaction in
                 try transaction.erase(dataset: dataset, id: id, agency: configuration.agency, reason: reason, policy: policy)
             }
-            printLine(localized("erase.done", ["dataset": "\(dataset)", "id": id.terminalField, "vv": tombstone.vv.json.displayText, "purged": "\(purged)"]))
+            printLine(localized("erase.done", ["dataset": "\(dataset)", "id": id.terminalField, "vv": tombstone.vv.json.displayText, "purged": purged.message.text(in: .current)]))
         }
     }
 }

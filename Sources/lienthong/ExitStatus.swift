@@ -71,7 +71,7 @@ extension ParsableCommand {
 
     private static func reported(_ error: any Error) -> ExitCode {
         if let exit = error as? ExitCode { return exit }
-        printDiagnostic((error as? any LienThongCore.LocalizedError)?.message.text(in: .current) ?? "\(error)")
+        printDiagnostic(localizedText(of: error))
         return ExitCode(ExitStatus.of(error))
     }
 }

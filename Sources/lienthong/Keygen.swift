@@ -29,7 +29,7 @@ struct Keygen: ParsableCommand {
         do {
             _ = try AgencyID(agency)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(localizedText(of: error))
         }
     }
 

@@ -170,9 +170,9 @@ struct KeyPermissionsOption: ParsableArguments {
     }
 
     /// Prints the key's warning, if any, as one line on stderr.
-    func warn(_ warning: String?) {
+    func warn(_ warning: LocalizedMessage?) {
         guard let warning else { return }
-        FileHandle.standardError.write(Data("lienthong: \(localized("warning.insecure-key", ["warning": warning]))\n".utf8))
+        FileHandle.standardError.write(Data("lienthong: \(localized("warning.insecure-key", ["warning": warning.text(in: .current)]))\n".utf8))
     }
 }
 
@@ -185,7 +185,7 @@ struct DatasetOption: ParsableArguments {
         do {
             _ = try DatasetName(dataset)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(localizedText(of: error))
         }
     }
 
@@ -213,7 +213,7 @@ struct RevealOption: ParsableArguments {
         do {
             _ = try PurposeCode(purpose)
         } catch {
-            throw ValidationError("\(error)")
+            throw ValidationError(localizedText(of: error))
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import LienThongConfig
 import LienThongCore
 import LienThongAgency
+import LienThongDaemon
 import LienThongFeed
 import LienThongStore
 
@@ -22,9 +23,7 @@ struct Status: AsyncParsableCommand {
                 throw Failure.unusable(localized("error.status.no-store", ["path": url.path]))
             }
             let store = try Store.forReading(configuration.store)
-            let feeds = configuration.peers.sorted { $0.key < $1.key }.flatMap { peer, settings in
-                settings.pull.sorted().map { FeedKey(peer: peer, dataset: $0) }
-            }
+            let feeds = StatusReport.feedKeys(of: configuration)
             let report: StatusReport
             do {
                 report = try await store.read { snapshot in try StatusReport(snapshot, feeds: feeds, datasets: configuration.datasets) }
@@ -37,58 +36,8 @@ struct Status: AsyncParsableCommand {
     }
 }
 
-/// What `lienthong status` shows, read from one snapshot of the store.
-struct StatusReport {
-    struct Feed {
-        let key: FeedKey
-        let cursor: Cursor?
-        let pull: PullStatus?
-    }
-
-    let feeds: [Feed]
-    /// The SHA-256 of this agency's own declared schema of each dataset that has one.
-    let ownSchemas: [DatasetName: String]
-    /// Which daemon holds each feed's lease (docs/STORE.md, "Several daemons").
-    let leases: [PullLease]
-    /// Open conflicts and policy of every dataset held.
-    let datasets: [(name: DatasetName, policy: String, open: Int)]
-
-    init(_ snapshot: StoreSnapshot, feeds keys: [FeedKey], datasets: [DatasetName: DatasetSettings]) throws {
-        feeds = try keys.map { key in
-            Feed(
-                key: key, cursor: try snapshot.cursor(peer: key.peer, dataset: key.dataset),
-                pull: try snapshot.pullStatus(peer: key.peer, dataset: key.dataset)
-            )
-        }
-        leases = try snapshot.pullLeases()
-        ownSchemas = try datasets.compactMapValues { settings in try settings.schema.map { try DatasetList.schemaDigest($0.declaration) } }
-        let open = try snapshot.openConflictCounts()
-        self.datasets = datasets.sorted { $0.key < $1.key }.map { name, settings in (name, "\(settings.policy)", open[name] ?? 0) }
-    }
-
-    /// A stored error without what the row already says (its peer and dataset) and without the request's URL,
-    /// so that the reason fits the column; `--json` has the whole text.
-    static func reason(of text: String, feed: FeedKey) -> String {
-        var reason = Substring(text)
-        let prefix = "\(feed.peer) \(feed.dataset): "
-        if reason.hasPrefix(prefix) { reason = reason.dropFirst(prefix.count) }
-        if reason.hasPrefix("GET "), let end = reason.range(of: ": ") { reason = reason[end.upperBound...] }
-        return String(reason)
-    }
-
-    /// How the schema the peer lists for the feed's dataset compares with this agency's own: `same`,
-    /// `differs`, `peer has none`, `we have none`, or `unknown` before a daemon read the peer's list.
-    func schemaComparison(_ feed: Feed) -> String {
-        guard let listed = feed.pull?.peerSchemaSHA256 else { return "unknown" }
-        let own = ownSchemas[feed.key.dataset]
-        switch (listed == PeerSchema.none ? nil : listed, own) {
-        case (nil, nil): return "same"
-        case (nil, _?): return "peer has none"
-        case (_?, nil): return "we have none"
-        case (let theirs?, let ours?): return theirs == ours ? "same" : "differs"
-        }
-    }
-
+/// What `lienthong status` prints of the report (the report itself is the daemon's, which its status page shows too).
+extension StatusReport {
     func text(now: Int64) -> String {
         var table = TerminalTable([
             localized("table.peer"), localized("table.dataset"), localized("table.mode"), localized("table.cursor"), localized("table.head"),
@@ -106,15 +55,17 @@ struct StatusReport {
             }
             table.append([
                 feed.key.peer.rawValue, feed.key.dataset.rawValue, feed.pull?.mode?.rawValue ?? "-", String(position), String(head),
-                String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? "never", error ?? "-", backoff(feed.pull, now: now),
-                schemaComparison(feed),
+                String(max(0, head - position)), Self.delays(feed.pull), feed.pull?.lastSuccessAt.map { Self.time($0) } ?? localized("status.never"), error ?? "-", backoff(feed.pull, now: now),
+                Self.schemaText(schemaComparison(feed)),
             ])
         }
         var lines = [table.text]
-        if feeds.isEmpty { lines.append("(this agency pulls no feed)") }
+        if feeds.isEmpty { lines.append(localized("status.no-feeds")) }
         for feed in feeds where ["differs", "peer has none", "we have none"].contains(schemaComparison(feed)) {
             lines.append(
-                "warning: \(feed.key.peer) lists a schema of \(feed.key.dataset) that is not ours (\(schemaComparison(feed))); records that break ours are quarantined with reason schema"
+                localized("status.schema-warning", [
+                    "peer": feed.key.peer.rawValue, "dataset": feed.key.dataset.rawValue, "comparison": Self.schemaText(schemaComparison(feed)),
+                ])
             )
         }
         if !leases.isEmpty {
@@ -125,7 +76,9 @@ struct StatusReport {
             for lease in leases {
                 leaseTable.append([
                     lease.peer.rawValue, lease.dataset.rawValue, lease.holder, String(lease.fence),
-                    lease.expiresAt > now ? "in \(1 + (lease.expiresAt - now - 1) / 1000) s" : "expired \(Self.time(lease.expiresAt))",
+                    lease.expiresAt > now
+                        ? localized("status.lease.in", ["seconds": "\(1 + (lease.expiresAt - now - 1) / 1000)"])
+                        : localized("status.lease.expired", ["time": Self.time(lease.expiresAt)]),
                 ])
             }
             lines.append(leaseTable.text)
@@ -192,11 +145,23 @@ struct StatusReport {
 
     private func backoff(_ pull: PullStatus?, now: Int64) -> String {
         guard let pull, !pull.isHealthy else { return "-" }
-        let failures = "\(pull.consecutiveFailures) failure\(pull.consecutiveFailures == 1 ? "" : "s")"
+        let count = ["count": "\(pull.consecutiveFailures)"]
+        let failures = pull.consecutiveFailures == 1 ? localized("status.failures.one", count) : localized("status.failures.many", count)
         guard let next = pull.nextAttemptAt else { return failures }
         // Rounded up; a stored time in the past (or any value the store holds) cannot overflow here.
         let seconds = next > now ? 1 + (next - now - 1) / 1000 : 0
-        return "\(failures), retry in \(seconds) s"
+        return localized("status.retry", ["failures": failures, "seconds": "\(seconds)"])
+    }
+
+    /// ``schemaComparison(_:)``'s word in the operator's language, for the table (`--json` keeps the English word).
+    static func schemaText(_ comparison: String) -> String {
+        switch comparison {
+        case "same": localized("status.schema.same")
+        case "differs": localized("status.schema.differs")
+        case "peer has none": localized("status.schema.peer-none")
+        case "we have none": localized("status.schema.own-none")
+        default: localized("status.schema.unknown")
+        }
     }
 
     /// Milliseconds since the epoch as `2026-11-29T10:15:02Z`.

@@ -57,7 +57,7 @@ struct Sync: AsyncParsableCommand {
                     _ = try await configuration.dailyUpkeep(store: store, signer: JWSSigner(key: plan.signingKey))
                     let failed = Set(results.compactMap { $0.error?.peer.rawValue }).sorted()
                     if !failed.isEmpty {
-                        for row in results { if let error = row.error { printDiagnostic("\(error)") } }
+                        for row in results { if let error = row.error { printDiagnostic(localizedText(of: error)) } }
                         throw Failure.peersFailed(localized("error.sync.failed", ["peers": failed.joined(separator: ", ")]))
                     }
                 }

@@ -17,12 +17,15 @@ private final class AgencyFolder {
         try writeConfiguration(soTuPhapKey: soTuPhapKey)
     }
 
-    func writeConfiguration(listen: String = "127.0.0.1:0", soTuPhapKey: String = "keys/so-tu-phap.pub.pem", interval: Int = 60) throws {
+    func writeConfiguration(
+        listen: String = "127.0.0.1:0", adminListen: String = "127.0.0.1:0", soTuPhapKey: String = "keys/so-tu-phap.pub.pem", interval: Int = 60
+    ) throws {
         try Data("""
             agency: bo-y-te
             store: store.sqlite
             signing_key: keys/bo-y-te.key.pem
             listen: "\(listen)"
+            admin_listen: \(adminListen)
             datasets:
               dan-cu: { policy: authority, owner: bo-cong-an }
               tiem-chung: { policy: lww }
@@ -66,7 +69,7 @@ struct AgencyPlanTests {
         #expect(error?.reason == .key)
     }
 
-    @Test("a plan that moves the listener needs a restart; one that only changes an interval does not")
+    @Test("a plan that moves a listener (the publisher's or the status page's) needs a restart; one that only changes an interval does not")
     func restartReason() throws {
         let folder = try AgencyFolder()
         let running = try AgencyPlan(contentsOf: folder.configURL)
@@ -77,5 +80,10 @@ struct AgencyPlanTests {
         try folder.writeConfiguration(listen: "127.0.0.1:8443")
         let moved = try AgencyPlan(contentsOf: folder.configURL)
         #expect(moved.restartReason(replacing: running)?.hasPrefix("listen changed") == true)
+        // The status page's listener too, like the publisher's; turning it off as well.
+        try folder.writeConfiguration(adminListen: "\"127.0.0.1:9441\"")
+        #expect(try AgencyPlan(contentsOf: folder.configURL).restartReason(replacing: running) == "admin_listen changed from 127.0.0.1:0")
+        try folder.writeConfiguration(adminListen: "off")
+        #expect(try AgencyPlan(contentsOf: folder.configURL).restartReason(replacing: running) == "admin_listen changed from 127.0.0.1:0")
     }
 }

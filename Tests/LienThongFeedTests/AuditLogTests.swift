@@ -82,7 +82,7 @@ struct AuditLogTests {
     func tampered(backend: StoreBackend, tampering: Tampering) throws {
         let temporary = try loggedStore(backend)
         try temporary.execute(sqlite: tampering.sql, postgres: tampering.sql)
-        let problem = try #require(try verification(temporary).problem)
+        let problem = try #require(try verification(temporary).problem?.description)
         #expect(problem.hasPrefix(tampering.problem), "\(problem)")
     }
 
@@ -111,11 +111,11 @@ struct AuditLogTests {
         }
         let head = "UPDATE audit_head SET sha256 = '\(previous)'"
         try temporary.execute(sqlite: head, postgres: head)
-        let problem = try #require(try verification(temporary).problem)
+        let problem = try #require(try verification(temporary).problem?.description)
         #expect(problem.hasPrefix("entry 4 differs from the checkpoint signed for it"), "\(problem)")
         // Signed with another key, the checkpoints themselves are refused.
         let untrusted = try verification(try loggedStore(backend), keys: [strangerKey.publicKey]).problem
-        #expect(untrusted?.contains("not signed by this agency's key") == true)
+        #expect(untrusted?.description.contains("not signed by this agency's key") == true)
     }
 
     @Test("pruning keeps the chain verifiable: the first entry kept is vouched for by a signed checkpoint", arguments: StoreBackend.tested)
@@ -133,7 +133,7 @@ struct AuditLogTests {
         // Without the checkpoint of entry 3 nothing vouches for the first entry kept.
         let drop = "DELETE FROM audit_checkpoint WHERE seq = 3"
         try temporary.execute(sqlite: drop, postgres: drop)
-        #expect(try verification(temporary).problem?.hasPrefix("entry 4 is the first kept") == true)
+        #expect(try verification(temporary).problem?.description.hasPrefix("entry 4 is the first kept") == true)
     }
 
     @Test("pruning never removes the newest entry, and a dry run removes nothing", arguments: StoreBackend.tested)

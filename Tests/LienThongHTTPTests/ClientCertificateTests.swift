@@ -89,6 +89,6 @@ struct TLSClientIdentityTests {
         }
         #expect(exposed?.description.contains("chmod 600") == true, "\(String(describing: exposed))")
         let allowed = try TLSClientIdentity(certificateURL: pki.certificate("client"), keyURL: pki.key("client"), access: .groupOrOthersAllowed)
-        #expect(allowed.keyWarning?.contains("others read it") == true)
+        #expect(allowed.keyWarning?.description.contains("others read it") == true)
     }
 }

@@ -56,7 +56,7 @@ struct KeyFilePermissionTests {
         try folder.chmod(0o644)
         let file = try PrivateKeyFile(reading: folder.key, access: .groupOrOthersAllowed)
         #expect(file.key.publicKey == TestKeys.ed25519.publicKey)
-        #expect(file.warning == "the private key \(folder.key.path) has mode 0644, which lets its group read it and others read it: anyone who can read it can sign as this agency")
+        #expect(file.warning?.description == "the private key \(folder.key.path) has mode 0644, which lets its group read it and others read it: anyone who can read it can sign as this agency")
         try folder.chmod(0o600)
         #expect(try PrivateKeyFile(reading: folder.key, access: .groupOrOthersAllowed).warning == nil)
     }
