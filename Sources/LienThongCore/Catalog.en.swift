@@ -366,7 +366,7 @@ extension Catalog {
         "status.lag.value": "{records} records, {time}",
         "status.never": "never",
         "status.error.earlier": "a later attempt succeeded",
-        "status.backoff.value": "{failures} failures in a row; retry in {seconds} s, at {time}",
+        "status.backoff.value": "failed attempts in a row: {failures}; retry in {seconds} s, at {time}",
         "status.quarantine.seen": "seen {times} times",
         "status.quarantined_without_dataset": "Quarantined without a dataset held here (refused pages are kept without one)",
         "status.chart.heading": "Records applied per minute, last hour",
