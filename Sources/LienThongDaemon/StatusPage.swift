@@ -111,6 +111,11 @@ public struct StatusPage: Sendable {
         )
     }
 
+    /// The stored error text as the page shows it: without the feed's own name, at most ``detailLimit`` characters.
+    static func shownDetail(of text: String, feed: FeedKey) -> String {
+        String(StatusReport.reason(of: text, feed: feed).prefix(detailLimit))
+    }
+
     static func feed(_ feed: StatusReport.Feed, failure: PullActivity.Failure?, now: UnixTime) -> Feed {
         let pull = feed.pull
         let healthy = pull?.isHealthy ?? true
@@ -123,7 +128,7 @@ public struct StatusPage: Sendable {
             pull.lastError.map { text in
                 FeedError(
                     reason: failure?.code ?? "unknown", httpStatus: failure?.httpStatus, at: pull.lastErrorAt.map(UnixTime.init(milliseconds:)),
-                    detail: String(StatusReport.reason(of: text, feed: feed.key).prefix(detailLimit)), current: !pull.isHealthy
+                    detail: shownDetail(of: text, feed: feed.key), current: !pull.isHealthy
                 )
             }
         }

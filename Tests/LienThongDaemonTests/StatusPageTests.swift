@@ -1,4 +1,5 @@
 import Foundation
+import LienThongAgency
 import LienThongCore
 @testable import LienThongDaemon
 import LienThongStore
@@ -47,6 +48,15 @@ struct StatusPageTests {
         // An unknown code is shown as a code, in words as an unknown reason.
         #expect(html.contains("&lt;b&gt;made-up&lt;/b&gt;"))
         #expect(html.contains(localized("status.reason.unknown", in: .english)))
+    }
+
+    @Test("an error's detail is shown whole up to 300 characters and cut past them", arguments: [299, 300, 301, 5_000])
+    func detailBound(length: Int) throws {
+        let feed = FeedKey(peer: try AgencyID("so-tu-phap"), dataset: try DatasetName("ho-tich"))
+        let text = "so-tu-phap ho-tich: " + String(repeating: "ạ", count: length)
+        let shown = StatusPage.shownDetail(of: text, feed: feed)
+        #expect(StatusPage.detailLimit == 300)
+        #expect(shown == String(repeating: "ạ", count: min(length, 300)))
     }
 
     @Test("the page needs nothing from outside: no script, no external asset, a refresh of its own, the chart inline with words")
